@@ -1,0 +1,435 @@
+//! The error-code catalogue and the errors of value constructors.
+//!
+//! Every code this service can answer with is one [`ErrorCode`] variant, with its code string,
+//! its message and its HTTP status class in one table ([`ErrorCode::ALL`]).
+
+use std::fmt;
+
+/// One entry of the error-code catalogue: the documented codes of the platform that this
+/// service returns, and this project's own codes for what the platform leaves undefined
+/// (authentication D3, the tran token D4, encryption D5 and idempotency D6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// `000_000`: the request succeeded.
+    Success,
+    /// `000_002`: a value is invalid (wrong type, out of range, bad format, unknown product).
+    InvalidInput,
+    /// `000_003`: a required value is absent or `null`.
+    MissingValue,
+    /// `000_015`: a string's length is outside its documented length or range.
+    LengthMismatch,
+    /// `001_006`: not a member, or a member who cancelled membership.
+    WalletUserNotFound,
+    /// `003_024`: a NORMAL product was asked for without delivery.
+    DeliveryRequiredForNormalType,
+    /// `000_090` (own, D3): unknown ASP id, or an access key that is unknown, inactive,
+    /// discarded or of another ASP. The message never says which.
+    AuthenticationFailed,
+    /// `000_091` (own, D4): the tran token is malformed or its HMAC does not match the body.
+    InvalidTranToken,
+    /// `000_092` (own, D4): the request time is outside the accepted window of the server clock,
+    /// or the token time does not match `X-KM-Tran-Time`.
+    RequestTimeOutOfWindow,
+    /// `000_093` (own, D4): the tran token was already accepted once.
+    ReplayedTranToken,
+    /// `000_094` (own, D6): the correlation id was already used with a different payload.
+    CorrelationIdConflict,
+    /// `000_095` (own, D5): the encrypted body could not be decrypted.
+    DecryptionFailed,
+    /// `000_096` (own): the request body is larger than the service accepts.
+    PayloadTooLarge,
+    /// `000_097` (own): no resource at this path.
+    NotFound,
+    /// `000_098` (own): the method is not allowed on this resource.
+    MethodNotAllowed,
+    /// `000_099` (own): the service could not complete the request; nothing was issued.
+    SystemError,
+}
+
+/// How a caller should read a code: the HTTP adapter maps each class to one status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// The request succeeded (HTTP 200).
+    Success,
+    /// The request is wrong or a business rule refused it (HTTP 400).
+    Rejected,
+    /// The caller could not be authenticated (HTTP 401).
+    Unauthenticated,
+    /// The body is too large (HTTP 413).
+    TooLarge,
+    /// No such resource (HTTP 404).
+    NotFound,
+    /// No such method on the resource (HTTP 405).
+    MethodNotAllowed,
+    /// The service failed (HTTP 500); the caller may retry with the same correlation id.
+    Unavailable,
+}
+
+impl ErrorCode {
+    /// Every code, in catalogue order.
+    pub const ALL: [Self; 16] = [
+        Self::Success,
+        Self::InvalidInput,
+        Self::MissingValue,
+        Self::LengthMismatch,
+        Self::WalletUserNotFound,
+        Self::DeliveryRequiredForNormalType,
+        Self::AuthenticationFailed,
+        Self::InvalidTranToken,
+        Self::RequestTimeOutOfWindow,
+        Self::ReplayedTranToken,
+        Self::CorrelationIdConflict,
+        Self::DecryptionFailed,
+        Self::PayloadTooLarge,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::SystemError,
+    ];
+
+    /// The code, `NNN_NNN`.
+    pub const fn code(self) -> &'static str {
+        self.entry().0
+    }
+
+    /// The message, without any field path.
+    pub const fn message(self) -> &'static str {
+        self.entry().1
+    }
+
+    /// How the code is to be read (and which HTTP status carries it).
+    pub const fn class(self) -> ErrorClass {
+        self.entry().2
+    }
+
+    /// Whether the platform documents this code (`false` for this project's own codes).
+    pub const fn is_documented_by_platform(self) -> bool {
+        matches!(
+            self,
+            Self::Success
+                | Self::InvalidInput
+                | Self::MissingValue
+                | Self::LengthMismatch
+                | Self::WalletUserNotFound
+                | Self::DeliveryRequiredForNormalType
+        )
+    }
+
+    /// The one table: code, message, class.
+    const fn entry(self) -> (&'static str, &'static str, ErrorClass) {
+        use ErrorClass::{
+            MethodNotAllowed, NotFound, Rejected, Success, TooLarge, Unauthenticated, Unavailable,
+        };
+        match self {
+            Self::Success => ("000_000", "Success.", Success),
+            Self::InvalidInput => ("000_002", "Invalid input parameter.", Rejected),
+            Self::MissingValue => ("000_003", "Missing required values.", Rejected),
+            Self::LengthMismatch => ("000_015", "The length of value does not match.", Rejected),
+            Self::WalletUserNotFound => ("001_006", "Wallet user not found.", Rejected),
+            Self::DeliveryRequiredForNormalType => (
+                "003_024",
+                "Card delivery should be required in case of normal type.",
+                Rejected,
+            ),
+            Self::AuthenticationFailed => ("000_090", "Authentication failed.", Unauthenticated),
+            Self::InvalidTranToken => ("000_091", "Invalid transaction token.", Unauthenticated),
+            Self::RequestTimeOutOfWindow => (
+                "000_092",
+                "Request time is outside the allowed window.",
+                Unauthenticated,
+            ),
+            Self::ReplayedTranToken => (
+                "000_093",
+                "Transaction token has already been used.",
+                Unauthenticated,
+            ),
+            Self::CorrelationIdConflict => (
+                "000_094",
+                "Correlation id was already used with a different request.",
+                Rejected,
+            ),
+            Self::DecryptionFailed => (
+                "000_095",
+                "Encrypted data could not be decrypted.",
+                Rejected,
+            ),
+            Self::PayloadTooLarge => ("000_096", "Request body is too large.", TooLarge),
+            Self::NotFound => ("000_097", "Resource not found.", NotFound),
+            Self::MethodNotAllowed => ("000_098", "Method not allowed.", MethodNotAllowed),
+            Self::SystemError => (
+                "000_099",
+                "Temporary system error. Retry with the same correlation id.",
+                Unavailable,
+            ),
+        }
+    }
+
+    /// The code whose string is `code`, if it is in the catalogue.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|candidate| candidate.code() == code)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.code(), self.message())
+    }
+}
+
+/// A field of the contract (a header or a body member), named by its path as D2 spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// `X-KM-User-AspId`.
+    AspId,
+    /// `X-KM-Correlation-Id`.
+    CorrelationId,
+    /// `X-KM-Access-Key`.
+    AccessKey,
+    /// `X-KM-Crypto-Key-Id`.
+    CryptoKeyId,
+    /// `X-KM-Tran-Token`.
+    TranToken,
+    /// `X-KM-Tran-Time`.
+    TranTime,
+    /// `X-KM-Time-Zone`.
+    TimeZone,
+    /// `userInfo`.
+    UserInfo,
+    /// `userInfo.userId`.
+    UserId,
+    /// `addressInfo`.
+    AddressInfo,
+    /// `addressInfo.address`.
+    Address,
+    /// `addressInfo.addressDetail`.
+    AddressDetail,
+    /// `addressInfo.zipCode`.
+    ZipCode,
+    /// `serviceId`.
+    ServiceId,
+    /// `isDeliveryRequired`.
+    IsDeliveryRequired,
+    /// `purpose`.
+    Purpose,
+    /// `encData` (the encrypted envelope, D5).
+    EncData,
+    /// `cardApplyNo`.
+    CardApplyNo,
+    /// `mobileCardNo` (or any card number).
+    CardNumber,
+    /// `mobileCardCVC`.
+    Cvc,
+    /// `mobileCardPar`.
+    Par,
+    /// A card expiry `YYMM`.
+    Expiry,
+    /// A card product's BIN.
+    Bin,
+    /// A card product's validity in years.
+    Validity,
+    /// A card product's name.
+    ProductName,
+}
+
+impl Field {
+    /// The path as it appears in messages: a header name or a dotted JSON path.
+    pub const fn path(self) -> &'static str {
+        match self {
+            Self::AspId => "X-KM-User-AspId",
+            Self::CorrelationId => "X-KM-Correlation-Id",
+            Self::AccessKey => "X-KM-Access-Key",
+            Self::CryptoKeyId => "X-KM-Crypto-Key-Id",
+            Self::TranToken => "X-KM-Tran-Token",
+            Self::TranTime => "X-KM-Tran-Time",
+            Self::TimeZone => "X-KM-Time-Zone",
+            Self::UserInfo => "userInfo",
+            Self::UserId => "userInfo.userId",
+            Self::AddressInfo => "addressInfo",
+            Self::Address => "addressInfo.address",
+            Self::AddressDetail => "addressInfo.addressDetail",
+            Self::ZipCode => "addressInfo.zipCode",
+            Self::ServiceId => "serviceId",
+            Self::IsDeliveryRequired => "isDeliveryRequired",
+            Self::Purpose => "purpose",
+            Self::EncData => "encData",
+            Self::CardApplyNo => "cardApplyNo",
+            Self::CardNumber => "mobileCardNo",
+            Self::Cvc => "mobileCardCVC",
+            Self::Par => "mobileCardPar",
+            Self::Expiry => "expiryDate",
+            Self::Bin => "bin",
+            Self::Validity => "validityYears",
+            Self::ProductName => "serviceName",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.path())
+    }
+}
+
+/// Which rule a value broke (D2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// Absent or `null`: `000_003`.
+    Missing,
+    /// Length outside its documented length or range: `000_015`.
+    Length,
+    /// Anything else (type, range, format, unknown value): `000_002`.
+    Invalid,
+}
+
+impl Rule {
+    /// The catalogue code of this rule.
+    pub const fn code(self) -> ErrorCode {
+        match self {
+            Self::Missing => ErrorCode::MissingValue,
+            Self::Length => ErrorCode::LengthMismatch,
+            Self::Invalid => ErrorCode::InvalidInput,
+        }
+    }
+}
+
+/// A value refused by its constructor: which field, which rule.
+///
+/// It never carries the refused value, so it is safe to log even when the value was a secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FieldError {
+    field: Field,
+    rule: Rule,
+}
+
+impl FieldError {
+    /// A refusal of `field` for breaking `rule`.
+    pub const fn new(field: Field, rule: Rule) -> Self {
+        Self { field, rule }
+    }
+
+    /// `field` was absent or `null`.
+    pub const fn missing(field: Field) -> Self {
+        Self::new(field, Rule::Missing)
+    }
+
+    /// `field` had a length outside its range.
+    pub const fn length(field: Field) -> Self {
+        Self::new(field, Rule::Length)
+    }
+
+    /// `field` was invalid in any other way.
+    pub const fn invalid(field: Field) -> Self {
+        Self::new(field, Rule::Invalid)
+    }
+
+    /// The field.
+    pub const fn field(&self) -> Field {
+        self.field
+    }
+
+    /// The rule it broke.
+    pub const fn rule(&self) -> Rule {
+        self.rule
+    }
+
+    /// The catalogue code (D2).
+    pub const fn code(&self) -> ErrorCode {
+        self.rule.code()
+    }
+}
+
+impl fmt::Display for FieldError {
+    /// `Invalid input parameter. serviceId`: the D2 message with its path.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.code().message(), self.field.path())
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// Checks that `value` has between `min` and `max` characters (not bytes).
+pub(crate) fn check_char_length(
+    value: &str,
+    min: usize,
+    max: usize,
+    field: Field,
+) -> Result<(), FieldError> {
+    // Counting stops one past `max`, so a huge value costs no more than a short one.
+    let count = value.chars().take(max + 1).count();
+    if count < min || count > max {
+        return Err(FieldError::length(field));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_unique_and_shaped_nnn_underscore_nnn() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let text = code.code();
+            assert!(seen.insert(text), "duplicate code {text}");
+            let bytes = text.as_bytes();
+            assert_eq!(bytes.len(), 7, "{text}");
+            assert_eq!(bytes[3], b'_', "{text}");
+            assert!(
+                bytes[..3].iter().chain(&bytes[4..]).all(u8::is_ascii_digit),
+                "{text}"
+            );
+            assert_eq!(ErrorCode::from_code(text), Some(code));
+        }
+    }
+
+    #[test]
+    fn own_codes_live_in_the_common_group_and_do_not_reuse_documented_ones() {
+        for code in ErrorCode::ALL {
+            if !code.is_documented_by_platform() {
+                assert!(code.code().starts_with("000_"), "{code}");
+                assert!(
+                    !["000_000", "000_002", "000_003", "000_015"].contains(&code.code()),
+                    "{code}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_documented_messages_are_the_platform_ones() {
+        assert_eq!(ErrorCode::Success.message(), "Success.");
+        assert_eq!(
+            ErrorCode::WalletUserNotFound.message(),
+            "Wallet user not found."
+        );
+        assert_eq!(
+            ErrorCode::DeliveryRequiredForNormalType.message(),
+            "Card delivery should be required in case of normal type."
+        );
+    }
+
+    #[test]
+    fn a_field_error_reads_as_the_d2_message_with_its_path() {
+        let error = FieldError::invalid(Field::ServiceId);
+        assert_eq!(error.to_string(), "Invalid input parameter. serviceId");
+        assert_eq!(
+            FieldError::missing(Field::UserId).to_string(),
+            "Missing required values. userInfo.userId"
+        );
+        assert_eq!(
+            FieldError::length(Field::ZipCode).to_string(),
+            "The length of value does not match. addressInfo.zipCode"
+        );
+    }
+
+    #[test]
+    fn length_is_counted_in_characters_not_bytes() {
+        let korean = "가".repeat(255);
+        assert!(korean.len() > 255);
+        assert!(check_char_length(&korean, 1, 255, Field::Address).is_ok());
+        assert!(check_char_length(&"가".repeat(256), 1, 255, Field::Address).is_err());
+        assert!(check_char_length("", 1, 255, Field::Address).is_err());
+    }
+}
