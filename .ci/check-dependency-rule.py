@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Fails when the workspace breaks the dependency rule of docs/ARCHITECTURE.md.
+
+- prepaid-domain has no dependencies at all (dev-dependencies allowed);
+- prepaid-application depends on prepaid-domain, async-trait, thiserror (and mockall, optional,
+  behind the `mock` feature) and nothing else;
+- no adapter depends on another adapter, in any dependency kind;
+- only prepaid-bootstrap depends on adapters (dev-dependencies included).
+"""
+import json
+import subprocess
+import sys
+
+ADAPTERS = {"prepaid-http", "prepaid-persistence", "prepaid-crypto"}
+APPLICATION_ALLOWED = {"prepaid-domain", "async-trait", "thiserror", "mockall"}
+
+metadata = json.loads(
+    subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+)
+problems = []
+packages = {package["name"]: package for package in metadata["packages"]}
+for required in ["prepaid-domain", "prepaid-application", "prepaid-crypto"]:
+    if required not in packages:
+        problems.append(f"package {required} is missing from the workspace")
+
+for name, package in packages.items():
+    deps = package["dependencies"]
+    normal = [d for d in deps if d["kind"] in (None, "build")]
+    if name == "prepaid-domain" and normal:
+        problems.append(f"prepaid-domain must have no dependencies, has {[d['name'] for d in normal]}")
+    if name == "prepaid-application":
+        extra = [d["name"] for d in normal if d["name"] not in APPLICATION_ALLOWED]
+        if extra:
+            problems.append(f"prepaid-application may depend only on {sorted(APPLICATION_ALLOWED)}, also has {extra}")
+        mock = [d for d in normal if d["name"] == "mockall"]
+        if mock and not mock[0]["optional"]:
+            problems.append("prepaid-application must make mockall optional (feature `mock`)")
+    if name != "prepaid-bootstrap":
+        adapters = sorted({d["name"] for d in deps if d["name"] in ADAPTERS and d["name"] != name})
+        if adapters:
+            problems.append(f"{name} depends on adapter(s) {adapters}: only prepaid-bootstrap may")
+    if name != "prepaid-bootstrap" and any(d["name"] == "prepaid-bootstrap" for d in deps):
+        problems.append(f"{name} depends on prepaid-bootstrap")
+
+if problems:
+    print("dependency rule broken:", file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+    sys.exit(1)
+print("dependency rule holds")

@@ -1,0 +1,225 @@
+//! PAN protection at rest (D7, PCI DSS 3.5): AES-256-GCM with a random 96-bit nonce and the
+//! card's PAR as associated data, and keyed HMAC-SHA256 fingerprints.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use openssl::hash::MessageDigest;
+use openssl::pkey::PKey;
+use openssl::sign::Signer;
+use openssl::symm::{Cipher, decrypt_aead, encrypt_aead};
+use prepaid_application::PortError;
+use prepaid_application::ports::{CardSecrets, PanFingerprint, ProtectedPan, RequestFingerprint};
+use prepaid_domain::{Pan, Par};
+
+use crate::keys::{DataKey, IndexKey};
+
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+
+/// Card secrets on OpenSSL: encrypts with the current data key, decrypts with any known key.
+#[derive(Debug)]
+pub struct AesGcmCardSecrets {
+    current: DataKey,
+    retired: HashMap<String, DataKey>,
+    index_key: IndexKey,
+}
+
+impl AesGcmCardSecrets {
+    /// Encrypts with `current`, decrypts with `current` or any of `retired` (key rotation).
+    pub fn new(current: DataKey, retired: Vec<DataKey>, index_key: IndexKey) -> Self {
+        let retired = retired
+            .into_iter()
+            .map(|key| (key.id.clone(), key))
+            .collect();
+        Self {
+            current,
+            retired,
+            index_key,
+        }
+    }
+
+    fn key(&self, id: &str) -> Option<&DataKey> {
+        if self.current.id == id {
+            Some(&self.current)
+        } else {
+            self.retired.get(id)
+        }
+    }
+}
+
+/// The associated data binding a PAN ciphertext to its card.
+fn associated_data(par: &Par) -> Vec<u8> {
+    let mut aad = b"prepaid-card/pan/v1/".to_vec();
+    aad.extend_from_slice(par.as_str().as_bytes());
+    aad
+}
+
+/// HMAC-SHA256 of `message` under `key`.
+pub(crate) fn hmac_sha256(
+    key: &[u8],
+    message: &[u8],
+) -> Result<[u8; 32], openssl::error::ErrorStack> {
+    let key = PKey::hmac(key)?;
+    let mut signer = Signer::new(MessageDigest::sha256(), &key)?;
+    signer.update(message)?;
+    let mut out = [0_u8; 32];
+    signer.sign(&mut out)?;
+    Ok(out)
+}
+
+impl AesGcmCardSecrets {
+    fn keyed_digest(&self, domain: &[u8], message: &[u8]) -> [u8; 32] {
+        let mut input = domain.to_vec();
+        input.extend_from_slice(message);
+        // HMAC-SHA256 with a valid key and digest does not fail; an all-zero digest would only
+        // make every fingerprint equal, which the store's uniqueness checks would surface.
+        hmac_sha256(&self.index_key.0, &input).unwrap_or([0; 32])
+    }
+}
+
+#[async_trait]
+impl CardSecrets for AesGcmCardSecrets {
+    fn protect(&self, pan: &Pan, par: &Par) -> Result<ProtectedPan, PortError> {
+        let mut nonce = [0_u8; NONCE_LEN];
+        openssl::rand::rand_bytes(&mut nonce).map_err(|error| PortError::new("nonce", error))?;
+        let mut tag = [0_u8; TAG_LEN];
+        let ciphertext = encrypt_aead(
+            Cipher::aes_256_gcm(),
+            &self.current.key,
+            Some(&nonce),
+            &associated_data(par),
+            pan.expose().as_bytes(),
+            &mut tag,
+        )
+        .map_err(|error| PortError::new("PAN encryption failed", error))?;
+        let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len() + TAG_LEN);
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(&ciphertext);
+        sealed.extend_from_slice(&tag);
+        Ok(ProtectedPan {
+            key_id: self.current.id.clone(),
+            ciphertext: sealed,
+        })
+    }
+
+    fn reveal(&self, protected: &ProtectedPan, par: &Par) -> Result<Pan, PortError> {
+        let key = self
+            .key(&protected.key_id)
+            .ok_or_else(|| PortError::msg("PAN encrypted under an unknown data key"))?;
+        let sealed = &protected.ciphertext;
+        if sealed.len() < NONCE_LEN + TAG_LEN {
+            return Err(PortError::msg("PAN ciphertext truncated"));
+        }
+        let (nonce, rest) = sealed.split_at(NONCE_LEN);
+        let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
+        let plaintext = decrypt_aead(
+            Cipher::aes_256_gcm(),
+            &key.key,
+            Some(nonce),
+            &associated_data(par),
+            ciphertext,
+            tag,
+        )
+        .map_err(|_| PortError::msg("PAN ciphertext failed authentication"))?;
+        let text = String::from_utf8(plaintext)
+            .map_err(|_| PortError::msg("decrypted PAN is not text"))?;
+        Pan::parse(&text).map_err(|_| PortError::msg("decrypted PAN is malformed"))
+    }
+
+    fn fingerprint(&self, pan: &Pan) -> PanFingerprint {
+        PanFingerprint(self.keyed_digest(b"pan/v1/", pan.expose().as_bytes()))
+    }
+
+    fn request_fingerprint(&self, canonical_form: &str) -> RequestFingerprint {
+        RequestFingerprint(self.keyed_digest(b"request/v1/", canonical_form.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secrets() -> AesGcmCardSecrets {
+        AesGcmCardSecrets::new(
+            DataKey::from_hex("k2", &"0123456789abcdef".repeat(4)).unwrap(),
+            vec![DataKey::from_hex("k1", &"fedcba9876543210".repeat(4)).unwrap()],
+            IndexKey::from_hex(&"00112233445566778899aabbccddeeff".repeat(2)).unwrap(),
+        )
+    }
+
+    fn par(text: char) -> Par {
+        Par::parse(&text.to_string().repeat(27)).unwrap()
+    }
+
+    #[test]
+    fn a_protected_pan_reveals_to_the_same_pan_and_hides_it() {
+        let secrets = secrets();
+        let pan = Pan::parse("4111111111111111").unwrap();
+        let protected = secrets.protect(&pan, &par('A')).unwrap();
+        assert_eq!(protected.key_id, "k2");
+        assert!(
+            !protected
+                .ciphertext
+                .windows(16)
+                .any(|w| w == pan.expose().as_bytes())
+        );
+        assert_eq!(secrets.reveal(&protected, &par('A')).unwrap(), pan);
+    }
+
+    #[test]
+    fn each_protection_uses_a_fresh_nonce() {
+        let secrets = secrets();
+        let pan = Pan::parse("4111111111111111").unwrap();
+        let first = secrets.protect(&pan, &par('A')).unwrap();
+        let second = secrets.protect(&pan, &par('A')).unwrap();
+        assert_ne!(first.ciphertext, second.ciphertext);
+    }
+
+    #[test]
+    fn a_ciphertext_moved_to_another_card_or_altered_does_not_decrypt() {
+        let secrets = secrets();
+        let pan = Pan::parse("4111111111111111").unwrap();
+        let protected = secrets.protect(&pan, &par('A')).unwrap();
+        assert!(secrets.reveal(&protected, &par('B')).is_err());
+        let mut altered = protected.clone();
+        altered.ciphertext[NONCE_LEN] ^= 1;
+        assert!(secrets.reveal(&altered, &par('A')).is_err());
+        let unknown = ProtectedPan {
+            key_id: "k9".into(),
+            ..protected
+        };
+        assert!(secrets.reveal(&unknown, &par('A')).is_err());
+    }
+
+    #[test]
+    fn fingerprints_are_keyed_stable_and_distinct() {
+        let secrets = secrets();
+        let pan = Pan::parse("4111111111111111").unwrap();
+        let other = Pan::parse("4012888888881881").unwrap();
+        assert_eq!(secrets.fingerprint(&pan), secrets.fingerprint(&pan));
+        assert_ne!(secrets.fingerprint(&pan), secrets.fingerprint(&other));
+        let other_key = AesGcmCardSecrets::new(
+            DataKey::from_hex("k2", &"0123456789abcdef".repeat(4)).unwrap(),
+            vec![],
+            IndexKey::from_hex(&"ffeeddccbbaa99887766554433221100".repeat(2)).unwrap(),
+        );
+        assert_ne!(secrets.fingerprint(&pan), other_key.fingerprint(&pan));
+        assert_ne!(
+            secrets.fingerprint(&pan).0,
+            secrets.request_fingerprint(pan.expose()).0
+        );
+    }
+
+    #[test]
+    fn a_pan_encrypted_under_a_retired_key_still_decrypts() {
+        let old = AesGcmCardSecrets::new(
+            DataKey::from_hex("k1", &"fedcba9876543210".repeat(4)).unwrap(),
+            vec![],
+            IndexKey::from_hex(&"00112233445566778899aabbccddeeff".repeat(2)).unwrap(),
+        );
+        let pan = Pan::parse("4111111111111111").unwrap();
+        let protected = old.protect(&pan, &par('C')).unwrap();
+        assert_eq!(secrets().reveal(&protected, &par('C')).unwrap(), pan);
+    }
+}

@@ -1,0 +1,279 @@
+//! The use case "issue and deliver a prepaid card" (`POST /api/v1/prepay-card/issue/delivery`).
+
+use std::sync::Arc;
+
+use prepaid_domain::{
+    ApplicationType, CardApplication, CardApplyNo, CardKind, CardProduct, CardStatus, Cvc,
+    Delivery, DeliveryStatus, ErrorCode, Expiry, Field, IssuancePlan, IssuanceRefusal,
+    IssuanceRequest, IssuedCard, Pan, Par, Timestamp, decide,
+};
+
+use crate::ports::{
+    CardApplicationStore, CardSecrets, CardVerification, Clock, IdempotencyKey, MemberDirectory,
+    NewIssuance, NewIssuedCard, PortError, ProductCatalogue, RandomSource, RecordError,
+    RequestFingerprint, StoredIssuance,
+};
+
+/// How many times fresh numbers are drawn when one collides with an existing one.
+const MAX_DRAWS: usize = 8;
+
+/// The ports the use case runs through.
+#[derive(Clone)]
+pub struct IssuancePorts {
+    /// Who is a member.
+    pub members: Arc<dyn MemberDirectory>,
+    /// Which products exist.
+    pub products: Arc<dyn ProductCatalogue>,
+    /// Where issuances are recorded.
+    pub store: Arc<dyn CardApplicationStore>,
+    /// PAN encryption and fingerprints.
+    pub secrets: Arc<dyn CardSecrets>,
+    /// CVC derivation.
+    pub verification: Arc<dyn CardVerification>,
+    /// Randomness for new numbers.
+    pub random: Arc<dyn RandomSource>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// An application for a card, from an authenticated caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueCardCommand {
+    /// The ASP id and correlation id of the request (D6).
+    pub key: IdempotencyKey,
+    /// What is asked for.
+    pub request: IssuanceRequest,
+}
+
+/// A mobile card issued with the application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MobileCard {
+    /// Its card number.
+    pub pan: Pan,
+    /// Its verification code (derived, never stored).
+    pub cvc: Cvc,
+    /// Its PAR.
+    pub par: Par,
+    /// Its expiry.
+    pub expiry: Expiry,
+}
+
+/// What the application answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueCardOutcome {
+    /// `cardApplyNo`.
+    pub application_number: CardApplyNo,
+    /// The mobile card, when one was issued now.
+    pub mobile_card: Option<MobileCard>,
+    /// `true` when this is the outcome of an earlier request with the same correlation id.
+    pub replayed: bool,
+}
+
+/// Why no card was issued. In every case nothing was recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueCardError {
+    /// A rule refused the application (`000_002`, `001_006`, `003_024`).
+    #[error(transparent)]
+    Refused(#[from] IssuanceRefusal),
+    /// The correlation id was used before with a different payload (D6).
+    #[error("correlation id already used with a different payload")]
+    CorrelationConflict,
+    /// A port failed; the caller may retry with the same correlation id.
+    #[error("issuance unavailable")]
+    Unavailable(#[from] PortError),
+}
+
+impl IssueCardError {
+    /// The catalogue code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Refused(refusal) => refusal.code(),
+            Self::CorrelationConflict => ErrorCode::CorrelationIdConflict,
+            Self::Unavailable(_) => ErrorCode::SystemError,
+        }
+    }
+
+    /// The field the message names, if any.
+    pub fn field(&self) -> Option<Field> {
+        match self {
+            Self::Refused(refusal) => refusal.field(),
+            Self::CorrelationConflict | Self::Unavailable(_) => None,
+        }
+    }
+}
+
+/// The card-issuance service: one method per use case.
+#[derive(Clone)]
+pub struct CardIssuanceService {
+    ports: IssuancePorts,
+}
+
+impl CardIssuanceService {
+    /// A service running through `ports`.
+    pub fn new(ports: IssuancePorts) -> Self {
+        Self { ports }
+    }
+
+    /// Issues a card (and a delivery) as `command` asks, or answers the outcome of the first
+    /// request with the same correlation id.
+    ///
+    /// # Errors
+    /// See [`IssueCardError`]; nothing is recorded when an error is returned.
+    pub async fn issue_and_deliver(
+        &self,
+        command: IssueCardCommand,
+    ) -> Result<IssueCardOutcome, IssueCardError> {
+        let ports = &self.ports;
+        let fingerprint = ports
+            .secrets
+            .request_fingerprint(&command.request.canonical_form());
+        if let Some(stored) = ports.store.find_issuance(&command.key).await? {
+            return self.replay(stored, fingerprint);
+        }
+
+        let product = ports.products.find(&command.request.service_id).await?;
+        let member = ports.members.find(command.request.member).await?;
+        let plan = decide(&command.request, member.as_ref(), product.as_ref())?;
+        let Some(product) = product else {
+            // `decide` refuses an absent product, so this is never reached.
+            return Err(IssuanceRefusal::UnknownProduct.into());
+        };
+
+        for _ in 0..MAX_DRAWS {
+            let (issuance, outcome) = self.draw(&command, &plan, &product, fingerprint)?;
+            match ports.store.record_issuance(&issuance).await {
+                Ok(()) => return Ok(outcome),
+                Err(RecordError::NumberTaken(_)) => {}
+                Err(RecordError::KeyTaken) => {
+                    // A concurrent request with the same key committed first: answer its outcome.
+                    let stored =
+                        ports
+                            .store
+                            .find_issuance(&command.key)
+                            .await?
+                            .ok_or_else(|| {
+                                PortError::msg(
+                                    "idempotency key claimed but its issuance is missing",
+                                )
+                            })?;
+                    return self.replay(stored, fingerprint);
+                }
+                Err(RecordError::Unavailable(error)) => return Err(error.into()),
+            }
+        }
+        Err(PortError::msg("no unique card numbers after repeated draws").into())
+    }
+
+    /// Draws the numbers of a new issuance and builds what is recorded and what is answered.
+    fn draw(
+        &self,
+        command: &IssueCardCommand,
+        plan: &IssuancePlan,
+        product: &CardProduct,
+        request_fingerprint: RequestFingerprint,
+    ) -> Result<(NewIssuance, IssueCardOutcome), PortError> {
+        let ports = &self.ports;
+        let now = ports.clock.now();
+        let mut random = || ports.random.next_u64();
+        let number = CardApplyNo::generate(now, &mut random)
+            .ok_or_else(|| PortError::msg("clock outside the supported years"))?;
+
+        let (card, mobile_card) = if plan.issues_mobile_card {
+            let (card, mobile) = self.issue_mobile_card(product, now)?;
+            (Some(card), Some(mobile))
+        } else {
+            (None, None)
+        };
+        let issuance = NewIssuance {
+            key: command.key.clone(),
+            request_fingerprint,
+            application: CardApplication {
+                number: number.clone(),
+                member: command.request.member,
+                product: product.id.clone(),
+                application_type: ApplicationType::Issue,
+                status: plan.status,
+                purpose: command.request.purpose,
+                created_at: now,
+            },
+            card,
+            delivery: plan.delivery.clone().map(|address| Delivery {
+                address,
+                status: DeliveryStatus::Ready,
+                created_at: now,
+            }),
+        };
+        let outcome = IssueCardOutcome {
+            application_number: number,
+            mobile_card,
+            replayed: false,
+        };
+        Ok((issuance, outcome))
+    }
+
+    fn issue_mobile_card(
+        &self,
+        product: &CardProduct,
+        now: Timestamp,
+    ) -> Result<(NewIssuedCard, MobileCard), PortError> {
+        let ports = &self.ports;
+        let mut random = || ports.random.next_u64();
+        let pan = Pan::generate(&product.bin, &mut random);
+        let par = Par::generate(&mut random);
+        let expiry = Expiry::from_issue_instant(now, product.validity)
+            .ok_or_else(|| PortError::msg("clock outside the supported years"))?;
+        let cvc = ports.verification.derive(&pan, expiry)?;
+        let card = NewIssuedCard {
+            card: IssuedCard {
+                par: par.clone(),
+                expiry,
+                kind: CardKind::Mobile,
+                status: CardStatus::Active,
+            },
+            protected_pan: ports.secrets.protect(&pan, &par)?,
+            pan_fingerprint: ports.secrets.fingerprint(&pan),
+        };
+        Ok((
+            card,
+            MobileCard {
+                pan,
+                cvc,
+                par,
+                expiry,
+            },
+        ))
+    }
+
+    /// The outcome of the first request, if `fingerprint` matches its payload (D6).
+    fn replay(
+        &self,
+        stored: StoredIssuance,
+        fingerprint: RequestFingerprint,
+    ) -> Result<IssueCardOutcome, IssueCardError> {
+        if stored.request_fingerprint != fingerprint {
+            return Err(IssueCardError::CorrelationConflict);
+        }
+        let mobile_card = match stored.card {
+            Some(card) => {
+                let pan = self.ports.secrets.reveal(&card.protected_pan, &card.par)?;
+                // The CVC is never stored (D7): derive it again.
+                let cvc = self.ports.verification.derive(&pan, card.expiry)?;
+                Some(MobileCard {
+                    pan,
+                    cvc,
+                    par: card.par,
+                    expiry: card.expiry,
+                })
+            }
+            None => None,
+        };
+        Ok(IssueCardOutcome {
+            application_number: stored.application_number,
+            mobile_card,
+            replayed: true,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,551 @@
+//! Every branch of the issue-and-deliver use case, through mocked ports.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use prepaid_domain::{
+    AddressDetail, ApplicationStatus, AspId, Bin, CardProduct, CorrelationId, DeliveryAddress,
+    DeliveryChoice, DeliveryStatus, Member, MemberId, MemberStatus, ProductName, ProductType,
+    Purpose, RoadAddress, ServiceId, Validity, ZipCode,
+};
+
+use super::*;
+use crate::ports::{
+    MockCardApplicationStore, MockCardSecrets, MockCardVerification, MockClock,
+    MockMemberDirectory, MockProductCatalogue, MockRandomSource, PanFingerprint, ProtectedPan,
+    StoredCard, UniqueNumber,
+};
+
+const NORMAL: &str = "000170000002000";
+const MOBILE: &str = "000170000003000";
+const PRE_ISSUED: &str = "000170000004000";
+const GIFTABLE: &str = "000170000005000";
+const ACTIVE_MEMBER: u64 = 1001;
+const CANCELLED_MEMBER: u64 = 1002;
+/// 2026-11-25T06:30:00Z.
+const NOW: i64 = 1_795_588_200_000;
+
+fn product(id: &str, product_type: ProductType, pre_issuance: bool, giftable: bool) -> CardProduct {
+    CardProduct {
+        id: ServiceId::parse(id).unwrap(),
+        name: ProductName::parse("Test prepaid").unwrap(),
+        bin: Bin::parse("943512").unwrap(),
+        product_type,
+        pre_issuance,
+        giftable,
+        validity: Validity::DEFAULT,
+        active: true,
+    }
+}
+
+fn catalogue() -> Vec<CardProduct> {
+    vec![
+        product(NORMAL, ProductType::Normal, false, false),
+        product(MOBILE, ProductType::Mobile, false, false),
+        product(PRE_ISSUED, ProductType::Normal, true, false),
+        product(GIFTABLE, ProductType::Mobile, false, true),
+    ]
+}
+
+fn address() -> DeliveryAddress {
+    DeliveryAddress {
+        address: RoadAddress::parse("서울특별시 강남구 테헤란로 1").unwrap(),
+        detail: AddressDetail::parse("101동 1001호").unwrap(),
+        zip_code: ZipCode::parse("06236").unwrap(),
+    }
+}
+
+fn command(
+    member: u64,
+    service_id: &str,
+    deliver: bool,
+    purpose: Option<Purpose>,
+) -> IssueCardCommand {
+    IssueCardCommand {
+        key: IdempotencyKey {
+            asp_id: AspId::parse("ASP000000000001").unwrap(),
+            correlation_id: CorrelationId::parse("261125153000-00a1b2f").unwrap(),
+        },
+        request: IssuanceRequest {
+            member: MemberId::new(member).unwrap(),
+            delivery: if deliver {
+                DeliveryChoice::Deliver(address())
+            } else {
+                DeliveryChoice::MobileOnly
+            },
+            service_id: ServiceId::parse(service_id).unwrap(),
+            purpose,
+        },
+    }
+}
+
+/// The mocks, with working defaults: a store that keeps what it records, a counter for
+/// randomness, a reversible "encryption" and a fixed clock.
+struct Fixture {
+    members: MockMemberDirectory,
+    products: MockProductCatalogue,
+    store: MockCardApplicationStore,
+    secrets: MockCardSecrets,
+    verification: MockCardVerification,
+    random: MockRandomSource,
+    clock: MockClock,
+    recorded: Arc<Mutex<Vec<NewIssuance>>>,
+}
+
+fn fingerprint_of(text: &str) -> [u8; 32] {
+    let mut out = [0_u8; 32];
+    for (index, byte) in text.bytes().enumerate() {
+        out[index % 32] = out[index % 32].wrapping_mul(31).wrapping_add(byte);
+    }
+    out
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let mut members = MockMemberDirectory::new();
+        members.expect_find().returning(|id| {
+            Ok(match id.get() {
+                ACTIVE_MEMBER => Some(Member {
+                    id,
+                    status: MemberStatus::Active,
+                }),
+                CANCELLED_MEMBER => Some(Member {
+                    id,
+                    status: MemberStatus::Cancelled,
+                }),
+                _ => None,
+            })
+        });
+        let mut products = MockProductCatalogue::new();
+        products
+            .expect_find()
+            .returning(|id| Ok(catalogue().into_iter().find(|product| product.id == *id)));
+
+        let recorded = Arc::new(Mutex::new(Vec::<NewIssuance>::new()));
+        let mut store = MockCardApplicationStore::new();
+        let kept = Arc::clone(&recorded);
+        store.expect_find_issuance().returning(move |key| {
+            Ok(kept
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|issuance| issuance.key == *key)
+                .map(|issuance| StoredIssuance {
+                    request_fingerprint: issuance.request_fingerprint,
+                    application_number: issuance.application.number.clone(),
+                    card: issuance.card.as_ref().map(|card| StoredCard {
+                        par: card.card.par.clone(),
+                        expiry: card.card.expiry,
+                        protected_pan: card.protected_pan.clone(),
+                    }),
+                }))
+        });
+        let kept = Arc::clone(&recorded);
+        store.expect_record_issuance().returning(move |issuance| {
+            let mut all = kept.lock().unwrap();
+            if all.iter().any(|other| other.key == issuance.key) {
+                return Err(RecordError::KeyTaken);
+            }
+            all.push(issuance.clone());
+            Ok(())
+        });
+
+        let mut secrets = MockCardSecrets::new();
+        secrets.expect_protect().returning(|pan, _| {
+            Ok(ProtectedPan {
+                key_id: "k1".into(),
+                ciphertext: pan.expose().bytes().rev().collect(),
+            })
+        });
+        secrets.expect_reveal().returning(|protected, _| {
+            let digits: String = protected
+                .ciphertext
+                .iter()
+                .rev()
+                .map(|byte| char::from(*byte))
+                .collect();
+            Ok(Pan::parse(&digits).unwrap())
+        });
+        secrets
+            .expect_fingerprint()
+            .returning(|pan| PanFingerprint(fingerprint_of(pan.expose())));
+        secrets
+            .expect_request_fingerprint()
+            .returning(|text| RequestFingerprint(fingerprint_of(text)));
+
+        let mut verification = MockCardVerification::new();
+        verification
+            .expect_derive()
+            .returning(|pan, _| Ok(Cvc::parse(&pan.expose()[13..]).unwrap()));
+
+        let counter = Arc::new(AtomicU64::new(7));
+        let mut random = MockRandomSource::new();
+        random.expect_next_u64().returning(move || {
+            counter
+                .fetch_add(1, Ordering::SeqCst)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        });
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(|| Timestamp::from_millis(NOW));
+
+        Self {
+            members,
+            products,
+            store,
+            secrets,
+            verification,
+            random,
+            clock,
+            recorded,
+        }
+    }
+
+    fn service(self) -> (CardIssuanceService, Arc<Mutex<Vec<NewIssuance>>>) {
+        let service = CardIssuanceService::new(IssuancePorts {
+            members: Arc::new(self.members),
+            products: Arc::new(self.products),
+            store: Arc::new(self.store),
+            secrets: Arc::new(self.secrets),
+            verification: Arc::new(self.verification),
+            random: Arc::new(self.random),
+            clock: Arc::new(self.clock),
+        });
+        (service, self.recorded)
+    }
+}
+
+fn error_code(result: Result<IssueCardOutcome, IssueCardError>) -> &'static str {
+    result.unwrap_err().code().code()
+}
+
+// The six Test Data scenarios of the source page.
+
+#[tokio::test]
+async fn success_with_delivery_answers_the_application_number_and_creates_a_ready_delivery() {
+    let (service, recorded) = Fixture::new().service();
+
+    let outcome = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, NORMAL, true, None))
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.application_number.as_str().len(), 22);
+    assert_eq!(
+        outcome.mobile_card, None,
+        "no pre-issuance: the mobile card comes later"
+    );
+    let recorded = recorded.lock().unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].application.status, ApplicationStatus::Ready);
+    let delivery = recorded[0].delivery.as_ref().unwrap();
+    assert_eq!(delivery.status, DeliveryStatus::Ready);
+    assert_eq!(delivery.address, address());
+    assert!(recorded[0].card.is_none());
+}
+
+#[tokio::test]
+async fn success_with_a_mobile_card_only_answers_the_card_and_creates_no_delivery() {
+    let (service, recorded) = Fixture::new().service();
+
+    let outcome = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+
+    let card = outcome.mobile_card.unwrap();
+    assert!(card.pan.expose().starts_with("943512"));
+    assert_eq!(card.expiry.to_yymm(), "3111");
+    assert_eq!(card.cvc.expose(), &card.pan.expose()[13..]);
+    let recorded = recorded.lock().unwrap();
+    assert!(recorded[0].delivery.is_none());
+    assert_eq!(
+        recorded[0].application.status,
+        ApplicationStatus::DigitalIssued
+    );
+    let stored = recorded[0].card.as_ref().unwrap();
+    assert_eq!(stored.card.par, card.par);
+    assert_ne!(
+        stored.protected_pan.ciphertext,
+        card.pan.expose().as_bytes()
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_service_id_is_refused_with_000_002_and_nothing_is_recorded() {
+    let (service, recorded) = Fixture::new().service();
+
+    let result = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, "999999999999999", true, None))
+        .await;
+
+    let error = result.unwrap_err();
+    assert_eq!(error.code().code(), "000_002");
+    assert_eq!(error.field(), Some(Field::ServiceId));
+    assert!(recorded.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_non_member_is_refused_with_001_006() {
+    let (service, recorded) = Fixture::new().service();
+
+    let result = service
+        .issue_and_deliver(command(424_242, NORMAL, true, None))
+        .await;
+
+    assert_eq!(error_code(result), "001_006");
+    assert!(recorded.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_cancelled_member_is_refused_with_001_006() {
+    let (service, recorded) = Fixture::new().service();
+
+    let result = service
+        .issue_and_deliver(command(CANCELLED_MEMBER, NORMAL, true, None))
+        .await;
+
+    assert_eq!(error_code(result), "001_006");
+    assert!(recorded.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_normal_product_without_delivery_is_refused_with_003_024() {
+    let (service, recorded) = Fixture::new().service();
+
+    let result = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, NORMAL, false, None))
+        .await;
+
+    assert_eq!(error_code(result), "003_024");
+    assert!(recorded.lock().unwrap().is_empty());
+}
+
+// Beyond the Test Data.
+
+#[tokio::test]
+async fn pre_issuance_with_delivery_issues_the_mobile_card_and_the_delivery() {
+    let (service, recorded) = Fixture::new().service();
+
+    let outcome = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, PRE_ISSUED, true, None))
+        .await
+        .unwrap();
+
+    assert!(outcome.mobile_card.is_some());
+    let recorded = recorded.lock().unwrap();
+    assert!(recorded[0].delivery.is_some());
+    assert!(recorded[0].card.is_some());
+}
+
+#[tokio::test]
+async fn giftable_purpose_is_accepted_for_a_giftable_product_and_recorded() {
+    let (service, recorded) = Fixture::new().service();
+
+    let result = service
+        .issue_and_deliver(command(
+            ACTIVE_MEMBER,
+            GIFTABLE,
+            false,
+            Some(Purpose::Giftable),
+        ))
+        .await;
+
+    assert!(result.is_ok());
+    assert_eq!(
+        recorded.lock().unwrap()[0].application.purpose,
+        Some(Purpose::Giftable)
+    );
+}
+
+#[tokio::test]
+async fn giftable_purpose_is_refused_for_a_product_that_is_not_giftable() {
+    let (service, recorded) = Fixture::new().service();
+
+    let result = service
+        .issue_and_deliver(command(
+            ACTIVE_MEMBER,
+            MOBILE,
+            false,
+            Some(Purpose::Giftable),
+        ))
+        .await;
+
+    let error = result.unwrap_err();
+    assert_eq!(error.code().code(), "000_002");
+    assert_eq!(error.field(), Some(Field::Purpose));
+    assert!(recorded.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_payload_answers_the_first_outcome_and_issues_nothing_new() {
+    let (service, recorded) = Fixture::new().service();
+    let first = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+
+    let again = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+
+    assert!(again.replayed && !first.replayed);
+    assert_eq!(again.application_number, first.application_number);
+    assert_eq!(
+        again.mobile_card, first.mobile_card,
+        "same card number, PAR and CVC"
+    );
+    assert_eq!(recorded.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_retry_with_a_different_payload_is_a_conflict_and_issues_nothing() {
+    let (service, recorded) = Fixture::new().service();
+    service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+
+    let result = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, PRE_ISSUED, true, None))
+        .await;
+
+    assert_eq!(error_code(result), "000_094");
+    assert_eq!(recorded.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn losing_the_race_for_the_key_answers_the_winners_outcome() {
+    let mut fixture = Fixture::new();
+    let winner = Arc::new(Mutex::new(None::<StoredIssuance>));
+    fixture.store = MockCardApplicationStore::new();
+    let seen = Arc::clone(&winner);
+    fixture
+        .store
+        .expect_find_issuance()
+        .returning(move |_| Ok(seen.lock().unwrap().clone()));
+    let seen = Arc::clone(&winner);
+    fixture
+        .store
+        .expect_record_issuance()
+        .times(1)
+        .returning(move |issuance| {
+            // Another instance committed this key (with this payload) a moment earlier.
+            *seen.lock().unwrap() = Some(StoredIssuance {
+                request_fingerprint: issuance.request_fingerprint,
+                application_number: CardApplyNo::parse("2026112506295999912345").unwrap(),
+                card: None,
+            });
+            Err(RecordError::KeyTaken)
+        });
+    let (service, _) = fixture.service();
+
+    let outcome = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, NORMAL, true, None))
+        .await
+        .unwrap();
+
+    assert!(outcome.replayed);
+    assert_eq!(
+        outcome.application_number.as_str(),
+        "2026112506295999912345"
+    );
+}
+
+#[tokio::test]
+async fn a_colliding_number_is_drawn_again() {
+    let mut fixture = Fixture::new();
+    let attempts = Arc::new(Mutex::new(Vec::<NewIssuance>::new()));
+    fixture.store = MockCardApplicationStore::new();
+    fixture.store.expect_find_issuance().returning(|_| Ok(None));
+    let seen = Arc::clone(&attempts);
+    fixture
+        .store
+        .expect_record_issuance()
+        .times(2)
+        .returning(move |issuance| {
+            let mut seen = seen.lock().unwrap();
+            seen.push(issuance.clone());
+            if seen.len() == 1 {
+                Err(RecordError::NumberTaken(UniqueNumber::Pan))
+            } else {
+                Ok(())
+            }
+        });
+    let (service, _) = fixture.service();
+
+    let outcome = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+
+    let attempts = attempts.lock().unwrap();
+    let first = attempts[0].card.as_ref().unwrap();
+    let second = attempts[1].card.as_ref().unwrap();
+    assert_ne!(first.pan_fingerprint, second.pan_fingerprint);
+    assert_eq!(outcome.mobile_card.unwrap().par, second.card.par);
+}
+
+#[tokio::test]
+async fn a_failing_store_answers_a_system_error_and_records_nothing() {
+    let mut fixture = Fixture::new();
+    fixture.store = MockCardApplicationStore::new();
+    fixture.store.expect_find_issuance().returning(|_| Ok(None));
+    fixture
+        .store
+        .expect_record_issuance()
+        .returning(|_| Err(RecordError::Unavailable(PortError::msg("disk full"))));
+    let (service, _) = fixture.service();
+
+    let result = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await;
+
+    assert!(matches!(result, Err(IssueCardError::Unavailable(_))));
+    assert_eq!(
+        error_code(
+            service
+                .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+                .await
+        ),
+        "000_099"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_member_directory_answers_a_system_error_before_anything_is_drawn() {
+    let mut fixture = Fixture::new();
+    fixture.members = MockMemberDirectory::new();
+    fixture
+        .members
+        .expect_find()
+        .returning(|_| Err(PortError::msg("directory down")));
+    fixture.store.expect_record_issuance().never();
+    let (service, recorded) = fixture.service();
+
+    let result = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, NORMAL, true, None))
+        .await;
+
+    assert_eq!(error_code(result), "000_099");
+    assert!(recorded.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn numbers_that_never_stop_colliding_end_in_a_system_error() {
+    let mut fixture = Fixture::new();
+    fixture.store = MockCardApplicationStore::new();
+    fixture.store.expect_find_issuance().returning(|_| Ok(None));
+    fixture
+        .store
+        .expect_record_issuance()
+        .times(MAX_DRAWS)
+        .returning(|_| Err(RecordError::NumberTaken(UniqueNumber::Par)));
+    let (service, _) = fixture.service();
+
+    let result = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await;
+
+    assert_eq!(error_code(result), "000_099");
+}

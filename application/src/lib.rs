@@ -1,0 +1,10 @@
+#![doc = include_str!("../README.md")]
+
+mod issue_card;
+pub mod ports;
+
+pub use issue_card::{
+    CardIssuanceService, IssuancePorts, IssueCardCommand, IssueCardError, IssueCardOutcome,
+    MobileCard,
+};
+pub use ports::PortError;

@@ -1,0 +1,70 @@
+use std::fmt;
+
+use async_trait::async_trait;
+use prepaid_domain::{Pan, Par};
+
+use super::PortError;
+
+/// A PAN encrypted with authenticated encryption under a data key (D7), bound to its card.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProtectedPan {
+    /// Which data key encrypted it, so keys can rotate.
+    pub key_id: String,
+    /// The nonce, ciphertext and tag, as the implementation lays them out.
+    pub ciphertext: Vec<u8>,
+}
+
+impl fmt::Debug for ProtectedPan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProtectedPan")
+            .field("key_id", &self.key_id)
+            .field("ciphertext_len", &self.ciphertext.len())
+            .finish()
+    }
+}
+
+/// A keyed fingerprint (HMAC) of a PAN: equal PANs have equal fingerprints; without the key
+/// it reveals nothing of the PAN (PCI DSS 3.5.1.1).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PanFingerprint(pub [u8; 32]);
+
+/// A keyed fingerprint of a request payload, to recognise retries (D6) without storing it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestFingerprint(pub [u8; 32]);
+
+impl fmt::Debug for PanFingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PanFingerprint(..)")
+    }
+}
+
+impl fmt::Debug for RequestFingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RequestFingerprint(..)")
+    }
+}
+
+/// Protection of card secrets at rest.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CardSecrets: Send + Sync {
+    /// Encrypts `pan` for storage, binding it to the card `par` (as associated data), with a fresh
+    /// nonce each time.
+    ///
+    /// # Errors
+    /// [`PortError`] when the data key is unavailable.
+    fn protect(&self, pan: &Pan, par: &Par) -> Result<ProtectedPan, PortError>;
+
+    /// Decrypts a PAN protected by [`CardSecrets::protect`] for the same `par`.
+    ///
+    /// # Errors
+    /// [`PortError`] when the key is unknown or the ciphertext was altered or moved to another
+    /// card.
+    fn reveal(&self, protected: &ProtectedPan, par: &Par) -> Result<Pan, PortError>;
+
+    /// The keyed fingerprint of `pan`, for uniqueness and look-ups.
+    fn fingerprint(&self, pan: &Pan) -> PanFingerprint;
+
+    /// The keyed fingerprint of a request's canonical form.
+    fn request_fingerprint(&self, canonical_form: &str) -> RequestFingerprint;
+}

@@ -1,0 +1,77 @@
+//! The ports: what the application needs from the world, one trait per concern.
+//!
+//! Every port is `Send + Sync` and object-safe, so the service holds them as `Arc<dyn Port>`.
+//! Each method's documentation states what an implementation must do and which error it must
+//! return when. Mocks of every port are generated behind the `mock` feature.
+
+mod card_secrets;
+mod clock;
+mod members;
+mod products;
+mod projects;
+mod random;
+mod store;
+mod verification;
+
+pub use card_secrets::{CardSecrets, PanFingerprint, ProtectedPan, RequestFingerprint};
+pub use clock::Clock;
+pub use members::MemberDirectory;
+pub use products::ProductCatalogue;
+pub use projects::{
+    AccessKeyState, CryptoKeyRef, Project, ProjectAccessKey, ProjectDirectory, ReplayGuard,
+};
+pub use random::RandomSource;
+pub use store::{
+    CardApplicationStore, IdempotencyKey, NewIssuance, NewIssuedCard, RecordError, StoredCard,
+    StoredIssuance, UniqueNumber,
+};
+pub use verification::CardVerification;
+
+#[cfg(any(test, feature = "mock"))]
+pub use card_secrets::MockCardSecrets;
+#[cfg(any(test, feature = "mock"))]
+pub use clock::MockClock;
+#[cfg(any(test, feature = "mock"))]
+pub use members::MockMemberDirectory;
+#[cfg(any(test, feature = "mock"))]
+pub use products::MockProductCatalogue;
+#[cfg(any(test, feature = "mock"))]
+pub use projects::{MockProjectDirectory, MockReplayGuard};
+#[cfg(any(test, feature = "mock"))]
+pub use random::MockRandomSource;
+#[cfg(any(test, feature = "mock"))]
+pub use store::MockCardApplicationStore;
+#[cfg(any(test, feature = "mock"))]
+pub use verification::MockCardVerification;
+
+use std::error::Error as StdError;
+
+/// A port could not do its work (I/O failed, a service is down, stored data is unreadable).
+///
+/// It carries the cause for the logs; callers only learn that the operation failed and may be
+/// retried. It never carries card data or secrets.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}")]
+pub struct PortError {
+    context: String,
+    #[source]
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl PortError {
+    /// A failure described by `context`, caused by `source`.
+    pub fn new(context: impl Into<String>, source: impl StdError + Send + Sync + 'static) -> Self {
+        Self {
+            context: context.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// A failure with no underlying error.
+    pub fn msg(context: impl Into<String>) -> Self {
+        Self {
+            context: context.into(),
+            source: None,
+        }
+    }
+}

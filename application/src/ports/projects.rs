@@ -1,0 +1,111 @@
+use async_trait::async_trait;
+use prepaid_domain::{AccessKey, AspId, CryptoKeyId, SecretKey, Timestamp};
+
+use super::PortError;
+
+/// The state of an access key (reference section 1: active, inactive, discarded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AccessKeyState {
+    /// Accepted.
+    Active,
+    /// Refused, may be reactivated.
+    Inactive,
+    /// Refused for ever.
+    Discarded,
+}
+
+impl AccessKeyState {
+    /// The state's name, as stored and configured.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Inactive => "INACTIVE",
+            Self::Discarded => "DISCARDED",
+        }
+    }
+
+    /// Reads a state's name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "ACTIVE" => Some(Self::Active),
+            "INACTIVE" => Some(Self::Inactive),
+            "DISCARDED" => Some(Self::Discarded),
+            _ => None,
+        }
+    }
+}
+
+/// An access key of a project with its secret key (the tran-token HMAC key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectAccessKey {
+    /// The access key, sent in `X-KM-Access-Key`.
+    pub access_key: AccessKey,
+    /// Its secret key (redacted in `Debug`).
+    pub secret_key: SecretKey,
+    /// Whether it is accepted.
+    pub state: AccessKeyState,
+}
+
+/// A crypto key pair of a project (D5), named by its id; the key material itself stays with
+/// the crypto adapter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CryptoKeyRef {
+    /// The id sent in `X-KM-Crypto-Key-Id`.
+    pub id: CryptoKeyId,
+}
+
+/// A service provider's project (D3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Project {
+    /// Its ASP id.
+    pub asp_id: AspId,
+    /// Its access keys.
+    pub access_keys: Vec<ProjectAccessKey>,
+    /// Its crypto keys (up to two).
+    pub crypto_keys: Vec<CryptoKeyRef>,
+    /// Whether it may send plaintext to encrypted APIs (D5: the sandbox may, others not).
+    pub plaintext_allowed: bool,
+}
+
+impl Project {
+    /// The active access key `key` of this project, if there is one.
+    pub fn active_key(&self, key: &AccessKey) -> Option<&ProjectAccessKey> {
+        self.access_keys.iter().find(|candidate| {
+            candidate.access_key == *key && candidate.state == AccessKeyState::Active
+        })
+    }
+
+    /// Whether `id` names one of this project's crypto keys.
+    pub fn has_crypto_key(&self, id: &CryptoKeyId) -> bool {
+        self.crypto_keys.iter().any(|key| key.id == *id)
+    }
+}
+
+/// The service providers' projects.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ProjectDirectory: Send + Sync {
+    /// The project of `asp_id`; `Ok(None)` when there is none.
+    ///
+    /// # Errors
+    /// [`PortError`] when the directory cannot be read.
+    async fn find(&self, asp_id: &AspId) -> Result<Option<Project>, PortError>;
+}
+
+/// Remembers accepted tran tokens for the replay window (D4).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ReplayGuard: Send + Sync {
+    /// Records the token `signature` of `asp_id` as used until `expires_at`. Returns `true` the
+    /// first time, `false` when it was already recorded and has not expired. Atomic: of
+    /// concurrent calls with one token exactly one gets `true`.
+    ///
+    /// # Errors
+    /// [`PortError`] when the record cannot be kept.
+    async fn first_use(
+        &self,
+        asp_id: &AspId,
+        signature: &str,
+        expires_at: Timestamp,
+    ) -> Result<bool, PortError>;
+}
