@@ -11,6 +11,7 @@ mod products;
 mod projects;
 mod random;
 mod store;
+mod vault;
 mod verification;
 
 pub use card_secrets::{CardSecrets, PanFingerprint, ProtectedPan, RequestFingerprint};
@@ -25,6 +26,7 @@ pub use store::{
     CardApplicationStore, IdempotencyKey, NewIssuance, NewIssuedCard, RecordError, StoredCard,
     StoredIssuance, UniqueNumber,
 };
+pub use vault::SecretVault;
 pub use verification::CardVerification;
 
 #[cfg(any(test, feature = "mock"))]
@@ -41,6 +43,8 @@ pub use projects::{MockProjectDirectory, MockReplayGuard};
 pub use random::MockRandomSource;
 #[cfg(any(test, feature = "mock"))]
 pub use store::MockCardApplicationStore;
+#[cfg(any(test, feature = "mock"))]
+pub use vault::MockSecretVault;
 #[cfg(any(test, feature = "mock"))]
 pub use verification::MockCardVerification;
 

@@ -96,7 +96,8 @@ pub trait ProjectDirectory: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ReplayGuard: Send + Sync {
-    /// Records the token `signature` of `asp_id` as used until `expires_at`. Returns `true` the
+    /// Records the tran token `token` (time and signature) of `asp_id` as used until
+    /// `expires_at`. Returns `true` the
     /// first time, `false` when it was already recorded and has not expired. Atomic: of
     /// concurrent calls with one token exactly one gets `true`.
     ///
@@ -105,7 +106,7 @@ pub trait ReplayGuard: Send + Sync {
     async fn first_use(
         &self,
         asp_id: &AspId,
-        signature: &str,
+        token: &str,
         expires_at: Timestamp,
     ) -> Result<bool, PortError>;
 }

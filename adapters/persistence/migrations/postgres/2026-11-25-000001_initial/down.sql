@@ -1,0 +1,10 @@
+DROP TABLE used_tran_tokens;
+DROP TABLE idempotency_records;
+DROP TABLE deliveries;
+DROP TABLE cards;
+DROP TABLE card_applications;
+DROP TABLE card_products;
+DROP TABLE members;
+DROP TABLE crypto_keys;
+DROP TABLE access_keys;
+DROP TABLE projects;

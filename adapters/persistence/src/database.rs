@@ -1,0 +1,247 @@
+//! Opening the database (SQLite or PostgreSQL), its pragmas, migrations and the blocking pool.
+
+use std::fmt;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::DatabaseError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// SQLite's `synchronous` setting: how durable a commit is when acknowledged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SqliteSynchronous {
+    /// Every commit is on disk before it is acknowledged, crash or power loss (the default).
+    #[default]
+    Full,
+    /// In WAL mode, a commit survives a process crash but may be lost on power loss.
+    Normal,
+}
+
+impl SqliteSynchronous {
+    /// Reads `FULL` or `NORMAL` (any case).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_uppercase().as_str() {
+            "FULL" => Some(Self::Full),
+            "NORMAL" => Some(Self::Normal),
+            _ => None,
+        }
+    }
+
+    const fn pragma(self) -> &'static str {
+        match self {
+            Self::Full => "FULL",
+            Self::Normal => "NORMAL",
+        }
+    }
+}
+
+/// How to reach and use the database.
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    /// `sqlite://<path>`, a plain file path, or `postgres://...` / `postgresql://...`.
+    pub url: String,
+    /// SQLite durability (ignored for PostgreSQL).
+    pub sqlite_synchronous: SqliteSynchronous,
+    /// How long a connection waits for a lock before failing.
+    pub busy_timeout: Duration,
+    /// The most connections held at once.
+    pub max_connections: u32,
+    /// How long idempotency records are kept (D6: at least 24 hours).
+    pub idempotency_retention: Duration,
+}
+
+impl DatabaseConfig {
+    /// The defaults for `url`: `synchronous=FULL`, 5 s busy timeout, 8 connections, 24 h.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            sqlite_synchronous: SqliteSynchronous::Full,
+            busy_timeout: Duration::from_secs(5),
+            max_connections: 8,
+            idempotency_retention: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A PostgreSQL URL may hold a password: show the scheme and host part only.
+        let shown = match self.url.split_once('@') {
+            Some((_, host)) => format!("<credentials>@{host}"),
+            None => self.url.clone(),
+        };
+        f.debug_struct("DatabaseConfig")
+            .field("url", &shown)
+            .field("sqlite_synchronous", &self.sqlite_synchronous)
+            .field("busy_timeout", &self.busy_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("idempotency_retention", &self.idempotency_retention)
+            .finish()
+    }
+}
+
+/// Which backend a database runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// The connection pools, one variant per backend.
+#[derive(Clone)]
+pub(crate) enum Pools {
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    Postgres(Pool<ConnectionManager<PgConnection>>),
+}
+
+#[derive(Debug)]
+struct SqlitePragmas {
+    synchronous: SqliteSynchronous,
+    busy_timeout: Duration,
+}
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = {}; \
+             PRAGMA foreign_keys = ON;",
+            self.synchronous.pragma(),
+            self.busy_timeout.as_millis()
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Reads the backend and the connection string out of a database URL.
+pub(crate) fn parse_url(url: &str) -> Result<(Backend, String), DatabaseError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, url.to_owned()));
+    }
+    let path = url.strip_prefix("sqlite://").unwrap_or(url);
+    if path.is_empty() || path.contains("://") {
+        return Err(DatabaseError::InvalidUrl);
+    }
+    Ok((Backend::Sqlite, path.to_owned()))
+}
+
+impl Pools {
+    pub(crate) fn open(config: &DatabaseConfig) -> Result<Self, DatabaseError> {
+        let (backend, target) = parse_url(&config.url)?;
+        match backend {
+            Backend::Sqlite => {
+                if let Some(parent) = std::path::Path::new(&target).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent).map_err(DatabaseError::Io)?;
+                }
+                let pool = Pool::builder()
+                    .max_size(config.max_connections.max(1))
+                    .min_idle(Some(1))
+                    .connection_timeout(config.busy_timeout.max(Duration::from_secs(1)) * 2)
+                    .connection_customizer(Box::new(SqlitePragmas {
+                        synchronous: config.sqlite_synchronous,
+                        busy_timeout: config.busy_timeout,
+                    }))
+                    .build(ConnectionManager::<SqliteConnection>::new(target))
+                    .map_err(DatabaseError::Pool)?;
+                let mut conn = pool.get().map_err(DatabaseError::Pool)?;
+                conn.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map_err(|error| DatabaseError::Migration(error.to_string()))?;
+                Ok(Self::Sqlite(pool))
+            }
+            Backend::Postgres => {
+                let pool = Pool::builder()
+                    .max_size(config.max_connections.max(1))
+                    .connection_timeout(config.busy_timeout.max(Duration::from_secs(1)) * 2)
+                    .build(ConnectionManager::<PgConnection>::new(target))
+                    .map_err(DatabaseError::Pool)?;
+                let mut conn = pool.get().map_err(DatabaseError::Pool)?;
+                // Several instances may start at once: one migrates, the others wait for it.
+                conn.batch_execute("SELECT pg_advisory_lock(727274001)")?;
+                let migrated = conn
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|_| ())
+                    .map_err(|error| DatabaseError::Migration(error.to_string()));
+                conn.batch_execute("SELECT pg_advisory_unlock(727274001)")?;
+                migrated?;
+                Ok(Self::Postgres(pool))
+            }
+        }
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Whether the database answers and has no pending migration.
+    pub(crate) fn check_ready(&self) -> Result<(), DatabaseError> {
+        let pending = match self {
+            Self::Sqlite(pool) => {
+                let mut conn = pool.get().map_err(DatabaseError::Pool)?;
+                conn.batch_execute("SELECT 1")?;
+                conn.has_pending_migration(SQLITE_MIGRATIONS)
+            }
+            Self::Postgres(pool) => {
+                let mut conn = pool.get().map_err(DatabaseError::Pool)?;
+                conn.batch_execute("SELECT 1")?;
+                conn.has_pending_migration(POSTGRES_MIGRATIONS)
+            }
+        };
+        match pending {
+            Ok(false) => Ok(()),
+            Ok(true) => Err(DatabaseError::Migration("pending migrations".into())),
+            Err(error) => Err(DatabaseError::Migration(error.to_string())),
+        }
+    }
+}
+
+/// Runs `$body` with `$conn` bound to a pooled connection of either backend. The body is
+/// compiled once per backend, so one piece of diesel code serves both.
+macro_rules! with_conn {
+    ($pools:expr, |$conn:ident| $body:expr) => {
+        match $pools {
+            $crate::database::Pools::Sqlite(pool) => {
+                let mut pooled = pool.get().map_err($crate::error::DatabaseError::Pool)?;
+                let $conn = &mut *pooled;
+                $body
+            }
+            $crate::database::Pools::Postgres(pool) => {
+                let mut pooled = pool.get().map_err($crate::error::DatabaseError::Pool)?;
+                let $conn = &mut *pooled;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` in a write transaction: `BEGIN IMMEDIATE` on SQLite (takes the write lock up
+/// front, so two writers never deadlock upgrading a read lock), a plain transaction on
+/// PostgreSQL.
+macro_rules! write_transaction {
+    ($pools:expr, |$conn:ident| $body:expr) => {
+        match $pools {
+            $crate::database::Pools::Sqlite(pool) => {
+                let mut pooled = pool.get().map_err($crate::error::DatabaseError::Pool)?;
+                pooled.immediate_transaction(|$conn| $body)
+            }
+            $crate::database::Pools::Postgres(pool) => {
+                let mut pooled = pool.get().map_err($crate::error::DatabaseError::Pool)?;
+                pooled.transaction(|$conn| $body)
+            }
+        }
+    };
+}
+
+pub(crate) use {with_conn, write_transaction};

@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+
+mod database;
+mod error;
+mod memory;
+mod rows;
+mod schema;
+mod store;
+
+pub use database::{Backend, DatabaseConfig, SqliteSynchronous};
+pub use error::DatabaseError;
+pub use memory::InMemoryReplayGuard;
+pub use store::{Database, DieselProjectDirectory, DieselReplayGuard, IssuedCounts};

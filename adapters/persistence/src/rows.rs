@@ -1,0 +1,157 @@
+//! The rows: this adapter's own data shapes, converted to and from domain types at the seam.
+//! Rows read back are parsed again through the domain constructors: the database is outside
+//! the domain's trust boundary.
+
+use diesel::prelude::*;
+
+use crate::schema::{
+    access_keys, card_applications, card_products, cards, crypto_keys, deliveries,
+    idempotency_records, members, projects, used_tran_tokens,
+};
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = projects)]
+pub struct NewProjectRow<'a> {
+    pub asp_id: &'a str,
+    pub plaintext_allowed: bool,
+    pub created_at: i64,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = projects)]
+pub struct ProjectRow {
+    pub asp_id: String,
+    pub plaintext_allowed: bool,
+}
+
+#[derive(Insertable, Queryable, Selectable, AsChangeset)]
+#[diesel(table_name = access_keys)]
+pub struct AccessKeyRow {
+    pub access_key: String,
+    pub asp_id: String,
+    pub sealed_secret: Vec<u8>,
+    pub state: String,
+    pub created_at: i64,
+}
+
+#[derive(Insertable, Queryable, Selectable, AsChangeset)]
+#[diesel(table_name = crypto_keys)]
+pub struct CryptoKeyRow {
+    pub key_id: String,
+    pub asp_id: String,
+    pub position: i16,
+    pub created_at: i64,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = members)]
+pub struct NewMemberRow<'a> {
+    pub member_id: &'a str,
+    pub status: &'a str,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = members)]
+pub struct MemberRow {
+    pub member_id: String,
+    pub status: String,
+}
+
+#[derive(Insertable, Queryable, Selectable, AsChangeset)]
+#[diesel(table_name = card_products)]
+pub struct ProductRow {
+    pub service_id: String,
+    pub name: String,
+    pub bin: String,
+    pub product_type: String,
+    pub pre_issuance: bool,
+    pub giftable: bool,
+    pub validity_years: i16,
+    pub active: bool,
+    pub updated_at: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = card_applications)]
+pub struct NewApplicationRow<'a> {
+    pub apply_no: &'a str,
+    pub member_id: String,
+    pub service_id: &'a str,
+    pub application_type: &'a str,
+    pub status: &'a str,
+    pub purpose: Option<&'a str>,
+    pub created_at: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = cards)]
+pub struct NewCardRow<'a> {
+    pub par: &'a str,
+    pub apply_no: &'a str,
+    pub pan_ciphertext: &'a [u8],
+    pub pan_key_id: &'a str,
+    pub pan_fingerprint: &'a [u8],
+    pub expiry: String,
+    pub kind: &'a str,
+    pub status: &'a str,
+    pub created_at: i64,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = cards)]
+pub struct CardRow {
+    pub par: String,
+    pub pan_ciphertext: Vec<u8>,
+    pub pan_key_id: String,
+    pub expiry: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = deliveries)]
+pub struct NewDeliveryRow<'a> {
+    pub apply_no: &'a str,
+    pub address: &'a str,
+    pub address_detail: &'a str,
+    pub zip_code: &'a str,
+    pub status: &'a str,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = deliveries)]
+pub struct DeliveryRow {
+    pub address: String,
+    pub address_detail: String,
+    pub zip_code: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = idempotency_records)]
+pub struct NewIdempotencyRow<'a> {
+    pub asp_id: &'a str,
+    pub correlation_id: &'a str,
+    pub request_fingerprint: &'a [u8],
+    pub apply_no: &'a str,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = idempotency_records)]
+pub struct IdempotencyRow {
+    pub request_fingerprint: Vec<u8>,
+    pub apply_no: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = used_tran_tokens)]
+pub struct UsedTokenRow<'a> {
+    pub asp_id: &'a str,
+    pub signature: &'a str,
+    pub expires_at: i64,
+}

@@ -1,0 +1,130 @@
+//! The tables, as diesel sees them. Written by hand to match `migrations/` (both backends
+//! share one shape); `tests/contract` checks them against the migrated databases.
+
+diesel::table! {
+    projects (asp_id) {
+        asp_id -> Text,
+        plaintext_allowed -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    access_keys (access_key) {
+        access_key -> Text,
+        asp_id -> Text,
+        sealed_secret -> Binary,
+        state -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    crypto_keys (key_id) {
+        key_id -> Text,
+        asp_id -> Text,
+        position -> SmallInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    members (member_id) {
+        member_id -> Text,
+        status -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    card_products (service_id) {
+        service_id -> Text,
+        name -> Text,
+        bin -> Text,
+        product_type -> Text,
+        pre_issuance -> Bool,
+        giftable -> Bool,
+        validity_years -> SmallInt,
+        active -> Bool,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    card_applications (apply_no) {
+        apply_no -> Text,
+        member_id -> Text,
+        service_id -> Text,
+        application_type -> Text,
+        status -> Text,
+        purpose -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    cards (par) {
+        par -> Text,
+        apply_no -> Text,
+        pan_ciphertext -> Binary,
+        pan_key_id -> Text,
+        pan_fingerprint -> Binary,
+        expiry -> Text,
+        kind -> Text,
+        status -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    deliveries (apply_no) {
+        apply_no -> Text,
+        address -> Text,
+        address_detail -> Text,
+        zip_code -> Text,
+        status -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_records (asp_id, correlation_id) {
+        asp_id -> Text,
+        correlation_id -> Text,
+        request_fingerprint -> Binary,
+        apply_no -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    used_tran_tokens (asp_id, signature) {
+        asp_id -> Text,
+        signature -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::joinable!(access_keys -> projects (asp_id));
+diesel::joinable!(crypto_keys -> projects (asp_id));
+diesel::joinable!(card_applications -> members (member_id));
+diesel::joinable!(card_applications -> card_products (service_id));
+diesel::joinable!(cards -> card_applications (apply_no));
+diesel::joinable!(deliveries -> card_applications (apply_no));
+diesel::joinable!(idempotency_records -> card_applications (apply_no));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    projects,
+    access_keys,
+    crypto_keys,
+    members,
+    card_products,
+    card_applications,
+    cards,
+    deliveries,
+    idempotency_records,
+    used_tran_tokens,
+);

@@ -1,0 +1,720 @@
+//! Every storage port on one diesel database.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use prepaid_application::PortError;
+use prepaid_application::ports::{
+    AccessKeyState, CardApplicationStore, Clock, CryptoKeyRef, IdempotencyKey, MemberDirectory,
+    NewIssuance, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory, ProtectedPan,
+    RecordError, ReplayGuard, RequestFingerprint, SecretVault, StoredCard, StoredIssuance,
+    UniqueNumber,
+};
+use prepaid_domain::{
+    AccessKey, AddressDetail, AspId, Bin, CardApplyNo, CardKind, CardProduct, CryptoKeyId,
+    Delivery, DeliveryAddress, DeliveryStatus, Expiry, Member, MemberId, MemberStatus, Par,
+    ProductName, ProductType, Purpose, RoadAddress, ServiceId, Timestamp, Validity, ZipCode,
+};
+
+use crate::database::{Backend, DatabaseConfig, Pools, with_conn, write_transaction};
+use crate::error::DatabaseError;
+use crate::rows::{
+    AccessKeyRow, CardRow, CryptoKeyRow, DeliveryRow, IdempotencyRow, MemberRow, NewApplicationRow,
+    NewCardRow, NewDeliveryRow, NewIdempotencyRow, NewMemberRow, NewProjectRow, ProductRow,
+    ProjectRow, UsedTokenRow,
+};
+use crate::schema::{
+    access_keys, card_applications, card_products, cards, crypto_keys, deliveries,
+    idempotency_records, members, projects, used_tran_tokens,
+};
+
+/// The database: implements [`CardApplicationStore`], [`MemberDirectory`] and
+/// [`ProductCatalogue`]; [`Database::projects`] and [`Database::replay_guard`] give the
+/// [`ProjectDirectory`] and a shared [`ReplayGuard`].
+///
+/// Every call runs on tokio's blocking pool, never on the async executor's threads.
+#[derive(Clone)]
+pub struct Database {
+    pools: Pools,
+    retention_millis: i64,
+}
+
+impl Database {
+    /// Opens the database of `config`, creating an SQLite file (and its folder) if needed, and
+    /// applies the embedded migrations. Blocks: call it at start-up.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the URL is invalid, the database is unreachable or a migration
+    /// fails.
+    pub fn open(config: &DatabaseConfig) -> Result<Self, DatabaseError> {
+        let pools = Pools::open(config)?;
+        let retention_millis = i64::try_from(config.idempotency_retention.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(24 * 3_600_000);
+        Ok(Self {
+            pools,
+            retention_millis,
+        })
+    }
+
+    /// The backend this database runs on.
+    pub fn backend(&self) -> Backend {
+        self.pools.backend()
+    }
+
+    /// Runs `work` on the blocking pool.
+    async fn blocking<T, F>(&self, work: F) -> Result<T, DatabaseError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Pools) -> Result<T, DatabaseError> + Send + 'static,
+    {
+        let pools = self.pools.clone();
+        tokio::task::spawn_blocking(move || work(&pools))
+            .await
+            .map_err(DatabaseError::Task)?
+    }
+
+    /// Whether the database answers and every migration is applied.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] saying what is wrong.
+    pub async fn check_ready(&self) -> Result<(), DatabaseError> {
+        self.blocking(Pools::check_ready).await
+    }
+
+    /// Adds or updates a member (until the member APIs exist, the admin command uses this).
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the write fails.
+    pub async fn save_member(&self, member: Member, now: Timestamp) -> Result<(), DatabaseError> {
+        self.blocking(move |pools| {
+            let id = member.id.get().to_string();
+            let row = NewMemberRow {
+                member_id: &id,
+                status: member.status.as_str(),
+                created_at: now.as_millis(),
+                updated_at: now.as_millis(),
+            };
+            with_conn!(pools, |conn| {
+                diesel::insert_into(members::table)
+                    .values(&row)
+                    .on_conflict(members::member_id)
+                    .do_update()
+                    .set((
+                        members::status.eq(row.status),
+                        members::updated_at.eq(row.updated_at),
+                    ))
+                    .execute(conn)?;
+            });
+            Ok(())
+        })
+        .await
+    }
+
+    /// Adds or updates a card product (the operator's catalogue is synchronised at start-up).
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the write fails.
+    pub async fn save_product(
+        &self,
+        product: CardProduct,
+        now: Timestamp,
+    ) -> Result<(), DatabaseError> {
+        self.blocking(move |pools| {
+            let row = ProductRow {
+                service_id: product.id.as_str().to_owned(),
+                name: product.name.as_str().to_owned(),
+                bin: product.bin.as_str().to_owned(),
+                product_type: product.product_type.as_str().to_owned(),
+                pre_issuance: product.pre_issuance,
+                giftable: product.giftable,
+                validity_years: i16::from(product.validity.years()),
+                active: product.active,
+                updated_at: now.as_millis(),
+            };
+            with_conn!(pools, |conn| {
+                diesel::insert_into(card_products::table)
+                    .values(&row)
+                    .on_conflict(card_products::service_id)
+                    .do_update()
+                    .set(&row)
+                    .execute(conn)?;
+            });
+            Ok(())
+        })
+        .await
+    }
+
+    /// Deletes idempotency records and used tran tokens that expired before `now`, in small
+    /// batches so that no request waits long behind it. Returns how many rows went.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when a delete fails.
+    pub async fn purge_expired(&self, now: Timestamp) -> Result<usize, DatabaseError> {
+        self.blocking(move |pools| {
+            let cutoff = now.as_millis();
+            let mut purged = 0;
+            loop {
+                let batch: usize = with_conn!(pools, |conn| {
+                    let keys: Vec<(String, String)> = idempotency_records::table
+                        .filter(idempotency_records::expires_at.lt(cutoff))
+                        .select((
+                            idempotency_records::asp_id,
+                            idempotency_records::correlation_id,
+                        ))
+                        .limit(500)
+                        .load(conn)?;
+                    let mut deleted = 0;
+                    conn.transaction::<_, DieselError, _>(|conn| {
+                        for (asp, correlation) in &keys {
+                            deleted += diesel::delete(
+                                idempotency_records::table
+                                    .find((asp.as_str(), correlation.as_str())),
+                            )
+                            .execute(conn)?;
+                        }
+                        Ok(())
+                    })?;
+                    deleted
+                });
+                purged += batch;
+                if batch == 0 {
+                    break;
+                }
+            }
+            let tokens = with_conn!(pools, |conn| {
+                diesel::delete(
+                    used_tran_tokens::table.filter(used_tran_tokens::expires_at.lt(cutoff)),
+                )
+                .execute(conn)?
+            });
+            Ok(purged + tokens)
+        })
+        .await
+    }
+
+    /// Stores a project with its access keys (secret keys sealed by `vault`) and crypto key ids.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when sealing or the write fails.
+    pub async fn save_project(
+        &self,
+        project: Project,
+        vault: Arc<dyn SecretVault>,
+        now: Timestamp,
+    ) -> Result<(), DatabaseError> {
+        let mut key_rows = Vec::new();
+        for key in &project.access_keys {
+            let sealed = vault
+                .seal(&key.secret_key, key.access_key.as_str())
+                .map_err(DatabaseError::Vault)?;
+            key_rows.push(AccessKeyRow {
+                access_key: key.access_key.as_str().to_owned(),
+                asp_id: project.asp_id.as_str().to_owned(),
+                sealed_secret: sealed,
+                state: key.state.as_str().to_owned(),
+                created_at: now.as_millis(),
+            });
+        }
+        let crypto_rows: Vec<CryptoKeyRow> = project
+            .crypto_keys
+            .iter()
+            .zip(0_i16..)
+            .map(|(key, position)| CryptoKeyRow {
+                key_id: key.id.as_str().to_owned(),
+                asp_id: project.asp_id.as_str().to_owned(),
+                position,
+                created_at: now.as_millis(),
+            })
+            .collect();
+        self.blocking(move |pools| {
+            let asp = project.asp_id.as_str().to_owned();
+            let row = NewProjectRow {
+                asp_id: &asp,
+                plaintext_allowed: project.plaintext_allowed,
+                created_at: now.as_millis(),
+            };
+            write_transaction!(pools, |conn| {
+                diesel::insert_into(projects::table)
+                    .values(&row)
+                    .on_conflict(projects::asp_id)
+                    .do_update()
+                    .set(projects::plaintext_allowed.eq(row.plaintext_allowed))
+                    .execute(conn)?;
+                for key in &key_rows {
+                    diesel::insert_into(access_keys::table)
+                        .values(key)
+                        .on_conflict(access_keys::access_key)
+                        .do_update()
+                        .set((
+                            access_keys::sealed_secret.eq(&key.sealed_secret),
+                            access_keys::state.eq(&key.state),
+                        ))
+                        .execute(conn)?;
+                }
+                diesel::delete(crypto_keys::table.filter(crypto_keys::asp_id.eq(&asp)))
+                    .execute(conn)?;
+                diesel::insert_into(crypto_keys::table)
+                    .values(&crypto_rows)
+                    .execute(conn)?;
+                Ok::<_, DieselError>(())
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The [`ProjectDirectory`] of this database, unsealing secret keys with `vault`.
+    pub fn projects(&self, vault: Arc<dyn SecretVault>) -> DieselProjectDirectory {
+        DieselProjectDirectory {
+            database: self.clone(),
+            vault,
+        }
+    }
+
+    /// A [`ReplayGuard`] kept in this database, shared by every instance using it.
+    pub fn replay_guard(&self, clock: Arc<dyn Clock>) -> DieselReplayGuard {
+        DieselReplayGuard {
+            database: self.clone(),
+            clock,
+        }
+    }
+
+    /// How many applications, cards and deliveries member `member` has (for operators' checks
+    /// and tests).
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when a count fails.
+    pub async fn count_issued_to(&self, member: MemberId) -> Result<IssuedCounts, DatabaseError> {
+        let key = member.get().to_string();
+        self.blocking(move |pools| {
+            with_conn!(pools, |conn| {
+                let numbers = card_applications::table
+                    .filter(card_applications::member_id.eq(&key))
+                    .select(card_applications::apply_no);
+                Ok(IssuedCounts {
+                    applications: card_applications::table
+                        .filter(card_applications::member_id.eq(&key))
+                        .count()
+                        .get_result(conn)?,
+                    cards: cards::table
+                        .filter(cards::apply_no.eq_any(numbers))
+                        .count()
+                        .get_result(conn)?,
+                    deliveries: deliveries::table
+                        .filter(deliveries::apply_no.eq_any(numbers))
+                        .count()
+                        .get_result(conn)?,
+                    idempotency_records: idempotency_records::table
+                        .filter(idempotency_records::apply_no.eq_any(numbers))
+                        .count()
+                        .get_result(conn)?,
+                })
+            })
+        })
+        .await
+    }
+
+    /// The delivery of application `number`, if one was asked for.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the read fails or the row does not parse.
+    pub async fn find_delivery(
+        &self,
+        number: &CardApplyNo,
+    ) -> Result<Option<Delivery>, DatabaseError> {
+        let key = number.as_str().to_owned();
+        let row = self
+            .blocking(move |pools| {
+                with_conn!(pools, |conn| Ok(deliveries::table
+                    .find(&key)
+                    .select(DeliveryRow::as_select())
+                    .first(conn)
+                    .optional()?))
+            })
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let corrupt = |what| move |_| DatabaseError::Corrupt(what);
+        Ok(Some(Delivery {
+            address: DeliveryAddress {
+                address: RoadAddress::parse(&row.address).map_err(corrupt("address"))?,
+                detail: AddressDetail::parse(&row.address_detail)
+                    .map_err(corrupt("address_detail"))?,
+                zip_code: ZipCode::parse(&row.zip_code).map_err(corrupt("zip_code"))?,
+            },
+            status: DeliveryStatus::parse(&row.status)
+                .ok_or(DatabaseError::Corrupt("delivery status"))?,
+            created_at: Timestamp::from_millis(row.created_at),
+        }))
+    }
+
+    /// How many rows `table` holds (for tests and operators' checks).
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the count fails or the table is unknown.
+    pub async fn count_rows(&self, table: &'static str) -> Result<i64, DatabaseError> {
+        self.blocking(move |pools| {
+            with_conn!(pools, |conn| {
+                let count = match table {
+                    "card_applications" => card_applications::table.count().get_result(conn)?,
+                    "cards" => cards::table.count().get_result(conn)?,
+                    "deliveries" => deliveries::table.count().get_result(conn)?,
+                    "idempotency_records" => idempotency_records::table.count().get_result(conn)?,
+                    "members" => members::table.count().get_result(conn)?,
+                    "card_products" => card_products::table.count().get_result(conn)?,
+                    "used_tran_tokens" => used_tran_tokens::table.count().get_result(conn)?,
+                    _ => return Err(DatabaseError::Corrupt("unknown table")),
+                };
+                Ok(count)
+            })
+        })
+        .await
+    }
+}
+
+/// What one member holds, row by row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IssuedCounts {
+    /// Card applications.
+    pub applications: i64,
+    /// Cards.
+    pub cards: i64,
+    /// Deliveries.
+    pub deliveries: i64,
+    /// Idempotency records of those applications.
+    pub idempotency_records: i64,
+}
+
+/// Which unique number (or the idempotency key) a unique violation is about.
+fn classify_unique_violation(info: &dyn diesel::result::DatabaseErrorInformation) -> RecordError {
+    // PostgreSQL names the constraint; SQLite names `table.column` in the message.
+    let text = format!(
+        "{} {}",
+        info.constraint_name().unwrap_or(""),
+        info.message()
+    );
+    if text.contains("idempotency_records") {
+        RecordError::KeyTaken
+    } else if text.contains("pan_fingerprint") {
+        RecordError::NumberTaken(UniqueNumber::Pan)
+    } else if text.contains("cards") {
+        RecordError::NumberTaken(UniqueNumber::Par)
+    } else {
+        RecordError::NumberTaken(UniqueNumber::ApplicationNumber)
+    }
+}
+
+fn record(pools: &Pools, issuance: &NewIssuance, retention_millis: i64) -> Result<(), RecordError> {
+    let application = &issuance.application;
+    let apply_no = application.number.as_str();
+    let created_at = application.created_at.as_millis();
+    let application_row = NewApplicationRow {
+        apply_no,
+        member_id: application.member.get().to_string(),
+        service_id: application.product.as_str(),
+        application_type: application.application_type.as_str(),
+        status: application.status.as_str(),
+        purpose: application.purpose.map(Purpose::as_str),
+        created_at,
+    };
+    let card_row = issuance.card.as_ref().map(|card| NewCardRow {
+        par: card.card.par.as_str(),
+        apply_no,
+        pan_ciphertext: &card.protected_pan.ciphertext,
+        pan_key_id: &card.protected_pan.key_id,
+        pan_fingerprint: &card.pan_fingerprint.0,
+        expiry: card.card.expiry.to_yymm(),
+        kind: card.card.kind.as_str(),
+        status: card.card.status.as_str(),
+        created_at,
+    });
+    let delivery_row = issuance.delivery.as_ref().map(|delivery| NewDeliveryRow {
+        apply_no,
+        address: delivery.address.address.as_str(),
+        address_detail: delivery.address.detail.as_str(),
+        zip_code: delivery.address.zip_code.as_str(),
+        status: delivery.status.as_str(),
+        created_at: delivery.created_at.as_millis(),
+        updated_at: delivery.created_at.as_millis(),
+    });
+    let claim = NewIdempotencyRow {
+        asp_id: issuance.key.asp_id.as_str(),
+        correlation_id: issuance.key.correlation_id.as_str(),
+        request_fingerprint: &issuance.request_fingerprint.0,
+        apply_no,
+        created_at,
+        expires_at: created_at.saturating_add(retention_millis),
+    };
+    let transaction = || -> Result<Result<(), DieselError>, DatabaseError> {
+        Ok(write_transaction!(pools, |conn| {
+            diesel::insert_into(card_applications::table)
+                .values(&application_row)
+                .execute(conn)?;
+            if let Some(row) = &card_row {
+                diesel::insert_into(cards::table)
+                    .values(row)
+                    .execute(conn)?;
+            }
+            if let Some(row) = &delivery_row {
+                diesel::insert_into(deliveries::table)
+                    .values(row)
+                    .execute(conn)?;
+            }
+            // The claim goes last: on PostgreSQL a concurrent holder of the key makes this
+            // insert wait for its commit, then fail as a unique violation.
+            diesel::insert_into(idempotency_records::table)
+                .values(&claim)
+                .execute(conn)?;
+            Ok(())
+        }))
+    };
+    let result = match transaction() {
+        Ok(result) => result,
+        Err(error) => return Err(RecordError::Unavailable(error.into())),
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
+            Err(classify_unique_violation(info.as_ref()))
+        }
+        Err(error) => Err(RecordError::Unavailable(DatabaseError::from(error).into())),
+    }
+}
+
+#[async_trait]
+impl CardApplicationStore for Database {
+    async fn find_issuance(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<StoredIssuance>, PortError> {
+        let asp = key.asp_id.as_str().to_owned();
+        let correlation = key.correlation_id.as_str().to_owned();
+        let found = self
+            .blocking(move |pools| {
+                with_conn!(pools, |conn| {
+                    let Some(record) = idempotency_records::table
+                        .find((&asp, &correlation))
+                        .select(IdempotencyRow::as_select())
+                        .first(conn)
+                        .optional()?
+                    else {
+                        return Ok(None);
+                    };
+                    let card = cards::table
+                        .filter(cards::apply_no.eq(&record.apply_no))
+                        .filter(cards::kind.eq(CardKind::Mobile.as_str()))
+                        .select(CardRow::as_select())
+                        .first(conn)
+                        .optional()?;
+                    Ok(Some((record, card)))
+                })
+            })
+            .await?;
+        let Some((record, card)) = found else {
+            return Ok(None);
+        };
+        let fingerprint: [u8; 32] = record
+            .request_fingerprint
+            .try_into()
+            .map_err(|_| DatabaseError::Corrupt("request fingerprint"))?;
+        let card = card
+            .map(|card| {
+                Ok::<_, DatabaseError>(StoredCard {
+                    par: Par::parse(&card.par).map_err(|_| DatabaseError::Corrupt("par"))?,
+                    expiry: Expiry::parse(&card.expiry)
+                        .map_err(|_| DatabaseError::Corrupt("expiry"))?,
+                    protected_pan: ProtectedPan {
+                        key_id: card.pan_key_id,
+                        ciphertext: card.pan_ciphertext,
+                    },
+                })
+            })
+            .transpose()?;
+        Ok(Some(StoredIssuance {
+            request_fingerprint: RequestFingerprint(fingerprint),
+            application_number: CardApplyNo::parse(&record.apply_no)
+                .map_err(|_| DatabaseError::Corrupt("apply_no"))?,
+            card,
+        }))
+    }
+
+    async fn record_issuance(&self, issuance: &NewIssuance) -> Result<(), RecordError> {
+        let issuance = issuance.clone();
+        let retention = self.retention_millis;
+        let pools = self.pools.clone();
+        tokio::task::spawn_blocking(move || record(&pools, &issuance, retention))
+            .await
+            .map_err(|error| RecordError::Unavailable(DatabaseError::Task(error).into()))?
+    }
+}
+
+#[async_trait]
+impl MemberDirectory for Database {
+    async fn find(&self, id: MemberId) -> Result<Option<Member>, PortError> {
+        let key = id.get().to_string();
+        let row = self
+            .blocking(move |pools| {
+                with_conn!(pools, |conn| Ok(members::table
+                    .find(&key)
+                    .select(MemberRow::as_select())
+                    .first(conn)
+                    .optional()?))
+            })
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id =
+            MemberId::parse(&row.member_id).map_err(|_| DatabaseError::Corrupt("member_id"))?;
+        let status =
+            MemberStatus::parse(&row.status).ok_or(DatabaseError::Corrupt("member status"))?;
+        Ok(Some(Member { id, status }))
+    }
+}
+
+fn product_from_row(row: &ProductRow) -> Result<CardProduct, DatabaseError> {
+    let corrupt = |what| move |_| DatabaseError::Corrupt(what);
+    Ok(CardProduct {
+        id: ServiceId::parse(&row.service_id).map_err(corrupt("service_id"))?,
+        name: ProductName::parse(&row.name).map_err(corrupt("product name"))?,
+        bin: Bin::parse(&row.bin).map_err(corrupt("bin"))?,
+        product_type: ProductType::parse(&row.product_type)
+            .ok_or(DatabaseError::Corrupt("product_type"))?,
+        pre_issuance: row.pre_issuance,
+        giftable: row.giftable,
+        validity: u8::try_from(row.validity_years)
+            .ok()
+            .and_then(|years| Validity::from_years(years).ok())
+            .ok_or(DatabaseError::Corrupt("validity_years"))?,
+        active: row.active,
+    })
+}
+
+#[async_trait]
+impl ProductCatalogue for Database {
+    async fn find(&self, id: &ServiceId) -> Result<Option<CardProduct>, PortError> {
+        let key = id.as_str().to_owned();
+        let row = self
+            .blocking(move |pools| {
+                with_conn!(pools, |conn| Ok(card_products::table
+                    .find(&key)
+                    .select(ProductRow::as_select())
+                    .first(conn)
+                    .optional()?))
+            })
+            .await?;
+        Ok(row.as_ref().map(product_from_row).transpose()?)
+    }
+}
+
+/// Projects kept in the database, secret keys sealed.
+#[derive(Clone)]
+pub struct DieselProjectDirectory {
+    database: Database,
+    vault: Arc<dyn SecretVault>,
+}
+
+#[async_trait]
+impl ProjectDirectory for DieselProjectDirectory {
+    async fn find(&self, asp_id: &AspId) -> Result<Option<Project>, PortError> {
+        let asp = asp_id.as_str().to_owned();
+        let found = self
+            .database
+            .blocking(move |pools| {
+                with_conn!(pools, |conn| {
+                    let Some(project) = projects::table
+                        .find(&asp)
+                        .select(ProjectRow::as_select())
+                        .first(conn)
+                        .optional()?
+                    else {
+                        return Ok(None);
+                    };
+                    let keys: Vec<AccessKeyRow> = access_keys::table
+                        .filter(access_keys::asp_id.eq(&asp))
+                        .select(AccessKeyRow::as_select())
+                        .load(conn)?;
+                    let crypto: Vec<CryptoKeyRow> = crypto_keys::table
+                        .filter(crypto_keys::asp_id.eq(&asp))
+                        .order(crypto_keys::position)
+                        .select(CryptoKeyRow::as_select())
+                        .load(conn)?;
+                    Ok(Some((project, keys, crypto)))
+                })
+            })
+            .await?;
+        let Some((project, keys, crypto)) = found else {
+            return Ok(None);
+        };
+        let mut access_keys = Vec::with_capacity(keys.len());
+        for key in keys {
+            access_keys.push(ProjectAccessKey {
+                secret_key: self.vault.unseal(&key.sealed_secret, &key.access_key)?,
+                access_key: AccessKey::parse(&key.access_key)
+                    .map_err(|_| DatabaseError::Corrupt("access_key"))?,
+                state: AccessKeyState::parse(&key.state)
+                    .ok_or(DatabaseError::Corrupt("access key state"))?,
+            });
+        }
+        let crypto_keys = crypto
+            .into_iter()
+            .map(|key| {
+                CryptoKeyId::parse(&key.key_id)
+                    .map(|id| CryptoKeyRef { id })
+                    .map_err(|_| DatabaseError::Corrupt("crypto key id"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Project {
+            asp_id: AspId::parse(&project.asp_id).map_err(|_| DatabaseError::Corrupt("asp_id"))?,
+            access_keys,
+            crypto_keys,
+            plaintext_allowed: project.plaintext_allowed,
+        }))
+    }
+}
+
+/// Used tran tokens kept in the database, so that several instances refuse each other's
+/// replays.
+#[derive(Clone)]
+pub struct DieselReplayGuard {
+    database: Database,
+    clock: Arc<dyn Clock>,
+}
+
+#[async_trait]
+impl ReplayGuard for DieselReplayGuard {
+    async fn first_use(
+        &self,
+        asp_id: &AspId,
+        token: &str,
+        expires_at: Timestamp,
+    ) -> Result<bool, PortError> {
+        let asp = asp_id.as_str().to_owned();
+        let token = token.to_owned();
+        let now = self.clock.now().as_millis();
+        let inserted = self
+            .database
+            .blocking(move |pools| {
+                write_transaction!(pools, |conn| {
+                    // A record that expired but was not purged yet does not count.
+                    diesel::delete(
+                        used_tran_tokens::table
+                            .find((&asp, &token))
+                            .filter(used_tran_tokens::expires_at.lt(now)),
+                    )
+                    .execute(conn)?;
+                    diesel::insert_into(used_tran_tokens::table)
+                        .values(&UsedTokenRow {
+                            asp_id: &asp,
+                            signature: &token,
+                            expires_at: expires_at.as_millis(),
+                        })
+                        .on_conflict_do_nothing()
+                        .execute(conn)
+                })
+                .map_err(DatabaseError::from)
+            })
+            .await?;
+        Ok(inserted == 1)
+    }
+}

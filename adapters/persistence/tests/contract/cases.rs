@@ -1,0 +1,473 @@
+//! The cases: what every implementation of the storage ports must do.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use prepaid_application::ports::{
+    AccessKeyState, CardApplicationStore, CryptoKeyRef, MemberDirectory, ProductCatalogue, Project,
+    ProjectAccessKey, ProjectDirectory, RecordError, ReplayGuard, UniqueNumber,
+};
+use prepaid_domain::{
+    AccessKey, AddressDetail, AspId, CryptoKeyId, DeliveryAddress, Member, MemberId, MemberStatus,
+    RoadAddress, SecretKey, ServiceId, Timestamp, ZipCode,
+};
+use prepaid_persistence::{Database, IssuedCounts};
+
+use crate::support::{
+    Backend, NOW, SERVICE_ID, XorVault, alnum, asp, clock, issuance, key, member_and_product, open,
+    product, unique,
+};
+
+fn counts(applications: i64, cards: i64, deliveries: i64) -> IssuedCounts {
+    IssuedCounts {
+        applications,
+        cards,
+        deliveries,
+        idempotency_records: applications,
+    }
+}
+
+pub async fn an_issuance_with_card_and_delivery_is_found_again_by_its_key(backend: Backend) {
+    let test = open(&backend);
+    let member = member_and_product(&test.db).await;
+    let key = key(&asp(), unique());
+    let new = issuance(member, key.clone(), unique(), true);
+
+    test.db.record_issuance(&new).await.unwrap();
+
+    let found = test.db.find_issuance(&key).await.unwrap().unwrap();
+    assert_eq!(found.application_number, new.application.number);
+    assert_eq!(found.request_fingerprint, new.request_fingerprint);
+    let card = found.card.unwrap();
+    let expected = new.card.unwrap();
+    assert_eq!(card.par, expected.card.par);
+    assert_eq!(card.expiry, expected.card.expiry);
+    assert_eq!(card.protected_pan, expected.protected_pan);
+    assert_eq!(
+        test.db.count_issued_to(member).await.unwrap(),
+        counts(1, 1, 1)
+    );
+}
+
+pub async fn an_issuance_without_card_is_found_again_without_card(backend: Backend) {
+    let test = open(&backend);
+    let member = member_and_product(&test.db).await;
+    let key = key(&asp(), unique());
+
+    test.db
+        .record_issuance(&issuance(member, key.clone(), unique(), false))
+        .await
+        .unwrap();
+
+    assert!(
+        test.db
+            .find_issuance(&key)
+            .await
+            .unwrap()
+            .unwrap()
+            .card
+            .is_none()
+    );
+    assert_eq!(
+        test.db.count_issued_to(member).await.unwrap(),
+        counts(1, 0, 1)
+    );
+}
+
+pub async fn a_second_claim_of_a_key_is_refused_and_writes_nothing(backend: Backend) {
+    let test = open(&backend);
+    let member = member_and_product(&test.db).await;
+    let key = key(&asp(), unique());
+    test.db
+        .record_issuance(&issuance(member, key.clone(), unique(), true))
+        .await
+        .unwrap();
+
+    let second = test
+        .db
+        .record_issuance(&issuance(member, key, unique(), true))
+        .await;
+
+    assert!(matches!(second, Err(RecordError::KeyTaken)), "{second:?}");
+    assert_eq!(
+        test.db.count_issued_to(member).await.unwrap(),
+        counts(1, 1, 1)
+    );
+}
+
+pub async fn the_same_correlation_id_under_another_asp_is_another_key(backend: Backend) {
+    let test = open(&backend);
+    let member = member_and_product(&test.db).await;
+    let seed = unique();
+
+    test.db
+        .record_issuance(&issuance(member, key(&asp(), seed), unique(), true))
+        .await
+        .unwrap();
+    test.db
+        .record_issuance(&issuance(member, key(&asp(), seed), unique(), true))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        test.db.count_issued_to(member).await.unwrap(),
+        counts(2, 2, 2)
+    );
+}
+
+async fn collision_case(
+    backend: Backend,
+    change: impl Fn(
+        &mut prepaid_application::ports::NewIssuance,
+        &prepaid_application::ports::NewIssuance,
+    ),
+    expected: UniqueNumber,
+) {
+    let test = open(&backend);
+    let member = member_and_product(&test.db).await;
+    let first = issuance(member, key(&asp(), unique()), unique(), true);
+    test.db.record_issuance(&first).await.unwrap();
+    let mut second = issuance(member, key(&asp(), unique()), unique(), true);
+    change(&mut second, &first);
+
+    let result = test.db.record_issuance(&second).await;
+
+    assert!(
+        matches!(result, Err(RecordError::NumberTaken(number)) if number == expected),
+        "{result:?}"
+    );
+    assert_eq!(
+        test.db.count_issued_to(member).await.unwrap(),
+        counts(1, 1, 1)
+    );
+    assert!(test.db.find_issuance(&second.key).await.unwrap().is_none());
+}
+
+pub async fn a_colliding_par_is_reported_and_writes_nothing(backend: Backend) {
+    collision_case(
+        backend,
+        |second, first| {
+            second.card.as_mut().unwrap().card.par = first.card.as_ref().unwrap().card.par.clone();
+        },
+        UniqueNumber::Par,
+    )
+    .await;
+}
+
+pub async fn a_colliding_pan_fingerprint_is_reported_and_writes_nothing(backend: Backend) {
+    collision_case(
+        backend,
+        |second, first| {
+            second.card.as_mut().unwrap().pan_fingerprint =
+                first.card.as_ref().unwrap().pan_fingerprint;
+        },
+        UniqueNumber::Pan,
+    )
+    .await;
+}
+
+pub async fn a_colliding_application_number_is_reported_and_writes_nothing(backend: Backend) {
+    collision_case(
+        backend,
+        |second, first| second.application.number = first.application.number.clone(),
+        UniqueNumber::ApplicationNumber,
+    )
+    .await;
+}
+
+pub async fn the_largest_member_id_round_trips_exactly(backend: Backend) {
+    let test = open(&backend);
+    let id = MemberId::new(MemberId::MAX).unwrap();
+    test.db
+        .save_product(product(), Timestamp::from_millis(NOW))
+        .await
+        .unwrap();
+    test.db
+        .save_member(
+            Member {
+                id,
+                status: MemberStatus::Active,
+            },
+            Timestamp::from_millis(NOW),
+        )
+        .await
+        .unwrap();
+
+    let found = MemberDirectory::find(&test.db, id).await.unwrap().unwrap();
+    assert_eq!(found.id.get(), 9_999_999_999_999_999_999);
+
+    let key = key(&asp(), unique());
+    test.db
+        .record_issuance(&issuance(id, key.clone(), unique(), false))
+        .await
+        .unwrap();
+    assert!(test.db.find_issuance(&key).await.unwrap().is_some());
+}
+
+pub async fn a_255_character_korean_address_round_trips_exactly(backend: Backend) {
+    let test = open(&backend);
+    let member = member_and_product(&test.db).await;
+    let long: String = "서울특별시 강남구 테헤란로 한글주소 "
+        .repeat(20)
+        .chars()
+        .take(255)
+        .collect();
+    assert_eq!(long.chars().count(), 255);
+    let detail: String = "백일동 천일호 ".repeat(40).chars().take(255).collect();
+    let mut new = issuance(member, key(&asp(), unique()), unique(), false);
+    let address = DeliveryAddress {
+        address: RoadAddress::parse(&long).unwrap(),
+        detail: AddressDetail::parse(&detail).unwrap(),
+        zip_code: ZipCode::parse("06236").unwrap(),
+    };
+    new.delivery.as_mut().unwrap().address = address.clone();
+
+    test.db.record_issuance(&new).await.unwrap();
+
+    let delivery = test
+        .db
+        .find_delivery(&new.application.number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(delivery.address, address);
+    assert_eq!(delivery.address.address.as_str(), long);
+    assert_eq!(delivery.address.detail.as_str(), detail);
+}
+
+pub async fn products_round_trip_and_update_in_place(backend: Backend) {
+    let test = open(&backend);
+    let mut product = product();
+    test.db
+        .save_product(product.clone(), Timestamp::from_millis(NOW))
+        .await
+        .unwrap();
+    product.active = false;
+    product.giftable = true;
+    test.db
+        .save_product(product.clone(), Timestamp::from_millis(NOW))
+        .await
+        .unwrap();
+
+    let found = ProductCatalogue::find(&test.db, &ServiceId::parse(SERVICE_ID).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(found, Some(product));
+    let missing = ServiceId::parse(&alnum(unique(), 15)).unwrap();
+    assert_eq!(
+        ProductCatalogue::find(&test.db, &missing).await.unwrap(),
+        None
+    );
+    // Put the shared product back for cases running after this one on the same database.
+    test.db
+        .save_product(super::support::product(), Timestamp::from_millis(NOW))
+        .await
+        .unwrap();
+}
+
+pub async fn members_can_be_cancelled(backend: Backend) {
+    let test = open(&backend);
+    let id = member_and_product(&test.db).await;
+
+    test.db
+        .save_member(
+            Member {
+                id,
+                status: MemberStatus::Cancelled,
+            },
+            Timestamp::from_millis(NOW),
+        )
+        .await
+        .unwrap();
+
+    let found = MemberDirectory::find(&test.db, id).await.unwrap().unwrap();
+    assert_eq!(found.status, MemberStatus::Cancelled);
+}
+
+pub async fn projects_round_trip_with_sealed_secrets(backend: Backend) {
+    let test = open(&backend);
+    let vault = Arc::new(XorVault);
+    let asp_id = AspId::parse(&asp()).unwrap();
+    let secret = SecretKey::parse(&alnum(unique(), 40)).unwrap();
+    let project = Project {
+        asp_id: asp_id.clone(),
+        access_keys: vec![
+            ProjectAccessKey {
+                access_key: AccessKey::parse(&alnum(unique(), 40)).unwrap(),
+                secret_key: secret.clone(),
+                state: AccessKeyState::Active,
+            },
+            ProjectAccessKey {
+                access_key: AccessKey::parse(&alnum(unique(), 40)).unwrap(),
+                secret_key: SecretKey::parse(&alnum(unique(), 40)).unwrap(),
+                state: AccessKeyState::Discarded,
+            },
+        ],
+        crypto_keys: vec![
+            CryptoKeyRef {
+                id: CryptoKeyId::parse(&alnum(unique(), 32)).unwrap(),
+            },
+            CryptoKeyRef {
+                id: CryptoKeyId::parse(&alnum(unique(), 32)).unwrap(),
+            },
+        ],
+        plaintext_allowed: false,
+    };
+
+    test.db
+        .save_project(project.clone(), vault.clone(), Timestamp::from_millis(NOW))
+        .await
+        .unwrap();
+
+    let directory = test.db.projects(vault);
+    let mut found = directory.find(&asp_id).await.unwrap().unwrap();
+    found
+        .access_keys
+        .sort_by(|a, b| a.state.as_str().cmp(b.state.as_str()));
+    let mut expected = project;
+    expected
+        .access_keys
+        .sort_by(|a, b| a.state.as_str().cmp(b.state.as_str()));
+    assert_eq!(found, expected);
+    let other = AspId::parse(&asp()).unwrap();
+    assert!(directory.find(&other).await.unwrap().is_none());
+}
+
+pub async fn a_tran_token_is_accepted_once_until_it_expires(backend: Backend) {
+    let test = open(&backend);
+    let clock = clock(NOW);
+    let guard = test.db.replay_guard(clock.clone());
+    let asp_id = AspId::parse(&asp()).unwrap();
+    let token = format!("KMV1:20261125063000000:{}", alnum(unique(), 43));
+    let expires = Timestamp::from_millis(NOW + 300_000);
+
+    assert!(guard.first_use(&asp_id, &token, expires).await.unwrap());
+    assert!(!guard.first_use(&asp_id, &token, expires).await.unwrap());
+    let other_asp = AspId::parse(&asp()).unwrap();
+    assert!(guard.first_use(&other_asp, &token, expires).await.unwrap());
+
+    clock
+        .0
+        .store(u64::try_from(NOW + 300_001).unwrap(), Ordering::SeqCst);
+    assert!(
+        guard
+            .first_use(&asp_id, &token, Timestamp::from_millis(NOW + 600_001))
+            .await
+            .unwrap()
+    );
+}
+
+pub async fn purging_removes_only_expired_idempotency_records(backend: Backend) {
+    let test = open(&backend);
+    let member = member_and_product(&test.db).await;
+    let key = key(&asp(), unique());
+    test.db
+        .record_issuance(&issuance(member, key.clone(), unique(), true))
+        .await
+        .unwrap();
+
+    test.db
+        .purge_expired(Timestamp::from_millis(NOW + 3_600_000))
+        .await
+        .unwrap();
+    assert!(
+        test.db.find_issuance(&key).await.unwrap().is_some(),
+        "kept for at least 24 hours"
+    );
+
+    test.db
+        .purge_expired(Timestamp::from_millis(NOW + 24 * 3_600_000 + 1))
+        .await
+        .unwrap();
+    assert!(test.db.find_issuance(&key).await.unwrap().is_none());
+    let after = test.db.count_issued_to(member).await.unwrap();
+    assert_eq!(
+        (after.applications, after.cards, after.idempotency_records),
+        (1, 1, 0),
+        "the issuance itself stays"
+    );
+}
+
+pub async fn many_tasks_with_one_key_record_exactly_one_issuance(backend: Backend) {
+    let test = open(&backend);
+    let member = member_and_product(&test.db).await;
+    let key = key(&asp(), unique());
+
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let db = test.db.clone();
+            let new = issuance(member, key.clone(), unique(), true);
+            tokio::spawn(async move { db.record_issuance(&new).await })
+        })
+        .collect();
+    let mut recorded = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => recorded += 1,
+            Err(RecordError::KeyTaken) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+
+    assert_eq!(recorded, 1);
+    assert_eq!(
+        test.db.count_issued_to(member).await.unwrap(),
+        counts(1, 1, 1)
+    );
+}
+
+pub async fn many_tasks_with_distinct_keys_record_every_issuance(backend: Backend) {
+    let test = open(&backend);
+    let member = member_and_product(&test.db).await;
+    let asp = asp();
+
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let db = test.db.clone();
+            let new = issuance(member, key(&asp, unique()), unique(), true);
+            tokio::spawn(async move { db.record_issuance(&new).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+
+    assert_eq!(
+        test.db.count_issued_to(member).await.unwrap(),
+        counts(200, 200, 200)
+    );
+}
+
+pub async fn two_instances_sharing_one_database_record_one_issuance_per_key(backend: Backend) {
+    let first = open(&backend);
+    let second = Database::open(&first.config).unwrap();
+    let member = member_and_product(&first.db).await;
+    let key = key(&asp(), unique());
+
+    let tasks: Vec<_> = (0..16)
+        .map(|index| {
+            let db = if index % 2 == 0 {
+                first.db.clone()
+            } else {
+                second.clone()
+            };
+            let new = issuance(member, key.clone(), unique(), true);
+            tokio::spawn(async move { db.record_issuance(&new).await.is_ok() })
+        })
+        .collect();
+    let mut recorded = 0;
+    for task in tasks {
+        recorded += usize::from(task.await.unwrap());
+    }
+
+    assert_eq!(recorded, 1);
+    assert_eq!(
+        first.db.count_issued_to(member).await.unwrap(),
+        counts(1, 1, 1)
+    );
+}
+
+pub async fn the_database_reports_ready_after_migrations(backend: Backend) {
+    let test = open(&backend);
+    test.db.check_ready().await.unwrap();
+}

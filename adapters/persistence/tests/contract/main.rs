@@ -1,0 +1,97 @@
+//! The port-contract suite, written once and run against SQLite (a temporary file) and, when
+//! `PREPAID_TEST_DATABASE_URL` names a PostgreSQL database, against PostgreSQL.
+//!
+//! This binary has its own harness (`harness = false`) so it can say, uncaptured, whether the
+//! PostgreSQL half ran. With `CI=true` an unset or unreachable PostgreSQL fails the run.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a custom-harness test binary: clippy does not see it as a test, and a failed unwrap is the failure report"
+)]
+
+mod cases;
+mod support;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Instant;
+
+use support::Backend;
+
+type Case = fn(Backend) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        &[$((stringify!($name), |backend| Box::pin(cases::$name(backend)) as Pin<Box<dyn Future<Output = ()> + Send>>)),*]
+    };
+}
+
+const CASES: &[(&str, Case)] = cases![
+    an_issuance_with_card_and_delivery_is_found_again_by_its_key,
+    an_issuance_without_card_is_found_again_without_card,
+    a_second_claim_of_a_key_is_refused_and_writes_nothing,
+    the_same_correlation_id_under_another_asp_is_another_key,
+    a_colliding_par_is_reported_and_writes_nothing,
+    a_colliding_pan_fingerprint_is_reported_and_writes_nothing,
+    a_colliding_application_number_is_reported_and_writes_nothing,
+    the_largest_member_id_round_trips_exactly,
+    a_255_character_korean_address_round_trips_exactly,
+    products_round_trip_and_update_in_place,
+    members_can_be_cancelled,
+    projects_round_trip_with_sealed_secrets,
+    a_tran_token_is_accepted_once_until_it_expires,
+    purging_removes_only_expired_idempotency_records,
+    many_tasks_with_one_key_record_exactly_one_issuance,
+    many_tasks_with_distinct_keys_record_every_issuance,
+    two_instances_sharing_one_database_record_one_issuance_per_key,
+    the_database_reports_ready_after_migrations,
+];
+
+fn main() {
+    let filter: Option<String> = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let mut failed = 0;
+    let mut ran = 0;
+
+    let mut backends = vec![Backend::Sqlite];
+    match std::env::var("PREPAID_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => backends.push(Backend::Postgres(url)),
+        _ if std::env::var("CI").is_ok_and(|value| value == "true") => {
+            println!("contract suite: PREPAID_TEST_DATABASE_URL is not set but CI=true: failing");
+            std::process::exit(1);
+        }
+        _ => println!(
+            "contract suite: PostgreSQL SKIPPED (set PREPAID_TEST_DATABASE_URL=postgres://... to run it)"
+        ),
+    }
+
+    for backend in backends {
+        for (name, case) in CASES {
+            if filter
+                .as_deref()
+                .is_some_and(|wanted| !name.contains(wanted))
+            {
+                continue;
+            }
+            let started = Instant::now();
+            let backend = backend.clone();
+            let label = backend.label();
+            let outcome = runtime.block_on(async move { tokio::spawn(case(backend)).await });
+            ran += 1;
+            match outcome {
+                Ok(()) => println!("test {label}::{name} ... ok ({:?})", started.elapsed()),
+                Err(error) => {
+                    failed += 1;
+                    println!("test {label}::{name} ... FAILED: {error}");
+                }
+            }
+        }
+    }
+    println!("\ncontract suite: {ran} run, {failed} failed");
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}

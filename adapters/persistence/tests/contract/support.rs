@@ -1,0 +1,225 @@
+//! Fresh databases and issuances for the contract cases.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use prepaid_application::PortError;
+use prepaid_application::ports::{
+    Clock, IdempotencyKey, NewIssuance, NewIssuedCard, PanFingerprint, ProtectedPan,
+    RequestFingerprint, SecretVault,
+};
+use prepaid_domain::{
+    AddressDetail, ApplicationStatus, ApplicationType, AspId, Bin, CardApplication, CardApplyNo,
+    CardKind, CardProduct, CardStatus, CorrelationId, Delivery, DeliveryAddress, DeliveryStatus,
+    Expiry, IssuedCard, Member, MemberId, MemberStatus, Par, ProductName, ProductType, RoadAddress,
+    SecretKey, ServiceId, Timestamp, Validity, ZipCode,
+};
+use prepaid_persistence::{Database, DatabaseConfig};
+
+pub const NOW: i64 = 1_795_588_200_000;
+pub const SERVICE_ID: &str = "000170000002000";
+
+#[derive(Clone)]
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Backend {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// An open database and what keeps it alive (the temporary folder of an SQLite file).
+pub struct TestDb {
+    pub db: Database,
+    pub config: DatabaseConfig,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn open(backend: &Backend) -> TestDb {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let config =
+                DatabaseConfig::new(dir.path().join("prepaid.sqlite3").display().to_string());
+            TestDb {
+                db: Database::open(&config).expect("open SQLite"),
+                config,
+                _dir: Some(dir),
+            }
+        }
+        Backend::Postgres(url) => {
+            let config = DatabaseConfig::new(url.clone());
+            TestDb {
+                db: Database::open(&config).expect("open PostgreSQL (is it reachable?)"),
+                config,
+                _dir: None,
+            }
+        }
+    }
+}
+
+static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
+/// A value unique to this run and call, so that cases sharing one PostgreSQL database never
+/// see each other's rows.
+pub fn unique() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let nanos = u64::try_from(nanos % 1_000_000_000_000_000).unwrap();
+    nanos + SEQUENCE.fetch_add(1, Ordering::SeqCst) * 1_000_003
+}
+
+pub fn alnum(seed: u64, length: usize) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
+    (0..length)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(ALPHABET[usize::try_from(state % 36).unwrap()])
+        })
+        .collect()
+}
+
+pub fn address() -> DeliveryAddress {
+    DeliveryAddress {
+        address: RoadAddress::parse("서울특별시 강남구 테헤란로 1").unwrap(),
+        detail: AddressDetail::parse("101동 1001호").unwrap(),
+        zip_code: ZipCode::parse("06236").unwrap(),
+    }
+}
+
+pub fn product() -> CardProduct {
+    CardProduct {
+        id: ServiceId::parse(SERVICE_ID).unwrap(),
+        name: ProductName::parse("Contract prepaid").unwrap(),
+        bin: Bin::parse("943512").unwrap(),
+        product_type: ProductType::Mobile,
+        pre_issuance: true,
+        giftable: false,
+        validity: Validity::DEFAULT,
+        active: true,
+    }
+}
+
+/// A member (fresh id) and the product, saved.
+pub async fn member_and_product(db: &Database) -> MemberId {
+    let id = MemberId::new(unique() % MemberId::MAX + 1).unwrap();
+    db.save_product(product(), Timestamp::from_millis(NOW))
+        .await
+        .unwrap();
+    db.save_member(
+        Member {
+            id,
+            status: MemberStatus::Active,
+        },
+        Timestamp::from_millis(NOW),
+    )
+    .await
+    .unwrap();
+    id
+}
+
+pub fn key(asp: &str, seed: u64) -> IdempotencyKey {
+    IdempotencyKey {
+        asp_id: AspId::parse(asp).unwrap(),
+        correlation_id: CorrelationId::parse(&format!("261125153000-{:07x}", seed & 0x0fff_ffff))
+            .unwrap(),
+    }
+}
+
+pub fn asp() -> String {
+    alnum(unique(), 15)
+}
+
+/// An issuance for `member` under `key`, with fresh numbers drawn from `seed`.
+pub fn issuance(member: MemberId, key: IdempotencyKey, seed: u64, with_card: bool) -> NewIssuance {
+    let number = CardApplyNo::parse(&format!("2026112506{}", alnum(seed, 12))).unwrap();
+    let mut fingerprint = [0_u8; 32];
+    fingerprint[..8].copy_from_slice(&seed.to_le_bytes());
+    NewIssuance {
+        key,
+        request_fingerprint: RequestFingerprint([7; 32]),
+        application: CardApplication {
+            number,
+            member,
+            product: ServiceId::parse(SERVICE_ID).unwrap(),
+            application_type: ApplicationType::Issue,
+            status: if with_card {
+                ApplicationStatus::DigitalIssued
+            } else {
+                ApplicationStatus::Ready
+            },
+            purpose: None,
+            created_at: Timestamp::from_millis(NOW),
+        },
+        card: with_card.then(|| NewIssuedCard {
+            card: IssuedCard {
+                par: Par::parse(&alnum(seed.rotate_left(19), 27)).unwrap(),
+                expiry: Expiry::parse("3111").unwrap(),
+                kind: CardKind::Mobile,
+                status: CardStatus::Active,
+            },
+            protected_pan: ProtectedPan {
+                key_id: "k1".into(),
+                ciphertext: vec![1, 2, 3, 4],
+            },
+            pan_fingerprint: PanFingerprint(fingerprint),
+        }),
+        delivery: Some(Delivery {
+            address: address(),
+            status: DeliveryStatus::Ready,
+            created_at: Timestamp::from_millis(NOW),
+        }),
+    }
+}
+
+/// A vault for tests: "seals" by XOR with a context-derived byte, enough to show the secret is
+/// not stored as given and that the context is bound.
+pub struct XorVault;
+
+impl XorVault {
+    fn mask(context: &str) -> u8 {
+        context
+            .bytes()
+            .fold(0x5A_u8, |acc, byte| acc.rotate_left(3) ^ byte)
+            | 1
+    }
+}
+
+#[async_trait]
+impl SecretVault for XorVault {
+    fn seal(&self, secret: &SecretKey, context: &str) -> Result<Vec<u8>, PortError> {
+        let mask = Self::mask(context);
+        Ok(secret.expose().iter().map(|byte| byte ^ mask).collect())
+    }
+
+    fn unseal(&self, sealed: &[u8], context: &str) -> Result<SecretKey, PortError> {
+        let mask = Self::mask(context);
+        let text: String = sealed.iter().map(|byte| char::from(byte ^ mask)).collect();
+        SecretKey::parse(&text).map_err(|error| PortError::new("unseal", error))
+    }
+}
+
+/// A clock the case sets.
+pub struct FixedClock(pub AtomicU64);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(i64::try_from(self.0.load(Ordering::SeqCst)).unwrap())
+    }
+}
+
+pub fn clock(at: i64) -> Arc<FixedClock> {
+    Arc::new(FixedClock(AtomicU64::new(u64::try_from(at).unwrap())))
+}
