@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 
+mod authenticate;
 mod issue_card;
 pub mod ports;
 
+pub use authenticate::{AuthError, Authenticator, Credentials};
 pub use issue_card::{
     CardIssuanceService, IssuancePorts, IssueCardCommand, IssueCardError, IssueCardOutcome,
     MobileCard,

@@ -1,11 +1,18 @@
 #![doc = include_str!("../README.md")]
 
 mod cvc;
+mod jwe;
 mod keys;
 mod secrets;
 mod system;
+mod token;
 
 pub use cvc::DesCardVerification;
+pub use jwe::{
+    CryptoKeyPair, JoseMessageCipher, KeyPairError, MIN_RSA_BITS, decrypt_with, encrypt_to,
+    generate_rsa_pem,
+};
 pub use keys::{CardVerificationKey, DataKey, IndexKey, KeyError, random_hex};
 pub use secrets::AesGcmCardSecrets;
 pub use system::{OsRandom, SystemClock};
+pub use token::HmacTranTokenSigner;

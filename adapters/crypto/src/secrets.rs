@@ -9,8 +9,10 @@ use openssl::pkey::PKey;
 use openssl::sign::Signer;
 use openssl::symm::{Cipher, decrypt_aead, encrypt_aead};
 use prepaid_application::PortError;
-use prepaid_application::ports::{CardSecrets, PanFingerprint, ProtectedPan, RequestFingerprint};
-use prepaid_domain::{Pan, Par};
+use prepaid_application::ports::{
+    CardSecrets, PanFingerprint, ProtectedPan, RequestFingerprint, SecretVault,
+};
+use prepaid_domain::{Pan, Par, SecretKey};
 
 use crate::keys::{DataKey, IndexKey};
 
@@ -136,6 +138,68 @@ impl CardSecrets for AesGcmCardSecrets {
     }
 }
 
+/// Sealed secrets are `key id length (1 byte) | key id | nonce | ciphertext | tag`.
+#[async_trait]
+impl SecretVault for AesGcmCardSecrets {
+    fn seal(&self, secret: &SecretKey, context: &str) -> Result<Vec<u8>, PortError> {
+        let mut nonce = [0_u8; NONCE_LEN];
+        openssl::rand::rand_bytes(&mut nonce).map_err(|error| PortError::new("nonce", error))?;
+        let mut tag = [0_u8; TAG_LEN];
+        let aad = vault_associated_data(context);
+        let ciphertext = encrypt_aead(
+            Cipher::aes_256_gcm(),
+            &self.current.key,
+            Some(&nonce),
+            &aad,
+            secret.expose(),
+            &mut tag,
+        )
+        .map_err(|error| PortError::new("secret sealing failed", error))?;
+        let id = self.current.id.as_bytes();
+        let mut sealed = Vec::with_capacity(1 + id.len() + NONCE_LEN + ciphertext.len() + TAG_LEN);
+        sealed.push(u8::try_from(id.len()).map_err(|_| PortError::msg("data key id too long"))?);
+        sealed.extend_from_slice(id);
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(&ciphertext);
+        sealed.extend_from_slice(&tag);
+        Ok(sealed)
+    }
+
+    fn unseal(&self, sealed: &[u8], context: &str) -> Result<SecretKey, PortError> {
+        let broken = || PortError::msg("sealed secret is malformed");
+        let (&id_len, rest) = sealed.split_first().ok_or_else(broken)?;
+        let (id, rest) = rest
+            .split_at_checked(usize::from(id_len))
+            .ok_or_else(broken)?;
+        let id = std::str::from_utf8(id).map_err(|_| broken())?;
+        let key = self
+            .key(id)
+            .ok_or_else(|| PortError::msg("secret sealed under an unknown data key"))?;
+        if rest.len() < NONCE_LEN + TAG_LEN {
+            return Err(broken());
+        }
+        let (nonce, rest) = rest.split_at(NONCE_LEN);
+        let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
+        let plaintext = decrypt_aead(
+            Cipher::aes_256_gcm(),
+            &key.key,
+            Some(nonce),
+            &vault_associated_data(context),
+            ciphertext,
+            tag,
+        )
+        .map_err(|_| PortError::msg("sealed secret failed authentication"))?;
+        let text = String::from_utf8(plaintext).map_err(|_| broken())?;
+        SecretKey::parse(&text).map_err(|error| PortError::new("unsealed secret", error))
+    }
+}
+
+fn vault_associated_data(context: &str) -> Vec<u8> {
+    let mut aad = b"prepaid-card/secret/v1/".to_vec();
+    aad.extend_from_slice(context.as_bytes());
+    aad
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,6 +273,17 @@ mod tests {
             secrets.fingerprint(&pan).0,
             secrets.request_fingerprint(pan.expose()).0
         );
+    }
+
+    #[test]
+    fn a_sealed_secret_unseals_only_in_its_context_and_hides_the_secret() {
+        let secrets = secrets();
+        let secret = SecretKey::parse("the-secret-key-0123456789-abcdefghij").unwrap();
+        let sealed = secrets.seal(&secret, "access-key-1").unwrap();
+        assert!(!sealed.windows(10).any(|w| w == &secret.expose()[..10]));
+        assert_eq!(secrets.unseal(&sealed, "access-key-1").unwrap(), secret);
+        assert!(secrets.unseal(&sealed, "access-key-2").is_err());
+        assert!(secrets.unseal(&sealed[..5], "access-key-1").is_err());
     }
 
     #[test]

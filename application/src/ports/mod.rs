@@ -5,6 +5,7 @@
 //! return when. Mocks of every port are generated behind the `mock` feature.
 
 mod card_secrets;
+mod cipher;
 mod clock;
 mod members;
 mod products;
@@ -15,6 +16,10 @@ mod vault;
 mod verification;
 
 pub use card_secrets::{CardSecrets, PanFingerprint, ProtectedPan, RequestFingerprint};
+pub use cipher::{
+    ContentEncryption, DecryptError, DecryptedMessage, JweProfile, KeyWrapping, MessageCipher,
+    TranTokenSigner,
+};
 pub use clock::Clock;
 pub use members::MemberDirectory;
 pub use products::ProductCatalogue;
@@ -31,6 +36,8 @@ pub use verification::CardVerification;
 
 #[cfg(any(test, feature = "mock"))]
 pub use card_secrets::MockCardSecrets;
+#[cfg(any(test, feature = "mock"))]
+pub use cipher::{MockMessageCipher, MockTranTokenSigner};
 #[cfg(any(test, feature = "mock"))]
 pub use clock::MockClock;
 #[cfg(any(test, feature = "mock"))]

@@ -4,11 +4,6 @@
 //! This binary has its own harness (`harness = false`) so it can say, uncaptured, whether the
 //! PostgreSQL half ran. With `CI=true` an unset or unreachable PostgreSQL fails the run.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "a custom-harness test binary: clippy does not see it as a test, and a failed unwrap is the failure report"
-)]
-
 mod cases;
 mod support;
 

@@ -1,0 +1,10 @@
+# Sourced by .ci/run: a Python virtual environment with the test tools from PyPI (jwcrypto for
+# JWE interoperability tests), exported as PREPAID_PYTHON.
+venv="target/ci-venv"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r .ci/requirements.txt
+PREPAID_PYTHON="$(pwd)/$venv/bin/python"
+export PREPAID_PYTHON
+echo "Python test tools: $("$PREPAID_PYTHON" -c 'import jwcrypto; print("jwcrypto", jwcrypto.__version__ if hasattr(jwcrypto, "__version__") else "")')"

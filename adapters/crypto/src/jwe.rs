@@ -1,0 +1,289 @@
+//! Message encryption (D5): JWE compact serialization through `josekit` (on OpenSSL), with
+//! RSA-OAEP-256 or RSA-OAEP key wrapping and A128GCM or A256GCM content encryption.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use async_trait::async_trait;
+use josekit::jwe::alg::rsaes::{RsaesJweDecrypter, RsaesJweEncrypter};
+use josekit::jwe::{self, JweDecrypter, JweHeader, RSA_OAEP, RSA_OAEP_256};
+use openssl::pkey::PKey;
+use openssl::rsa::Rsa;
+use prepaid_application::PortError;
+use prepaid_application::ports::{
+    ContentEncryption, DecryptError, DecryptedMessage, JweProfile, KeyWrapping, MessageCipher,
+};
+use prepaid_domain::CryptoKeyId;
+
+use crate::keys::KeyError;
+
+/// The smallest RSA modulus accepted (D5).
+pub const MIN_RSA_BITS: u32 = 2048;
+
+/// A project's crypto key pair as configured: the server's private key (decrypts requests)
+/// and the client's public key (encrypts responses), both PEM.
+#[derive(Clone)]
+pub struct CryptoKeyPair {
+    /// The id sent in `X-KM-Crypto-Key-Id`.
+    pub id: CryptoKeyId,
+    /// The server private key, PEM (PKCS#1 or PKCS#8). Secret.
+    pub server_private_pem: String,
+    /// The client public key, PEM.
+    pub client_public_pem: String,
+}
+
+impl fmt::Debug for CryptoKeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CryptoKeyPair")
+            .field("id", &self.id)
+            .field("server_private_pem", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+struct LoadedPair {
+    decrypt_oaep: RsaesJweDecrypter,
+    decrypt_oaep256: RsaesJweDecrypter,
+    encrypt_oaep: RsaesJweEncrypter,
+    encrypt_oaep256: RsaesJweEncrypter,
+}
+
+/// A key pair could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyPairError {
+    /// The PEM does not hold an RSA key.
+    #[error("crypto key {id}: {what} is not an RSA key in PEM")]
+    NotRsa {
+        /// Which key pair.
+        id: String,
+        /// Which half.
+        what: &'static str,
+    },
+    /// The RSA key is smaller than 2048 bits.
+    #[error("crypto key {id}: {what} has {bits} bits, at least {MIN_RSA_BITS} are required")]
+    TooSmall {
+        /// Which key pair.
+        id: String,
+        /// Which half.
+        what: &'static str,
+        /// Its size.
+        bits: u32,
+    },
+    /// Another key error.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// The JWE cipher holding every project's key pairs.
+pub struct JoseMessageCipher {
+    pairs: HashMap<CryptoKeyId, LoadedPair>,
+}
+
+impl fmt::Debug for JoseMessageCipher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoseMessageCipher")
+            .field("key_ids", &self.pairs.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+fn check_private(pem: &str, id: &str) -> Result<(), KeyPairError> {
+    let not_rsa = || KeyPairError::NotRsa {
+        id: id.to_owned(),
+        what: "server private key",
+    };
+    let key = PKey::private_key_from_pem(pem.as_bytes()).map_err(|_| not_rsa())?;
+    let rsa = key.rsa().map_err(|_| not_rsa())?;
+    let bits = rsa.size() * 8;
+    if bits < MIN_RSA_BITS {
+        return Err(KeyPairError::TooSmall {
+            id: id.to_owned(),
+            what: "server private key",
+            bits,
+        });
+    }
+    rsa.check_key().map_err(|_| not_rsa())?;
+    Ok(())
+}
+
+fn check_public(pem: &str, id: &str) -> Result<(), KeyPairError> {
+    let not_rsa = || KeyPairError::NotRsa {
+        id: id.to_owned(),
+        what: "client public key",
+    };
+    let key = PKey::public_key_from_pem(pem.as_bytes()).map_err(|_| not_rsa())?;
+    let bits = key.rsa().map_err(|_| not_rsa())?.size() * 8;
+    if bits < MIN_RSA_BITS {
+        return Err(KeyPairError::TooSmall {
+            id: id.to_owned(),
+            what: "client public key",
+            bits,
+        });
+    }
+    Ok(())
+}
+
+impl JoseMessageCipher {
+    /// Loads every key pair, refusing malformed keys and keys under 2048 bits.
+    ///
+    /// # Errors
+    /// [`KeyPairError`] naming the key pair and the problem.
+    pub fn new(pairs: Vec<CryptoKeyPair>) -> Result<Self, KeyPairError> {
+        let mut loaded = HashMap::new();
+        for pair in pairs {
+            let id = pair.id.as_str().to_owned();
+            check_private(&pair.server_private_pem, &id)?;
+            check_public(&pair.client_public_pem, &id)?;
+            let private = pair.server_private_pem.as_bytes();
+            let public = pair.client_public_pem.as_bytes();
+            let not_rsa = |what| KeyPairError::NotRsa {
+                id: id.clone(),
+                what,
+            };
+            loaded.insert(
+                pair.id,
+                LoadedPair {
+                    decrypt_oaep: RSA_OAEP
+                        .decrypter_from_pem(private)
+                        .map_err(|_| not_rsa("server private key"))?,
+                    decrypt_oaep256: RSA_OAEP_256
+                        .decrypter_from_pem(private)
+                        .map_err(|_| not_rsa("server private key"))?,
+                    encrypt_oaep: RSA_OAEP
+                        .encrypter_from_pem(public)
+                        .map_err(|_| not_rsa("client public key"))?,
+                    encrypt_oaep256: RSA_OAEP_256
+                        .encrypter_from_pem(public)
+                        .map_err(|_| not_rsa("client public key"))?,
+                },
+            );
+        }
+        Ok(Self { pairs: loaded })
+    }
+
+    /// Whether a key pair with this id is held.
+    pub fn holds(&self, id: &CryptoKeyId) -> bool {
+        self.pairs.contains_key(id)
+    }
+}
+
+/// Reads the accepted `alg`/`enc` of a JWE header, or `None` for anything else.
+fn profile_of(header: &JweHeader) -> Option<JweProfile> {
+    // Compression would let a small JWE expand without bound: never accepted.
+    if header.claim("zip").is_some() {
+        return None;
+    }
+    let key_wrapping = match header.algorithm()? {
+        "RSA-OAEP-256" => KeyWrapping::RsaOaep256,
+        "RSA-OAEP" => KeyWrapping::RsaOaep,
+        _ => return None,
+    };
+    let content = match header.content_encryption()? {
+        "A128GCM" => ContentEncryption::A128Gcm,
+        "A256GCM" => ContentEncryption::A256Gcm,
+        _ => return None,
+    };
+    Some(JweProfile {
+        key_wrapping,
+        content,
+    })
+}
+
+#[async_trait]
+impl MessageCipher for JoseMessageCipher {
+    fn decrypt(
+        &self,
+        key_id: &CryptoKeyId,
+        compact: &str,
+    ) -> Result<DecryptedMessage, DecryptError> {
+        let pair = self.pairs.get(key_id).ok_or(DecryptError::UnknownKey)?;
+        // Every failure below is the same error, with no early exit that shows which check failed.
+        let (plaintext, header) = jwe::deserialize_compact_with_selector(compact, |header| {
+            Ok(profile_of(header).map(|profile| -> &dyn JweDecrypter {
+                match profile.key_wrapping {
+                    KeyWrapping::RsaOaep256 => &pair.decrypt_oaep256,
+                    KeyWrapping::RsaOaep => &pair.decrypt_oaep,
+                }
+            }))
+        })
+        .map_err(|_| DecryptError::Undecryptable)?;
+        let profile = profile_of(&header).ok_or(DecryptError::Undecryptable)?;
+        Ok(DecryptedMessage { plaintext, profile })
+    }
+
+    fn encrypt(
+        &self,
+        key_id: &CryptoKeyId,
+        plaintext: &[u8],
+        profile: JweProfile,
+    ) -> Result<String, PortError> {
+        let pair = self
+            .pairs
+            .get(key_id)
+            .ok_or_else(|| PortError::msg("unknown crypto key id"))?;
+        let mut header = JweHeader::new();
+        header.set_content_encryption(profile.content.as_str());
+        let encrypter = match profile.key_wrapping {
+            KeyWrapping::RsaOaep256 => &pair.encrypt_oaep256,
+            KeyWrapping::RsaOaep => &pair.encrypt_oaep,
+        };
+        jwe::serialize_compact(plaintext, &header, encrypter)
+            .map_err(|error| PortError::new("JWE encryption failed", error))
+    }
+}
+
+/// A fresh RSA key pair as (private PEM in PKCS#8, public PEM in SPKI), for the sandbox and tests.
+///
+/// # Errors
+/// OpenSSL's error when generation fails.
+pub fn generate_rsa_pem(bits: u32) -> Result<(String, String), openssl::error::ErrorStack> {
+    let rsa = Rsa::generate(bits)?;
+    let key = PKey::from_rsa(rsa)?;
+    let private = String::from_utf8_lossy(&key.private_key_to_pem_pkcs8()?).into_owned();
+    let public = String::from_utf8_lossy(&key.public_key_to_pem()?).into_owned();
+    Ok((private, public))
+}
+
+/// Encrypts `plaintext` to `public_pem` as a compact JWE: what a client does with the server
+/// public key (used by the client command and tests).
+///
+/// # Errors
+/// [`PortError`] when the key is not an RSA public key or encryption fails.
+pub fn encrypt_to(
+    public_pem: &str,
+    plaintext: &[u8],
+    profile: JweProfile,
+) -> Result<String, PortError> {
+    let mut header = JweHeader::new();
+    header.set_content_encryption(profile.content.as_str());
+    let encrypter = match profile.key_wrapping {
+        KeyWrapping::RsaOaep256 => RSA_OAEP_256.encrypter_from_pem(public_pem.as_bytes()),
+        KeyWrapping::RsaOaep => RSA_OAEP.encrypter_from_pem(public_pem.as_bytes()),
+    }
+    .map_err(|error| PortError::new("not an RSA public key", error))?;
+    jwe::serialize_compact(plaintext, &header, &encrypter)
+        .map_err(|error| PortError::new("JWE encryption failed", error))
+}
+
+/// Decrypts a compact JWE with `private_pem`: what a client does with its client private key.
+///
+/// # Errors
+/// [`PortError`] when the key is not an RSA private key or the JWE does not decrypt.
+pub fn decrypt_with(private_pem: &str, compact: &str) -> Result<Vec<u8>, PortError> {
+    let oaep = RSA_OAEP
+        .decrypter_from_pem(private_pem.as_bytes())
+        .map_err(|error| PortError::new("not an RSA private key", error))?;
+    let oaep256 = RSA_OAEP_256
+        .decrypter_from_pem(private_pem.as_bytes())
+        .map_err(|error| PortError::new("not an RSA private key", error))?;
+    let (plaintext, _) = jwe::deserialize_compact_with_selector(compact, |header| {
+        Ok(profile_of(header).map(|profile| -> &dyn JweDecrypter {
+            match profile.key_wrapping {
+                KeyWrapping::RsaOaep256 => &oaep256,
+                KeyWrapping::RsaOaep => &oaep,
+            }
+        }))
+    })
+    .map_err(|error| PortError::new("JWE does not decrypt", error))?;
+    Ok(plaintext)
+}
