@@ -214,6 +214,8 @@ pub enum Field {
     Purpose,
     /// `encData` (the encrypted envelope, D5).
     EncData,
+    /// The `Content-Type` header (must be JSON).
+    ContentType,
     /// `cardApplyNo`.
     CardApplyNo,
     /// `mobileCardNo` (or any card number).
@@ -253,6 +255,7 @@ impl Field {
             Self::IsDeliveryRequired => "isDeliveryRequired",
             Self::Purpose => "purpose",
             Self::EncData => "encData",
+            Self::ContentType => "Content-Type",
             Self::CardApplyNo => "cardApplyNo",
             Self::CardNumber => "mobileCardNo",
             Self::Cvc => "mobileCardCVC",

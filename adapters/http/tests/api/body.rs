@@ -1,0 +1,311 @@
+//! Every body field: absent, null, wrong type, too short, too long, each boundary (D2).
+
+use serde_json::{Value, json};
+
+use crate::support::{
+    ACTIVE_MEMBER, Call, GIFTABLE, LARGEST_MEMBER, MOBILE, NORMAL, Store, app, send,
+};
+
+fn valid() -> Value {
+    json!({
+        "userInfo": {"userId": ACTIVE_MEMBER},
+        "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"},
+        "serviceId": NORMAL,
+        "isDeliveryRequired": true
+    })
+}
+
+/// Sends `body` and returns (status, code, description).
+async fn outcome(body: String) -> (u16, String, String) {
+    let app = app(Store::default()).await;
+    let answer = send(&app, Call::new(body).request()).await;
+    (
+        answer.status,
+        answer.code().to_owned(),
+        answer.description().to_owned(),
+    )
+}
+
+fn with(pointer: &str, value: Option<Value>) -> String {
+    let mut body = valid();
+    let (parent, name) = pointer.rsplit_once('/').unwrap();
+    let target = if parent.is_empty() {
+        &mut body
+    } else {
+        body.pointer_mut(parent).unwrap()
+    };
+    let object = target.as_object_mut().unwrap();
+    match value {
+        Some(value) => object.insert(name.to_owned(), value),
+        None => object.remove(name),
+    };
+    body.to_string()
+}
+
+async fn expect(pointer: &str, value: Option<Value>, code: &str, path: &str) {
+    let (status, actual_code, description) = outcome(with(pointer, value.clone())).await;
+    assert_eq!(
+        (status, actual_code.as_str()),
+        (400, code),
+        "{pointer} = {value:?}: {description}"
+    );
+    let message = match code {
+        "000_003" => "Missing required values.",
+        "000_015" => "The length of value does not match.",
+        _ => "Invalid input parameter.",
+    };
+    assert_eq!(
+        description,
+        format!("{message} {path}"),
+        "{pointer} = {value:?}"
+    );
+}
+
+async fn accepted(pointer: &str, value: Value) {
+    let (status, code, description) = outcome(with(pointer, Some(value.clone()))).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (200, "000_000"),
+        "{pointer} = {value}: {description}"
+    );
+}
+
+#[actix_web::test]
+async fn absent_or_null_required_fields_are_missing_by_path() {
+    for (pointer, path) in [
+        ("/userInfo", "userInfo"),
+        ("/userInfo/userId", "userInfo.userId"),
+        ("/addressInfo", "addressInfo"),
+        ("/addressInfo/address", "addressInfo.address"),
+        ("/addressInfo/addressDetail", "addressInfo.addressDetail"),
+        ("/addressInfo/zipCode", "addressInfo.zipCode"),
+        ("/serviceId", "serviceId"),
+    ] {
+        expect(pointer, None, "000_003", path).await;
+        expect(pointer, Some(Value::Null), "000_003", path).await;
+    }
+}
+
+#[actix_web::test]
+async fn fields_of_the_wrong_json_type_are_invalid() {
+    for (pointer, value, path) in [
+        ("/userInfo", json!("1001"), "userInfo"),
+        ("/userInfo/userId", json!("1001"), "userInfo.userId"),
+        ("/userInfo/userId", json!(true), "userInfo.userId"),
+        ("/addressInfo", json!([]), "addressInfo"),
+        ("/addressInfo/address", json!(12), "addressInfo.address"),
+        (
+            "/addressInfo/addressDetail",
+            json!({}),
+            "addressInfo.addressDetail",
+        ),
+        ("/addressInfo/zipCode", json!(6236), "addressInfo.zipCode"),
+        ("/serviceId", json!(170_000_002_000_u64), "serviceId"),
+        ("/isDeliveryRequired", json!("true"), "isDeliveryRequired"),
+        ("/isDeliveryRequired", json!(1), "isDeliveryRequired"),
+        ("/purpose", json!(["GIFTABLE"]), "purpose"),
+    ] {
+        expect(pointer, Some(value), "000_002", path).await;
+    }
+}
+
+#[actix_web::test]
+async fn user_id_boundaries_and_numbers_beyond_u64() {
+    accepted("/userInfo/userId", json!(ACTIVE_MEMBER)).await;
+    accepted("/userInfo/userId", json!(LARGEST_MEMBER)).await;
+    let app = app(Store::default()).await;
+    for text in [
+        "0",
+        "-1",
+        "1.5",
+        "1001.0",
+        "1e3",
+        "10000000000000000000",
+        "18446744073709551616",
+        "123456789012345678901234567890",
+    ] {
+        let body = with("/userInfo/userId", Some(json!(0)))
+            .replace("\"userId\":0", &format!("\"userId\":{text}"));
+        let answer = send(&app, Call::new(body).request()).await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (400, "000_002"),
+            "userId {text}"
+        );
+        assert_eq!(
+            answer.description(),
+            "Invalid input parameter. userInfo.userId",
+            "userId {text}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn address_lengths_are_counted_in_characters() {
+    accepted("/addressInfo/address", json!("가")).await;
+    accepted("/addressInfo/address", json!("가".repeat(255))).await;
+    accepted("/addressInfo/addressDetail", json!("호".repeat(255))).await;
+    expect(
+        "/addressInfo/address",
+        Some(json!("")),
+        "000_015",
+        "addressInfo.address",
+    )
+    .await;
+    expect(
+        "/addressInfo/address",
+        Some(json!("가".repeat(256))),
+        "000_015",
+        "addressInfo.address",
+    )
+    .await;
+    expect(
+        "/addressInfo/addressDetail",
+        Some(json!("")),
+        "000_015",
+        "addressInfo.addressDetail",
+    )
+    .await;
+    expect(
+        "/addressInfo/addressDetail",
+        Some(json!("x".repeat(256))),
+        "000_015",
+        "addressInfo.addressDetail",
+    )
+    .await;
+    expect(
+        "/addressInfo/address",
+        Some(json!("   ")),
+        "000_002",
+        "addressInfo.address",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn zip_code_service_id_and_purpose_boundaries() {
+    expect(
+        "/addressInfo/zipCode",
+        Some(json!("0623")),
+        "000_015",
+        "addressInfo.zipCode",
+    )
+    .await;
+    expect(
+        "/addressInfo/zipCode",
+        Some(json!("062366")),
+        "000_015",
+        "addressInfo.zipCode",
+    )
+    .await;
+    expect(
+        "/addressInfo/zipCode",
+        Some(json!("0623a")),
+        "000_002",
+        "addressInfo.zipCode",
+    )
+    .await;
+    expect(
+        "/serviceId",
+        Some(json!("00017000000200")),
+        "000_015",
+        "serviceId",
+    )
+    .await;
+    expect(
+        "/serviceId",
+        Some(json!("0001700000020000")),
+        "000_015",
+        "serviceId",
+    )
+    .await;
+    expect(
+        "/serviceId",
+        Some(json!("00017000000200!")),
+        "000_002",
+        "serviceId",
+    )
+    .await;
+    expect(
+        "/serviceId",
+        Some(json!("999999999999999")),
+        "000_002",
+        "serviceId",
+    )
+    .await;
+    expect(
+        "/serviceId",
+        Some(json!("000170000006000")),
+        "000_002",
+        "serviceId",
+    )
+    .await;
+    expect("/purpose", Some(json!("")), "000_015", "purpose").await;
+    expect("/purpose", Some(json!("GIFTABLE123")), "000_015", "purpose").await;
+    expect("/purpose", Some(json!("GIFT")), "000_002", "purpose").await;
+    expect("/purpose", Some(json!("GIFTABLE")), "000_002", "purpose").await;
+    accepted("/purpose", Value::Null).await;
+}
+
+#[actix_web::test]
+async fn giftable_is_accepted_for_a_giftable_product() {
+    let body = json!({"userInfo": {"userId": ACTIVE_MEMBER}, "serviceId": GIFTABLE, "isDeliveryRequired": false, "purpose": "GIFTABLE"});
+    let (status, code, _) = outcome(body.to_string()).await;
+    assert_eq!((status, code.as_str()), (200, "000_000"));
+}
+
+#[actix_web::test]
+async fn delivery_defaults_to_true_so_the_address_is_then_required() {
+    let body = json!({"userInfo": {"userId": ACTIVE_MEMBER}, "serviceId": MOBILE});
+    let (_, code, description) = outcome(body.to_string()).await;
+    assert_eq!(
+        (code.as_str(), description.as_str()),
+        ("000_003", "Missing required values. addressInfo")
+    );
+}
+
+#[actix_web::test]
+async fn unknown_members_are_ignored() {
+    let mut body = valid();
+    body["somethingElse"] = json!({"deep": [1, 2, 3]});
+    let (status, _, _) = outcome(body.to_string()).await;
+    assert_eq!(status, 200);
+}
+
+#[actix_web::test]
+async fn bodies_that_are_not_json_objects_get_000_002_without_a_path() {
+    for body in [
+        "",
+        "not json",
+        "[1,2]",
+        "\"string\"",
+        "{\"userInfo\":",
+        "null",
+        "\u{feff}{}",
+    ] {
+        let (status, code, description) = outcome(body.to_owned()).await;
+        assert_eq!(
+            (status, code.as_str(), description.as_str()),
+            (400, "000_002", "Invalid input parameter."),
+            "{body:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn deeply_nested_json_is_refused_cleanly() {
+    let nested = format!("{{\"a\":{}{}}}", "[".repeat(5_000), "]".repeat(5_000));
+    let (status, code, _) = outcome(nested).await;
+    assert_eq!((status, code.as_str()), (400, "000_002"));
+}
+
+#[actix_web::test]
+async fn a_body_over_64_kib_is_refused_before_parsing() {
+    let mut body = valid();
+    body["padding"] = json!("x".repeat(64 * 1024));
+    let (status, code, description) = outcome(body.to_string()).await;
+    assert_eq!(
+        (status, code.as_str(), description.as_str()),
+        (413, "000_096", "Request body is too large.")
+    );
+}

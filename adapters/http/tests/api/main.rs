@@ -1,0 +1,8 @@
+//! The HTTP adapter through the actix test server, over fakes of the ports.
+
+mod auth;
+mod body;
+mod headers;
+mod properties;
+mod scenarios;
+mod support;

@@ -1,0 +1,281 @@
+//! The Test Data scenarios of the source page, retries, encryption and the envelope of every
+//! kind of answer.
+
+use actix_web::test::TestRequest;
+use serde_json::json;
+
+use crate::support::{
+    ACTIVE_MEMBER, CANCELLED_MEMBER, CRYPTO_KEY, Call, MOBILE, NORMAL, OTHER_ASP, OTHER_ASP_KEY,
+    PRE_ISSUED, Store, app, delivery_body, fake_encrypt, mobile_body, send,
+};
+
+#[actix_web::test]
+async fn test_data_success_with_delivery_answers_the_application_number_only() {
+    let store = Store::default();
+    let app = app(store.clone()).await;
+
+    let answer = send(
+        &app,
+        Call::new(delivery_body(ACTIVE_MEMBER, NORMAL)).request(),
+    )
+    .await;
+
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.json["response"],
+        json!({"code": "000_000", "description": "Success."})
+    );
+    assert_eq!(answer.json["cardApplyNo"].as_str().unwrap().len(), 22);
+    let members: Vec<&String> = answer.json.as_object().unwrap().keys().collect();
+    assert_eq!(
+        members,
+        ["cardApplyNo", "response"],
+        "no null mobile card fields (D1)"
+    );
+    assert_eq!(
+        answer.correlation_id.as_deref(),
+        Some("261125153000-00000a1")
+    );
+    assert_eq!(answer.content_type.as_deref(), Some("application/json"));
+    assert!(store.0.lock().unwrap()[0].delivery.is_some());
+}
+
+#[actix_web::test]
+async fn test_data_success_issuing_only_a_mobile_card_answers_the_card() {
+    let app = app(Store::default()).await;
+
+    let answer = send(
+        &app,
+        Call::new(mobile_body(ACTIVE_MEMBER, MOBILE)).request(),
+    )
+    .await;
+
+    assert_eq!((answer.status, answer.code()), (200, "000_000"));
+    let card_number = answer.json["mobileCardNo"].as_str().unwrap();
+    assert_eq!(card_number.len(), 16);
+    assert!(card_number.starts_with("943512"));
+    assert_eq!(answer.json["mobileCardCVC"].as_str().unwrap().len(), 3);
+    assert_eq!(answer.json["mobileCardPar"].as_str().unwrap().len(), 27);
+}
+
+#[actix_web::test]
+async fn test_data_invalid_input_parameter() {
+    let app = app(Store::default()).await;
+    let answer = send(
+        &app,
+        Call::new(delivery_body(ACTIVE_MEMBER, "999999999999999")).request(),
+    )
+    .await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(
+        answer.json,
+        json!({"response": {"code": "000_002", "description": "Invalid input parameter. serviceId"}})
+    );
+}
+
+#[actix_web::test]
+async fn test_data_non_member_and_cancelled_member() {
+    let app = app(Store::default()).await;
+    for member in [424_242, CANCELLED_MEMBER] {
+        let answer = send(
+            &app,
+            Call::new(delivery_body(member, NORMAL))
+                .correlation(&format!("261125153000-{member:07x}"))
+                .request(),
+        )
+        .await;
+        assert_eq!(answer.status, 400);
+        assert_eq!(
+            answer.json,
+            json!({"response": {"code": "001_006", "description": "Wallet user not found."}})
+        );
+    }
+}
+
+#[actix_web::test]
+async fn test_data_normal_type_without_delivery() {
+    let app = app(Store::default()).await;
+    let answer = send(
+        &app,
+        Call::new(mobile_body(ACTIVE_MEMBER, NORMAL)).request(),
+    )
+    .await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(
+        answer.json,
+        json!({"response": {"code": "003_024", "description": "Card delivery should be required in case of normal type."}})
+    );
+}
+
+#[actix_web::test]
+async fn a_retry_answers_the_first_outcome_and_a_changed_payload_is_a_conflict() {
+    let store = Store::default();
+    let app = app(store.clone()).await;
+    let first = send(
+        &app,
+        Call::new(mobile_body(ACTIVE_MEMBER, MOBILE)).request(),
+    )
+    .await;
+
+    // A retry signs again (a new token time), with the same correlation id and payload.
+    let mut retry = Call::new(mobile_body(ACTIVE_MEMBER, MOBILE));
+    retry.token_time = prepaid_domain::DateTime::with_millis(2026, 11, 25, 15, 30, 0, 999).unwrap();
+    let again = send(&app, retry.request()).await;
+    assert_eq!(
+        again.json, first.json,
+        "same cardApplyNo, card number, CVC and PAR"
+    );
+
+    let mut changed = Call::new(mobile_body(ACTIVE_MEMBER, PRE_ISSUED));
+    changed.token_time =
+        prepaid_domain::DateTime::with_millis(2026, 11, 25, 15, 30, 0, 777).unwrap();
+    let conflict = send(&app, changed.request()).await;
+    assert_eq!((conflict.status, conflict.code()), (400, "000_094"));
+    assert_eq!(store.0.lock().unwrap().len(), 1);
+}
+
+fn encrypted(payload: &str) -> Call {
+    let envelope = json!({"encData": fake_encrypt(CRYPTO_KEY, payload.as_bytes())}).to_string();
+    Call::new(envelope).header("X-KM-Crypto-Key-Id", Some(CRYPTO_KEY))
+}
+
+#[actix_web::test]
+async fn an_encrypted_request_gets_an_encrypted_answer_with_the_key_id() {
+    let app = app(Store::default()).await;
+
+    let answer = send(
+        &app,
+        encrypted(&mobile_body(ACTIVE_MEMBER, MOBILE)).request(),
+    )
+    .await;
+
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.crypto_key_id.as_deref(), Some(CRYPTO_KEY));
+    assert_eq!(answer.json.as_object().unwrap().len(), 1, "only encData");
+    let inner = answer.decrypted();
+    assert_eq!(inner["response"]["code"], "000_000");
+    assert_eq!(inner["mobileCardNo"].as_str().unwrap().len(), 16);
+}
+
+#[actix_web::test]
+async fn business_errors_of_an_encrypted_request_are_encrypted_too() {
+    let app = app(Store::default()).await;
+    let answer = send(
+        &app,
+        encrypted(&mobile_body(ACTIVE_MEMBER, NORMAL)).request(),
+    )
+    .await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.decrypted()["response"]["code"], "003_024");
+}
+
+#[actix_web::test]
+async fn broken_envelopes_and_foreign_keys_get_plain_envelopes() {
+    let app = app(Store::default()).await;
+    let plain =
+        |body: &str| Call::new(body.to_owned()).header("X-KM-Crypto-Key-Id", Some(CRYPTO_KEY));
+    let cases = [
+        (
+            plain("{}"),
+            400,
+            "000_003",
+            "Missing required values. encData",
+        ),
+        (
+            plain("{\"encData\":7}"),
+            400,
+            "000_002",
+            "Invalid input parameter. encData",
+        ),
+        (
+            plain("{\"encData\":\"eyJ.broken.jwe\"}"),
+            400,
+            "000_095",
+            "Encrypted data could not be decrypted.",
+        ),
+        (
+            plain(
+                &json!({"encData": fake_encrypt("CK000000000000000000000000000009", b"{}")})
+                    .to_string(),
+            ),
+            400,
+            "000_095",
+            "Encrypted data could not be decrypted.",
+        ),
+        (
+            encrypted("{}").header(
+                "X-KM-Crypto-Key-Id",
+                Some("CK000000000000000000000000000009"),
+            ),
+            400,
+            "000_002",
+            "Invalid input parameter. X-KM-Crypto-Key-Id",
+        ),
+    ];
+    for (call, status, code, description) in cases {
+        let answer = send(&app, call.request()).await;
+        assert_eq!(
+            (answer.status, answer.code(), answer.description()),
+            (status, code, description)
+        );
+        assert!(answer.crypto_key_id.is_none());
+    }
+}
+
+#[actix_web::test]
+async fn a_project_that_must_encrypt_cannot_send_plaintext() {
+    let app = app(Store::default()).await;
+    let call = Call::new(mobile_body(ACTIVE_MEMBER, MOBILE))
+        .header("X-KM-User-AspId", Some(OTHER_ASP))
+        .header("X-KM-Access-Key", Some(OTHER_ASP_KEY));
+    let answer = send(&app, call.request()).await;
+    assert_eq!(
+        (answer.status, answer.code(), answer.description()),
+        (
+            400,
+            "000_002",
+            "Invalid input parameter. X-KM-Crypto-Key-Id"
+        )
+    );
+}
+
+#[actix_web::test]
+async fn the_api_also_answers_under_open_api() {
+    let app = app(Store::default()).await;
+    let mut call = Call::new(mobile_body(ACTIVE_MEMBER, MOBILE));
+    call.path = format!("/open-api{}", call.path);
+    assert_eq!(send(&app, call.request()).await.code(), "000_000");
+}
+
+#[actix_web::test]
+async fn unknown_paths_and_other_methods_get_envelopes_not_framework_pages() {
+    let app = app(Store::default()).await;
+    let answer = send(&app, TestRequest::get().uri("/nowhere").to_request()).await;
+    assert_eq!((answer.status, answer.code()), (404, "000_097"));
+    let answer = send(
+        &app,
+        TestRequest::get()
+            .uri(prepaid_http::ISSUE_DELIVERY_PATH)
+            .to_request(),
+    )
+    .await;
+    assert_eq!((answer.status, answer.code()), (405, "000_098"));
+}
+
+#[actix_web::test]
+async fn the_openapi_document_lists_the_path_headers_and_every_code() {
+    let app = app(Store::default()).await;
+    let response =
+        actix_web::test::call_service(&app, TestRequest::get().uri("/openapi.json").to_request())
+            .await;
+    assert_eq!(response.status(), 200);
+    let document: serde_json::Value = actix_web::test::read_body_json(response).await;
+    assert_eq!(document["openapi"], "3.0.3");
+    let operation = &document["paths"]["/api/v1/prepay-card/issue/delivery"]["post"];
+    assert_eq!(operation["parameters"].as_array().unwrap().len(), 7);
+    assert!(document["paths"]["/open-api/api/v1/prepay-card/issue/delivery"].is_object());
+    let text = document.to_string();
+    for code in prepaid_domain::ErrorCode::ALL {
+        assert!(text.contains(code.code()), "{code}");
+    }
+}

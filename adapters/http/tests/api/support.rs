@@ -1,0 +1,506 @@
+//! A test application: the real HTTP adapter and use cases over in-memory fakes of the ports.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::test::{self, TestRequest};
+use actix_web::{App, web};
+use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use prepaid_application::ports::{
+    AccessKeyState, CardApplicationStore, CardSecrets, CardVerification, Clock, CryptoKeyRef,
+    DecryptError, DecryptedMessage, IdempotencyKey, JweProfile, MemberDirectory, MessageCipher,
+    NewIssuance, PanFingerprint, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory,
+    ProtectedPan, RandomSource, RecordError, ReplayGuard, RequestFingerprint, StoredCard,
+    StoredIssuance, TranTokenSigner,
+};
+use prepaid_application::{Authenticator, CardIssuanceService, IssuancePorts, PortError};
+use prepaid_domain::{
+    AccessKey, AspId, Bin, CardProduct, CryptoKeyId, Cvc, DateTime, Expiry, Member, MemberId,
+    MemberStatus, Pan, Par, ProductName, ProductType, RequestWindow, SecretKey, ServiceId,
+    TimeZone, Timestamp, TranToken, Validity,
+};
+use prepaid_http::{ApiState, HttpConfig, ISSUE_DELIVERY_PATH};
+
+pub const ASP: &str = "ASPSANDBOX00001";
+pub const OTHER_ASP: &str = "ASPOTHER0000002";
+pub const ACCESS_KEY: &str = "AK0000000000000000000000000000000000000A";
+pub const INACTIVE_KEY: &str = "AK0000000000000000000000000000000000000I";
+pub const DISCARDED_KEY: &str = "AK0000000000000000000000000000000000000D";
+pub const OTHER_ASP_KEY: &str = "AK0000000000000000000000000000000000000O";
+pub const SECRET: &str = "sandbox-secret-key-0123456789abcdef0123";
+pub const CRYPTO_KEY: &str = "CK000000000000000000000000000001";
+pub const NORMAL: &str = "000170000002000";
+pub const MOBILE: &str = "000170000003000";
+pub const PRE_ISSUED: &str = "000170000004000";
+pub const GIFTABLE: &str = "000170000005000";
+pub const INACTIVE_PRODUCT: &str = "000170000006000";
+pub const ACTIVE_MEMBER: u64 = 1001;
+pub const CANCELLED_MEMBER: u64 = 1002;
+pub const LARGEST_MEMBER: u64 = 9_999_999_999_999_999_999;
+
+/// 2026-11-25 15:30:00.250 KST = 06:30:00.250 UTC.
+pub fn now_kst() -> DateTime {
+    DateTime::with_millis(2026, 11, 25, 15, 30, 0, 250).unwrap()
+}
+
+pub fn now() -> Timestamp {
+    now_kst().in_zone(TimeZone::Kst)
+}
+
+/// A keyed digest that stands in for HMAC-SHA256 (32 bytes, Base64 without padding).
+pub fn fake_mac(secret: &[u8], body: &[u8]) -> String {
+    let mut state = [0xcbf2_9ce4_8422_2325_u64; 4];
+    for (index, byte) in secret.iter().chain(b"\0").chain(body).enumerate() {
+        let lane = index % 4;
+        state[lane] = (state[lane] ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let bytes: Vec<u8> = state.iter().flat_map(|lane| lane.to_le_bytes()).collect();
+    STANDARD_NO_PAD.encode(bytes)
+}
+
+struct FakeSigner;
+
+impl TranTokenSigner for FakeSigner {
+    fn sign(&self, secret: &SecretKey, body: &[u8]) -> String {
+        fake_mac(secret.expose(), body)
+    }
+    fn verify(&self, secret: &SecretKey, body: &[u8], signature: &str) -> bool {
+        fake_mac(secret.expose(), body) == signature.trim_end_matches('=')
+    }
+}
+
+/// "Encrypts" as `FAKE.<base64url plaintext>.<key id>`; enough to test the envelope handling.
+pub struct FakeCipher;
+
+pub fn fake_encrypt(key_id: &str, plaintext: &[u8]) -> String {
+    format!("FAKE.{}.{key_id}", URL_SAFE_NO_PAD.encode(plaintext))
+}
+
+pub fn fake_decrypt(compact: &str) -> Option<Vec<u8>> {
+    let mut parts = compact.split('.');
+    (parts.next()? == "FAKE").then_some(())?;
+    URL_SAFE_NO_PAD.decode(parts.next()?).ok()
+}
+
+impl MessageCipher for FakeCipher {
+    fn decrypt(
+        &self,
+        key_id: &CryptoKeyId,
+        compact: &str,
+    ) -> Result<DecryptedMessage, DecryptError> {
+        if key_id.as_str() != CRYPTO_KEY {
+            return Err(DecryptError::UnknownKey);
+        }
+        let plaintext = fake_decrypt(compact).ok_or(DecryptError::Undecryptable)?;
+        if !compact.ends_with(CRYPTO_KEY) {
+            return Err(DecryptError::Undecryptable);
+        }
+        Ok(DecryptedMessage {
+            plaintext,
+            profile: JweProfile::DEFAULT,
+        })
+    }
+    fn encrypt(
+        &self,
+        key_id: &CryptoKeyId,
+        plaintext: &[u8],
+        _: JweProfile,
+    ) -> Result<String, PortError> {
+        Ok(fake_encrypt(key_id.as_str(), plaintext))
+    }
+}
+
+#[derive(Default)]
+struct Directory;
+
+#[async_trait]
+impl ProjectDirectory for Directory {
+    async fn find(&self, asp_id: &AspId) -> Result<Option<Project>, PortError> {
+        let key = |access: &str, state| ProjectAccessKey {
+            access_key: AccessKey::parse(access).unwrap(),
+            secret_key: SecretKey::parse(SECRET).unwrap(),
+            state,
+        };
+        Ok(match asp_id.as_str() {
+            ASP => Some(Project {
+                asp_id: asp_id.clone(),
+                access_keys: vec![
+                    key(ACCESS_KEY, AccessKeyState::Active),
+                    key(INACTIVE_KEY, AccessKeyState::Inactive),
+                    key(DISCARDED_KEY, AccessKeyState::Discarded),
+                ],
+                crypto_keys: vec![CryptoKeyRef {
+                    id: CryptoKeyId::parse(CRYPTO_KEY).unwrap(),
+                }],
+                plaintext_allowed: true,
+            }),
+            OTHER_ASP => Some(Project {
+                asp_id: asp_id.clone(),
+                access_keys: vec![key(OTHER_ASP_KEY, AccessKeyState::Active)],
+                crypto_keys: vec![CryptoKeyRef {
+                    id: CryptoKeyId::parse(CRYPTO_KEY).unwrap(),
+                }],
+                plaintext_allowed: false,
+            }),
+            _ => None,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct Replays(Mutex<HashMap<String, Timestamp>>);
+
+#[async_trait]
+impl ReplayGuard for Replays {
+    async fn first_use(
+        &self,
+        asp: &AspId,
+        token: &str,
+        expires_at: Timestamp,
+    ) -> Result<bool, PortError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .insert(format!("{asp}/{token}"), expires_at)
+            .is_none())
+    }
+}
+
+struct Catalogue;
+
+fn product(
+    id: &str,
+    product_type: ProductType,
+    pre_issuance: bool,
+    giftable: bool,
+    active: bool,
+) -> CardProduct {
+    CardProduct {
+        id: ServiceId::parse(id).unwrap(),
+        name: ProductName::parse("Test product").unwrap(),
+        bin: Bin::parse("943512").unwrap(),
+        product_type,
+        pre_issuance,
+        giftable,
+        validity: Validity::DEFAULT,
+        active,
+    }
+}
+
+#[async_trait]
+impl ProductCatalogue for Catalogue {
+    async fn find(&self, id: &ServiceId) -> Result<Option<CardProduct>, PortError> {
+        Ok([
+            product(NORMAL, ProductType::Normal, false, false, true),
+            product(MOBILE, ProductType::Mobile, false, false, true),
+            product(PRE_ISSUED, ProductType::Normal, true, false, true),
+            product(GIFTABLE, ProductType::Mobile, false, true, true),
+            product(INACTIVE_PRODUCT, ProductType::Mobile, false, false, false),
+        ]
+        .into_iter()
+        .find(|product| product.id == *id))
+    }
+}
+
+struct Members;
+
+#[async_trait]
+impl MemberDirectory for Members {
+    async fn find(&self, id: MemberId) -> Result<Option<Member>, PortError> {
+        Ok(match id.get() {
+            ACTIVE_MEMBER | LARGEST_MEMBER => Some(Member {
+                id,
+                status: MemberStatus::Active,
+            }),
+            CANCELLED_MEMBER => Some(Member {
+                id,
+                status: MemberStatus::Cancelled,
+            }),
+            _ => None,
+        })
+    }
+}
+
+/// The recorded issuances, shared with the test.
+#[derive(Clone, Default)]
+pub struct Store(pub Arc<Mutex<Vec<NewIssuance>>>);
+
+#[async_trait]
+impl CardApplicationStore for Store {
+    async fn find_issuance(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<StoredIssuance>, PortError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|issuance| issuance.key == *key)
+            .map(|issuance| StoredIssuance {
+                request_fingerprint: issuance.request_fingerprint,
+                application_number: issuance.application.number.clone(),
+                card: issuance.card.as_ref().map(|card| StoredCard {
+                    par: card.card.par.clone(),
+                    expiry: card.card.expiry,
+                    protected_pan: card.protected_pan.clone(),
+                }),
+            }))
+    }
+    async fn record_issuance(&self, issuance: &NewIssuance) -> Result<(), RecordError> {
+        let mut all = self.0.lock().unwrap();
+        if all.iter().any(|other| other.key == issuance.key) {
+            return Err(RecordError::KeyTaken);
+        }
+        all.push(issuance.clone());
+        Ok(())
+    }
+}
+
+struct Secrets;
+
+impl CardSecrets for Secrets {
+    fn protect(&self, pan: &Pan, _: &Par) -> Result<ProtectedPan, PortError> {
+        Ok(ProtectedPan {
+            key_id: "k".into(),
+            ciphertext: pan.expose().bytes().rev().collect(),
+        })
+    }
+    fn reveal(&self, protected: &ProtectedPan, _: &Par) -> Result<Pan, PortError> {
+        let text: String = protected
+            .ciphertext
+            .iter()
+            .rev()
+            .map(|byte| char::from(*byte))
+            .collect();
+        Ok(Pan::parse(&text).unwrap())
+    }
+    fn fingerprint(&self, pan: &Pan) -> PanFingerprint {
+        let mac = fake_mac(b"pan", pan.expose().as_bytes());
+        let mut out = [0; 32];
+        out.copy_from_slice(&STANDARD_NO_PAD.decode(mac).unwrap());
+        PanFingerprint(out)
+    }
+    fn request_fingerprint(&self, canonical: &str) -> RequestFingerprint {
+        let mac = fake_mac(b"request", canonical.as_bytes());
+        let mut out = [0; 32];
+        out.copy_from_slice(&STANDARD_NO_PAD.decode(mac).unwrap());
+        RequestFingerprint(out)
+    }
+}
+
+struct LastThree;
+
+impl CardVerification for LastThree {
+    fn derive(&self, pan: &Pan, _: Expiry) -> Result<Cvc, PortError> {
+        Ok(Cvc::parse(&pan.expose()[13..]).unwrap())
+    }
+}
+
+struct Counter(AtomicU64);
+
+impl RandomSource for Counter {
+    fn next_u64(&self) -> u64 {
+        self.0
+            .fetch_add(1, Ordering::SeqCst)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+pub struct FixedClock(pub Timestamp);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        self.0
+    }
+}
+
+/// The API over fakes, with the store shared for inspection.
+pub fn state(store: Store) -> web::Data<ApiState> {
+    let clock = Arc::new(FixedClock(now()));
+    let issuance = CardIssuanceService::new(IssuancePorts {
+        members: Arc::new(Members),
+        products: Arc::new(Catalogue),
+        store: Arc::new(store),
+        secrets: Arc::new(Secrets),
+        verification: Arc::new(LastThree),
+        random: Arc::new(Counter(AtomicU64::new(1))),
+        clock: clock.clone(),
+    });
+    let authenticator = Authenticator::new(
+        Arc::new(Directory),
+        Arc::new(Replays::default()),
+        Arc::new(FakeSigner),
+        clock,
+        RequestWindow::DEFAULT,
+    );
+    web::Data::new(ApiState {
+        issuance,
+        authenticator,
+        cipher: Arc::new(FakeCipher),
+        max_body_bytes: 64 * 1024,
+    })
+}
+
+pub async fn app(
+    store: Store,
+) -> impl Service<
+    actix_http::Request,
+    Response = ServiceResponse<impl MessageBody>,
+    Error = actix_web::Error,
+> {
+    let state = state(store);
+    test::init_service(
+        App::new()
+            .configure(|config| prepaid_http::configure(config, state, &HttpConfig::default()))
+            .default_service(web::to(prepaid_http::not_found)),
+    )
+    .await
+}
+
+/// A signed request, built field by field so tests can change any part.
+#[derive(Clone)]
+pub struct Call {
+    pub path: String,
+    pub headers: Vec<(String, Option<String>)>,
+    pub body: Vec<u8>,
+    pub token_time: DateTime,
+    pub secret: String,
+    pub sign: bool,
+    pub padded: bool,
+    pub content_type: Option<String>,
+}
+
+impl Call {
+    pub fn new(body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            path: ISSUE_DELIVERY_PATH.to_owned(),
+            headers: vec![
+                ("X-KM-User-AspId".into(), Some(ASP.into())),
+                (
+                    "X-KM-Correlation-Id".into(),
+                    Some("261125153000-00000a1".into()),
+                ),
+                ("X-KM-Access-Key".into(), Some(ACCESS_KEY.into())),
+                ("X-KM-Tran-Token".into(), None),
+                ("X-KM-Tran-Time".into(), Some(now_kst().to_digits14())),
+                ("X-KM-Time-Zone".into(), Some("KST".into())),
+            ],
+            body: body.into(),
+            token_time: now_kst(),
+            secret: SECRET.into(),
+            sign: true,
+            padded: false,
+            content_type: Some("application/json".into()),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: Option<&str>) -> Self {
+        self.headers
+            .retain(|(existing, _)| !existing.eq_ignore_ascii_case(name));
+        self.headers
+            .push((name.to_owned(), value.map(str::to_owned)));
+        if name.eq_ignore_ascii_case("X-KM-Tran-Token") {
+            self.sign = false;
+        }
+        self
+    }
+
+    pub fn correlation(self, id: &str) -> Self {
+        self.header("X-KM-Correlation-Id", Some(id))
+    }
+
+    pub fn token(&self) -> String {
+        let mac = fake_mac(self.secret.as_bytes(), &self.body);
+        let mac = if self.padded { format!("{mac}=") } else { mac };
+        TranToken::compose(self.token_time, &mac)
+    }
+
+    pub fn request(&self) -> actix_http::Request {
+        let mut request = TestRequest::post().uri(&self.path);
+        for (name, value) in &self.headers {
+            if name == "X-KM-Tran-Token" && self.sign {
+                request = request.insert_header((name.as_str(), self.token()));
+            } else if let Some(value) = value {
+                request = request.insert_header((name.as_str(), value.as_str()));
+            }
+        }
+        if let Some(content_type) = &self.content_type {
+            request = request.insert_header(("Content-Type", content_type.as_str()));
+        }
+        request.set_payload(self.body.clone()).to_request()
+    }
+}
+
+/// What came back.
+pub struct Answer {
+    pub status: u16,
+    pub correlation_id: Option<String>,
+    pub crypto_key_id: Option<String>,
+    pub content_type: Option<String>,
+    pub json: serde_json::Value,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.json["response"]["code"]
+            .as_str()
+            .unwrap_or("<no code>")
+    }
+    pub fn description(&self) -> &str {
+        self.json["response"]["description"]
+            .as_str()
+            .unwrap_or("<no description>")
+    }
+    /// The plaintext envelope of an encrypted answer.
+    pub fn decrypted(&self) -> serde_json::Value {
+        let compact = self.json["encData"].as_str().expect("an encrypted answer");
+        serde_json::from_slice(&fake_decrypt(compact).unwrap()).unwrap()
+    }
+}
+
+pub async fn send<S, B>(app: &S, request: actix_http::Request) -> Answer
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let response = test::call_service(app, request).await;
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|value| value.to_str().unwrap().to_owned())
+    };
+    let status = response.status().as_u16();
+    let correlation_id = header("X-KM-Correlation-Id");
+    let crypto_key_id = header("X-KM-Crypto-Key-Id");
+    let content_type = header("Content-Type");
+    let bytes = test::read_body(response).await;
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes)));
+    Answer {
+        status,
+        correlation_id,
+        crypto_key_id,
+        content_type,
+        json,
+    }
+}
+
+pub fn delivery_body(member: u64, service_id: &str) -> String {
+    format!(
+        r#"{{"userInfo":{{"userId":{member}}},"addressInfo":{{"address":"서울특별시 강남구 테헤란로 1","addressDetail":"101동 1001호","zipCode":"06236"}},"serviceId":"{service_id}","isDeliveryRequired":true}}"#
+    )
+}
+
+pub fn mobile_body(member: u64, service_id: &str) -> String {
+    format!(
+        r#"{{"userInfo":{{"userId":{member}}},"serviceId":"{service_id}","isDeliveryRequired":false}}"#
+    )
+}
