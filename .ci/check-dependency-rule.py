@@ -24,7 +24,7 @@ metadata = json.loads(
 )
 problems = []
 packages = {package["name"]: package for package in metadata["packages"]}
-for required in ["prepaid-domain", "prepaid-application", "prepaid-crypto", "prepaid-persistence", "prepaid-http"]:
+for required in ["prepaid-domain", "prepaid-application", "prepaid-bootstrap", *sorted(ADAPTERS)]:
     if required not in packages:
         problems.append(f"package {required} is missing from the workspace")
 

@@ -1,0 +1,194 @@
+//! The client command: sends a real, signed (and on request encrypted) request with the
+//! sandbox credentials, and decrypts the answer. What an integrator's code would do.
+
+use prepaid_application::ports::{JweProfile, RandomSource, TranTokenSigner};
+use prepaid_crypto::{HmacTranTokenSigner, OsRandom, decrypt_with, encrypt_to};
+use prepaid_domain::{CorrelationId, SecretKey, TimeZone, Timestamp, TranToken};
+use serde_json::{Value, json};
+
+use crate::sandbox::ClientCredentials;
+
+/// The client failed before getting an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The credentials file is unusable.
+    #[error("credentials: {0}")]
+    Credentials(String),
+    /// The request could not be sent or the answer read.
+    #[error("HTTP: {0}")]
+    Http(String),
+    /// The answer could not be decrypted.
+    #[error("answer: {0}")]
+    Answer(String),
+}
+
+/// What to ask for.
+#[derive(Clone, Debug)]
+pub struct IssueRequest {
+    /// `userInfo.userId` (raw JSON number text is allowed, to try invalid values).
+    pub member: String,
+    /// `serviceId`.
+    pub service_id: String,
+    /// `isDeliveryRequired`.
+    pub delivery: bool,
+    /// `addressInfo.address`.
+    pub address: String,
+    /// `addressInfo.addressDetail`.
+    pub address_detail: String,
+    /// `addressInfo.zipCode`.
+    pub zip_code: String,
+    /// `purpose`.
+    pub purpose: Option<String>,
+    /// Encrypt the body (D5).
+    pub encrypt: bool,
+    /// Use this correlation id instead of a fresh one (to try retries).
+    pub correlation_id: Option<String>,
+}
+
+/// What came back.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// `X-KM-Correlation-Id`.
+    pub correlation_id: Option<String>,
+    /// Whether the body was encrypted.
+    pub encrypted: bool,
+    /// The (decrypted) JSON body.
+    pub body: Value,
+}
+
+/// The JSON payload of `request`.
+pub fn payload(request: &IssueRequest) -> String {
+    let mut body = serde_json::Map::new();
+    let member: Value = serde_json::from_str(&request.member)
+        .unwrap_or_else(|_| Value::String(request.member.clone()));
+    body.insert("userInfo".into(), json!({"userId": member}));
+    if request.delivery {
+        body.insert(
+            "addressInfo".into(),
+            json!({"address": request.address, "addressDetail": request.address_detail, "zipCode": request.zip_code}),
+        );
+    }
+    body.insert("serviceId".into(), json!(request.service_id));
+    body.insert("isDeliveryRequired".into(), json!(request.delivery));
+    if let Some(purpose) = &request.purpose {
+        body.insert("purpose".into(), json!(purpose));
+    }
+    Value::Object(body).to_string()
+}
+
+/// A fresh correlation id for `now`.
+pub fn new_correlation_id(now: Timestamp) -> String {
+    let serial = u32::try_from(OsRandom.next_u64() & 0x0fff_ffff).unwrap_or(0);
+    now.civil(TimeZone::Kst)
+        .and_then(|civil| CorrelationId::compose(civil, serial))
+        .map(|id| id.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+/// The headers of a signed request with `body`, sent at `now`.
+pub fn signed_headers(
+    credentials: &ClientCredentials,
+    body: &[u8],
+    now: Timestamp,
+    correlation_id: &str,
+    encrypted: bool,
+) -> Result<Vec<(&'static str, String)>, ClientError> {
+    let secret = SecretKey::parse(&credentials.secret_key)
+        .map_err(|error| ClientError::Credentials(error.to_string()))?;
+    let civil = now
+        .civil(TimeZone::Kst)
+        .ok_or_else(|| ClientError::Credentials("clock out of range".into()))?;
+    let signature = HmacTranTokenSigner.sign(&secret, body);
+    let mut headers = vec![
+        ("X-KM-User-AspId", credentials.asp_id.clone()),
+        ("X-KM-Correlation-Id", correlation_id.to_owned()),
+        ("X-KM-Access-Key", credentials.access_key.clone()),
+        ("X-KM-Tran-Token", TranToken::compose(civil, &signature)),
+        ("X-KM-Tran-Time", civil.to_digits14()),
+        ("X-KM-Time-Zone", "KST".to_owned()),
+        ("Content-Type", "application/json".to_owned()),
+    ];
+    if encrypted {
+        headers.push(("X-KM-Crypto-Key-Id", credentials.crypto_key_id.clone()));
+    }
+    Ok(headers)
+}
+
+/// Sends an issue-and-delivery request to `base_url` and reads the answer.
+///
+/// # Errors
+/// [`ClientError`] when the request cannot be built or sent, or the answer not read.
+pub async fn issue(
+    credentials: &ClientCredentials,
+    base_url: &str,
+    request: &IssueRequest,
+    now: Timestamp,
+) -> Result<Answer, ClientError> {
+    let plaintext = payload(request);
+    let body = if request.encrypt {
+        let compact = encrypt_to(
+            &credentials.server_public_key_pem,
+            plaintext.as_bytes(),
+            JweProfile::DEFAULT,
+        )
+        .map_err(|error| ClientError::Credentials(error.to_string()))?;
+        json!({"encData": compact}).to_string()
+    } else {
+        plaintext
+    };
+    let correlation_id = request
+        .correlation_id
+        .clone()
+        .unwrap_or_else(|| new_correlation_id(now));
+    let headers = signed_headers(
+        credentials,
+        body.as_bytes(),
+        now,
+        &correlation_id,
+        request.encrypt,
+    )?;
+    let client = awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .finish();
+    let mut outgoing = client.post(format!("{base_url}{}", prepaid_http::ISSUE_DELIVERY_PATH));
+    for (name, value) in headers {
+        outgoing = outgoing.insert_header((name, value));
+    }
+    let mut response = outgoing
+        .send_body(body)
+        .await
+        .map_err(|error| ClientError::Http(error.to_string()))?;
+    let status = response.status().as_u16();
+    let correlation_id = response
+        .headers()
+        .get("X-KM-Correlation-Id")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let bytes = response
+        .body()
+        .limit(1024 * 1024)
+        .await
+        .map_err(|error| ClientError::Http(error.to_string()))?;
+    let json: Value =
+        serde_json::from_slice(&bytes).map_err(|error| ClientError::Answer(error.to_string()))?;
+    let (encrypted, body) = match json.get("encData").and_then(Value::as_str) {
+        Some(compact) => {
+            let plain = decrypt_with(&credentials.client_private_key_pem, compact)
+                .map_err(|error| ClientError::Answer(error.to_string()))?;
+            (
+                true,
+                serde_json::from_slice(&plain)
+                    .map_err(|error| ClientError::Answer(error.to_string()))?,
+            )
+        }
+        None => (false, json),
+    };
+    Ok(Answer {
+        status,
+        correlation_id,
+        encrypted,
+        body,
+    })
+}

@@ -1,0 +1,300 @@
+//! The prepaid-card service: reads configuration and wires every adapter into the application.
+//! The only crate that knows every adapter.
+
+pub mod client;
+pub mod config;
+pub mod sandbox;
+pub mod telemetry;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use prepaid_application::ports::{Clock, ReplayGuard, SecretVault};
+use prepaid_application::{Authenticator, CardIssuanceService, IssuancePorts};
+use prepaid_crypto::{
+    AesGcmCardSecrets, CardVerificationKey, DataKey, DesCardVerification, HmacTranTokenSigner,
+    IndexKey, JoseMessageCipher, OsRandom, SystemClock,
+};
+use prepaid_http::{ApiState, HttpConfig};
+use prepaid_persistence::{Backend, Database, InMemoryReplayGuard};
+
+use crate::config::{ConfigError, KeySettings, Mode, Settings};
+use crate::sandbox::ClientCredentials;
+
+/// Start-up failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// Invalid configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database could not be opened or prepared.
+    #[error("database: {0}")]
+    Database(#[from] prepaid_persistence::DatabaseError),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// Which file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Key generation failed.
+    #[error("key generation failed")]
+    Crypto(#[source] openssl::error::ErrorStack),
+    /// A crypto key pair is unusable.
+    #[error(transparent)]
+    KeyPair(#[from] prepaid_crypto::KeyPairError),
+    /// A generated or stored fixture is unusable.
+    #[error("sandbox fixture invalid: {0}")]
+    Fixture(&'static str),
+}
+
+impl StartupError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// The keys of `settings`, refusing missing or weak ones (PCI DSS 3.6/3.7).
+fn card_secrets(keys: &KeySettings) -> Result<AesGcmCardSecrets, StartupError> {
+    let required = |value: &Option<String>, setting: &str| {
+        value
+            .clone()
+            .ok_or_else(|| ConfigError::new(setting, "is required outside the sandbox"))
+    };
+    let key_error = |setting: &'static str| {
+        move |error: prepaid_crypto::KeyError| ConfigError::new(setting, error.to_string())
+    };
+    let data_key_id = required(&keys.data_key_id, "keys.data_key_id")?;
+    let current = DataKey::from_hex(&data_key_id, &required(&keys.data_key, "keys.data_key")?)
+        .map_err(key_error("keys.data_key"))?;
+    let mut retired = Vec::new();
+    for entry in &keys.retired_data_keys {
+        let (id, hex) = entry
+            .split_once(':')
+            .ok_or_else(|| ConfigError::new("keys.retired_data_keys", "entries are `id:hex`"))?;
+        retired.push(DataKey::from_hex(id, hex).map_err(key_error("keys.retired_data_keys"))?);
+    }
+    let index = IndexKey::from_hex(&required(&keys.index_key, "keys.index_key")?)
+        .map_err(key_error("keys.index_key"))?;
+    Ok(AesGcmCardSecrets::new(current, retired, index))
+}
+
+fn card_verification(keys: &KeySettings) -> Result<DesCardVerification, StartupError> {
+    let hex = keys.card_verification_key.clone().ok_or_else(|| {
+        ConfigError::new(
+            "keys.card_verification_key",
+            "is required outside the sandbox",
+        )
+    })?;
+    let key = CardVerificationKey::from_hex(&hex)
+        .map_err(|error| ConfigError::new("keys.card_verification_key", error.to_string()))?;
+    Ok(DesCardVerification::new(key))
+}
+
+/// A built service, bound to its port, not yet running.
+pub struct Application {
+    server: Server,
+    port: u16,
+    /// The sandbox project's credentials, when they were created by this start.
+    pub new_credentials: Option<ClientCredentials>,
+    /// Where the sandbox credentials file is (sandbox mode).
+    pub credentials_file: Option<PathBuf>,
+    /// The database (for the admin commands and tests).
+    pub database: Database,
+}
+
+impl Application {
+    /// Builds the service from `settings`: opens and migrates the database, loads or (in the
+    /// sandbox) generates keys and credentials, synchronises the product catalogue and binds
+    /// the listening socket.
+    ///
+    /// # Errors
+    /// [`StartupError`] naming what is wrong.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let now = clock.now();
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|error| StartupError::io(&settings.data_dir, error))?;
+        // The data folder holds keys and credentials: owner only.
+        std::fs::set_permissions(
+            &settings.data_dir,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .map_err(|error| StartupError::io(&settings.data_dir, error))?;
+        let database_config = settings.database()?;
+        let database = tokio::task::spawn_blocking(move || Database::open(&database_config))
+            .await
+            .map_err(|_| StartupError::Fixture("database start-up task"))??;
+
+        let keys = match settings.mode {
+            Mode::Sandbox if settings.keys.data_key.is_none() => {
+                sandbox::sandbox_master_keys(&settings.data_dir)?
+            }
+            _ => settings.keys.clone(),
+        };
+        let secrets = Arc::new(card_secrets(&keys)?);
+        let verification = Arc::new(card_verification(&keys)?);
+        let vault: Arc<dyn SecretVault> = secrets.clone();
+
+        for product in settings.card_products()? {
+            database.save_product(product, now).await?;
+        }
+
+        let listener = std::net::TcpListener::bind(settings.listen_address()?)
+            .map_err(|error| StartupError::io(&settings.listen, error))?;
+        let port = listener
+            .local_addr()
+            .map_err(|error| StartupError::io(&settings.listen, error))?
+            .port();
+        let base_url = format!("http://127.0.0.1:{port}");
+
+        let (new_credentials, credentials_file) = if settings.mode == Mode::Sandbox {
+            provision_sandbox(&database, vault.clone(), &settings.data_dir, &base_url, now).await?
+        } else {
+            (None, None)
+        };
+
+        let cipher = Arc::new(JoseMessageCipher::new(sandbox::load_key_pairs(
+            &settings.data_dir,
+        )?)?);
+        let replay: Arc<dyn ReplayGuard> = match database.backend() {
+            // One SQLite instance: keep used tokens in memory, no write per request.
+            Backend::Sqlite => Arc::new(InMemoryReplayGuard::new(clock.clone())),
+            // Several instances share PostgreSQL: they must see each other's tokens.
+            Backend::Postgres => Arc::new(database.replay_guard(clock.clone())),
+        };
+        let issuance = CardIssuanceService::new(IssuancePorts {
+            members: Arc::new(database.clone()),
+            products: Arc::new(database.clone()),
+            store: Arc::new(database.clone()),
+            secrets,
+            verification,
+            random: Arc::new(OsRandom),
+            clock: clock.clone(),
+        });
+        let authenticator = Authenticator::new(
+            Arc::new(database.projects(vault)),
+            replay,
+            Arc::new(HmacTranTokenSigner),
+            clock.clone(),
+            settings.window()?,
+        );
+        let state = web::Data::new(ApiState {
+            issuance,
+            authenticator,
+            cipher,
+            max_body_bytes: settings.max_body_bytes,
+        });
+        let http = HttpConfig {
+            base_paths: settings.base_paths.clone(),
+            max_body_bytes: settings.max_body_bytes,
+        };
+        let ready_db = web::Data::new(database.clone());
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .configure(|config| prepaid_http::configure(config, state.clone(), &http))
+                .app_data(ready_db.clone())
+                .route("/healthz", web::get().to(healthz))
+                .route("/readyz", web::get().to(readyz))
+                .default_service(web::to(prepaid_http::not_found))
+        })
+        .shutdown_timeout(30);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|error| StartupError::io(&settings.listen, error))?
+            .run();
+
+        spawn_purge(database.clone(), clock);
+        Ok(Self {
+            server,
+            port,
+            new_credentials,
+            credentials_file,
+            database,
+        })
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// The port the service listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until SIGTERM or Ctrl-C; in-flight requests finish first (up to 30 s).
+    ///
+    /// # Errors
+    /// The server's I/O error.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The sandbox's fixtures, and its project and credentials file on first start.
+async fn provision_sandbox(
+    database: &Database,
+    vault: Arc<dyn SecretVault>,
+    data_dir: &std::path::Path,
+    base_url: &str,
+    now: prepaid_domain::Timestamp,
+) -> Result<(Option<ClientCredentials>, Option<PathBuf>), StartupError> {
+    sandbox::save_fixture_members(database, now).await?;
+    let path = data_dir.join("sandbox-credentials.json");
+    if path.exists() {
+        return Ok((None, Some(path)));
+    }
+    let credentials =
+        sandbox::create_project(database, vault, data_dir, true, base_url, now).await?;
+    let text = serde_json::to_string_pretty(&credentials)
+        .map_err(|_| StartupError::Fixture("credentials"))?;
+    sandbox::write_private(&path, &text)?;
+    Ok((Some(credentials), Some(path)))
+}
+
+/// Purges expired idempotency records and used tokens every ten minutes, off the request path.
+fn spawn_purge(database: Database, clock: Arc<dyn Clock>) {
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(Duration::from_secs(600));
+        loop {
+            interval.tick().await;
+            match database.purge_expired(clock.now()).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "expired idempotency records purged"),
+                Err(error) => tracing::warn!(error = %error, "purge failed; will retry"),
+            }
+        }
+    });
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(r#"{"status":"up"}"#)
+}
+
+async fn readyz(database: web::Data<Database>) -> HttpResponse {
+    match database.check_ready().await {
+        Ok(()) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(r#"{"status":"ready"}"#),
+        Err(error) => {
+            tracing::warn!(error = %error, "not ready");
+            HttpResponse::ServiceUnavailable()
+                .content_type("application/json")
+                .body(r#"{"status":"not ready"}"#)
+        }
+    }
+}

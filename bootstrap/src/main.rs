@@ -1,0 +1,260 @@
+//! `prepaid-card-service`: serve (the default), try the API with the client command, or manage
+//! members with the admin command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use prepaid_application::ports::Clock as _;
+use prepaid_bootstrap::client::{self, IssueRequest};
+use prepaid_bootstrap::config::{Mode, Settings};
+use prepaid_bootstrap::sandbox::{self, ClientCredentials};
+use prepaid_bootstrap::{Application, telemetry};
+use prepaid_crypto::SystemClock;
+use prepaid_domain::{Member, MemberId, MemberStatus};
+use prepaid_persistence::Database;
+
+#[derive(Parser)]
+#[command(
+    name = "prepaid-card-service",
+    version,
+    about = "Prepaid-card issuing service (Konaplate-style card API)"
+)]
+struct Cli {
+    /// TOML configuration file (default: ./prepaid.toml when it exists).
+    #[arg(long, env = "PREPAID_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default). With no configuration: a sandbox in ./data.
+    Serve,
+    /// Send real requests to a running service with the sandbox credentials.
+    Client {
+        #[command(subcommand)]
+        action: ClientAction,
+    },
+    /// Operator commands on the database.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientAction {
+    /// Apply for a card: `client issue --member 1001 --service 000170000003000 --no-delivery`.
+    Issue {
+        /// Member id (userInfo.userId).
+        #[arg(long, default_value_t = sandbox::ACTIVE_MEMBER.to_string())]
+        member: String,
+        /// Product id (serviceId).
+        #[arg(long, default_value = sandbox::NORMAL_PRODUCT)]
+        service: String,
+        /// Ask for a mobile card only (isDeliveryRequired=false).
+        #[arg(long)]
+        no_delivery: bool,
+        /// Road-name address.
+        #[arg(long, default_value = "서울특별시 강남구 테헤란로 1")]
+        address: String,
+        /// Address detail.
+        #[arg(long, default_value = "101동 1001호")]
+        detail: String,
+        /// Zip code.
+        #[arg(long, default_value = "06236")]
+        zip: String,
+        /// Purpose (GIFTABLE).
+        #[arg(long)]
+        purpose: Option<String>,
+        /// Encrypt the request (JWE, D5); the answer is decrypted.
+        #[arg(long)]
+        encrypt: bool,
+        /// Reuse a correlation id (to try a retry).
+        #[arg(long)]
+        correlation_id: Option<String>,
+        /// Service URL (default: the one in the credentials file).
+        #[arg(long)]
+        url: Option<String>,
+        /// Credentials file (default: <data_dir>/sandbox-credentials.json).
+        #[arg(long)]
+        credentials: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Add a member, or reactivate one.
+    AddMember {
+        /// Member id, 1 to 9999999999999999999.
+        #[arg(long)]
+        id: String,
+    },
+    /// Cancel a member's membership.
+    CancelMember {
+        /// Member id.
+        #[arg(long)]
+        id: String,
+    },
+}
+
+fn load_settings(cli: &Cli) -> Result<Settings, String> {
+    Settings::load(cli.config.as_deref(), |name| std::env::var(name).ok())
+        .map_err(|error| error.to_string())
+}
+
+fn print_banner(application: &Application, settings: &Settings) {
+    let url = format!("http://127.0.0.1:{}", application.port());
+    println!(
+        "prepaid-card-service listening on {} ({:?} mode)",
+        settings.listen, settings.mode
+    );
+    println!(
+        "  API:      POST {url}{}",
+        prepaid_http::ISSUE_DELIVERY_PATH
+    );
+    println!("  Docs:     {url}/openapi.json   Health: {url}/healthz   Ready: {url}/readyz");
+    if let Some(credentials) = &application.new_credentials {
+        println!(
+            "\nSandbox credentials, shown this once (also in {}, owner-only):",
+            application
+                .credentials_file
+                .as_ref()
+                .map_or_else(String::new, |path| path.display().to_string())
+        );
+        println!("  X-KM-User-AspId:    {}", credentials.asp_id);
+        println!("  X-KM-Access-Key:    {}", credentials.access_key);
+        println!("  Secret key:         {}", credentials.secret_key);
+        println!("  X-KM-Crypto-Key-Id: {}", credentials.crypto_key_id);
+    } else if let Some(path) = &application.credentials_file {
+        println!("\nSandbox credentials: {}", path.display());
+    }
+    if settings.mode == Mode::Sandbox {
+        println!("\nTry it:");
+        println!(
+            "  cargo run --release -- client issue --member 1001 --service {} --no-delivery",
+            sandbox::MOBILE_PRODUCT
+        );
+        println!(
+            "  cargo run --release -- client issue --member 1001 --service {} --encrypt",
+            sandbox::NORMAL_PRODUCT
+        );
+    }
+}
+
+async fn serve(cli: &Cli) -> Result<(), String> {
+    let settings = load_settings(cli)?;
+    telemetry::init(settings.log_format);
+    let application = Application::build(settings.clone())
+        .await
+        .map_err(|error| error.to_string())?;
+    print_banner(&application, &settings);
+    tracing::info!(port = application.port(), "ready");
+    application
+        .run_until_stopped()
+        .await
+        .map_err(|error| error.to_string())
+}
+
+async fn run_client(cli: &Cli, action: ClientAction) -> Result<(), String> {
+    let ClientAction::Issue {
+        member,
+        service,
+        no_delivery,
+        address,
+        detail,
+        zip,
+        purpose,
+        encrypt,
+        correlation_id,
+        url,
+        credentials,
+    } = action;
+    let settings = load_settings(cli)?;
+    let path = credentials.unwrap_or_else(|| settings.data_dir.join("sandbox-credentials.json"));
+    let text = std::fs::read_to_string(&path)
+        .map_err(|error| format!("{}: {error} (start the sandbox first)", path.display()))?;
+    let credentials: ClientCredentials =
+        serde_json::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))?;
+    let base_url = url.unwrap_or_else(|| credentials.base_url.clone());
+    let request = IssueRequest {
+        member,
+        service_id: service,
+        delivery: !no_delivery,
+        address,
+        address_detail: detail,
+        zip_code: zip,
+        purpose,
+        encrypt,
+        correlation_id,
+    };
+    let answer = client::issue(&credentials, &base_url, &request, SystemClock.now())
+        .await
+        .map_err(|error| error.to_string())?;
+    println!(
+        "HTTP {}  X-KM-Correlation-Id: {}{}",
+        answer.status,
+        answer.correlation_id.as_deref().unwrap_or("-"),
+        if answer.encrypted {
+            "  (response decrypted)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&answer.body).unwrap_or_default()
+    );
+    Ok(())
+}
+
+async fn run_admin(cli: &Cli, action: AdminAction) -> Result<(), String> {
+    let settings = load_settings(cli)?;
+    let (id, status) = match action {
+        AdminAction::AddMember { id } => (id, MemberStatus::Active),
+        AdminAction::CancelMember { id } => (id, MemberStatus::Cancelled),
+    };
+    let id = MemberId::parse(&id).map_err(|error| format!("member id: {error}"))?;
+    let config = settings.database().map_err(|error| error.to_string())?;
+    let database = tokio::task::spawn_blocking(move || Database::open(&config))
+        .await
+        .map_err(|error| error.to_string())?
+        .map_err(|error| error.to_string())?;
+    database
+        .save_member(Member { id, status }, SystemClock.now())
+        .await
+        .map_err(|error| error.to_string())?;
+    println!("member {id}: {}", status.as_str());
+    Ok(())
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None | Some(Command::Serve) => serve(&cli).await,
+        Some(Command::Client { action }) => {
+            let cli = Cli {
+                config: cli.config.clone(),
+                command: None,
+            };
+            run_client(&cli, action).await
+        }
+        Some(Command::Admin { action }) => {
+            let cli = Cli {
+                config: cli.config.clone(),
+                command: None,
+            };
+            run_admin(&cli, action).await
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("prepaid-card-service: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The whole service, in process, on a real socket with a temporary data folder: real
+//! cryptography, real SQLite, the client command's code path.
+
+use std::path::Path;
+
+use prepaid_application::ports::Clock as _;
+use prepaid_bootstrap::Application;
+use prepaid_bootstrap::client::{self, Answer, IssueRequest};
+use prepaid_bootstrap::config::Settings;
+use prepaid_bootstrap::sandbox::{self, ClientCredentials};
+use prepaid_crypto::SystemClock;
+use serde_json::json;
+
+fn settings(data_dir: &Path) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".into(),
+        data_dir: data_dir.to_owned(),
+        workers: Some(2),
+        ..Settings::default()
+    }
+}
+
+struct Running {
+    base_url: String,
+    credentials: ClientCredentials,
+    handle: actix_web::dev::ServerHandle,
+}
+
+async fn start(data_dir: &Path) -> Running {
+    let application = Application::build(settings(data_dir))
+        .await
+        .expect("sandbox starts");
+    let base_url = format!("http://127.0.0.1:{}", application.port());
+    let text = std::fs::read_to_string(data_dir.join("sandbox-credentials.json")).unwrap();
+    let credentials = serde_json::from_str(&text).unwrap();
+    let server = application.server_handle();
+    actix_web::rt::spawn(application.run_until_stopped());
+    Running {
+        base_url,
+        credentials,
+        handle: server,
+    }
+}
+
+fn request(member: &str, service: &str, delivery: bool, encrypt: bool) -> IssueRequest {
+    IssueRequest {
+        member: member.into(),
+        service_id: service.into(),
+        delivery,
+        address: "서울특별시 강남구 테헤란로 1".into(),
+        address_detail: "101동 1001호".into(),
+        zip_code: "06236".into(),
+        purpose: None,
+        encrypt,
+        correlation_id: None,
+    }
+}
+
+async fn call(running: &Running, request: &IssueRequest) -> Answer {
+    client::issue(
+        &running.credentials,
+        &running.base_url,
+        request,
+        SystemClock.now(),
+    )
+    .await
+    .expect("an answer")
+}
+
+#[actix_web::test]
+async fn the_six_test_data_scenarios_plain_and_encrypted() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(dir.path()).await;
+    for encrypt in [false, true] {
+        let answer = call(
+            &running,
+            &request("1001", sandbox::NORMAL_PRODUCT, true, encrypt),
+        )
+        .await;
+        assert_eq!((answer.status, answer.encrypted), (200, encrypt));
+        assert_eq!(answer.body["response"]["code"], "000_000");
+        assert_eq!(answer.body["cardApplyNo"].as_str().unwrap().len(), 22);
+        assert!(answer.body.get("mobileCardNo").is_none());
+
+        let answer = call(
+            &running,
+            &request("1001", sandbox::MOBILE_PRODUCT, false, encrypt),
+        )
+        .await;
+        assert_eq!((answer.status, answer.encrypted), (200, encrypt));
+        let pan = answer.body["mobileCardNo"].as_str().unwrap();
+        assert!(
+            prepaid_domain::Pan::parse(pan).is_ok(),
+            "Luhn-valid 16 digits"
+        );
+        assert!(pan.starts_with(sandbox::SANDBOX_BIN));
+
+        let answer = call(&running, &request("1001", "999999999999999", true, encrypt)).await;
+        assert_eq!(answer.status, 400);
+        assert_eq!(
+            answer.body,
+            json!({"response": {"code": "000_002", "description": "Invalid input parameter. serviceId"}})
+        );
+
+        for member in ["9999", "1002"] {
+            let answer = call(
+                &running,
+                &request(member, sandbox::NORMAL_PRODUCT, true, encrypt),
+            )
+            .await;
+            assert_eq!(
+                answer.body,
+                json!({"response": {"code": "001_006", "description": "Wallet user not found."}})
+            );
+        }
+
+        let answer = call(
+            &running,
+            &request("1001", sandbox::NORMAL_PRODUCT, false, encrypt),
+        )
+        .await;
+        assert_eq!(answer.body["response"]["code"], "003_024");
+    }
+    running.handle.stop(true).await;
+}
+
+#[actix_web::test]
+async fn a_restart_keeps_the_data_and_a_retry_answers_the_same_card_and_cvc() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(dir.path()).await;
+    let mut first_request = request("1001", sandbox::PRE_ISSUANCE_PRODUCT, true, true);
+    first_request.correlation_id = Some(client::new_correlation_id(SystemClock.now()));
+    let first = call(&running, &first_request).await;
+    assert_eq!(first.status, 200);
+    running.handle.stop(true).await;
+
+    let running = start(dir.path()).await;
+    let again = call(&running, &first_request).await;
+    assert_eq!(
+        again.body, first.body,
+        "same cardApplyNo, card number, PAR and CVC after restart"
+    );
+    let mut changed = first_request.clone();
+    changed.service_id = sandbox::NORMAL_PRODUCT.into();
+    assert_eq!(
+        call(&running, &changed).await.body["response"]["code"],
+        "000_094"
+    );
+    running.handle.stop(true).await;
+}
+
+#[actix_web::test]
+async fn no_issued_pan_is_in_the_database_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(dir.path()).await;
+    let mut pans = Vec::new();
+    for _ in 0..10 {
+        let answer = call(
+            &running,
+            &request("1001", sandbox::MOBILE_PRODUCT, false, false),
+        )
+        .await;
+        pans.push(answer.body["mobileCardNo"].as_str().unwrap().to_owned());
+    }
+    running.handle.stop(true).await;
+
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("prepaid.sqlite3")
+        {
+            bytes.extend(std::fs::read(path).unwrap());
+        }
+    }
+    assert!(!bytes.is_empty());
+    for pan in &pans {
+        assert!(
+            !bytes.windows(16).any(|window| window == pan.as_bytes()),
+            "a PAN is stored in clear"
+        );
+        // Nor its masked or truncated forms beyond the BIN.
+        assert!(
+            !bytes
+                .windows(10)
+                .any(|window| window == &pan.as_bytes()[6..]),
+            "PAN digits stored in clear"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_second_start_reuses_the_sandbox_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Application::build(settings(dir.path())).await.unwrap();
+    assert!(first.new_credentials.is_some());
+    drop(first);
+    let second = Application::build(settings(dir.path())).await.unwrap();
+    assert!(
+        second.new_credentials.is_none(),
+        "credentials are printed once"
+    );
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(dir.path().join("sandbox-credentials.json"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[actix_web::test]
+async fn production_mode_refuses_to_start_without_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut production = settings(dir.path());
+    production.mode = prepaid_bootstrap::config::Mode::Production;
+    production.products = Vec::new();
+    let error = Application::build(production.clone())
+        .await
+        .err()
+        .expect("refused");
+    assert!(error.to_string().contains("keys.data_key"), "{error}");
+
+    production.keys.data_key_id = Some("k1".into());
+    production.keys.data_key = Some("00".repeat(32));
+    production.keys.index_key = Some("11".repeat(32));
+    production.keys.card_verification_key = Some("0123456789ABCDEFFEDCBA9876543210".into());
+    let error = Application::build(production).await.err().expect("refused");
+    assert!(error.to_string().contains("weak"), "{error}");
+}
