@@ -26,7 +26,8 @@ async fn test_data_success_with_delivery_answers_the_application_number_only() {
         json!({"code": "000_000", "description": "Success."})
     );
     assert_eq!(answer.json["cardApplyNo"].as_str().unwrap().len(), 22);
-    let members: Vec<&String> = answer.json.as_object().unwrap().keys().collect();
+    let mut members: Vec<&String> = answer.json.as_object().unwrap().keys().collect();
+    members.sort();
     assert_eq!(
         members,
         ["cardApplyNo", "response"],
