@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
+use actix_web::dev::Service as _;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use prepaid_application::ports::{Clock, ReplayGuard, SecretVault};
 use prepaid_application::{Authenticator, CardIssuanceService, IssuancePorts};
@@ -18,7 +19,7 @@ use prepaid_crypto::{
     AesGcmCardSecrets, CardVerificationKey, DataKey, DesCardVerification, HmacTranTokenSigner,
     IndexKey, JoseMessageCipher, OsRandom, SystemClock,
 };
-use prepaid_http::{ApiState, HttpConfig};
+use prepaid_http::{ApiMetrics, ApiState, HttpConfig};
 use prepaid_persistence::{Backend, Database, InMemoryReplayGuard};
 
 use crate::config::{ConfigError, KeySettings, Mode, Settings};
@@ -186,34 +187,15 @@ impl Application {
             clock.clone(),
             settings.window()?,
         );
+        let metrics = ApiMetrics::new();
         let state = web::Data::new(ApiState {
             issuance,
             authenticator,
             cipher,
             max_body_bytes: settings.max_body_bytes,
+            metrics: metrics.clone(),
         });
-        let http = HttpConfig {
-            base_paths: settings.base_paths.clone(),
-            max_body_bytes: settings.max_body_bytes,
-        };
-        let ready_db = web::Data::new(database.clone());
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .configure(|config| prepaid_http::configure(config, state.clone(), &http))
-                .app_data(ready_db.clone())
-                .route("/healthz", web::get().to(healthz))
-                .route("/readyz", web::get().to(readyz))
-                .default_service(web::to(prepaid_http::not_found))
-        })
-        .shutdown_timeout(30);
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers);
-        }
-        let server = server
-            .listen(listener)
-            .map_err(|error| StartupError::io(&settings.listen, error))?
-            .run();
-
+        let server = http_server(&settings, state, metrics, database.clone(), listener)?;
         spawn_purge(database.clone(), clock);
         Ok(Self {
             server,
@@ -241,6 +223,53 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The HTTP server over `state`, with metrics middleware, health and readiness.
+fn http_server(
+    settings: &Settings,
+    state: web::Data<ApiState>,
+    metrics: ApiMetrics,
+    database: Database,
+    listener: std::net::TcpListener,
+) -> Result<Server, StartupError> {
+    let http = HttpConfig {
+        base_paths: settings.base_paths.clone(),
+        max_body_bytes: settings.max_body_bytes,
+    };
+    let ready_db = web::Data::new(database);
+    let mut server = HttpServer::new(move || {
+        let metrics = metrics.clone();
+        App::new()
+            .wrap_fn(move |request, service| {
+                let started = std::time::Instant::now();
+                let route = request
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".to_owned());
+                let metrics = metrics.clone();
+                let response = service.call(request);
+                async move {
+                    let response = response.await?;
+                    metrics.observe_request(&route, response.status().as_u16(), started.elapsed());
+                    Ok(response)
+                }
+            })
+            .configure(|config| prepaid_http::configure(config, state.clone(), &http))
+            .app_data(ready_db.clone())
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
+            .default_service(web::to(prepaid_http::not_found))
+    })
+    .shutdown_timeout(30);
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers);
+    }
+    let server = server
+        .listen(listener)
+        .map_err(|error| StartupError::io(&settings.listen, error))?
+        .run();
+
+    Ok(server)
 }
 
 /// The sandbox's fixtures, and its project and credentials file on first start.

@@ -37,6 +37,8 @@ pub struct ApiState {
     pub cipher: Arc<dyn MessageCipher>,
     /// The largest body accepted, in bytes (D2: 64 KiB).
     pub max_body_bytes: usize,
+    /// Metrics.
+    pub metrics: crate::metrics::ApiMetrics,
 }
 
 /// How an answer is sent: with which correlation id, encrypted or not.
@@ -164,6 +166,9 @@ pub async fn issue_delivery(
         let cipher = state.cipher.as_ref();
         match result {
             Ok(outcome) => {
+                state
+                    .metrics
+                    .issued(outcome.mobile_card.is_some(), outcome.replayed);
                 tracing::info!(
                     replayed = outcome.replayed,
                     mobile_card = outcome.mobile_card.is_some(),
@@ -207,6 +212,7 @@ async fn handle(
             if let AuthError::Unavailable(cause) = &error {
                 tracing::error!(error = %error_chain(cause), "authentication unavailable");
             } else {
+                state.metrics.authentication_failed(error.code().code());
                 tracing::warn!(
                     target: "audit",
                     correlation_id = headers.correlation_id.as_str(),

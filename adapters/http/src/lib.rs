@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 
 mod body;
+mod docs;
 mod dto;
 mod error;
 mod handler;
 mod headers;
+mod metrics;
 mod openapi;
 
 use actix_web::{HttpResponse, web};
@@ -12,6 +14,7 @@ use actix_web::{HttpResponse, web};
 pub use error::ApiError;
 pub use handler::{ApiState, issue_delivery, method_not_allowed, not_found};
 pub use headers::names as header_names;
+pub use metrics::ApiMetrics;
 pub use openapi::document as openapi_document;
 
 /// The path of the issue-and-delivery API under a base path.
@@ -35,10 +38,11 @@ impl Default for HttpConfig {
     }
 }
 
-/// Registers the API (under every base path) and `/openapi.json`. Add
+/// Registers the API (under every base path), `/openapi.json`, `/docs` and `/metrics`. Add
 /// `.default_service(web::to(prepaid_http::not_found))` to the `App` so unknown paths get an
 /// envelope too.
 pub fn configure(config: &mut web::ServiceConfig, state: web::Data<ApiState>, http: &HttpConfig) {
+    let state_metrics = state.metrics.clone();
     let document = web::Data::new(
         serde_json::to_vec(&openapi::document(&http.base_paths)).unwrap_or_default(),
     );
@@ -51,6 +55,9 @@ pub fn configure(config: &mut web::ServiceConfig, state: web::Data<ApiState>, ht
         );
     }
     config.route("/openapi.json", web::get().to(serve_openapi));
+    config.app_data(web::Data::new(state_metrics));
+    config.route("/metrics", web::get().to(metrics::serve));
+    docs::configure(config);
 }
 
 async fn serve_openapi(document: web::Data<Vec<u8>>) -> HttpResponse {

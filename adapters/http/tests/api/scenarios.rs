@@ -280,3 +280,79 @@ async fn the_openapi_document_lists_the_path_headers_and_every_code() {
         assert!(text.contains(code.code()), "{code}");
     }
 }
+
+#[actix_web::test]
+async fn metrics_count_applications_replays_and_authentication_failures() {
+    let app = app(Store::default()).await;
+    send(
+        &app,
+        Call::new(mobile_body(ACTIVE_MEMBER, MOBILE)).request(),
+    )
+    .await;
+    let mut retry = Call::new(mobile_body(ACTIVE_MEMBER, MOBILE));
+    retry.token_time = prepaid_domain::DateTime::with_millis(2026, 11, 25, 15, 30, 1, 0).unwrap();
+    send(
+        &app,
+        retry
+            .header("X-KM-Tran-Time", Some("20261125153001"))
+            .request(),
+    )
+    .await;
+    let mut forged =
+        Call::new(mobile_body(ACTIVE_MEMBER, MOBILE)).correlation("261125153000-00000c3");
+    forged.secret = "not-the-secret-0123456789abcdef0123456".into();
+    send(&app, forged.request()).await;
+
+    let response =
+        actix_web::test::call_service(&app, TestRequest::get().uri("/metrics").to_request()).await;
+    let text = String::from_utf8(actix_web::test::read_body(response).await.to_vec()).unwrap();
+
+    assert!(text.contains("prepaid_card_applications_total 1"), "{text}");
+    assert!(
+        text.contains("prepaid_mobile_cards_issued_total 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("prepaid_idempotent_replays_total 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("prepaid_authentication_failures_total{code=\"000_091\"} 1"),
+        "{text}"
+    );
+}
+
+#[actix_web::test]
+async fn the_docs_page_and_its_vendored_assets_are_served() {
+    let app = app(Store::default()).await;
+    for (path, content_type, needle) in [
+        (
+            "/docs",
+            "text/html; charset=utf-8",
+            "/docs/swagger-ui-bundle.js",
+        ),
+        ("/docs/init.js", "text/javascript", "/openapi.json"),
+        (
+            "/docs/swagger-ui-bundle.js",
+            "text/javascript",
+            "SwaggerUIBundle",
+        ),
+        ("/docs/swagger-ui.css", "text/css", "swagger-ui"),
+    ] {
+        let response =
+            actix_web::test::call_service(&app, TestRequest::get().uri(path).to_request()).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(
+            response.headers().get("Content-Type").unwrap(),
+            content_type,
+            "{path}"
+        );
+        let body = actix_web::test::read_body(response).await;
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains(needle), "{path}");
+        assert!(
+            !text.contains("https://unpkg.com") && !text.contains("cdn.jsdelivr"),
+            "{path} uses a CDN"
+        );
+    }
+}

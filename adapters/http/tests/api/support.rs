@@ -345,6 +345,7 @@ pub fn state(store: Store) -> web::Data<ApiState> {
         authenticator,
         cipher: Arc::new(FakeCipher),
         max_body_bytes: 64 * 1024,
+        metrics: prepaid_http::ApiMetrics::new(),
     })
 }
 
