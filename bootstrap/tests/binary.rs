@@ -1,0 +1,294 @@
+//! The real binary, started as an operator would: the sandbox on a free port with a temporary
+//! data folder, driven through the client command and raw HTTP, restarted, stopped with
+//! SIGTERM mid-load; its logs are captured and searched for card data and secrets.
+
+use std::fmt::Write as _;
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use prepaid_application::ports::Clock as _;
+use prepaid_bootstrap::client::{self, IssueRequest};
+use prepaid_bootstrap::sandbox::{self, ClientCredentials};
+use prepaid_crypto::SystemClock;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_prepaid-card-service");
+
+struct Service {
+    child: Child,
+    base_url: String,
+}
+
+fn start(data_dir: &Path, log_name: &str) -> Service {
+    let log = data_dir.parent().unwrap().join(log_name);
+    let mut child = Command::new(BINARY)
+        .env("PREPAID_DATA_DIR", data_dir)
+        .env("PREPAID_LISTEN", "127.0.0.1:0")
+        .env("PREPAID_WORKERS", "2")
+        .env(
+            "RUST_LOG",
+            "debug,actix_server=info,actix_http=info,h2=info,mio=info",
+        )
+        .env_remove("PREPAID_CONFIG")
+        .current_dir(data_dir.parent().unwrap())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let base_url = loop {
+        let line = lines.next().expect("the banner").unwrap();
+        if let Some(rest) = line.trim().strip_prefix("API:") {
+            let url = rest.trim().trim_start_matches("POST ").trim();
+            break url
+                .trim_end_matches(prepaid_http::ISSUE_DELIVERY_PATH)
+                .to_owned();
+        }
+    };
+    // Keep draining stdout so the service never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Service { child, base_url }
+}
+
+fn send_sigterm(service: &Service) {
+    let status = Command::new("kill")
+        .args(["-TERM", &service.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn terminate(service: &mut Service) -> std::process::ExitStatus {
+    send_sigterm(service);
+    service.child.wait().unwrap()
+}
+
+/// Sends the head and half the body of a signed request on a raw connection, and returns the
+/// connection and the rest of the body.
+async fn half_sent(
+    credentials: &ClientCredentials,
+    base_url: &str,
+    request: &IssueRequest,
+) -> (tokio::net::TcpStream, Vec<u8>) {
+    use tokio::io::AsyncWriteExt as _;
+    let body = client::payload(request);
+    let correlation_id = client::new_correlation_id(SystemClock.now());
+    let headers = client::signed_headers(
+        credentials,
+        body.as_bytes(),
+        SystemClock.now(),
+        &correlation_id,
+        false,
+    )
+    .unwrap();
+    let address = base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let mut head = format!(
+        "POST {} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        prepaid_http::ISSUE_DELIVERY_PATH,
+        body.len()
+    );
+    for (name, value) in headers {
+        let _ = write!(head, "{name}: {value}\r\n");
+    }
+    head.push_str("\r\n");
+    let (first, rest) = body.as_bytes().split_at(body.len() / 2);
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(first).await.unwrap();
+    stream.flush().await.unwrap();
+    (stream, rest.to_vec())
+}
+
+fn credentials(data_dir: &Path) -> ClientCredentials {
+    serde_json::from_str(
+        &std::fs::read_to_string(data_dir.join("sandbox-credentials.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+fn client_command(service: &Service, data_dir: &Path, arguments: &[&str]) -> String {
+    let output = Command::new(BINARY)
+        .args([
+            "client",
+            "issue",
+            "--url",
+            &service.base_url,
+            "--credentials",
+        ])
+        .arg(data_dir.join("sandbox-credentials.json"))
+        .args(arguments)
+        .env("PREPAID_DATA_DIR", data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn luhn_valid(digits: &str) -> bool {
+    prepaid_domain::luhn_valid(digits)
+}
+
+/// Every run of 16 digits that passes the Luhn check.
+fn pan_like_runs(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    for start in 0..bytes.len().saturating_sub(15) {
+        let window = &text[start..start + 16];
+        if window.bytes().all(|byte| byte.is_ascii_digit())
+            && (start == 0 || !bytes[start - 1].is_ascii_digit())
+            && bytes
+                .get(start + 16)
+                .is_none_or(|byte| !byte.is_ascii_digit())
+            && luhn_valid(window)
+        {
+            found.push(window.to_owned());
+        }
+    }
+    found
+}
+
+#[actix_web::test]
+async fn the_binary_runs_the_scenarios_keeps_its_data_stops_gracefully_and_logs_no_secret() {
+    let root = tempfile::tempdir().unwrap();
+    let data_dir = root.path().join("data");
+    let mut service = start(&data_dir, "first.log");
+    let credentials = credentials(&data_dir);
+    let mut answers = String::new();
+
+    // The six Test Data scenarios through the client command.
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["--member", "1001", "--service", sandbox::NORMAL_PRODUCT],
+            "000_000",
+        ),
+        (
+            &[
+                "--member",
+                "1001",
+                "--service",
+                sandbox::MOBILE_PRODUCT,
+                "--no-delivery",
+                "--encrypt",
+            ],
+            "000_000",
+        ),
+        (
+            &["--member", "1001", "--service", "999999999999999"],
+            "000_002",
+        ),
+        (
+            &["--member", "9999", "--service", sandbox::NORMAL_PRODUCT],
+            "001_006",
+        ),
+        (
+            &["--member", "1002", "--service", sandbox::NORMAL_PRODUCT],
+            "001_006",
+        ),
+        (
+            &[
+                "--member",
+                "1001",
+                "--service",
+                sandbox::NORMAL_PRODUCT,
+                "--no-delivery",
+            ],
+            "003_024",
+        ),
+    ];
+    for (arguments, code) in cases {
+        let output = client_command(&service, &data_dir, arguments);
+        assert!(
+            output.contains(&format!("\"code\": \"{code}\"")),
+            "{arguments:?}: {output}"
+        );
+        answers.push_str(&output);
+    }
+
+    // Raw HTTP, with a correlation id we retry after a restart.
+    let mut retried = IssueRequest {
+        member: "1001".into(),
+        service_id: sandbox::PRE_ISSUANCE_PRODUCT.into(),
+        delivery: true,
+        address: "부산광역시 해운대구 센텀중앙로 97".into(),
+        address_detail: "1201호".into(),
+        zip_code: "48058".into(),
+        purpose: None,
+        encrypt: false,
+        correlation_id: None,
+    };
+    retried.correlation_id = Some(client::new_correlation_id(SystemClock.now()));
+    let first = client::issue(&credentials, &service.base_url, &retried, SystemClock.now())
+        .await
+        .unwrap();
+    assert_eq!(first.status, 200);
+    answers.push_str(&first.body.to_string());
+
+    // SIGTERM while a request is in flight (half its body sent): it is answered in full, and
+    // the process exits cleanly.
+    let mut mobile = retried.clone();
+    mobile.correlation_id = None;
+    mobile.service_id = sandbox::MOBILE_PRODUCT.into();
+    mobile.delivery = false;
+    let (mut stream, rest) = half_sent(&credentials, &service.base_url, &mobile).await;
+    actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    send_sigterm(&service);
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        stream.write_all(&rest).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(response.contains("\"mobileCardNo\""), "{response}");
+        answers.push_str(&response);
+    }
+    let exit = service.child.wait().unwrap();
+    assert!(exit.success(), "graceful exit: {exit:?}");
+
+    // Restart: the data is kept and the retry answers the first outcome.
+    let mut service = start(&data_dir, "second.log");
+    let again = client::issue(&credentials, &service.base_url, &retried, SystemClock.now())
+        .await
+        .unwrap();
+    assert_eq!(again.body, first.body);
+    let health = awc::Client::default()
+        .get(format!("{}/readyz", service.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(terminate(&mut service).success());
+
+    // The logs of both runs hold no card number, CVC field, secret or address.
+    let logs = std::fs::read_to_string(root.path().join("first.log")).unwrap()
+        + &std::fs::read_to_string(root.path().join("second.log")).unwrap();
+    assert!(
+        logs.contains("card application accepted"),
+        "the log was captured"
+    );
+    let pans = pan_like_runs(&answers);
+    assert!(!pans.is_empty(), "PANs were issued");
+    assert_eq!(
+        pan_like_runs(&logs),
+        Vec::<String>::new(),
+        "a PAN-like number in the logs"
+    );
+    for secret in [
+        credentials.secret_key.as_str(),
+        "mobileCardCVC",
+        "mobileCardNo",
+        "테헤란로",
+        "센텀중앙로",
+        "1201호",
+        "48058",
+        "PRIVATE KEY",
+    ] {
+        assert!(!logs.contains(secret), "`{secret}` appears in the logs");
+    }
+}
