@@ -177,6 +177,7 @@ async fn no_issued_pan_is_in_the_database_files() {
         }
     }
     assert!(!bytes.is_empty());
+    // Nor anywhere in the files' bytes (pages, WAL, free space).
     for pan in &pans {
         assert!(
             !bytes.windows(16).any(|window| window == pan.as_bytes()),
@@ -229,4 +230,129 @@ async fn production_mode_refuses_to_start_without_keys() {
     production.keys.card_verification_key = Some("0123456789ABCDEFFEDCBA9876543210".into());
     let error = Application::build(production).await.err().expect("refused");
     assert!(error.to_string().contains("weak"), "{error}");
+}
+
+/// Two instances sharing one PostgreSQL database (and one data folder for the sandbox keys):
+/// concurrent retries of one correlation id split across both issue exactly one card.
+#[actix_web::test]
+async fn two_instances_on_postgresql_issue_one_card_per_correlation_id() {
+    let Ok(url) = std::env::var("PREPAID_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true needs PREPAID_TEST_DATABASE_URL"
+        );
+        eprintln!("PostgreSQL end-to-end test SKIPPED: PREPAID_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let with_postgres = |dir: &Path| Settings {
+        database_url: Some(url.clone()),
+        ..settings(dir)
+    };
+    let first = Application::build(with_postgres(dir.path())).await.unwrap();
+    let second = Application::build(with_postgres(dir.path())).await.unwrap();
+    let database = first.database.clone();
+    let urls = [
+        format!("http://127.0.0.1:{}", first.port()),
+        format!("http://127.0.0.1:{}", second.port()),
+    ];
+    let handles = [first.server_handle(), second.server_handle()];
+    actix_web::rt::spawn(first.run_until_stopped());
+    actix_web::rt::spawn(second.run_until_stopped());
+    let credentials: ClientCredentials = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("sandbox-credentials.json")).unwrap(),
+    )
+    .unwrap();
+
+    // A member of this test only, so counts are not shared with other runs.
+    let member_number = 5_000_000 + u64::from(std::process::id());
+    let member = prepaid_domain::MemberId::new(member_number).unwrap();
+    database
+        .save_member(
+            prepaid_domain::Member {
+                id: member,
+                status: prepaid_domain::MemberStatus::Active,
+            },
+            SystemClock.now(),
+        )
+        .await
+        .unwrap();
+    let mut retried = request(
+        &member_number.to_string(),
+        sandbox::MOBILE_PRODUCT,
+        false,
+        false,
+    );
+    retried.correlation_id = Some(client::new_correlation_id(SystemClock.now()));
+
+    let tasks: Vec<_> = (0..16)
+        .map(|index| {
+            let credentials = credentials.clone();
+            let url = urls[index % 2].clone();
+            let request = retried.clone();
+            actix_web::rt::spawn(async move {
+                // Each retry is signed again, at its own millisecond, as a client retrying would.
+                let signed_at = SystemClock.now().plus_millis(i64::try_from(index).unwrap());
+                client::issue(&credentials, &url, &request, signed_at)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut bodies = Vec::new();
+    for task in tasks {
+        let answer = task.await.unwrap();
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        bodies.push(answer.body);
+    }
+    assert!(
+        bodies.iter().all(|body| *body == bodies[0]),
+        "every answer carries the same card"
+    );
+    let counts = database.count_issued_to(member).await.unwrap();
+    assert_eq!(
+        (
+            counts.applications,
+            counts.cards,
+            counts.idempotency_records
+        ),
+        (1, 1, 1)
+    );
+
+    // Distinct correlation ids across both instances: every number unique.
+    let tasks: Vec<_> = (0..40)
+        .map(|index| {
+            let credentials = credentials.clone();
+            let url = urls[index % 2].clone();
+            let request = request(
+                &member_number.to_string(),
+                sandbox::MOBILE_PRODUCT,
+                false,
+                false,
+            );
+            // Identical bodies signed in the same millisecond share a tran token (D4 signs the body
+            // only), so each is signed at its own millisecond.
+            let signed_at = SystemClock.now().plus_millis(i64::try_from(index).unwrap());
+            actix_web::rt::spawn(async move {
+                client::issue(&credentials, &url, &request, signed_at)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut numbers = std::collections::HashSet::new();
+    let mut pars = std::collections::HashSet::new();
+    for task in tasks {
+        let answer = task.await.unwrap();
+        assert_eq!(answer.status, 200);
+        assert!(numbers.insert(answer.body["cardApplyNo"].as_str().unwrap().to_owned()));
+        assert!(pars.insert(answer.body["mobileCardPar"].as_str().unwrap().to_owned()));
+    }
+    assert_eq!(
+        database.count_issued_to(member).await.unwrap().applications,
+        41
+    );
+    for handle in handles {
+        handle.stop(true).await;
+    }
 }

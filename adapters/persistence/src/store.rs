@@ -350,6 +350,72 @@ impl Database {
         }))
     }
 
+    /// How many text cells of any table hold exactly `value`: an audit that card data never
+    /// reached a column (a CVC would be a 3-digit cell, a PAN a 16-digit one).
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when a count fails.
+    pub async fn count_text_cells_equal_to(&self, value: &str) -> Result<i64, DatabaseError> {
+        let value = value.to_owned();
+        self.blocking(move |pools| {
+            with_conn!(pools, |conn| {
+                macro_rules! count_eq {
+                    ($($table:ident . $column:ident),* $(,)?) => {{
+                        let mut total = 0_i64;
+                        $(
+                            total += $table::table
+                                .filter($table::$column.eq(&value))
+                                .count()
+                                .get_result::<i64>(conn)?;
+                        )*
+                        total
+                    }};
+                }
+                let total = count_eq!(
+                    projects.asp_id,
+                    access_keys.access_key,
+                    access_keys.asp_id,
+                    access_keys.state,
+                    crypto_keys.key_id,
+                    crypto_keys.asp_id,
+                    members.member_id,
+                    members.status,
+                    card_products.service_id,
+                    card_products.name,
+                    card_products.bin,
+                    card_products.product_type,
+                    card_applications.apply_no,
+                    card_applications.member_id,
+                    card_applications.service_id,
+                    card_applications.application_type,
+                    card_applications.status,
+                    cards.par,
+                    cards.apply_no,
+                    cards.pan_key_id,
+                    cards.expiry,
+                    cards.kind,
+                    cards.status,
+                    deliveries.apply_no,
+                    deliveries.address,
+                    deliveries.address_detail,
+                    deliveries.zip_code,
+                    deliveries.status,
+                    idempotency_records.asp_id,
+                    idempotency_records.correlation_id,
+                    idempotency_records.apply_no,
+                    used_tran_tokens.asp_id,
+                    used_tran_tokens.signature,
+                );
+                let purposes: i64 = card_applications::table
+                    .filter(card_applications::purpose.eq(&value))
+                    .count()
+                    .get_result(conn)?;
+                Ok(total + purposes)
+            })
+        })
+        .await
+    }
+
     /// How many rows `table` holds (for tests and operators' checks).
     ///
     /// # Errors
