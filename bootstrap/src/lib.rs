@@ -1,8 +1,11 @@
 //! The prepaid-card service: reads configuration and wires every adapter into the application.
 //! The only crate that knows every adapter.
 
+pub mod catalogue;
+pub mod ceilings;
 pub mod client;
 pub mod config;
+pub mod loadgen;
 pub mod sandbox;
 pub mod telemetry;
 
@@ -144,7 +147,8 @@ impl Application {
         let verification = Arc::new(card_verification(&keys)?);
         let vault: Arc<dyn SecretVault> = secrets.clone();
 
-        for product in settings.card_products()? {
+        let products = settings.card_products()?;
+        for product in products.clone() {
             database.save_product(product, now).await?;
         }
 
@@ -173,7 +177,7 @@ impl Application {
         };
         let issuance = CardIssuanceService::new(IssuancePorts {
             members: Arc::new(database.clone()),
-            products: Arc::new(database.clone()),
+            products: Arc::new(catalogue::ConfiguredProducts::new(products)),
             store: Arc::new(database.clone()),
             secrets,
             verification,

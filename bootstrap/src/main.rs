@@ -8,8 +8,9 @@ use clap::{Parser, Subcommand};
 use prepaid_application::ports::Clock as _;
 use prepaid_bootstrap::client::{self, IssueRequest};
 use prepaid_bootstrap::config::{Mode, Settings};
+use prepaid_bootstrap::loadgen::{self, LoadPlan};
 use prepaid_bootstrap::sandbox::{self, ClientCredentials};
-use prepaid_bootstrap::{Application, telemetry};
+use prepaid_bootstrap::{Application, ceilings, telemetry};
 use prepaid_crypto::SystemClock;
 use prepaid_domain::{Member, MemberId, MemberStatus};
 use prepaid_persistence::Database;
@@ -41,6 +42,85 @@ enum Command {
     Admin {
         #[command(subcommand)]
         action: AdminAction,
+    },
+    /// Drive a running service (or the echo ceiling) with signed requests and report
+    /// throughput, latency percentiles, answers per status and the server's peak memory.
+    Loadgen {
+        /// Service base URL (default: the credentials file's).
+        #[arg(long)]
+        url: Option<String>,
+        /// Credentials file (default: <data_dir>/sandbox-credentials.json).
+        #[arg(long)]
+        credentials: Option<PathBuf>,
+        /// Requests in flight.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Seconds to drive.
+        #[arg(long, default_value_t = 10.0)]
+        duration: f64,
+        /// Total requests per second (default: as fast as possible).
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Encrypt every request (JWE).
+        #[arg(long)]
+        encrypt: bool,
+        /// Product (a mobile card only is asked for).
+        #[arg(long, default_value = sandbox::MOBILE_PRODUCT)]
+        service: String,
+        /// Member.
+        #[arg(long, default_value = "1001")]
+        member: String,
+        /// Path to post to.
+        #[arg(long, default_value = prepaid_http::ISSUE_DELIVERY_PATH)]
+        path: String,
+        /// Client threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Read this process's peak resident memory at the end.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ceiling measurements (issue 6).
+    Bench {
+        #[command(subcommand)]
+        action: BenchAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchAction {
+    /// A bare actix-web server echoing each POST body: the HTTP ceiling.
+    EchoServer {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: String,
+        /// Worker threads.
+        #[arg(long)]
+        workers: Option<usize>,
+    },
+    /// The rows of one issuance per transaction, without HTTP: the database ceiling.
+    Database {
+        /// Database URL (default: a fresh SQLite file in the data folder).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 5.0)]
+        duration: f64,
+        /// Concurrent writers.
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+    },
+    /// RSA-2048 OAEP decryptions on every core: the crypto ceiling.
+    Rsa {
+        /// Seconds to run.
+        #[arg(long, default_value_t = 5.0)]
+        duration: f64,
+        /// Threads (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
     },
 }
 
@@ -230,6 +310,138 @@ async fn run_admin(cli: &Cli, action: AdminAction) -> Result<(), String> {
     Ok(())
 }
 
+fn read_credentials(
+    settings: &Settings,
+    path: Option<PathBuf>,
+) -> Result<ClientCredentials, String> {
+    let path = path.unwrap_or_else(|| settings.data_dir.join("sandbox-credentials.json"));
+    let text = std::fs::read_to_string(&path)
+        .map_err(|error| format!("{}: {error} (start the sandbox first)", path.display()))?;
+    serde_json::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))
+}
+
+fn seconds(value: f64) -> std::time::Duration {
+    std::time::Duration::from_secs_f64(value.clamp(0.1, 86_400.0))
+}
+
+fn run_loadgen(
+    cli: &Cli,
+    url: Option<String>,
+    credentials: Option<PathBuf>,
+    plan: (usize, f64, Option<f64>, bool, String, String, String, usize),
+    server_pid: Option<u32>,
+    json: bool,
+) -> Result<(), String> {
+    let (concurrency, duration, rate, encrypt, service, member, path, threads) = plan;
+    let settings = load_settings(cli)?;
+    let credentials = read_credentials(&settings, credentials)?;
+    let base_url = url.unwrap_or_else(|| credentials.base_url.clone());
+    let plan = LoadPlan {
+        base_url,
+        path,
+        concurrency,
+        duration: seconds(duration),
+        rate,
+        encrypt,
+        service_id: service,
+        member,
+        threads,
+    };
+    let report = loadgen::run(plan.clone(), credentials);
+    let peak = server_pid.and_then(loadgen::peak_memory_kib);
+    let mut figures = report.to_json();
+    figures["concurrency"] = serde_json::json!(plan.concurrency);
+    figures["encrypted"] = serde_json::json!(plan.encrypt);
+    figures["serverPeakRssKib"] = serde_json::json!(peak);
+    if json {
+        println!("{figures}");
+    } else {
+        println!(
+            "{} requests in {:.2} s at concurrency {} ({}): {:.0} req/s",
+            report.requests,
+            report.elapsed.as_secs_f64(),
+            plan.concurrency,
+            if plan.encrypt {
+                "encrypted"
+            } else {
+                "plaintext"
+            },
+            report.throughput()
+        );
+        println!(
+            "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+            report.percentile_ms(0.5),
+            report.percentile_ms(0.9),
+            report.percentile_ms(0.99),
+            report.percentile_ms(1.0)
+        );
+        println!(
+            "answers: {:?}  errors without answer: {}",
+            report.statuses, report.errors
+        );
+        if let Some(peak) = peak {
+            println!("server peak RSS: {peak} KiB ({} MiB)", peak / 1024);
+        }
+    }
+    Ok(())
+}
+
+async fn run_bench(cli: &Cli, action: BenchAction) -> Result<(), String> {
+    match action {
+        BenchAction::EchoServer { listen, workers } => {
+            let listener = std::net::TcpListener::bind(&listen)
+                .map_err(|error| format!("{listen}: {error}"))?;
+            let port = listener
+                .local_addr()
+                .map_err(|error| error.to_string())?
+                .port();
+            println!("echo server listening on http://127.0.0.1:{port}");
+            ceilings::echo_server(listener, workers)
+                .await
+                .map_err(|error| error.to_string())
+        }
+        BenchAction::Database {
+            database_url,
+            duration,
+            concurrency,
+        } => {
+            let settings = load_settings(cli)?;
+            let url = database_url.unwrap_or_else(|| {
+                settings
+                    .data_dir
+                    .join(format!("bench-{}.sqlite3", std::process::id()))
+                    .display()
+                    .to_string()
+            });
+            let mut config = settings.database().map_err(|error| error.to_string())?;
+            config.url.clone_from(&url);
+            let report = ceilings::database(config.clone(), seconds(duration), concurrency).await?;
+            if !url.starts_with("postgres") {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{url}{suffix}"));
+                }
+            }
+            println!(
+                "{}",
+                serde_json::json!({"ceiling": "database", "backend": if url.starts_with("postgres") { "postgres" } else { "sqlite" }, "synchronous": format!("{:?}", config.sqlite_synchronous), "concurrency": concurrency, "operations": report.operations, "seconds": report.elapsed.as_secs_f64(), "perSecond": report.per_second()})
+            );
+            Ok(())
+        }
+        BenchAction::Rsa { duration, threads } => {
+            let threads = threads.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            });
+            let report =
+                ceilings::rsa(seconds(duration), threads).map_err(|error| error.to_string())?;
+            println!(
+                "{}",
+                serde_json::json!({"ceiling": "rsa-2048-oaep-decrypt", "threads": threads, "operations": report.operations, "seconds": report.elapsed.as_secs_f64(), "perSecond": report.per_second()})
+            );
+            Ok(())
+        }
+    }
+}
+
 #[actix_web::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -248,6 +460,49 @@ async fn main() -> ExitCode {
                 command: None,
             };
             run_admin(&cli, action).await
+        }
+        Some(Command::Loadgen {
+            url,
+            credentials,
+            concurrency,
+            duration,
+            rate,
+            encrypt,
+            service,
+            member,
+            path,
+            threads,
+            server_pid,
+            json,
+        }) => {
+            let cli = Cli {
+                config: cli.config.clone(),
+                command: None,
+            };
+            run_loadgen(
+                &cli,
+                url,
+                credentials,
+                (
+                    concurrency,
+                    duration,
+                    rate,
+                    encrypt,
+                    service,
+                    member,
+                    path,
+                    threads,
+                ),
+                server_pid,
+                json,
+            )
+        }
+        Some(Command::Bench { action }) => {
+            let cli = Cli {
+                config: cli.config.clone(),
+                command: None,
+            };
+            run_bench(&cli, action).await
         }
     };
     match result {

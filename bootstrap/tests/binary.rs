@@ -292,3 +292,31 @@ async fn the_binary_runs_the_scenarios_keeps_its_data_stops_gracefully_and_logs_
         assert!(!logs.contains(secret), "`{secret}` appears in the logs");
     }
 }
+
+/// CI's smoke test of the load generator: a few seconds against the real binary, plaintext and
+/// encrypted; it works and every answer is a 200. Never a timing test.
+#[test]
+fn the_load_generator_drives_the_service_and_every_answer_is_200() {
+    let root = tempfile::tempdir().unwrap();
+    let data_dir = root.path().join("data");
+    let mut service = start(&data_dir, "loadgen.log");
+    for encrypt in [false, true] {
+        let mut command = Command::new(BINARY);
+        command
+            .args(["loadgen", "--json", "--duration", "2", "--concurrency", "8", "--url", &service.base_url])
+            .args(["--server-pid", &service.child.id().to_string()])
+            .env("PREPAID_DATA_DIR", &data_dir);
+        if encrypt {
+            command.arg("--encrypt");
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let requests = report["requests"].as_u64().unwrap();
+        assert!(requests > 0, "{report}");
+        assert_eq!(report["statuses"]["200"].as_u64(), Some(requests), "every answer is a 200: {report}");
+        assert_eq!(report["errors"], 0, "{report}");
+        assert!(report["serverPeakRssKib"].as_u64().unwrap() > 0);
+    }
+    assert!(terminate(&mut service).success());
+}

@@ -34,7 +34,7 @@ impl SqliteSynchronous {
         }
     }
 
-    const fn pragma(self) -> &'static str {
+    pub(crate) const fn pragma(self) -> &'static str {
         match self {
             Self::Full => "FULL",
             Self::Normal => "NORMAL",

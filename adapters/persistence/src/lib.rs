@@ -6,6 +6,7 @@ mod memory;
 mod rows;
 mod schema;
 mod store;
+mod writer;
 
 pub use database::{Backend, DatabaseConfig, SqliteSynchronous};
 pub use error::DatabaseError;

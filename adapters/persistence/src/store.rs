@@ -29,6 +29,7 @@ use crate::schema::{
     access_keys, card_applications, card_products, cards, crypto_keys, deliveries,
     idempotency_records, members, projects, used_tran_tokens,
 };
+use crate::writer::GroupCommitWriter;
 
 /// The database: implements [`CardApplicationStore`], [`MemberDirectory`] and
 /// [`ProductCatalogue`]; [`Database::projects`] and [`Database::replay_guard`] give the
@@ -39,6 +40,8 @@ use crate::schema::{
 pub struct Database {
     pools: Pools,
     retention_millis: i64,
+    /// SQLite only: the group-commit writer every issuance goes through.
+    writer: Option<Arc<GroupCommitWriter>>,
 }
 
 impl Database {
@@ -53,9 +56,19 @@ impl Database {
         let retention_millis = i64::try_from(config.idempotency_retention.as_millis())
             .unwrap_or(i64::MAX)
             .max(24 * 3_600_000);
+        let writer = match crate::database::parse_url(&config.url)? {
+            (Backend::Sqlite, path) => Some(Arc::new(GroupCommitWriter::start(
+                &path,
+                config.sqlite_synchronous,
+                config.busy_timeout.as_millis(),
+                retention_millis,
+            )?)),
+            (Backend::Postgres, _) => None,
+        };
         Ok(Self {
             pools,
             retention_millis,
+            writer,
         })
     }
 
@@ -472,80 +485,112 @@ fn classify_unique_violation(info: &dyn diesel::result::DatabaseErrorInformation
     }
 }
 
-fn record(pools: &Pools, issuance: &NewIssuance, retention_millis: i64) -> Result<(), RecordError> {
-    let application = &issuance.application;
-    let apply_no = application.number.as_str();
-    let created_at = application.created_at.as_millis();
-    let application_row = NewApplicationRow {
-        apply_no,
-        member_id: application.member.get().to_string(),
-        service_id: application.product.as_str(),
-        application_type: application.application_type.as_str(),
-        status: application.status.as_str(),
-        purpose: application.purpose.map(Purpose::as_str),
-        created_at,
-    };
-    let card_row = issuance.card.as_ref().map(|card| NewCardRow {
-        par: card.card.par.as_str(),
-        apply_no,
-        pan_ciphertext: &card.protected_pan.ciphertext,
-        pan_key_id: &card.protected_pan.key_id,
-        pan_fingerprint: &card.pan_fingerprint.0,
-        expiry: card.card.expiry.to_yymm(),
-        kind: card.card.kind.as_str(),
-        status: card.card.status.as_str(),
-        created_at,
-    });
-    let delivery_row = issuance.delivery.as_ref().map(|delivery| NewDeliveryRow {
-        apply_no,
-        address: delivery.address.address.as_str(),
-        address_detail: delivery.address.detail.as_str(),
-        zip_code: delivery.address.zip_code.as_str(),
-        status: delivery.status.as_str(),
-        created_at: delivery.created_at.as_millis(),
-        updated_at: delivery.created_at.as_millis(),
-    });
-    let claim = NewIdempotencyRow {
-        asp_id: issuance.key.asp_id.as_str(),
-        correlation_id: issuance.key.correlation_id.as_str(),
-        request_fingerprint: &issuance.request_fingerprint.0,
-        apply_no,
-        created_at,
-        expires_at: created_at.saturating_add(retention_millis),
-    };
-    let transaction = || -> Result<Result<(), DieselError>, DatabaseError> {
-        Ok(write_transaction!(pools, |conn| {
-            diesel::insert_into(card_applications::table)
-                .values(&application_row)
+/// The rows one issuance writes.
+pub(crate) struct IssuanceRows<'a> {
+    pub(crate) application: NewApplicationRow<'a>,
+    pub(crate) card: Option<NewCardRow<'a>>,
+    pub(crate) delivery: Option<NewDeliveryRow<'a>>,
+    pub(crate) claim: NewIdempotencyRow<'a>,
+}
+
+impl<'a> IssuanceRows<'a> {
+    pub(crate) fn of(issuance: &'a NewIssuance, retention_millis: i64) -> Self {
+        let application = &issuance.application;
+        let apply_no = application.number.as_str();
+        let created_at = application.created_at.as_millis();
+        Self {
+            application: NewApplicationRow {
+                apply_no,
+                member_id: application.member.get().to_string(),
+                service_id: application.product.as_str(),
+                application_type: application.application_type.as_str(),
+                status: application.status.as_str(),
+                purpose: application.purpose.map(Purpose::as_str),
+                created_at,
+            },
+            card: issuance.card.as_ref().map(|card| NewCardRow {
+                par: card.card.par.as_str(),
+                apply_no,
+                pan_ciphertext: &card.protected_pan.ciphertext,
+                pan_key_id: &card.protected_pan.key_id,
+                pan_fingerprint: &card.pan_fingerprint.0,
+                expiry: card.card.expiry.to_yymm(),
+                kind: card.card.kind.as_str(),
+                status: card.card.status.as_str(),
+                created_at,
+            }),
+            delivery: issuance.delivery.as_ref().map(|delivery| NewDeliveryRow {
+                apply_no,
+                address: delivery.address.address.as_str(),
+                address_detail: delivery.address.detail.as_str(),
+                zip_code: delivery.address.zip_code.as_str(),
+                status: delivery.status.as_str(),
+                created_at: delivery.created_at.as_millis(),
+                updated_at: delivery.created_at.as_millis(),
+            }),
+            claim: NewIdempotencyRow {
+                asp_id: issuance.key.asp_id.as_str(),
+                correlation_id: issuance.key.correlation_id.as_str(),
+                request_fingerprint: &issuance.request_fingerprint.0,
+                apply_no,
+                created_at,
+                expires_at: created_at.saturating_add(retention_millis),
+            },
+        }
+    }
+}
+
+/// Inserts the rows of one issuance on `$conn` (any backend), inside the caller's transaction.
+macro_rules! insert_issuance_rows {
+    ($conn:expr, $rows:expr) => {{
+        let conn = $conn;
+        let rows: &$crate::store::IssuanceRows<'_> = $rows;
+        diesel::insert_into(card_applications::table)
+            .values(&rows.application)
+            .execute(conn)?;
+        if let Some(row) = &rows.card {
+            diesel::insert_into(cards::table)
+                .values(row)
                 .execute(conn)?;
-            if let Some(row) = &card_row {
-                diesel::insert_into(cards::table)
-                    .values(row)
-                    .execute(conn)?;
-            }
-            if let Some(row) = &delivery_row {
-                diesel::insert_into(deliveries::table)
-                    .values(row)
-                    .execute(conn)?;
-            }
-            // The claim goes last: on PostgreSQL a concurrent holder of the key makes this
-            // insert wait for its commit, then fail as a unique violation.
-            diesel::insert_into(idempotency_records::table)
-                .values(&claim)
+        }
+        if let Some(row) = &rows.delivery {
+            diesel::insert_into(deliveries::table)
+                .values(row)
                 .execute(conn)?;
-            Ok(())
-        }))
-    };
-    let result = match transaction() {
-        Ok(result) => result,
-        Err(error) => return Err(RecordError::Unavailable(error.into())),
-    };
+        }
+        // The claim goes last: on PostgreSQL a concurrent holder of the key makes this insert
+        // wait for its commit, then fail as a unique violation.
+        diesel::insert_into(idempotency_records::table)
+            .values(&rows.claim)
+            .execute(conn)?;
+        Ok::<(), DieselError>(())
+    }};
+}
+
+pub(crate) use insert_issuance_rows;
+
+/// The outcome of one issuance's inserts, as the port reports it.
+pub(crate) fn record_outcome(result: Result<(), DieselError>) -> Result<(), RecordError> {
     match result {
         Ok(()) => Ok(()),
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
             Err(classify_unique_violation(info.as_ref()))
         }
         Err(error) => Err(RecordError::Unavailable(DatabaseError::from(error).into())),
+    }
+}
+
+/// One issuance, one transaction (PostgreSQL; SQLite goes through the group-commit writer).
+fn record(pools: &Pools, issuance: &NewIssuance, retention_millis: i64) -> Result<(), RecordError> {
+    let rows = IssuanceRows::of(issuance, retention_millis);
+    let transaction = || -> Result<Result<(), DieselError>, DatabaseError> {
+        Ok(write_transaction!(pools, |conn| insert_issuance_rows!(
+            conn, &rows
+        )))
+    };
+    match transaction() {
+        Ok(result) => record_outcome(result),
+        Err(error) => Err(RecordError::Unavailable(error.into())),
     }
 }
 
@@ -607,6 +652,9 @@ impl CardApplicationStore for Database {
     }
 
     async fn record_issuance(&self, issuance: &NewIssuance) -> Result<(), RecordError> {
+        if let Some(writer) = &self.writer {
+            return writer.submit(issuance.clone()).await;
+        }
         let issuance = issuance.clone();
         let retention = self.retention_millis;
         let pools = self.pools.clone();

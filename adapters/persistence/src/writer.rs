@@ -1,0 +1,110 @@
+//! Group commit for SQLite: one writer thread owns the write connection, takes every issuance
+//! waiting at that moment, writes each inside its own savepoint of one `BEGIN IMMEDIATE`
+//! transaction, commits once (one `fsync` at `synchronous=FULL`) and only then answers each.
+//!
+//! Durability is unchanged: an issuance is acknowledged only after the commit that holds it.
+//! Isolation is unchanged: a failing issuance (a unique violation) rolls back to its own
+//! savepoint and leaves the others of the batch intact. Writers never meet `SQLITE_BUSY`
+//! between themselves, so no request waits in SQLite's busy-handler back-off.
+
+use std::sync::mpsc;
+use std::thread;
+
+use diesel::connection::SimpleConnection as _;
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel::sqlite::SqliteConnection;
+use prepaid_application::PortError;
+use prepaid_application::ports::{NewIssuance, RecordError};
+
+use crate::database::SqliteSynchronous;
+use crate::error::DatabaseError;
+use crate::schema::{card_applications, cards, deliveries, idempotency_records};
+use crate::store::{IssuanceRows, insert_issuance_rows, record_outcome};
+
+/// The most issuances written in one transaction.
+const MAX_BATCH: usize = 256;
+
+struct Job {
+    issuance: NewIssuance,
+    reply: tokio::sync::oneshot::Sender<Result<(), RecordError>>,
+}
+
+/// The handle to the writer thread; the thread ends when the last handle is dropped.
+pub(crate) struct GroupCommitWriter {
+    sender: mpsc::Sender<Job>,
+}
+
+impl GroupCommitWriter {
+    /// Opens the write connection on `path` and starts the writer thread.
+    pub(crate) fn start(
+        path: &str,
+        synchronous: SqliteSynchronous,
+        busy_timeout_ms: u128,
+        retention_millis: i64,
+    ) -> Result<Self, DatabaseError> {
+        let mut connection = SqliteConnection::establish(path)
+            .map_err(|error| DatabaseError::Migration(format!("writer connection: {error}")))?;
+        connection.batch_execute(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = {busy_timeout_ms}; \
+             PRAGMA foreign_keys = ON;",
+            synchronous.pragma()
+        ))?;
+        let (sender, receiver) = mpsc::channel::<Job>();
+        thread::Builder::new()
+            .name("sqlite-group-commit".into())
+            .spawn(move || run(&mut connection, &receiver, retention_millis))
+            .map_err(DatabaseError::Io)?;
+        Ok(Self { sender })
+    }
+
+    /// Writes `issuance` with the next group commit and answers once it is durable.
+    pub(crate) async fn submit(&self, issuance: NewIssuance) -> Result<(), RecordError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.sender
+            .send(Job { issuance, reply })
+            .map_err(|_| RecordError::Unavailable(PortError::msg("SQLite writer stopped")))?;
+        answer
+            .await
+            .map_err(|_| RecordError::Unavailable(PortError::msg("SQLite writer stopped")))?
+    }
+}
+
+fn run(connection: &mut SqliteConnection, receiver: &mpsc::Receiver<Job>, retention_millis: i64) {
+    while let Ok(first) = receiver.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut outcomes: Vec<Result<(), RecordError>> = Vec::with_capacity(batch.len());
+        let committed = connection.immediate_transaction(|connection| {
+            for job in &batch {
+                let rows = IssuanceRows::of(&job.issuance, retention_millis);
+                // A nested transaction is a savepoint: a failure undoes this issuance only.
+                let result =
+                    connection.transaction(|connection| insert_issuance_rows!(connection, &rows));
+                outcomes.push(record_outcome(result));
+            }
+            Ok::<(), DieselError>(())
+        });
+        match committed {
+            Ok(()) => {
+                for (job, outcome) in batch.into_iter().zip(outcomes) {
+                    // The requester may have gone (client disconnected): nothing to undo.
+                    let _ = job.reply.send(outcome);
+                }
+            }
+            Err(error) => {
+                let message = format!("group commit failed: {error}");
+                for job in batch {
+                    let _ = job.reply.send(Err(RecordError::Unavailable(PortError::msg(
+                        message.clone(),
+                    ))));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,254 @@
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "statistics over counts and durations far below 2^52; exact integers are not needed"
+)]
+
+//! The project's own load generator and ceiling measurements (issue 6). Every request needs a
+//! fresh correlation id and an HMAC over its body, which generic tools cannot make.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use prepaid_application::ports::{Clock as _, JweProfile};
+use prepaid_crypto::{SystemClock, encrypt_to};
+use serde_json::json;
+
+use crate::client;
+use crate::sandbox::ClientCredentials;
+
+/// What to drive.
+#[derive(Clone, Debug)]
+pub struct LoadPlan {
+    /// Service base URL.
+    pub base_url: String,
+    /// The path to post to.
+    pub path: String,
+    /// Concurrent requests in flight.
+    pub concurrency: usize,
+    /// How long to drive.
+    pub duration: Duration,
+    /// Requests per second in total (`None`: as fast as answers come back).
+    pub rate: Option<f64>,
+    /// Encrypt every request (D5).
+    pub encrypt: bool,
+    /// Product to apply for (a mobile card only).
+    pub service_id: String,
+    /// Member to apply for.
+    pub member: String,
+    /// Client threads (each with its own event loop).
+    pub threads: usize,
+}
+
+/// What was measured.
+#[derive(Clone, Debug, Default)]
+pub struct LoadReport {
+    /// Requests answered.
+    pub requests: u64,
+    /// Requests that failed without an answer.
+    pub errors: u64,
+    /// Answers per HTTP status.
+    pub statuses: std::collections::BTreeMap<u16, u64>,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Latencies in microseconds, sorted.
+    pub latencies_us: Vec<u32>,
+}
+
+impl LoadReport {
+    /// Answers per second.
+    pub fn throughput(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
+    /// The `q` quantile of latency in milliseconds.
+    pub fn percentile_ms(&self, q: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let last = self.latencies_us.len() - 1;
+        let index = ((last as f64) * q).round() as usize;
+        f64::from(self.latencies_us[index.min(last)]) / 1000.0
+    }
+
+    /// One JSON object with every figure.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "requests": self.requests,
+            "errors": self.errors,
+            "statuses": self.statuses.iter().map(|(status, count)| (status.to_string(), json!(count))).collect::<serde_json::Map<String, serde_json::Value>>(),
+            "elapsedSeconds": self.elapsed.as_secs_f64(),
+            "throughput": self.throughput(),
+            "p50Ms": self.percentile_ms(0.50),
+            "p90Ms": self.percentile_ms(0.90),
+            "p99Ms": self.percentile_ms(0.99),
+            "maxMs": self.percentile_ms(1.0),
+        })
+    }
+}
+
+/// A body that is unique per request: the unknown member `loadNonce` is ignored by the service
+/// (D2) but makes every HMAC, and so every tran token, distinct even within one millisecond.
+fn body(plan: &LoadPlan, credentials: &ClientCredentials, nonce: u64) -> Result<String, String> {
+    let plaintext = json!({
+        "userInfo": {"userId": serde_json::from_str::<serde_json::Value>(&plan.member).map_err(|error| error.to_string())?},
+        "serviceId": plan.service_id,
+        "isDeliveryRequired": false,
+        "loadNonce": nonce,
+    })
+    .to_string();
+    if plan.encrypt {
+        let compact = encrypt_to(
+            &credentials.server_public_key_pem,
+            plaintext.as_bytes(),
+            JweProfile::DEFAULT,
+        )
+        .map_err(|error| error.to_string())?;
+        Ok(json!({"encData": compact}).to_string())
+    } else {
+        Ok(plaintext)
+    }
+}
+
+async fn worker(
+    plan: Arc<LoadPlan>,
+    credentials: Arc<ClientCredentials>,
+    stop: Arc<AtomicBool>,
+    nonce: Arc<AtomicU64>,
+    pace: Option<Duration>,
+    offset: Duration,
+) -> LoadReport {
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let url = format!("{}{}", plan.base_url, plan.path);
+    let mut report = LoadReport::default();
+    // Workers are staggered over one pacing interval, so a set rate arrives evenly, not in bursts.
+    let mut next = Instant::now() + offset;
+    while !stop.load(Ordering::Relaxed) {
+        if let Some(pace) = pace {
+            let now = Instant::now();
+            if next > now {
+                actix_web::rt::time::sleep(next - now).await;
+            }
+            next += pace;
+        }
+        let serial = nonce.fetch_add(1, Ordering::Relaxed);
+        let Ok(body) = body(&plan, &credentials, serial) else {
+            report.errors += 1;
+            continue;
+        };
+        let now = SystemClock.now();
+        let correlation_id = client::new_correlation_id(now);
+        let Ok(headers) = client::signed_headers(
+            &credentials,
+            body.as_bytes(),
+            now,
+            &correlation_id,
+            plan.encrypt,
+        ) else {
+            report.errors += 1;
+            continue;
+        };
+        let mut request = client.post(&url);
+        for (name, value) in headers {
+            request = request.insert_header((name, value));
+        }
+        let started = Instant::now();
+        match request.send_body(body).await {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                let _ = response.body().limit(1024 * 1024).await;
+                let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
+                report.latencies_us.push(micros);
+                report.requests += 1;
+                *report.statuses.entry(status).or_default() += 1;
+            }
+            Err(_) => report.errors += 1,
+        }
+    }
+    report
+}
+
+/// Drives the plan and returns the merged report.
+pub fn run(plan: LoadPlan, credentials: ClientCredentials) -> LoadReport {
+    let plan = Arc::new(plan);
+    let credentials = Arc::new(credentials);
+    let stop = Arc::new(AtomicBool::new(false));
+    let nonce = Arc::new(AtomicU64::new(u64::from(std::process::id()) << 32));
+    let threads = plan.threads.clamp(1, plan.concurrency.max(1));
+    let pace = plan
+        .rate
+        .map(|rate| Duration::from_secs_f64(plan.concurrency as f64 / rate.max(0.001)));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|thread| {
+            let (plan, credentials, stop, nonce) = (
+                plan.clone(),
+                credentials.clone(),
+                stop.clone(),
+                nonce.clone(),
+            );
+            let share =
+                plan.concurrency / threads + usize::from(thread < plan.concurrency % threads);
+            std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    let tasks: Vec<_> = (0..share)
+                        .map(|index| {
+                            let slot = index * threads + thread;
+                            let offset = pace.map_or(Duration::ZERO, |pace| {
+                                pace.mul_f64(slot as f64 / plan.concurrency as f64)
+                            });
+                            actix_web::rt::spawn(worker(
+                                plan.clone(),
+                                credentials.clone(),
+                                stop.clone(),
+                                nonce.clone(),
+                                pace,
+                                offset,
+                            ))
+                        })
+                        .collect();
+                    let mut merged = LoadReport::default();
+                    for task in tasks {
+                        if let Ok(report) = task.await {
+                            merge(&mut merged, report);
+                        }
+                    }
+                    merged
+                })
+            })
+        })
+        .collect();
+    std::thread::sleep(plan.duration);
+    stop.store(true, Ordering::Relaxed);
+    let mut report = LoadReport::default();
+    for handle in handles {
+        if let Ok(part) = handle.join() {
+            merge(&mut report, part);
+        }
+    }
+    report.elapsed = started.elapsed();
+    report.latencies_us.sort_unstable();
+    report
+}
+
+fn merge(into: &mut LoadReport, part: LoadReport) {
+    into.requests += part.requests;
+    into.errors += part.errors;
+    for (status, count) in part.statuses {
+        *into.statuses.entry(status).or_default() += count;
+    }
+    into.latencies_us.extend(part.latencies_us);
+}
+
+/// Peak resident memory (`VmHWM`) of process `pid`, in KiB.
+pub fn peak_memory_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+}
