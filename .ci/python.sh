@@ -7,4 +7,4 @@ fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r .ci/requirements.txt
 PREPAID_PYTHON="$(pwd)/$venv/bin/python"
 export PREPAID_PYTHON
-echo "Python test tools: $("$PREPAID_PYTHON" -c 'import jwcrypto; print("jwcrypto", jwcrypto.__version__ if hasattr(jwcrypto, "__version__") else "")')"
+echo "Python test tools: $("$PREPAID_PYTHON" -m pip list --disable-pip-version-check 2>/dev/null | grep -Ei '^(jwcrypto|schemathesis|pytest) ' | tr -s ' ' | tr '\n' ' ')"

@@ -102,6 +102,21 @@ fn card_verification(keys: &KeySettings) -> Result<DesCardVerification, StartupE
     Ok(DesCardVerification::new(key))
 }
 
+/// The secret vault of `settings` (sandbox master keys when none are configured), for the admin
+/// commands that seal secrets.
+///
+/// # Errors
+/// [`StartupError`] when keys are missing or weak.
+pub fn master_keys(settings: &Settings) -> Result<Arc<dyn SecretVault>, StartupError> {
+    let keys = match settings.mode {
+        Mode::Sandbox if settings.keys.data_key.is_none() => {
+            sandbox::sandbox_master_keys(&settings.data_dir)?
+        }
+        _ => settings.keys.clone(),
+    };
+    Ok(Arc::new(card_secrets(&keys)?))
+}
+
 /// A built service, bound to its port, not yet running.
 pub struct Application {
     server: Server,

@@ -178,6 +178,25 @@ enum AdminAction {
         #[arg(long)]
         id: String,
     },
+    /// Create a project (ASP) with a fresh access key, secret key and crypto key pair; its
+    /// client credentials are written to `--output` (owner-only) and nowhere else.
+    CreateProject {
+        /// Where to write the client credentials (JSON).
+        #[arg(long)]
+        output: PathBuf,
+        /// Allow plaintext bodies (otherwise requests must be encrypted, D5).
+        #[arg(long)]
+        allow_plaintext: bool,
+    },
+    /// Set an access key's state: ACTIVE, INACTIVE or DISCARDED.
+    SetKeyState {
+        /// The access key.
+        #[arg(long)]
+        access_key: String,
+        /// The new state.
+        #[arg(long)]
+        state: String,
+    },
 }
 
 fn load_settings(cli: &Cli) -> Result<Settings, String> {
@@ -290,18 +309,69 @@ async fn run_client(cli: &Cli, action: ClientAction) -> Result<(), String> {
     Ok(())
 }
 
-async fn run_admin(cli: &Cli, action: AdminAction) -> Result<(), String> {
-    let settings = load_settings(cli)?;
-    let (id, status) = match action {
-        AdminAction::AddMember { id } => (id, MemberStatus::Active),
-        AdminAction::CancelMember { id } => (id, MemberStatus::Cancelled),
-    };
-    let id = MemberId::parse(&id).map_err(|error| format!("member id: {error}"))?;
+async fn open_database(settings: &Settings) -> Result<Database, String> {
     let config = settings.database().map_err(|error| error.to_string())?;
-    let database = tokio::task::spawn_blocking(move || Database::open(&config))
+    tokio::task::spawn_blocking(move || Database::open(&config))
         .await
         .map_err(|error| error.to_string())?
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| error.to_string())
+}
+
+async fn run_admin(cli: &Cli, action: AdminAction) -> Result<(), String> {
+    let settings = load_settings(cli)?;
+    let database = open_database(&settings).await?;
+    let now = SystemClock.now();
+    match action {
+        AdminAction::AddMember { id } => set_member(&database, &id, MemberStatus::Active).await?,
+        AdminAction::CancelMember { id } => {
+            set_member(&database, &id, MemberStatus::Cancelled).await?;
+        }
+        AdminAction::CreateProject {
+            output,
+            allow_plaintext,
+        } => {
+            let keys =
+                prepaid_bootstrap::master_keys(&settings).map_err(|error| error.to_string())?;
+            let base_url = format!("http://{}", settings.listen);
+            let credentials = sandbox::create_project(
+                &database,
+                keys,
+                &settings.data_dir,
+                allow_plaintext,
+                &base_url,
+                now,
+            )
+            .await
+            .map_err(|error| error.to_string())?;
+            let text =
+                serde_json::to_string_pretty(&credentials).map_err(|error| error.to_string())?;
+            sandbox::write_private(&output, &text).map_err(|error| error.to_string())?;
+            println!(
+                "project {} created; credentials in {} (restart the service to load its crypto key)",
+                credentials.asp_id,
+                output.display()
+            );
+        }
+        AdminAction::SetKeyState { access_key, state } => {
+            let key = prepaid_domain::AccessKey::parse(&access_key)
+                .map_err(|error| format!("access key: {error}"))?;
+            let state = prepaid_application::ports::AccessKeyState::parse(&state)
+                .ok_or("state must be ACTIVE, INACTIVE or DISCARDED")?;
+            if !database
+                .set_access_key_state(&key, state)
+                .await
+                .map_err(|error| error.to_string())?
+            {
+                return Err(format!("no access key {access_key}"));
+            }
+            println!("access key {access_key}: {}", state.as_str());
+        }
+    }
+    Ok(())
+}
+
+async fn set_member(database: &Database, id: &str, status: MemberStatus) -> Result<(), String> {
+    let id = MemberId::parse(id).map_err(|error| format!("member id: {error}"))?;
     database
         .save_member(Member { id, status }, SystemClock.now())
         .await

@@ -3,9 +3,8 @@
 //! SIGTERM mid-load; its logs are captured and searched for card data and secrets.
 
 use std::fmt::Write as _;
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use prepaid_application::ports::Clock as _;
@@ -13,56 +12,12 @@ use prepaid_bootstrap::client::{self, IssueRequest};
 use prepaid_bootstrap::sandbox::{self, ClientCredentials};
 use prepaid_crypto::SystemClock;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_prepaid-card-service");
+mod support;
 
-struct Service {
-    child: Child,
-    base_url: String,
-}
-
-fn start(data_dir: &Path, log_name: &str) -> Service {
-    let log = data_dir.parent().unwrap().join(log_name);
-    let mut child = Command::new(BINARY)
-        .env("PREPAID_DATA_DIR", data_dir)
-        .env("PREPAID_LISTEN", "127.0.0.1:0")
-        .env("PREPAID_WORKERS", "2")
-        .env(
-            "RUST_LOG",
-            "debug,actix_server=info,actix_http=info,h2=info,mio=info",
-        )
-        .env_remove("PREPAID_CONFIG")
-        .current_dir(data_dir.parent().unwrap())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("the binary starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let base_url = loop {
-        let line = lines.next().expect("the banner").unwrap();
-        if let Some(rest) = line.trim().strip_prefix("API:") {
-            let url = rest.trim().trim_start_matches("POST ").trim();
-            break url
-                .trim_end_matches(prepaid_http::ISSUE_DELIVERY_PATH)
-                .to_owned();
-        }
-    };
-    // Keep draining stdout so the service never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Service { child, base_url }
-}
+use support::{Service, credentials, pan_like_runs, signal, start, terminate};
 
 fn send_sigterm(service: &Service) {
-    let status = Command::new("kill")
-        .args(["-TERM", &service.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-fn terminate(service: &mut Service) -> std::process::ExitStatus {
-    send_sigterm(service);
-    service.child.wait().unwrap()
+    signal(service, "TERM");
 }
 
 /// Sends the head and half the body of a signed request on a raw connection, and returns the
@@ -101,15 +56,8 @@ async fn half_sent(
     (stream, rest.to_vec())
 }
 
-fn credentials(data_dir: &Path) -> ClientCredentials {
-    serde_json::from_str(
-        &std::fs::read_to_string(data_dir.join("sandbox-credentials.json")).unwrap(),
-    )
-    .unwrap()
-}
-
 fn client_command(service: &Service, data_dir: &Path, arguments: &[&str]) -> String {
-    let output = Command::new(BINARY)
+    let output = Command::new(support::binary())
         .args([
             "client",
             "issue",
@@ -128,29 +76,6 @@ fn client_command(service: &Service, data_dir: &Path, arguments: &[&str]) -> Str
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
-}
-
-fn luhn_valid(digits: &str) -> bool {
-    prepaid_domain::luhn_valid(digits)
-}
-
-/// Every run of 16 digits that passes the Luhn check.
-fn pan_like_runs(text: &str) -> Vec<String> {
-    let bytes = text.as_bytes();
-    let mut found = Vec::new();
-    for start in 0..bytes.len().saturating_sub(15) {
-        let window = &text[start..start + 16];
-        if window.bytes().all(|byte| byte.is_ascii_digit())
-            && (start == 0 || !bytes[start - 1].is_ascii_digit())
-            && bytes
-                .get(start + 16)
-                .is_none_or(|byte| !byte.is_ascii_digit())
-            && luhn_valid(window)
-        {
-            found.push(window.to_owned());
-        }
-    }
-    found
 }
 
 #[actix_web::test]
@@ -272,10 +197,10 @@ async fn the_binary_runs_the_scenarios_keeps_its_data_stops_gracefully_and_logs_
         logs.contains("card application accepted"),
         "the log was captured"
     );
-    let pans = pan_like_runs(&answers);
+    let pans = pan_like_runs(answers.as_bytes());
     assert!(!pans.is_empty(), "PANs were issued");
     assert_eq!(
-        pan_like_runs(&logs),
+        pan_like_runs(logs.as_bytes()),
         Vec::<String>::new(),
         "a PAN-like number in the logs"
     );
@@ -301,20 +226,37 @@ fn the_load_generator_drives_the_service_and_every_answer_is_200() {
     let data_dir = root.path().join("data");
     let mut service = start(&data_dir, "loadgen.log");
     for encrypt in [false, true] {
-        let mut command = Command::new(BINARY);
+        let mut command = Command::new(support::binary());
         command
-            .args(["loadgen", "--json", "--duration", "2", "--concurrency", "8", "--url", &service.base_url])
+            .args([
+                "loadgen",
+                "--json",
+                "--duration",
+                "2",
+                "--concurrency",
+                "8",
+                "--url",
+                &service.base_url,
+            ])
             .args(["--server-pid", &service.child.id().to_string()])
             .env("PREPAID_DATA_DIR", &data_dir);
         if encrypt {
             command.arg("--encrypt");
         }
         let output = command.output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         let requests = report["requests"].as_u64().unwrap();
         assert!(requests > 0, "{report}");
-        assert_eq!(report["statuses"]["200"].as_u64(), Some(requests), "every answer is a 200: {report}");
+        assert_eq!(
+            report["statuses"]["200"].as_u64(),
+            Some(requests),
+            "every answer is a 200: {report}"
+        );
         assert_eq!(report["errors"], 0, "{report}");
         assert!(report["serverPeakRssKib"].as_u64().unwrap() > 0);
     }

@@ -11,6 +11,7 @@ mod openapi;
 
 use actix_web::{HttpResponse, web};
 
+pub use body::issuance_request as parse_issue_delivery_body;
 pub use error::ApiError;
 pub use handler::{ApiState, issue_delivery, method_not_allowed, not_found};
 pub use headers::names as header_names;

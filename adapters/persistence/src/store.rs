@@ -279,6 +279,84 @@ impl Database {
         .await
     }
 
+    /// Sets the state of access key `access_key`; `false` when there is no such key.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the write fails.
+    pub async fn set_access_key_state(
+        &self,
+        access_key: &AccessKey,
+        state: AccessKeyState,
+    ) -> Result<bool, DatabaseError> {
+        let key = access_key.as_str().to_owned();
+        self.blocking(move |pools| {
+            with_conn!(pools, |conn| {
+                let updated = diesel::update(access_keys::table.find(&key))
+                    .set(access_keys::state.eq(state.as_str()))
+                    .execute(conn)?;
+                Ok(updated == 1)
+            })
+        })
+        .await
+    }
+
+    /// Rows that break the issuance invariants: cards without their application, applications
+    /// without an idempotency record, deliveries without their application. All zero in a
+    /// healthy database.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when a count fails.
+    pub async fn orphan_counts(&self) -> Result<(i64, i64, i64), DatabaseError> {
+        self.blocking(move |pools| {
+            with_conn!(pools, |conn| {
+                let applications = card_applications::table.select(card_applications::apply_no);
+                let claimed = idempotency_records::table.select(idempotency_records::apply_no);
+                let cards_alone = cards::table
+                    .filter(diesel::dsl::not(cards::apply_no.eq_any(applications)))
+                    .count()
+                    .get_result(conn)?;
+                let unclaimed = card_applications::table
+                    .filter(diesel::dsl::not(
+                        card_applications::apply_no.eq_any(claimed),
+                    ))
+                    .count()
+                    .get_result(conn)?;
+                let deliveries_alone = deliveries::table
+                    .filter(diesel::dsl::not(deliveries::apply_no.eq_any(applications)))
+                    .count()
+                    .get_result(conn)?;
+                Ok((cards_alone, unclaimed, deliveries_alone))
+            })
+        })
+        .await
+    }
+
+    /// SQLite's `PRAGMA integrity_check` (`"ok"` when sound); `"ok"` on PostgreSQL.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the check cannot run.
+    pub async fn integrity_check(&self) -> Result<String, DatabaseError> {
+        #[derive(diesel::QueryableByName)]
+        struct Line {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            integrity_check: String,
+        }
+        self.blocking(move |pools| match pools {
+            Pools::Sqlite(pool) => {
+                let mut conn = pool.get().map_err(DatabaseError::Pool)?;
+                let lines: Vec<Line> =
+                    diesel::sql_query("PRAGMA integrity_check").load(&mut *conn)?;
+                Ok(lines
+                    .into_iter()
+                    .map(|line| line.integrity_check)
+                    .collect::<Vec<_>>()
+                    .join("; "))
+            }
+            Pools::Postgres(_) => Ok("ok".to_owned()),
+        })
+        .await
+    }
+
     /// The [`ProjectDirectory`] of this database, unsealing secret keys with `vault`.
     pub fn projects(&self, vault: Arc<dyn SecretVault>) -> DieselProjectDirectory {
         DieselProjectDirectory {

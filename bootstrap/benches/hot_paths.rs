@@ -1,0 +1,124 @@
+#![allow(
+    missing_docs,
+    reason = "criterion's macros generate undocumented functions"
+)]
+
+//! criterion benchmarks of the hot pieces of an issuance: header and body parsing, tran-token
+//! verification, JWE decryption and encryption, PAN generation and encryption, CVC derivation.
+//! Run: `cargo bench -p prepaid-bootstrap --bench hot_paths`.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use prepaid_application::ports::{
+    CardSecrets, CardVerification, JweProfile, MessageCipher, RandomSource, TranTokenSigner,
+};
+use prepaid_crypto::{
+    AesGcmCardSecrets, CardVerificationKey, CryptoKeyPair, DataKey, DesCardVerification,
+    HmacTranTokenSigner, IndexKey, JoseMessageCipher, OsRandom, encrypt_to, generate_rsa_pem,
+};
+use prepaid_domain::{
+    AccessKey, AspId, Bin, CorrelationId, CryptoKeyId, Expiry, Pan, Par, SecretKey, TimeZone,
+    TranTime, TranToken,
+};
+
+const BODY: &str = r#"{"userInfo":{"userId":1001},"addressInfo":{"address":"서울특별시 강남구 테헤란로 1","addressDetail":"101동 1001호","zipCode":"06236"},"serviceId":"000170000002000","isDeliveryRequired":true}"#;
+
+fn parsing(c: &mut Criterion) {
+    c.bench_function("headers: parse the seven X-KM values", |b| {
+        b.iter(|| {
+            black_box(AspId::parse(black_box("ASPSANDBOX00001")).is_ok());
+            black_box(CorrelationId::parse(black_box("261125153000-00a1b2f")).is_ok());
+            black_box(
+                AccessKey::parse(black_box("AK0000000000000000000000000000000000000A")).is_ok(),
+            );
+            black_box(CryptoKeyId::parse(black_box("CK000000000000000000000000000001")).is_ok());
+            black_box(
+                TranToken::parse(black_box(
+                    "KMV1:20261125153000250:uLD+mU8mz9K95neGiSJTSsF3zzAQJglCggZAOSs5Fkg",
+                ))
+                .is_ok(),
+            );
+            black_box(TranTime::parse(black_box("20261125153000")).is_ok());
+            black_box(TimeZone::parse(black_box("KST")).is_ok());
+        });
+    });
+    c.bench_function(
+        "body: parse and validate an issue-and-delivery payload",
+        |b| {
+            b.iter(|| {
+                black_box(
+                    prepaid_http::parse_issue_delivery_body(black_box(BODY.as_bytes())).is_ok(),
+                )
+            });
+        },
+    );
+}
+
+fn tokens(c: &mut Criterion) {
+    let secret = SecretKey::parse("0123456789abcdef0123456789abcdef0123").unwrap();
+    let signature = HmacTranTokenSigner.sign(&secret, BODY.as_bytes());
+    c.bench_function("tran token: verify the HMAC of a body", |b| {
+        b.iter(|| {
+            black_box(HmacTranTokenSigner.verify(&secret, black_box(BODY.as_bytes()), &signature))
+        });
+    });
+}
+
+fn jwe(c: &mut Criterion) {
+    let (server_private, server_public) = generate_rsa_pem(2048).unwrap();
+    let (_, client_public) = generate_rsa_pem(2048).unwrap();
+    let id = CryptoKeyId::parse("CK000000000000000000000000000001").unwrap();
+    let cipher = JoseMessageCipher::new(vec![CryptoKeyPair {
+        id: id.clone(),
+        server_private_pem: server_private,
+        client_public_pem: client_public,
+    }])
+    .unwrap();
+    let compact = encrypt_to(&server_public, BODY.as_bytes(), JweProfile::DEFAULT).unwrap();
+    c.bench_function("JWE: decrypt a request (RSA-OAEP-256, A256GCM)", |b| {
+        b.iter(|| black_box(cipher.decrypt(&id, black_box(&compact)).is_ok()));
+    });
+    c.bench_function("JWE: encrypt a response (RSA-OAEP-256, A256GCM)", |b| {
+        b.iter(|| {
+            black_box(
+                cipher
+                    .encrypt(&id, black_box(BODY.as_bytes()), JweProfile::DEFAULT)
+                    .is_ok(),
+            )
+        });
+    });
+}
+
+fn cards(c: &mut Criterion) {
+    let bin = Bin::parse("943512").unwrap();
+    let secrets = AesGcmCardSecrets::new(
+        DataKey::from_hex("k1", &"0123456789abcdef".repeat(4)).unwrap(),
+        Vec::new(),
+        IndexKey::from_hex(&"00112233445566778899aabbccddeeff".repeat(2)).unwrap(),
+    );
+    let random = OsRandom;
+    c.bench_function(
+        "card: generate a PAN and a PAR, encrypt and fingerprint the PAN",
+        |b| {
+            b.iter(|| {
+                let mut draw = || random.next_u64();
+                let pan = Pan::generate(&bin, &mut draw);
+                let par = Par::generate(&mut draw);
+                black_box(secrets.protect(&pan, &par).is_ok());
+                black_box(secrets.fingerprint(&pan));
+            });
+        },
+    );
+    let deriver = DesCardVerification::new(
+        CardVerificationKey::from_hex("0123456789ABCDEFFEDCBA9876543210").unwrap(),
+    );
+    let pan = Pan::parse("4111111111111111").unwrap();
+    let expiry = Expiry::parse("3111").unwrap();
+    c.bench_function("card: derive a CVC (DES, as an HSM computes CVV)", |b| {
+        b.iter(|| black_box(deriver.derive(black_box(&pan), expiry).is_ok()));
+    });
+}
+
+criterion_group!(benches, parsing, tokens, jwe, cards);
+criterion_main!(benches);

@@ -1,0 +1,172 @@
+//! Starting the real binary and talking to it, for the end-to-end and reliability tests.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of these helpers"
+)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use prepaid_application::ports::Clock as _;
+use prepaid_bootstrap::client;
+use prepaid_bootstrap::sandbox::ClientCredentials;
+use prepaid_crypto::SystemClock;
+
+/// The binary under test: `PREPAID_BINARY` (the release build, as `.ci/run` sets it) or the
+/// debug build of this test run.
+pub fn binary() -> PathBuf {
+    std::env::var_os("PREPAID_BINARY").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_prepaid-card-service")),
+        PathBuf::from,
+    )
+}
+
+pub struct Service {
+    pub child: Child,
+    pub base_url: String,
+}
+
+/// Starts the service on a free port with `data_dir`, its log (stderr) in `log_path`.
+pub fn start_with(data_dir: &Path, log_path: &Path, env: &[(&str, &str)]) -> Service {
+    let mut command = Command::new(binary());
+    command
+        .env("PREPAID_DATA_DIR", data_dir)
+        .env("PREPAID_LISTEN", "127.0.0.1:0")
+        .env("PREPAID_WORKERS", "2")
+        .env(
+            "RUST_LOG",
+            "debug,actix_server=info,actix_http=info,h2=info,mio=info",
+        )
+        .env_remove("PREPAID_CONFIG")
+        .current_dir(data_dir.parent().unwrap())
+        .stdout(Stdio::piped())
+        .stderr(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log_path)
+                .unwrap(),
+        );
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("the binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let base_url = loop {
+        let line = lines.next().expect("the banner").unwrap();
+        if let Some(rest) = line.trim().strip_prefix("API:") {
+            let url = rest.trim().trim_start_matches("POST ").trim();
+            break url
+                .trim_end_matches(prepaid_http::ISSUE_DELIVERY_PATH)
+                .to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Service { child, base_url }
+}
+
+pub fn start(data_dir: &Path, log_name: &str) -> Service {
+    start_with(data_dir, &data_dir.parent().unwrap().join(log_name), &[])
+}
+
+pub fn signal(service: &Service, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &service.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits until the service answers `/healthz` (its signal handlers are installed by then).
+pub fn wait_ready(service: &Service) {
+    let address = service.base_url.trim_start_matches("http://").to_owned();
+    for _ in 0..200 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(&address) {
+            use std::io::{Read as _, Write as _};
+            let _ =
+                stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            if answer.starts_with("HTTP/1.1 200") {
+                return;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the service never became ready");
+}
+
+pub fn terminate(service: &mut Service) -> std::process::ExitStatus {
+    wait_ready(service);
+    signal(service, "TERM");
+    service.child.wait().unwrap()
+}
+
+pub fn credentials(data_dir: &Path) -> ClientCredentials {
+    serde_json::from_str(
+        &std::fs::read_to_string(data_dir.join("sandbox-credentials.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+/// Every run of 16 digits that passes the Luhn check (a PAN-like number).
+pub fn pan_like_runs(bytes: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    for start in 0..bytes.len().saturating_sub(15) {
+        let window = &bytes[start..start + 16];
+        if window.iter().all(u8::is_ascii_digit)
+            && (start == 0 || !bytes[start - 1].is_ascii_digit())
+            && bytes
+                .get(start + 16)
+                .is_none_or(|byte| !byte.is_ascii_digit())
+        {
+            let text = std::str::from_utf8(window).unwrap();
+            if prepaid_domain::luhn_valid(text) {
+                found.push(text.to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// A raw signed POST: `body` exactly as given, signed at `now` (+ `millis`), with `correlation_id`.
+pub async fn post_signed(
+    credentials: &ClientCredentials,
+    base_url: &str,
+    body: &[u8],
+    correlation_id: &str,
+    millis: i64,
+    extra_headers: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let now = SystemClock.now().plus_millis(millis);
+    let headers = client::signed_headers(credentials, body, now, correlation_id, false).unwrap();
+    let mut request = awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .finish()
+        .post(format!("{base_url}{}", prepaid_http::ISSUE_DELIVERY_PATH));
+    for (name, value) in headers {
+        request = request.insert_header((name, value));
+    }
+    for (name, value) in extra_headers {
+        request = request.insert_header((*name, *value));
+    }
+    let mut response = request.send_body(body.to_vec()).await.expect("an answer");
+    let status = response.status().as_u16();
+    let bytes = response.body().limit(1 << 20).await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// The database of a sandbox data folder (opened beside the running service; SQLite WAL).
+pub fn database(data_dir: &Path) -> prepaid_persistence::Database {
+    let settings = prepaid_bootstrap::config::Settings {
+        data_dir: data_dir.to_owned(),
+        ..Default::default()
+    };
+    prepaid_persistence::Database::open(&settings.database().unwrap()).unwrap()
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Measures the service against its three ceilings on this machine, in one run, and writes
+# docs/PERFORMANCE.md and docs/perf-concurrency.svg. Usage: bash scripts/perf.sh [seconds]
+# Needs: the Rust toolchain, python3; PostgreSQL on 127.0.0.1:5432 for the PostgreSQL figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_RUN="${1:-5}"
+OUT="$(mktemp -d)"
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$OUT"' EXIT
+
+cargo build --release --locked -p prepaid-bootstrap >/dev/null
+BIN="$(pwd)/target/release/prepaid-card-service"
+echo "results in $OUT"
+
+# Starts the service; sets PORT and PID. $1: data dir, $2: extra env (KEY=VALUE ...).
+start_service() {
+  local data="$1"; shift
+  local started; started=$(date +%s%N)
+  env PREPAID_DATA_DIR="$data" PREPAID_LISTEN=127.0.0.1:0 "$@" "$BIN" >"$data.out" 2>"$data.err" &
+  PID=$!
+  for _ in $(seq 1 200); do
+    PORT=$(grep -o 'http://127.0.0.1:[0-9]*/api' "$data.out" 2>/dev/null | head -1 | sed 's/.*:\([0-9]*\)\/api/\1/') || true
+    if [ -n "${PORT:-}" ] && curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; then
+      READY_MS=$(( ($(date +%s%N) - started) / 1000000 ))
+      return 0
+    fi
+    sleep 0.02
+  done
+  echo "service did not start" >&2; cat "$data.err" >&2; exit 1
+}
+
+loadgen() { "$BIN" loadgen --json --duration "$SECONDS_PER_RUN" "$@"; }
+
+echo "== machine"
+{
+  echo "{\"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\", \"cores\": $(nproc), \"memoryGiB\": $(free -g | awk '/Mem:/{print $2}'), \"kernel\": \"$(uname -r)\", \"rustc\": \"$(rustc --version)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%MZ)\"}"
+} >"$OUT/machine.json"
+
+echo "== ceilings: crypto, database"
+"$BIN" bench rsa --duration "$SECONDS_PER_RUN" >"$OUT/ceiling-rsa.json"
+(cd "$OUT" && "$BIN" bench database --duration "$SECONDS_PER_RUN" --database-url "$OUT/bench.sqlite3") >"$OUT/ceiling-db-sqlite.json"
+PG_OK=0
+if psql -h 127.0.0.1 -U postgres -d test -qc "CREATE DATABASE prepaid_perf_$$" >/dev/null 2>&1; then
+  PG_OK=1
+  PG_URL="postgres://postgres@127.0.0.1:5432/prepaid_perf_$$"
+  "$BIN" bench database --duration "$SECONDS_PER_RUN" --database-url "$PG_URL" --concurrency 8 >"$OUT/ceiling-db-postgres.json"
+fi
+
+echo "== ceiling: HTTP echo"
+mkdir -p "$OUT/sandbox"
+start_service "$OUT/sandbox"
+SANDBOX_PORT=$PORT; SANDBOX_PID=$PID; echo "{\"readyMs\": $READY_MS}" >"$OUT/startup-first.json"
+"$BIN" bench echo-server --listen 127.0.0.1:0 >"$OUT/echo.out" 2>/dev/null &
+ECHO_PID=$!
+sleep 0.5
+ECHO_URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$OUT/echo.out" | head -1)
+export PREPAID_DATA_DIR="$OUT/sandbox"
+loadgen --url "$ECHO_URL" --concurrency 64 --server-pid "$ECHO_PID" >"$OUT/ceiling-http.json"
+kill "$ECHO_PID"
+
+echo "== service on SQLite (synchronous=FULL), by concurrency"
+for c in 1 4 16 64 128; do
+  loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency "$c" --server-pid "$SANDBOX_PID" >"$OUT/plain-c$c.json"
+  loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency "$c" --encrypt --server-pid "$SANDBOX_PID" >"$OUT/enc-c$c.json"
+done
+python3 scripts/perf_report.py half-rates "$OUT" >"$OUT/half-rates.env"
+. "$OUT/half-rates.env"
+loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency 64 --rate "$PLAIN_HALF" --server-pid "$SANDBOX_PID" >"$OUT/plain-half.json"
+loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency 64 --rate "$ENC_HALF" --encrypt --server-pid "$SANDBOX_PID" >"$OUT/enc-half.json"
+kill "$SANDBOX_PID" || true; wait "$SANDBOX_PID" 2>/dev/null || true
+start_service "$OUT/sandbox"
+echo "{\"readyMs\": $READY_MS}" >"$OUT/startup-second.json"
+kill "$PID" || true; wait "$PID" 2>/dev/null || true
+
+if [ "$PG_OK" = 1 ]; then
+  echo "== service on PostgreSQL: one and two instances"
+  mkdir -p "$OUT/pg"
+  start_service "$OUT/pg" PREPAID_DATABASE_URL="$PG_URL"
+  PG1_PORT=$PORT; PG1_PID=$PID
+  PGCRED="$OUT/pg/sandbox-credentials.json"
+  loadgen --credentials "$PGCRED" --url "http://127.0.0.1:$PG1_PORT" --concurrency 64 --server-pid "$PG1_PID" >"$OUT/pg-one.json"
+  start_service "$OUT/pg" PREPAID_DATABASE_URL="$PG_URL" PREPAID_WORKERS=1
+  PG2_PORT=$PORT; PG2_PID=$PID
+  loadgen --credentials "$PGCRED" --url "http://127.0.0.1:$PG1_PORT" --concurrency 32 --threads 1 --server-pid "$PG1_PID" >"$OUT/pg-two-a.json" &
+  LOADGEN_PID=$!
+  loadgen --credentials "$PGCRED" --url "http://127.0.0.1:$PG2_PORT" --concurrency 32 --threads 1 --server-pid "$PG2_PID" >"$OUT/pg-two-b.json"
+  wait "$LOADGEN_PID"
+  kill "$PG1_PID" "$PG2_PID" 2>/dev/null || true; wait "$PG1_PID" "$PG2_PID" 2>/dev/null || true
+  psql -h 127.0.0.1 -U postgres -d test -qc "DROP DATABASE IF EXISTS prepaid_perf_$$ WITH (FORCE)" >/dev/null 2>&1 || true
+fi
+
+echo "== criterion benchmarks"
+cargo bench --locked -p prepaid-bootstrap --bench hot_paths -- --warm-up-time 1 --measurement-time 3 2>/dev/null \
+  | grep -E '^[A-Za-z].*$|time:' >"$OUT/criterion.txt" || true
+
+python3 scripts/perf_report.py write "$OUT" docs/PERFORMANCE.md docs/perf-concurrency.svg "$SECONDS_PER_RUN"
+echo "wrote docs/PERFORMANCE.md and docs/perf-concurrency.svg"

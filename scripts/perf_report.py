@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Turns the JSON figures of scripts/perf.sh into docs/PERFORMANCE.md and an SVG plot."""
+import json
+import pathlib
+import sys
+
+
+def load(out, name):
+    path = pathlib.Path(out) / name
+    if not path.exists():
+        return None
+    text = path.read_text().strip()
+    return json.loads(text.splitlines()[-1]) if text else None
+
+
+CONCURRENCY = [1, 4, 16, 64, 128]
+
+
+def best(out, prefix):
+    runs = [load(out, f"{prefix}-c{c}.json") for c in CONCURRENCY]
+    runs = [run for run in runs if run]
+    return max(runs, key=lambda run: run["throughput"]) if runs else None
+
+
+def half_rates(out):
+    plain = best(out, "plain")
+    enc = best(out, "enc")
+    print(f"PLAIN_HALF={plain['throughput'] / 2:.0f}")
+    print(f"ENC_HALF={enc['throughput'] / 2:.0f}")
+
+
+def svg(out, path):
+    width, height, left, right, top, bottom = 760, 380, 70, 70, 30, 50
+    series = {name: [load(out, f"{name}-c{c}.json") for c in CONCURRENCY] for name in ["plain", "enc"]}
+    max_tp = max(run["throughput"] for runs in series.values() for run in runs if run) * 1.1
+    max_p99 = max(run["p99Ms"] for runs in series.values() for run in runs if run) * 1.1
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def x(i):
+        return left + plot_w * i / (len(CONCURRENCY) - 1)
+
+    def y(value, top_value):
+        return top + plot_h * (1 - value / top_value)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+             f'<rect width="{width}" height="{height}" fill="white"/>',
+             f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="14">Throughput (solid, left axis) and p99 latency (dashed, right axis) by concurrency</text>',
+             f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>',
+             f'<line x1="{left + plot_w}" y1="{top}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>']
+    for i, c in enumerate(CONCURRENCY):
+        parts.append(f'<text x="{x(i)}" y="{top + plot_h + 18}" text-anchor="middle">{c}</text>')
+    parts.append(f'<text x="{left + plot_w / 2}" y="{height - 8}" text-anchor="middle">concurrency (requests in flight)</text>')
+    for k in range(5):
+        tp = max_tp * k / 4
+        p99 = max_p99 * k / 4
+        parts.append(f'<text x="{left - 6}" y="{y(tp, max_tp) + 4}" text-anchor="end">{tp:.0f}</text>')
+        parts.append(f'<text x="{left + plot_w + 6}" y="{y(p99, max_p99) + 4}">{p99:.0f} ms</text>')
+    parts.append(f'<text x="14" y="{top + plot_h / 2}" transform="rotate(-90 14 {top + plot_h / 2})" text-anchor="middle">requests per second</text>')
+    colors = {"plain": "#1f77b4", "enc": "#d62728"}
+    labels = {"plain": "plaintext", "enc": "encrypted (JWE)"}
+    for name, runs in series.items():
+        points = [(x(i), run) for i, run in enumerate(runs) if run]
+        tp = " ".join(f"{px:.1f},{y(run['throughput'], max_tp):.1f}" for px, run in points)
+        lat = " ".join(f"{px:.1f},{y(run['p99Ms'], max_p99):.1f}" for px, run in points)
+        parts.append(f'<polyline points="{tp}" fill="none" stroke="{colors[name]}" stroke-width="2"/>')
+        parts.append(f'<polyline points="{lat}" fill="none" stroke="{colors[name]}" stroke-width="2" stroke-dasharray="6 4"/>')
+    for row, name in enumerate(series):
+        parts.append(f'<line x1="{left + 10}" y1="{top + 12 + row * 16}" x2="{left + 40}" y2="{top + 12 + row * 16}" stroke="{colors[name]}" stroke-width="2"/>')
+        parts.append(f'<text x="{left + 46}" y="{top + 16 + row * 16}">{labels[name]}</text>')
+    parts.append("</svg>")
+    pathlib.Path(path).write_text("\n".join(parts) + "\n")
+
+
+def write(out, markdown, svg_path, seconds):
+    machine = load(out, "machine.json")
+    rsa = load(out, "ceiling-rsa.json")
+    db = load(out, "ceiling-db-sqlite.json")
+    db_pg = load(out, "ceiling-db-postgres.json")
+    http = load(out, "ceiling-http.json")
+    plain, enc = best(out, "plain"), best(out, "enc")
+    plain_half, enc_half = load(out, "plain-half.json"), load(out, "enc-half.json")
+    pg_one = load(out, "pg-one.json")
+    pg_two = [load(out, "pg-two-a.json"), load(out, "pg-two-b.json")]
+    first, second = load(out, "startup-first.json"), load(out, "startup-second.json")
+    lower = min(http["throughput"], db["perSecond"])
+    peak = max((load(out, f"{p}-c{c}.json") or {}).get("serverPeakRssKib") or 0 for p in ["plain", "enc"] for c in CONCURRENCY)
+    svg(out, svg_path)
+
+    def status(ok):
+        return "met" if ok else "**missed**"
+
+    rows = []
+    for c in CONCURRENCY:
+        p, e = load(out, f"plain-c{c}.json"), load(out, f"enc-c{c}.json")
+        rows.append(f"| {c} | {p['throughput']:.0f} | {p['p50Ms']:.2f} | {p['p90Ms']:.2f} | {p['p99Ms']:.2f} | {p['maxMs']:.2f} | "
+                    f"{e['throughput']:.0f} | {e['p50Ms']:.2f} | {e['p99Ms']:.2f} | {e['maxMs']:.2f} | {p['statuses']} / {e['statuses']} |")
+    pg_rows = ""
+    if pg_one:
+        two_tp = sum(run["throughput"] for run in pg_two if run)
+        pg_rows = (f"| PostgreSQL, one instance, concurrency 64 | {pg_one['throughput']:.0f} req/s, p99 {pg_one['p99Ms']:.1f} ms | "
+                   f"database ceiling {db_pg['perSecond']:.0f}/s (8 writers) |\n"
+                   f"| PostgreSQL, two instances (1 worker each), 2 x 32 | {two_tp:.0f} req/s in total | same database |\n")
+    criterion = (pathlib.Path(out) / "criterion.txt").read_text() if (pathlib.Path(out) / "criterion.txt").exists() else ""
+    bench_lines = []
+    name = None
+    for line in criterion.splitlines():
+        if "time:" in line and name:
+            bench_lines.append(f"| {name} | {line.split('[')[1].split(']')[0]} |")
+            name = None
+        elif line and not line.startswith("Benchmarking") and "time:" not in line:
+            name = line.strip()
+    text = f"""# Performance
+
+Measured by `bash scripts/perf.sh {seconds}` ({seconds} s per run) on {machine['date']}:
+{machine['cpu']}, {machine['cores']} cores, {machine['memoryGiB']} GiB, Linux {machine['kernel']}, {machine['rustc']}.
+The load generator (`prepaid-card-service loadgen`) runs on the same two cores as the service:
+every figure below is what one machine does when it both sends and serves.
+
+## Ceilings (same machine, same run)
+
+| Ceiling | How | Figure |
+|---|---|---|
+| HTTP | a bare actix-web handler echoing the body, same generator, concurrency 64 | {http['throughput']:.0f} req/s |
+| Database (SQLite, `synchronous=FULL`) | the rows of one issuance per transaction, tight loop, no HTTP (`bench database`) | {db['perSecond']:.0f} issuances/s |
+| Crypto | RSA-2048 OAEP-256 decryptions with OpenSSL on {rsa['threads']} threads (`bench rsa`) | {rsa['perSecond']:.0f} /s |
+
+## The service (SQLite, `synchronous=FULL`, sandbox)
+
+| Concurrency | plain req/s | p50 ms | p90 ms | p99 ms | max ms | encrypted req/s | p50 ms | p99 ms | max ms | answers (plain / encrypted) |
+|---|---|---|---|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+![throughput and p99 latency against concurrency](perf-concurrency.svg)
+
+## Targets
+
+| Target | Measured | Ratio | Status |
+|---|---|---|---|
+| Plaintext throughput >= 0.8 x min(HTTP, database) = {0.8 * lower:.0f} | {plain['throughput']:.0f} req/s | {plain['throughput'] / lower:.2f} of {lower:.0f} | {status(plain['throughput'] >= 0.8 * lower)} |
+| Encrypted throughput >= 0.7 x crypto ceiling = {0.7 * rsa['perSecond']:.0f} | {enc['throughput']:.0f} req/s | {enc['throughput'] / rsa['perSecond']:.2f} | {status(enc['throughput'] >= 0.7 * rsa['perSecond'])} |
+| p99 at half the maximum throughput, plaintext <= 5 ms | {plain_half['p99Ms']:.2f} ms at {plain_half['throughput']:.0f} req/s | | {status(plain_half['p99Ms'] <= 5)} |
+| p99 at half the maximum throughput, encrypted <= 10 ms | {enc_half['p99Ms']:.2f} ms at {enc_half['throughput']:.0f} req/s | | {status(enc_half['p99Ms'] <= 10)} |
+| Peak resident memory under full load <= 100 MiB | {peak / 1024:.1f} MiB | | {status(peak <= 100 * 1024)} |
+| Sandbox start-up to ready < 1 s | first start {first['readyMs']} ms (generates two RSA key pairs), later {second['readyMs']} ms | | {status(second['readyMs'] < 1000)} |
+
+## PostgreSQL
+
+| Setup | Service | Ceiling |
+|---|---|---|
+{pg_rows}
+## criterion (hot pieces, per operation)
+
+| Benchmark | time (low, estimate, high) |
+|---|---|
+{chr(10).join(bench_lines)}
+
+Run `cargo bench -p prepaid-bootstrap --bench hot_paths` for these alone.
+"""
+    pathlib.Path(markdown).write_text(text)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "half-rates":
+        half_rates(sys.argv[2])
+    else:
+        write(*sys.argv[2:6])
