@@ -17,7 +17,9 @@ use actix_web::dev::Server;
 use actix_web::dev::Service as _;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use prepaid_application::ports::{Clock, ReplayGuard, SecretVault};
-use prepaid_application::{Authenticator, CardIssuanceService, IssuancePorts};
+use prepaid_application::{
+    Authenticator, CachedProjectDirectory, CardIssuanceService, IssuancePorts,
+};
 use prepaid_crypto::{
     AesGcmCardSecrets, CardVerificationKey, DataKey, DesCardVerification, HmacTranTokenSigner,
     IndexKey, JoseMessageCipher, OsRandom, SystemClock,
@@ -199,8 +201,12 @@ impl Application {
             random: Arc::new(OsRandom),
             clock: clock.clone(),
         });
+        // Projects are read once per 5 s at most: a key made inactive or discarded is refused
+        // within 5 s, and no request reads and unseals its project.
+        let projects =
+            CachedProjectDirectory::new(Arc::new(database.projects(vault)), clock.clone(), 5_000);
         let authenticator = Authenticator::new(
-            Arc::new(database.projects(vault)),
+            Arc::new(projects),
             replay,
             Arc::new(HmacTranTokenSigner),
             clock.clone(),

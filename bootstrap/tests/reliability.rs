@@ -300,7 +300,13 @@ async fn killed_at_random_moments_it_loses_nothing_acknowledged_and_writes_nothi
 }
 
 /// One attack: label, headers, body, expected status and code.
-type AttackCase = (&'static str, Vec<(String, String)>, Vec<u8>, u16, &'static str);
+type AttackCase = (
+    &'static str,
+    Vec<(String, String)>,
+    Vec<u8>,
+    u16,
+    &'static str,
+);
 
 /// A POST that may meet a dying process: `None` when no answer came.
 async fn try_post(

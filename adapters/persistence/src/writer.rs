@@ -25,6 +25,12 @@ use crate::store::{IssuanceRows, insert_issuance_rows, record_outcome};
 /// The most issuances written in one transaction.
 const MAX_BATCH: usize = 256;
 
+/// Issuances written between two checkpoints of the WAL into the database file under load.
+const CHECKPOINT_EVERY: usize = 1_000;
+
+/// Issuances after which an idle moment (nothing waiting) is used for a checkpoint.
+const CHECKPOINT_WHEN_IDLE: usize = 100;
+
 struct Job {
     issuance: NewIssuance,
     reply: tokio::sync::oneshot::Sender<Result<(), RecordError>>,
@@ -47,7 +53,7 @@ impl GroupCommitWriter {
             .map_err(|error| DatabaseError::Migration(format!("writer connection: {error}")))?;
         connection.batch_execute(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = {busy_timeout_ms}; \
-             PRAGMA foreign_keys = ON;",
+             PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
             synchronous.pragma()
         ))?;
         let (sender, receiver) = mpsc::channel::<Job>();
@@ -71,7 +77,17 @@ impl GroupCommitWriter {
 }
 
 fn run(connection: &mut SqliteConnection, receiver: &mpsc::Receiver<Job>, retention_millis: i64) {
-    while let Ok(first) = receiver.recv() {
+    let mut since_checkpoint = 0;
+    // A job taken while looking whether the queue was idle, written with the next batch.
+    let mut carried: Option<Job> = None;
+    loop {
+        let first = match carried.take() {
+            Some(job) => job,
+            None => match receiver.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match receiver.try_recv() {
@@ -92,9 +108,26 @@ fn run(connection: &mut SqliteConnection, receiver: &mpsc::Receiver<Job>, retent
         });
         match committed {
             Ok(()) => {
+                since_checkpoint += batch.len();
                 for (job, outcome) in batch.into_iter().zip(outcomes) {
                     // The requester may have gone (client disconnected): nothing to undo.
                     let _ = job.reply.send(outcome);
+                }
+                // Automatic checkpoints would run inside the commit, before the answers; this
+                // one runs after them, between batches, so no answer waits for it, and the WAL
+                // is restarted by the next transaction.
+                let next = receiver.try_recv();
+                let idle = matches!(next, Err(mpsc::TryRecvError::Empty));
+                carried = next.ok();
+                if since_checkpoint >= CHECKPOINT_EVERY
+                    || (idle && since_checkpoint >= CHECKPOINT_WHEN_IDLE)
+                {
+                    since_checkpoint = 0;
+                    if let Err(error) = connection.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
+                    {
+                        // Nothing is lost (the WAL keeps every commit); the next one retries.
+                        tracing::warn!(error = %error, "WAL checkpoint failed");
+                    }
                 }
             }
             Err(error) => {
