@@ -67,6 +67,15 @@ python3 scripts/perf_report.py half-rates "$OUT" >"$OUT/half-rates.env"
 . "$OUT/half-rates.env"
 loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency 64 --rate "$PLAIN_HALF" --server-pid "$SANDBOX_PID" >"$OUT/plain-half.json"
 loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency 64 --rate "$ENC_HALF" --encrypt --server-pid "$SANDBOX_PID" >"$OUT/enc-half.json"
+if command -v perf >/dev/null 2>&1 && perf stat -e task-clock true >/dev/null 2>&1; then
+  echo "== profile of the service under encrypted load (perf)"
+  perf record -F 499 -g -p "$SANDBOX_PID" -o "$OUT/perf.data" -- sleep "$SECONDS_PER_RUN" >/dev/null 2>&1 &
+  PERF_PID=$!
+  loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency 16 --encrypt --server-pid "$SANDBOX_PID" >"$OUT/enc-profiled.json"
+  wait "$PERF_PID" || true
+  perf report -i "$OUT/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep '%' | head -8 >"$OUT/profile-dso.txt" || true
+  perf report -i "$OUT/perf.data" --no-children --sort symbol --stdio -g none 2>/dev/null | grep '%' | head -15 >"$OUT/profile-symbols.txt" || true
+fi
 kill "$SANDBOX_PID" || true; wait "$SANDBOX_PID" 2>/dev/null || true
 start_service "$OUT/sandbox"
 echo "{\"readyMs\": $READY_MS}" >"$OUT/startup-second.json"

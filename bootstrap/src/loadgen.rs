@@ -244,6 +244,17 @@ fn merge(into: &mut LoadReport, part: LoadReport) {
     into.latencies_us.extend(part.latencies_us);
 }
 
+/// CPU time (user + system) used so far by process `pid` (`"self"` for this one), in seconds.
+pub fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let user: f64 = fields.get(11)?.parse().ok()?;
+    let system: f64 = fields.get(12)?.parse().ok()?;
+    // Linux reports clock ticks of 1/100 s (USER_HZ) on every supported architecture.
+    Some((user + system) / 100.0)
+}
+
 /// Peak resident memory (`VmHWM`) of process `pid`, in KiB.
 pub fn peak_memory_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -417,12 +417,23 @@ fn run_loadgen(
         member,
         threads,
     };
+    let server_cpu_before = server_pid.and_then(|pid| loadgen::cpu_seconds(&pid.to_string()));
+    let own_cpu_before = loadgen::cpu_seconds("self");
     let report = loadgen::run(plan.clone(), credentials);
+    let server_cpu = server_pid
+        .and_then(|pid| loadgen::cpu_seconds(&pid.to_string()))
+        .zip(server_cpu_before)
+        .map(|(after, before)| after - before);
+    let own_cpu = loadgen::cpu_seconds("self")
+        .zip(own_cpu_before)
+        .map(|(after, before)| after - before);
     let peak = server_pid.and_then(loadgen::peak_memory_kib);
     let mut figures = report.to_json();
     figures["concurrency"] = serde_json::json!(plan.concurrency);
     figures["encrypted"] = serde_json::json!(plan.encrypt);
     figures["serverPeakRssKib"] = serde_json::json!(peak);
+    figures["serverCpuSeconds"] = serde_json::json!(server_cpu);
+    figures["generatorCpuSeconds"] = serde_json::json!(own_cpu);
     if json {
         println!("{figures}");
     } else {
