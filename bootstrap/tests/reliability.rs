@@ -710,3 +710,102 @@ async fn the_attack_matrix_is_refused_and_issues_nothing_and_no_card_data_leaks(
         "the CVC quoted in the logs"
     );
 }
+
+/// The retries and distinct-issuance tests with two release binaries sharing one PostgreSQL
+/// database (and one data folder for the sandbox keys).
+#[actix_web::test]
+async fn two_binaries_on_postgresql_issue_one_card_per_correlation_id_and_unique_numbers() {
+    let Ok(url) = std::env::var("PREPAID_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true needs PREPAID_TEST_DATABASE_URL"
+        );
+        eprintln!("PostgreSQL reliability test SKIPPED: PREPAID_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let data_dir = root.path().join("data");
+    let log = root.path().join("postgres.log");
+    let environment = [("PREPAID_DATABASE_URL", url.as_str())];
+    let mut first = support::start_with(&data_dir, &log, &environment);
+    support::wait_ready(&first);
+    let mut second = support::start_with(&data_dir, &log, &environment);
+    let credentials = credentials(&data_dir);
+    let settings = prepaid_bootstrap::config::Settings {
+        database_url: Some(url.clone()),
+        ..Default::default()
+    };
+    let db = prepaid_persistence::Database::open(&settings.database().unwrap()).unwrap();
+    let member = MemberId::new(8_000_000 + u64::from(std::process::id())).unwrap();
+    db.save_member(
+        Member {
+            id: member,
+            status: MemberStatus::Active,
+        },
+        SystemClock.now(),
+    )
+    .await
+    .unwrap();
+    let urls = [first.base_url.clone(), second.base_url.clone()];
+
+    let correlation_id = client::new_correlation_id(SystemClock.now());
+    let tasks: Vec<_> = (0..64)
+        .map(|index| {
+            let (credentials, url, correlation_id) = (
+                credentials.clone(),
+                urls[index % 2].clone(),
+                correlation_id.clone(),
+            );
+            actix_web::rt::spawn(async move {
+                post_signed(
+                    &credentials,
+                    &url,
+                    &mobile_body(member, sandbox::MOBILE_PRODUCT, index),
+                    &correlation_id,
+                    0,
+                    &[],
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    assert!(answers.iter().all(|(status, body)| *status == 200
+        && body["cardApplyNo"] == answers[0].1["cardApplyNo"]
+        && body["mobileCardCVC"] == answers[0].1["mobileCardCVC"]));
+    let counts = db.count_issued_to(member).await.unwrap();
+    assert_eq!((counts.applications, counts.cards), (1, 1));
+
+    let tasks: Vec<_> = (0..1_000)
+        .map(|index| {
+            let (credentials, url) = (credentials.clone(), urls[index % 2].clone());
+            actix_web::rt::spawn(async move {
+                let correlation_id = client::new_correlation_id(SystemClock.now());
+                post_signed(
+                    &credentials,
+                    &url,
+                    &mobile_body(member, sandbox::MOBILE_PRODUCT, 1_000 + index),
+                    &correlation_id,
+                    0,
+                    &[],
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut numbers = HashSet::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert!(numbers.insert(body["cardApplyNo"].as_str().unwrap().to_owned()));
+    }
+    assert_eq!(
+        db.count_issued_to(member).await.unwrap().applications,
+        1_001
+    );
+    assert!(terminate(&mut first).success());
+    assert!(terminate(&mut second).success());
+}
