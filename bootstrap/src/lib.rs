@@ -110,13 +110,17 @@ fn card_verification(keys: &KeySettings) -> Result<DesCardVerification, StartupE
 /// # Errors
 /// [`StartupError`] when keys are missing or weak.
 pub fn master_keys(settings: &Settings) -> Result<Arc<dyn SecretVault>, StartupError> {
-    let keys = match settings.mode {
+    Ok(Arc::new(card_secrets(&resolve_keys(settings)?)?))
+}
+
+/// The configured keys, or in the sandbox without configured keys the generated ones.
+fn resolve_keys(settings: &Settings) -> Result<KeySettings, StartupError> {
+    match settings.mode {
         Mode::Sandbox if settings.keys.data_key.is_none() => {
-            sandbox::sandbox_master_keys(&settings.data_dir)?
+            sandbox::sandbox_master_keys(&settings.data_dir)
         }
-        _ => settings.keys.clone(),
-    };
-    Ok(Arc::new(card_secrets(&keys)?))
+        _ => Ok(settings.keys.clone()),
+    }
 }
 
 /// A built service, bound to its port, not yet running.
@@ -154,12 +158,7 @@ impl Application {
             .await
             .map_err(|_| StartupError::Fixture("database start-up task"))??;
 
-        let keys = match settings.mode {
-            Mode::Sandbox if settings.keys.data_key.is_none() => {
-                sandbox::sandbox_master_keys(&settings.data_dir)?
-            }
-            _ => settings.keys.clone(),
-        };
+        let keys = resolve_keys(&settings)?;
         let secrets = Arc::new(card_secrets(&keys)?);
         let verification = Arc::new(card_verification(&keys)?);
         let vault: Arc<dyn SecretVault> = secrets.clone();

@@ -525,23 +525,15 @@ async fn run_bench(cli: &Cli, action: BenchAction) -> Result<(), String> {
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
+    let Cli { config, command } = Cli::parse();
+    let cli = Cli {
+        config,
+        command: None,
+    };
+    let result = match command {
         None | Some(Command::Serve) => serve(&cli).await,
-        Some(Command::Client { action }) => {
-            let cli = Cli {
-                config: cli.config.clone(),
-                command: None,
-            };
-            run_client(&cli, action).await
-        }
-        Some(Command::Admin { action }) => {
-            let cli = Cli {
-                config: cli.config.clone(),
-                command: None,
-            };
-            run_admin(&cli, action).await
-        }
+        Some(Command::Client { action }) => run_client(&cli, action).await,
+        Some(Command::Admin { action }) => run_admin(&cli, action).await,
         Some(Command::Loadgen {
             url,
             credentials,
@@ -555,36 +547,24 @@ async fn main() -> ExitCode {
             threads,
             server_pid,
             json,
-        }) => {
-            let cli = Cli {
-                config: cli.config.clone(),
-                command: None,
-            };
-            run_loadgen(
-                &cli,
-                url,
-                credentials,
-                (
-                    concurrency,
-                    duration,
-                    rate,
-                    encrypt,
-                    service,
-                    member,
-                    path,
-                    threads,
-                ),
-                server_pid,
-                json,
-            )
-        }
-        Some(Command::Bench { action }) => {
-            let cli = Cli {
-                config: cli.config.clone(),
-                command: None,
-            };
-            run_bench(&cli, action).await
-        }
+        }) => run_loadgen(
+            &cli,
+            url,
+            credentials,
+            (
+                concurrency,
+                duration,
+                rate,
+                encrypt,
+                service,
+                member,
+                path,
+                threads,
+            ),
+            server_pid,
+            json,
+        ),
+        Some(Command::Bench { action }) => run_bench(&cli, action).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
