@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use prepaid_application::ports::{Clock as _, JweProfile};
-use prepaid_crypto::{SystemClock, encrypt_to};
+use prepaid_crypto::{RequestEncrypter, SystemClock};
 use serde_json::json;
 
 use crate::client;
@@ -91,7 +91,11 @@ impl LoadReport {
 
 /// A body that is unique per request: the unknown member `loadNonce` is ignored by the service
 /// (D2) but makes every HMAC, and so every tran token, distinct even within one millisecond.
-fn body(plan: &LoadPlan, credentials: &ClientCredentials, nonce: u64) -> Result<String, String> {
+fn body(
+    plan: &LoadPlan,
+    encrypter: Option<&RequestEncrypter>,
+    nonce: u64,
+) -> Result<String, String> {
     let plaintext = json!({
         "userInfo": {"userId": serde_json::from_str::<serde_json::Value>(&plan.member).map_err(|error| error.to_string())?},
         "serviceId": plan.service_id,
@@ -99,16 +103,14 @@ fn body(plan: &LoadPlan, credentials: &ClientCredentials, nonce: u64) -> Result<
         "loadNonce": nonce,
     })
     .to_string();
-    if plan.encrypt {
-        let compact = encrypt_to(
-            &credentials.server_public_key_pem,
-            plaintext.as_bytes(),
-            JweProfile::DEFAULT,
-        )
-        .map_err(|error| error.to_string())?;
-        Ok(json!({"encData": compact}).to_string())
-    } else {
-        Ok(plaintext)
+    match encrypter {
+        Some(encrypter) => {
+            let compact = encrypter
+                .encrypt(plaintext.as_bytes())
+                .map_err(|error| error.to_string())?;
+            Ok(json!({"encData": compact}).to_string())
+        }
+        None => Ok(plaintext),
     }
 }
 
@@ -125,6 +127,17 @@ async fn worker(
         .finish();
     let url = format!("{}{}", plan.base_url, plan.path);
     let mut report = LoadReport::default();
+    let encrypter = if plan.encrypt {
+        let Ok(encrypter) =
+            RequestEncrypter::new(&credentials.server_public_key_pem, JweProfile::DEFAULT)
+        else {
+            report.errors += 1;
+            return report;
+        };
+        Some(encrypter)
+    } else {
+        None
+    };
     // Workers are staggered over one pacing interval, so a set rate arrives evenly, not in bursts.
     let mut next = Instant::now() + offset;
     while !stop.load(Ordering::Relaxed) {
@@ -136,7 +149,7 @@ async fn worker(
             next += pace;
         }
         let serial = nonce.fetch_add(1, Ordering::Relaxed);
-        let Ok(body) = body(&plan, &credentials, serial) else {
+        let Ok(body) = body(&plan, encrypter.as_ref(), serial) else {
             report.errors += 1;
             continue;
         };

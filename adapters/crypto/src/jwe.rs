@@ -254,15 +254,40 @@ pub fn encrypt_to(
     plaintext: &[u8],
     profile: JweProfile,
 ) -> Result<String, PortError> {
-    let mut header = JweHeader::new();
-    header.set_content_encryption(profile.content.as_str());
-    let encrypter = match profile.key_wrapping {
-        KeyWrapping::RsaOaep256 => RSA_OAEP_256.encrypter_from_pem(public_pem.as_bytes()),
-        KeyWrapping::RsaOaep => RSA_OAEP.encrypter_from_pem(public_pem.as_bytes()),
+    RequestEncrypter::new(public_pem, profile)?.encrypt(plaintext)
+}
+
+/// A client's encrypter for one server public key, parsed once (the load generator encrypts
+/// every request with it).
+pub struct RequestEncrypter {
+    encrypter: RsaesJweEncrypter,
+    header: JweHeader,
+}
+
+impl RequestEncrypter {
+    /// Parses `public_pem` for `profile`.
+    ///
+    /// # Errors
+    /// [`PortError`] when the key is not an RSA public key.
+    pub fn new(public_pem: &str, profile: JweProfile) -> Result<Self, PortError> {
+        let mut header = JweHeader::new();
+        header.set_content_encryption(profile.content.as_str());
+        let encrypter = match profile.key_wrapping {
+            KeyWrapping::RsaOaep256 => RSA_OAEP_256.encrypter_from_pem(public_pem.as_bytes()),
+            KeyWrapping::RsaOaep => RSA_OAEP.encrypter_from_pem(public_pem.as_bytes()),
+        }
+        .map_err(|error| PortError::new("not an RSA public key", error))?;
+        Ok(Self { encrypter, header })
     }
-    .map_err(|error| PortError::new("not an RSA public key", error))?;
-    jwe::serialize_compact(plaintext, &header, &encrypter)
-        .map_err(|error| PortError::new("JWE encryption failed", error))
+
+    /// `plaintext` as a compact JWE (a fresh content key and IV each time).
+    ///
+    /// # Errors
+    /// [`PortError`] when encryption fails.
+    pub fn encrypt(&self, plaintext: &[u8]) -> Result<String, PortError> {
+        jwe::serialize_compact(plaintext, &self.header, &self.encrypter)
+            .map_err(|error| PortError::new("JWE encryption failed", error))
+    }
 }
 
 /// Decrypts a compact JWE with `private_pem`: what a client does with its client private key.
