@@ -9,6 +9,9 @@ pub enum DatabaseError {
     /// The SQLite file's folder could not be created.
     #[error("cannot create the database folder")]
     Io(#[source] std::io::Error),
+    /// The SQLite write connection could not be opened.
+    #[error("database connection failed: {0}")]
+    Connect(String),
     /// No connection could be made or taken from the pool.
     #[error("database connection failed")]
     Pool(#[source] diesel::r2d2::PoolError),

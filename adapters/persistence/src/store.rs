@@ -507,29 +507,6 @@ impl Database {
         })
         .await
     }
-
-    /// How many rows `table` holds (for tests and operators' checks).
-    ///
-    /// # Errors
-    /// [`DatabaseError`] when the count fails or the table is unknown.
-    pub async fn count_rows(&self, table: &'static str) -> Result<i64, DatabaseError> {
-        self.blocking(move |pools| {
-            with_conn!(pools, |conn| {
-                let count = match table {
-                    "card_applications" => card_applications::table.count().get_result(conn)?,
-                    "cards" => cards::table.count().get_result(conn)?,
-                    "deliveries" => deliveries::table.count().get_result(conn)?,
-                    "idempotency_records" => idempotency_records::table.count().get_result(conn)?,
-                    "members" => members::table.count().get_result(conn)?,
-                    "card_products" => card_products::table.count().get_result(conn)?,
-                    "used_tran_tokens" => used_tran_tokens::table.count().get_result(conn)?,
-                    _ => return Err(DatabaseError::Corrupt("unknown table")),
-                };
-                Ok(count)
-            })
-        })
-        .await
-    }
 }
 
 /// What one member holds, row by row.

@@ -50,7 +50,7 @@ impl GroupCommitWriter {
         retention_millis: i64,
     ) -> Result<Self, DatabaseError> {
         let mut connection = SqliteConnection::establish(path)
-            .map_err(|error| DatabaseError::Migration(format!("writer connection: {error}")))?;
+            .map_err(|error| DatabaseError::Connect(error.to_string()))?;
         connection.batch_execute(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = {busy_timeout_ms}; \
              PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
