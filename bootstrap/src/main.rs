@@ -45,49 +45,53 @@ enum Command {
     },
     /// Drive a running service (or the echo ceiling) with signed requests and report
     /// throughput, latency percentiles, answers per status and the server's peak memory.
-    Loadgen {
-        /// Service base URL (default: the credentials file's).
-        #[arg(long)]
-        url: Option<String>,
-        /// Credentials file (default: <data_dir>/sandbox-credentials.json).
-        #[arg(long)]
-        credentials: Option<PathBuf>,
-        /// Requests in flight.
-        #[arg(long, default_value_t = 32)]
-        concurrency: usize,
-        /// Seconds to drive.
-        #[arg(long, default_value_t = 10.0)]
-        duration: f64,
-        /// Total requests per second (default: as fast as possible).
-        #[arg(long)]
-        rate: Option<f64>,
-        /// Encrypt every request (JWE).
-        #[arg(long)]
-        encrypt: bool,
-        /// Product (a mobile card only is asked for).
-        #[arg(long, default_value = sandbox::MOBILE_PRODUCT)]
-        service: String,
-        /// Member.
-        #[arg(long, default_value = "1001")]
-        member: String,
-        /// Path to post to.
-        #[arg(long, default_value = prepaid_http::ISSUE_DELIVERY_PATH)]
-        path: String,
-        /// Client threads.
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-        /// Read this process's peak resident memory at the end.
-        #[arg(long)]
-        server_pid: Option<u32>,
-        /// Print one JSON object instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    Loadgen(LoadgenArgs),
     /// Ceiling measurements (issue 6).
     Bench {
         #[command(subcommand)]
         action: BenchAction,
     },
+}
+
+/// The load generator's options.
+#[derive(clap::Args)]
+struct LoadgenArgs {
+    /// Service base URL (default: the credentials file's).
+    #[arg(long)]
+    url: Option<String>,
+    /// Credentials file (default: <data_dir>/sandbox-credentials.json).
+    #[arg(long)]
+    credentials: Option<PathBuf>,
+    /// Requests in flight.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Seconds to drive.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Total requests per second (default: as fast as possible).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Encrypt every request (JWE).
+    #[arg(long)]
+    encrypt: bool,
+    /// Product (a mobile card only is asked for).
+    #[arg(long, default_value = sandbox::MOBILE_PRODUCT)]
+    service: String,
+    /// Member.
+    #[arg(long, default_value = "1001")]
+    member: String,
+    /// Path to post to.
+    #[arg(long, default_value = prepaid_http::ISSUE_DELIVERY_PATH)]
+    path: String,
+    /// Client threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Read this process's peak resident memory at the end.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -394,15 +398,21 @@ fn seconds(value: f64) -> std::time::Duration {
     std::time::Duration::from_secs_f64(value.clamp(0.1, 86_400.0))
 }
 
-fn run_loadgen(
-    cli: &Cli,
-    url: Option<String>,
-    credentials: Option<PathBuf>,
-    plan: (usize, f64, Option<f64>, bool, String, String, String, usize),
-    server_pid: Option<u32>,
-    json: bool,
-) -> Result<(), String> {
-    let (concurrency, duration, rate, encrypt, service, member, path, threads) = plan;
+fn run_loadgen(cli: &Cli, arguments: LoadgenArgs) -> Result<(), String> {
+    let LoadgenArgs {
+        url,
+        credentials,
+        concurrency,
+        duration,
+        rate,
+        encrypt,
+        service,
+        member,
+        path,
+        threads,
+        server_pid,
+        json,
+    } = arguments;
     let settings = load_settings(cli)?;
     let credentials = read_credentials(&settings, credentials)?;
     let base_url = url.unwrap_or_else(|| credentials.base_url.clone());
@@ -534,36 +544,7 @@ async fn main() -> ExitCode {
         None | Some(Command::Serve) => serve(&cli).await,
         Some(Command::Client { action }) => run_client(&cli, action).await,
         Some(Command::Admin { action }) => run_admin(&cli, action).await,
-        Some(Command::Loadgen {
-            url,
-            credentials,
-            concurrency,
-            duration,
-            rate,
-            encrypt,
-            service,
-            member,
-            path,
-            threads,
-            server_pid,
-            json,
-        }) => run_loadgen(
-            &cli,
-            url,
-            credentials,
-            (
-                concurrency,
-                duration,
-                rate,
-                encrypt,
-                service,
-                member,
-                path,
-                threads,
-            ),
-            server_pid,
-            json,
-        ),
+        Some(Command::Loadgen(arguments)) => run_loadgen(&cli, arguments),
         Some(Command::Bench { action }) => run_bench(&cli, action).await,
     };
     match result {

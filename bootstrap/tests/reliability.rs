@@ -346,6 +346,40 @@ fn admin(data_dir: &Path, arguments: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// A new project made with the admin command, its access key then set to `state` if given.
+fn create_project(
+    data_dir: &Path,
+    root: &Path,
+    name: &str,
+    state: Option<&str>,
+) -> ClientCredentials {
+    let path = root.join(format!("{name}.json"));
+    admin(
+        data_dir,
+        &[
+            "create-project",
+            "--output",
+            path.to_str().unwrap(),
+            "--allow-plaintext",
+        ],
+    );
+    let credentials: ClientCredentials =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    if let Some(state) = state {
+        admin(
+            data_dir,
+            &[
+                "set-key-state",
+                "--access-key",
+                &credentials.access_key,
+                "--state",
+                state,
+            ],
+        );
+    }
+    credentials
+}
+
 /// Sends `body` with the given header changes and a token from `sign` (or a computed one).
 async fn raw(base_url: &str, headers: &[(String, String)], body: Vec<u8>) -> (u16, Value) {
     let mut request =
@@ -392,62 +426,9 @@ async fn the_attack_matrix_is_refused_and_issues_nothing_and_no_card_data_leaks(
     // Provision the sandbox, a second project, and keys in every state, then start.
     let mut service = start(&data_dir, "attacks.log");
     assert!(terminate(&mut service).success());
-    let other_path = root.path().join("other.json");
-    admin(
-        &data_dir,
-        &[
-            "create-project",
-            "--output",
-            other_path.to_str().unwrap(),
-            "--allow-plaintext",
-        ],
-    );
-    let other: ClientCredentials =
-        serde_json::from_str(&std::fs::read_to_string(&other_path).unwrap()).unwrap();
-    let inactive_path = root.path().join("inactive.json");
-    admin(
-        &data_dir,
-        &[
-            "create-project",
-            "--output",
-            inactive_path.to_str().unwrap(),
-            "--allow-plaintext",
-        ],
-    );
-    let inactive: ClientCredentials =
-        serde_json::from_str(&std::fs::read_to_string(&inactive_path).unwrap()).unwrap();
-    admin(
-        &data_dir,
-        &[
-            "set-key-state",
-            "--access-key",
-            &inactive.access_key,
-            "--state",
-            "INACTIVE",
-        ],
-    );
-    let discarded_path = root.path().join("discarded.json");
-    admin(
-        &data_dir,
-        &[
-            "create-project",
-            "--output",
-            discarded_path.to_str().unwrap(),
-            "--allow-plaintext",
-        ],
-    );
-    let discarded: ClientCredentials =
-        serde_json::from_str(&std::fs::read_to_string(&discarded_path).unwrap()).unwrap();
-    admin(
-        &data_dir,
-        &[
-            "set-key-state",
-            "--access-key",
-            &discarded.access_key,
-            "--state",
-            "DISCARDED",
-        ],
-    );
+    let other = create_project(&data_dir, root.path(), "other", None);
+    let inactive = create_project(&data_dir, root.path(), "inactive", Some("INACTIVE"));
+    let discarded = create_project(&data_dir, root.path(), "discarded", Some("DISCARDED"));
     let mut service = start(&data_dir, "attacks.log");
     let sandbox_credentials = credentials(&data_dir);
     let base = service.base_url.clone();
