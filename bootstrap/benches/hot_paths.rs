@@ -95,7 +95,7 @@ fn cards(c: &mut Criterion) {
     let secrets = AesGcmCardSecrets::new(
         DataKey::from_hex("k1", &"0123456789abcdef".repeat(4)).unwrap(),
         Vec::new(),
-        IndexKey::from_hex(&"00112233445566778899aabbccddeeff".repeat(2)).unwrap(),
+        &IndexKey::from_hex(&"00112233445566778899aabbccddeeff".repeat(2)).unwrap(),
     );
     let random = OsRandom;
     c.bench_function(

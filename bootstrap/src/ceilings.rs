@@ -152,7 +152,7 @@ pub async fn database(
         DataKey::from_hex("bench", &random_hex(32).map_err(|error| error.to_string())?)
             .map_err(|error| error.to_string())?,
         Vec::new(),
-        IndexKey::from_hex(&random_hex(32).map_err(|error| error.to_string())?)
+        &IndexKey::from_hex(&random_hex(32).map_err(|error| error.to_string())?)
             .map_err(|error| error.to_string())?,
     ));
     let asp = AspId::parse(&crate::sandbox::random_alphanumeric(15))

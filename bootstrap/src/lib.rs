@@ -89,7 +89,7 @@ fn card_secrets(keys: &KeySettings) -> Result<AesGcmCardSecrets, StartupError> {
     }
     let index = IndexKey::from_hex(&required(&keys.index_key, "keys.index_key")?)
         .map_err(key_error("keys.index_key"))?;
-    Ok(AesGcmCardSecrets::new(current, retired, index))
+    Ok(AesGcmCardSecrets::new(current, retired, &index))
 }
 
 fn card_verification(keys: &KeySettings) -> Result<DesCardVerification, StartupError> {

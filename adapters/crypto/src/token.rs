@@ -7,27 +7,22 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use prepaid_application::ports::TranTokenSigner;
 use prepaid_domain::SecretKey;
 
-use crate::secrets::hmac_sha256;
+use crate::secrets::HmacKey;
 
-/// HMAC-SHA256 tran tokens on OpenSSL.
+/// HMAC-SHA256 tran tokens.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HmacTranTokenSigner;
 
 #[async_trait]
 impl TranTokenSigner for HmacTranTokenSigner {
     fn sign(&self, secret: &SecretKey, body: &[u8]) -> String {
-        // HMAC-SHA256 only fails on allocation failure inside OpenSSL; an empty signature then
-        // never verifies.
-        hmac_sha256(secret.expose(), body)
-            .map(|mac| STANDARD_NO_PAD.encode(mac))
-            .unwrap_or_default()
+        STANDARD_NO_PAD.encode(HmacKey::new(secret.expose()).mac(&[body]))
     }
 
     fn verify(&self, secret: &SecretKey, body: &[u8], signature_base64: &str) -> bool {
         let expected = self.sign(secret, body);
         let presented = signature_base64.trim_end_matches('=');
         expected.len() == presented.len()
-            && !expected.is_empty()
             && openssl::memcmp::eq(expected.as_bytes(), presented.as_bytes())
     }
 }

@@ -207,6 +207,23 @@ impl Pools {
     }
 }
 
+/// One connection of either backend, lent to a read (see `Database::read`).
+pub(crate) enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+/// Runs `$body` with `$conn` bound to the connection inside a [`Conn`]; compiled once per
+/// backend, like [`with_conn`].
+macro_rules! on_conn {
+    ($source:expr, |$conn:ident| $body:expr) => {
+        match $source {
+            $crate::database::Conn::Sqlite($conn) => $body,
+            $crate::database::Conn::Postgres($conn) => $body,
+        }
+    };
+}
+
 /// Runs `$body` with `$conn` bound to a pooled connection of either backend. The body is
 /// compiled once per backend, so one piece of diesel code serves both.
 macro_rules! with_conn {
@@ -244,4 +261,4 @@ macro_rules! write_transaction {
     };
 }
 
-pub(crate) use {with_conn, write_transaction};
+pub(crate) use {on_conn, with_conn, write_transaction};

@@ -19,7 +19,9 @@ use prepaid_domain::{
     ProductName, ProductType, Purpose, RoadAddress, ServiceId, Timestamp, Validity, ZipCode,
 };
 
-use crate::database::{Backend, DatabaseConfig, Pools, with_conn, write_transaction};
+use crate::database::{
+    Backend, Conn, DatabaseConfig, Pools, on_conn, with_conn, write_transaction,
+};
 use crate::error::DatabaseError;
 use crate::rows::{
     AccessKeyRow, CardRow, CryptoKeyRow, DeliveryRow, IdempotencyRow, MemberRow, NewApplicationRow,
@@ -36,7 +38,8 @@ use crate::writer::GroupCommitWriter;
 /// [`ProductCatalogue`]; [`Database::projects`] and [`Database::replay_guard`] give the
 /// [`ProjectDirectory`] and a shared [`ReplayGuard`].
 ///
-/// Every call runs on tokio's blocking pool, never on the async executor's threads.
+/// Writes and PostgreSQL reads run on tokio's blocking pool (or, for SQLite issuances, the
+/// group-commit writer thread); the hot SQLite reads run in place (see [`Database::read`]).
 #[derive(Clone)]
 pub struct Database {
     pools: Pools,
@@ -88,6 +91,37 @@ impl Database {
         tokio::task::spawn_blocking(move || work(&pools))
             .await
             .map_err(DatabaseError::Task)?
+    }
+
+    /// Runs the read `work` on one connection.
+    ///
+    /// On SQLite, when a pooled connection is idle, the read runs right here on the caller's
+    /// thread: a WAL read of a few rows by primary key takes microseconds and never waits for
+    /// the writer (WAL readers take no lock a writer holds), whereas a hop to the blocking pool
+    /// and back costs two thread wake-ups, more than the read itself (docs/PERFORMANCE.md).
+    /// `try_get` never waits: with no idle connection, and always on PostgreSQL (a network
+    /// round trip), the read goes to the blocking pool.
+    async fn read<T, F>(&self, work: F) -> Result<T, DatabaseError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Conn<'_>) -> Result<T, DatabaseError> + Send + 'static,
+    {
+        if let Pools::Sqlite(pool) = &self.pools
+            && let Some(mut pooled) = pool.try_get()
+        {
+            return work(Conn::Sqlite(&mut pooled));
+        }
+        self.blocking(move |pools| match pools {
+            Pools::Sqlite(pool) => {
+                let mut pooled = pool.get().map_err(DatabaseError::Pool)?;
+                work(Conn::Sqlite(&mut pooled))
+            }
+            Pools::Postgres(pool) => {
+                let mut pooled = pool.get().map_err(DatabaseError::Pool)?;
+                work(Conn::Postgres(&mut pooled))
+            }
+        })
+        .await
     }
 
     /// Whether the database answers and every migration is applied.
@@ -659,8 +693,8 @@ impl CardApplicationStore for Database {
         let asp = key.asp_id.as_str().to_owned();
         let correlation = key.correlation_id.as_str().to_owned();
         let found = self
-            .blocking(move |pools| {
-                with_conn!(pools, |conn| {
+            .read(move |source| {
+                on_conn!(source, |conn| {
                     let Some(record) = idempotency_records::table
                         .find((&asp, &correlation))
                         .select(IdempotencyRow::as_select())
@@ -725,8 +759,8 @@ impl MemberDirectory for Database {
     async fn find(&self, id: MemberId) -> Result<Option<Member>, PortError> {
         let key = id.get().to_string();
         let row = self
-            .blocking(move |pools| {
-                with_conn!(pools, |conn| Ok(members::table
+            .read(move |source| {
+                on_conn!(source, |conn| Ok(members::table
                     .find(&key)
                     .select(MemberRow::as_select())
                     .first(conn)
@@ -893,5 +927,36 @@ impl ReplayGuard for DieselReplayGuard {
             })
             .await?;
         Ok(inserted == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_with_no_idle_connection_waits_for_one_and_then_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = DatabaseConfig::new(dir.path().join("db.sqlite3").display().to_string());
+        config.max_connections = 1;
+        let db = Database::open(&config).unwrap();
+        let member = MemberId::parse("1001").unwrap();
+        assert_eq!(MemberDirectory::find(&db, member).await.unwrap(), None);
+
+        let Pools::Sqlite(pool) = &db.pools else {
+            unreachable!("an SQLite URL opens SQLite pools")
+        };
+        let held = pool.get().unwrap();
+        assert!(pool.try_get().is_none(), "the only connection is held");
+        let reader = tokio::spawn({
+            let db = db.clone();
+            async move { MemberDirectory::find(&db, member).await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!reader.is_finished(), "the read waits for a connection");
+        drop(held);
+        assert_eq!(reader.await.unwrap().unwrap(), None);
     }
 }
