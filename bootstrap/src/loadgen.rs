@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use prepaid_application::ports::{Clock as _, JweProfile};
-use prepaid_crypto::{RequestEncrypter, SystemClock};
+use prepaid_crypto::{SharedKeyEncrypter, SystemClock};
 use serde_json::json;
 
 use crate::client;
@@ -93,7 +93,7 @@ impl LoadReport {
 /// (D2) but makes every HMAC, and so every tran token, distinct even within one millisecond.
 fn body(
     plan: &LoadPlan,
-    encrypter: Option<&RequestEncrypter>,
+    encrypter: Option<&SharedKeyEncrypter>,
     nonce: u64,
 ) -> Result<String, String> {
     let plaintext = json!({
@@ -129,7 +129,7 @@ async fn worker(
     let mut report = LoadReport::default();
     let encrypter = if plan.encrypt {
         let Ok(encrypter) =
-            RequestEncrypter::new(&credentials.server_public_key_pem, JweProfile::DEFAULT)
+            SharedKeyEncrypter::new(&credentials.server_public_key_pem, JweProfile::DEFAULT)
         else {
             report.errors += 1;
             return report;
@@ -138,6 +138,8 @@ async fn worker(
     } else {
         None
     };
+    // Each worker wraps one content key to the server key and sends every request under it
+    // (see `SharedKeyEncrypter`): the service still unwraps a key per request.
     // Workers are staggered over one pacing interval, so a set rate arrives evenly, not in bursts.
     let mut next = Instant::now() + offset;
     while !stop.load(Ordering::Relaxed) {

@@ -9,8 +9,8 @@ mod token;
 
 pub use cvc::DesCardVerification;
 pub use jwe::{
-    CryptoKeyPair, JoseMessageCipher, KeyPairError, MIN_RSA_BITS, RequestEncrypter, decrypt_with,
-    encrypt_to, generate_rsa_pem,
+    CryptoKeyPair, JoseMessageCipher, KeyPairError, MIN_RSA_BITS, RequestEncrypter,
+    SharedKeyEncrypter, decrypt_with, encrypt_to, generate_rsa_pem,
 };
 pub use keys::{CardVerificationKey, DataKey, IndexKey, KeyError, random_hex};
 pub use secrets::AesGcmCardSecrets;

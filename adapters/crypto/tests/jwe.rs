@@ -14,7 +14,8 @@ use prepaid_application::ports::{
     ContentEncryption, DecryptError, JweProfile, KeyWrapping, MessageCipher,
 };
 use prepaid_crypto::{
-    CryptoKeyPair, JoseMessageCipher, decrypt_with, encrypt_to, generate_rsa_pem,
+    CryptoKeyPair, JoseMessageCipher, SharedKeyEncrypter, decrypt_with, encrypt_to,
+    generate_rsa_pem,
 };
 use prepaid_domain::CryptoKeyId;
 
@@ -308,4 +309,25 @@ print(json.dumps(out))
     for plain in output["responses"].as_array().unwrap() {
         assert_eq!(plain, "{\"from\":\"prepaid\"}");
     }
+}
+
+#[test]
+fn messages_under_one_shared_content_key_each_decrypt_and_differ() {
+    for profile in PROFILES {
+        let encrypter = SharedKeyEncrypter::new(&keys().server_public, profile).unwrap();
+        let first = encrypter.encrypt(b"{\"loadNonce\":1}").unwrap();
+        let second = encrypter.encrypt(b"{\"loadNonce\":1}").unwrap();
+        assert_ne!(first, second, "a fresh IV each time");
+        for compact in [&first, &second] {
+            let message = cipher().decrypt(&key_id(), compact).unwrap();
+            assert_eq!(message.plaintext, b"{\"loadNonce\":1}");
+            assert_eq!(message.profile, profile);
+        }
+        assert!(undecryptable(&with_part(&first, 4, |tag| tag[0] ^= 1)));
+    }
+    let debug = format!(
+        "{:?}",
+        SharedKeyEncrypter::new(&keys().server_public, JweProfile::DEFAULT).unwrap()
+    );
+    assert!(debug.contains("<redacted>"));
 }

@@ -95,6 +95,10 @@ impl Database {
 
     /// Runs the read `work` on one connection.
     ///
+    /// Reads by key use `get_result`, never `first`: `first` adds `LIMIT ?`, and SQLite (3.45
+    /// and later, with the bundled build's `SQLITE_ENABLE_STAT4`) marks a bound `LIMIT` as
+    /// plan-relevant, so every execution re-binds it and recompiles the cached statement.
+    ///
     /// On SQLite, when a pooled connection is idle, the read runs right here on the caller's
     /// thread: a WAL read of a few rows by primary key takes microseconds and never waits for
     /// the writer (WAL readers take no lock a writer holds), whereas a hop to the blocking pool
@@ -457,7 +461,7 @@ impl Database {
                 with_conn!(pools, |conn| Ok(deliveries::table
                     .find(&key)
                     .select(DeliveryRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .optional()?))
             })
             .await?;
@@ -698,7 +702,7 @@ impl CardApplicationStore for Database {
                     let Some(record) = idempotency_records::table
                         .find((&asp, &correlation))
                         .select(IdempotencyRow::as_select())
-                        .first(conn)
+                        .get_result(conn)
                         .optional()?
                     else {
                         return Ok(None);
@@ -707,7 +711,7 @@ impl CardApplicationStore for Database {
                         .filter(cards::apply_no.eq(&record.apply_no))
                         .filter(cards::kind.eq(CardKind::Mobile.as_str()))
                         .select(CardRow::as_select())
-                        .first(conn)
+                        .get_result(conn)
                         .optional()?;
                     Ok(Some((record, card)))
                 })
@@ -763,7 +767,7 @@ impl MemberDirectory for Database {
                 on_conn!(source, |conn| Ok(members::table
                     .find(&key)
                     .select(MemberRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .optional()?))
             })
             .await?;
@@ -803,7 +807,7 @@ impl ProductCatalogue for Database {
                 with_conn!(pools, |conn| Ok(card_products::table
                     .find(&key)
                     .select(ProductRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .optional()?))
             })
             .await?;
@@ -829,7 +833,7 @@ impl ProjectDirectory for DieselProjectDirectory {
                     let Some(project) = projects::table
                         .find(&asp)
                         .select(ProjectRow::as_select())
-                        .first(conn)
+                        .get_result(conn)
                         .optional()?
                     else {
                         return Ok(None);
