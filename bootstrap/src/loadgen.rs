@@ -8,6 +8,7 @@
 //! The project's own load generator and ceiling measurements (issue 6). Every request needs a
 //! fresh correlation id and an HMAC over its body, which generic tools cannot make.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -28,7 +29,10 @@ pub struct LoadPlan {
     pub path: String,
     /// Concurrent requests in flight.
     pub concurrency: usize,
-    /// How long to drive.
+    /// How long to drive before measuring: connections are opened and caches warmed; answers
+    /// in this time count in [`LoadReport::statuses`] and [`LoadReport::errors`] only.
+    pub warmup: Duration,
+    /// How long to measure, after the warm-up.
     pub duration: Duration,
     /// Requests per second in total (`None`: as fast as answers come back).
     pub rate: Option<f64>,
@@ -40,21 +44,30 @@ pub struct LoadPlan {
     pub member: String,
     /// Client threads (each with its own event loop).
     pub threads: usize,
+    /// The server process, whose CPU time over the measured window is reported.
+    pub server_pid: Option<u32>,
 }
 
 /// What was measured.
 #[derive(Clone, Debug, Default)]
 pub struct LoadReport {
-    /// Requests answered.
+    /// Requests answered in the measured time.
     pub requests: u64,
-    /// Requests that failed without an answer.
+    /// Requests that failed without an answer, warm-up included.
     pub errors: u64,
-    /// Answers per HTTP status.
+    /// Answers per HTTP status, warm-up included (a refusal is never hidden).
     pub statuses: std::collections::BTreeMap<u16, u64>,
-    /// Wall time.
+    /// Measured wall time (the warm-up excluded).
     pub elapsed: Duration,
     /// Latencies in microseconds, sorted.
     pub latencies_us: Vec<u32>,
+    /// Each answered request as (microseconds from the start of the run when it was sent,
+    /// its latency in microseconds), in no particular order: where in time the slow ones are.
+    pub timeline: Vec<(u32, u32)>,
+    /// CPU seconds the server process used in the measured window (with a server pid).
+    pub server_cpu_seconds: Option<f64>,
+    /// CPU seconds this process used in the measured window.
+    pub generator_cpu_seconds: Option<f64>,
 }
 
 impl LoadReport {
@@ -71,6 +84,22 @@ impl LoadReport {
         let last = self.latencies_us.len() - 1;
         let index = ((last as f64) * q).round() as usize;
         f64::from(self.latencies_us[index.min(last)]) / 1000.0
+    }
+
+    /// The timeline as CSV (`sent_ms,latency_ms`), in the order requests were sent.
+    pub fn timeline_csv(&self) -> String {
+        let mut rows = self.timeline.clone();
+        rows.sort_unstable();
+        let mut csv = String::from("sent_ms,latency_ms\n");
+        for (sent, latency) in rows {
+            let _ = writeln!(
+                csv,
+                "{:.3},{:.3}",
+                f64::from(sent) / 1000.0,
+                f64::from(latency) / 1000.0
+            );
+        }
+        csv
     }
 
     /// One JSON object with every figure.
@@ -121,6 +150,7 @@ async fn worker(
     nonce: Arc<AtomicU64>,
     pace: Option<Duration>,
     offset: Duration,
+    epoch: Instant,
 ) -> LoadReport {
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -176,10 +206,15 @@ async fn worker(
             Ok(mut response) => {
                 let status = response.status().as_u16();
                 let _ = response.body().limit(1024 * 1024).await;
-                let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
-                report.latencies_us.push(micros);
-                report.requests += 1;
                 *report.statuses.entry(status).or_default() += 1;
+                if started >= epoch {
+                    let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
+                    let sent = u32::try_from(started.duration_since(epoch).as_micros())
+                        .unwrap_or(u32::MAX);
+                    report.latencies_us.push(micros);
+                    report.timeline.push((sent, micros));
+                    report.requests += 1;
+                }
             }
             Err(_) => report.errors += 1,
         }
@@ -197,7 +232,8 @@ pub fn run(plan: LoadPlan, credentials: ClientCredentials) -> LoadReport {
     let pace = plan
         .rate
         .map(|rate| Duration::from_secs_f64(plan.concurrency as f64 / rate.max(0.001)));
-    let started = Instant::now();
+    // The measured window starts after the warm-up.
+    let started = Instant::now() + plan.warmup;
     let handles: Vec<_> = (0..threads)
         .map(|thread| {
             let (plan, credentials, stop, nonce) = (
@@ -223,6 +259,7 @@ pub fn run(plan: LoadPlan, credentials: ClientCredentials) -> LoadReport {
                                 nonce.clone(),
                                 pace,
                                 offset,
+                                started,
                             ))
                         })
                         .collect();
@@ -237,7 +274,14 @@ pub fn run(plan: LoadPlan, credentials: ClientCredentials) -> LoadReport {
             })
         })
         .collect();
+    let server_cpu = || {
+        plan.server_pid
+            .and_then(|pid| cpu_seconds(&pid.to_string()))
+    };
+    std::thread::sleep(plan.warmup);
+    let (server_before, own_before) = (server_cpu(), cpu_seconds("self"));
     std::thread::sleep(plan.duration);
+    let (server_after, own_after) = (server_cpu(), cpu_seconds("self"));
     stop.store(true, Ordering::Relaxed);
     let mut report = LoadReport::default();
     for handle in handles {
@@ -246,6 +290,12 @@ pub fn run(plan: LoadPlan, credentials: ClientCredentials) -> LoadReport {
         }
     }
     report.elapsed = started.elapsed();
+    report.server_cpu_seconds = server_after
+        .zip(server_before)
+        .map(|(after, before)| after - before);
+    report.generator_cpu_seconds = own_after
+        .zip(own_before)
+        .map(|(after, before)| after - before);
     report.latencies_us.sort_unstable();
     report
 }
@@ -257,6 +307,7 @@ fn merge(into: &mut LoadReport, part: LoadReport) {
         *into.statuses.entry(status).or_default() += count;
     }
     into.latencies_us.extend(part.latencies_us);
+    into.timeline.extend(part.timeline);
 }
 
 /// CPU time (user + system) used so far by process `pid` (`"self"` for this one), in seconds.

@@ -65,9 +65,12 @@ struct LoadgenArgs {
     /// Requests in flight.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
-    /// Seconds to drive.
+    /// Seconds to measure.
     #[arg(long, default_value_t = 10.0)]
     duration: f64,
+    /// Seconds to drive before measuring (connections opened, caches warm).
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
     /// Total requests per second (default: as fast as possible).
     #[arg(long)]
     rate: Option<f64>,
@@ -92,6 +95,9 @@ struct LoadgenArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also write every answered request's send time and latency to this CSV file.
+    #[arg(long)]
+    timeline: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -404,6 +410,7 @@ fn run_loadgen(cli: &Cli, arguments: LoadgenArgs) -> Result<(), String> {
         credentials,
         concurrency,
         duration,
+        warmup,
         rate,
         encrypt,
         service,
@@ -412,6 +419,7 @@ fn run_loadgen(cli: &Cli, arguments: LoadgenArgs) -> Result<(), String> {
         threads,
         server_pid,
         json,
+        timeline,
     } = arguments;
     let settings = load_settings(cli)?;
     let credentials = read_credentials(&settings, credentials)?;
@@ -420,30 +428,27 @@ fn run_loadgen(cli: &Cli, arguments: LoadgenArgs) -> Result<(), String> {
         base_url,
         path,
         concurrency,
+        warmup: seconds(warmup),
         duration: seconds(duration),
         rate,
         encrypt,
         service_id: service,
         member,
         threads,
+        server_pid,
     };
-    let server_cpu_before = server_pid.and_then(|pid| loadgen::cpu_seconds(&pid.to_string()));
-    let own_cpu_before = loadgen::cpu_seconds("self");
     let report = loadgen::run(plan.clone(), credentials);
-    let server_cpu = server_pid
-        .and_then(|pid| loadgen::cpu_seconds(&pid.to_string()))
-        .zip(server_cpu_before)
-        .map(|(after, before)| after - before);
-    let own_cpu = loadgen::cpu_seconds("self")
-        .zip(own_cpu_before)
-        .map(|(after, before)| after - before);
     let peak = server_pid.and_then(loadgen::peak_memory_kib);
+    if let Some(path) = timeline {
+        std::fs::write(&path, report.timeline_csv())
+            .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    }
     let mut figures = report.to_json();
     figures["concurrency"] = serde_json::json!(plan.concurrency);
     figures["encrypted"] = serde_json::json!(plan.encrypt);
     figures["serverPeakRssKib"] = serde_json::json!(peak);
-    figures["serverCpuSeconds"] = serde_json::json!(server_cpu);
-    figures["generatorCpuSeconds"] = serde_json::json!(own_cpu);
+    figures["serverCpuSeconds"] = serde_json::json!(report.server_cpu_seconds);
+    figures["generatorCpuSeconds"] = serde_json::json!(report.generator_cpu_seconds);
     if json {
         println!("{figures}");
     } else {

@@ -1,7 +1,10 @@
 //! CVC derivation as payment HSMs compute CVV (security reference, "CVC / CVV").
 
+use std::sync::OnceLock;
+
 use async_trait::async_trait;
-use openssl::symm::{Cipher, Crypter, Mode};
+use openssl::cipher::{Cipher, CipherRef};
+use openssl::cipher_ctx::CipherCtx;
 use prepaid_application::PortError;
 use prepaid_application::ports::CardVerification;
 use prepaid_domain::{Cvc, Expiry, Pan};
@@ -72,15 +75,30 @@ impl DesCardVerification {
     }
 }
 
+/// DES-EDE3 in ECB mode, fetched from OpenSSL's provider once. Through the legacy
+/// `Cipher::des_ede3()`, OpenSSL 3 fetches the algorithm again on every initialisation, under
+/// a global lock, and that cost more than the DES itself (docs/PERFORMANCE.md).
+fn des_ede3_ecb() -> Result<&'static CipherRef, PortError> {
+    static FETCHED: OnceLock<Option<Cipher>> = OnceLock::new();
+    FETCHED
+        .get_or_init(|| Cipher::fetch(None, "DES-EDE3-ECB", None).ok())
+        .as_deref()
+        .ok_or_else(|| PortError::msg("OpenSSL offers no DES-EDE3-ECB"))
+}
+
 fn des_ede3_encrypt(keys: &[[u8; 8]; 3], block: [u8; 8]) -> Result<[u8; 8], PortError> {
     let key: Vec<u8> = keys.iter().flatten().copied().collect();
     let failed = |error| PortError::new("DES operation failed", error);
-    let mut crypter =
-        Crypter::new(Cipher::des_ede3(), Mode::Encrypt, &key, None).map_err(failed)?;
-    crypter.pad(false);
+    let mut context = CipherCtx::new().map_err(failed)?;
+    context
+        .encrypt_init(Some(des_ede3_ecb()?), Some(&key), None)
+        .map_err(failed)?;
+    context.set_padding(false);
     let mut out = [0_u8; 16];
-    let written = crypter.update(&block, &mut out).map_err(failed)?;
-    let finished = crypter.finalize(&mut out[written..]).map_err(failed)?;
+    let written = context
+        .cipher_update(&block, Some(&mut out))
+        .map_err(failed)?;
+    let finished = context.cipher_final(&mut out[written..]).map_err(failed)?;
     if written + finished != 8 {
         return Err(PortError::msg("DES produced an unexpected block size"));
     }

@@ -2,10 +2,13 @@
 //! card's PAR as associated data, and keyed HMAC-SHA256 fingerprints.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use async_trait::async_trait;
 use hmac::{KeyInit as _, Mac as _};
-use openssl::symm::{Cipher, decrypt_aead, encrypt_aead};
+use openssl::cipher::{Cipher, CipherRef};
+use openssl::cipher_ctx::CipherCtx;
+use openssl::error::ErrorStack;
 use prepaid_application::PortError;
 use prepaid_application::ports::{
     CardSecrets, PanFingerprint, ProtectedPan, RequestFingerprint, SecretVault,
@@ -46,6 +49,54 @@ impl AesGcmCardSecrets {
             self.retired.get(id)
         }
     }
+}
+
+/// AES-256-GCM, fetched from OpenSSL's provider once: through the legacy
+/// `symm::Cipher::aes_256_gcm()`, OpenSSL 3 fetches the algorithm again, under a global lock,
+/// on every initialisation (docs/PERFORMANCE.md).
+fn aes_256_gcm() -> Result<&'static CipherRef, ErrorStack> {
+    static FETCHED: OnceLock<Result<Cipher, ErrorStack>> = OnceLock::new();
+    FETCHED
+        .get_or_init(|| Cipher::fetch(None, "AES-256-GCM", None))
+        .as_deref()
+        .map_err(Clone::clone)
+}
+
+/// AES-256-GCM encryption of `data` under `key` and the 96-bit `nonce`, authenticating `aad`;
+/// the tag goes to `tag`.
+fn encrypt_aead(
+    key: &[u8],
+    nonce: Option<&[u8]>,
+    aad: &[u8],
+    data: &[u8],
+    tag: &mut [u8],
+) -> Result<Vec<u8>, ErrorStack> {
+    let mut context = CipherCtx::new()?;
+    context.encrypt_init(Some(aes_256_gcm()?), Some(key), nonce)?;
+    context.cipher_update(aad, None)?;
+    let mut out = Vec::with_capacity(data.len() + 16);
+    context.cipher_update_vec(data, &mut out)?;
+    context.cipher_final_vec(&mut out)?;
+    context.tag(tag)?;
+    Ok(out)
+}
+
+/// AES-256-GCM decryption, refused unless `tag` authenticates `data` and `aad`.
+fn decrypt_aead(
+    key: &[u8],
+    nonce: Option<&[u8]>,
+    aad: &[u8],
+    data: &[u8],
+    tag: &[u8],
+) -> Result<Vec<u8>, ErrorStack> {
+    let mut context = CipherCtx::new()?;
+    context.decrypt_init(Some(aes_256_gcm()?), Some(key), nonce)?;
+    context.cipher_update(aad, None)?;
+    let mut out = Vec::with_capacity(data.len() + 16);
+    context.cipher_update_vec(data, &mut out)?;
+    context.set_tag(tag)?;
+    context.cipher_final_vec(&mut out)?;
+    Ok(out)
 }
 
 /// The associated data binding a PAN ciphertext to its card.
@@ -101,7 +152,6 @@ impl CardSecrets for AesGcmCardSecrets {
         openssl::rand::rand_bytes(&mut nonce).map_err(|error| PortError::new("nonce", error))?;
         let mut tag = [0_u8; TAG_LEN];
         let ciphertext = encrypt_aead(
-            Cipher::aes_256_gcm(),
             &self.current.key,
             Some(&nonce),
             &associated_data(par),
@@ -130,7 +180,6 @@ impl CardSecrets for AesGcmCardSecrets {
         let (nonce, rest) = sealed.split_at(NONCE_LEN);
         let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
         let plaintext = decrypt_aead(
-            Cipher::aes_256_gcm(),
             &key.key,
             Some(nonce),
             &associated_data(par),
@@ -161,7 +210,6 @@ impl SecretVault for AesGcmCardSecrets {
         let mut tag = [0_u8; TAG_LEN];
         let aad = vault_associated_data(context);
         let ciphertext = encrypt_aead(
-            Cipher::aes_256_gcm(),
             &self.current.key,
             Some(&nonce),
             &aad,
@@ -195,7 +243,6 @@ impl SecretVault for AesGcmCardSecrets {
         let (nonce, rest) = rest.split_at(NONCE_LEN);
         let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
         let plaintext = decrypt_aead(
-            Cipher::aes_256_gcm(),
             &key.key,
             Some(nonce),
             &vault_associated_data(context),
@@ -264,6 +311,45 @@ mod tests {
                 .any(|w| w == pan.expose().as_bytes())
         );
         assert_eq!(secrets.reveal(&protected, &par('A')).unwrap(), pan);
+    }
+
+    #[test]
+    fn a_pan_sealed_by_openssls_one_shot_aead_reveals_and_ours_opens_with_it() {
+        // PANs already at rest were sealed with `openssl::symm::encrypt_aead`: both ways agree.
+        let secrets = secrets();
+        let pan = Pan::parse("4111111111111111").unwrap();
+        let key = [0x01_u8, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef].repeat(4);
+        let nonce = [7_u8; NONCE_LEN];
+        let mut tag = [0_u8; TAG_LEN];
+        let ciphertext = openssl::symm::encrypt_aead(
+            openssl::symm::Cipher::aes_256_gcm(),
+            &key,
+            Some(&nonce),
+            &associated_data(&par('A')),
+            pan.expose().as_bytes(),
+            &mut tag,
+        )
+        .unwrap();
+        let sealed = [&nonce[..], &ciphertext, &tag].concat();
+        let protected = ProtectedPan {
+            key_id: "k2".into(),
+            ciphertext: sealed,
+        };
+        assert_eq!(secrets.reveal(&protected, &par('A')).unwrap(), pan);
+
+        let ours = secrets.protect(&pan, &par('A')).unwrap().ciphertext;
+        let (nonce, rest) = ours.split_at(NONCE_LEN);
+        let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
+        let opened = openssl::symm::decrypt_aead(
+            openssl::symm::Cipher::aes_256_gcm(),
+            &key,
+            Some(nonce),
+            &associated_data(&par('A')),
+            ciphertext,
+            tag,
+        )
+        .unwrap();
+        assert_eq!(opened, b"4111111111111111");
     }
 
     #[test]
