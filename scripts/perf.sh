@@ -65,16 +65,31 @@ for c in 1 4 16 64 128; do
 done
 python3 scripts/perf_report.py half-rates "$OUT" >"$OUT/half-rates.env"
 . "$OUT/half-rates.env"
-loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency 64 --rate "$PLAIN_HALF" --server-pid "$SANDBOX_PID" >"$OUT/plain-half.json"
-loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency 64 --rate "$ENC_HALF" --encrypt --server-pid "$SANDBOX_PID" >"$OUT/enc-half.json"
+# The service's own latency histogram before and after each half-load run: what the server
+# measured, apart from the generator and the kernel's queues.
+metrics() { curl -sf "http://127.0.0.1:$SANDBOX_PORT/metrics" | grep 'request_duration_seconds_bucket{route="/api' || true; }
+# Each half-load run three times: its tail varies from run to run on a shared 2-core machine.
+metrics >"$OUT/plain-half.metrics-before"
+for round in 1 2 3; do
+  loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency 64 --rate "$PLAIN_HALF" --server-pid "$SANDBOX_PID" --timeline "$OUT/plain-half-$round.csv" >"$OUT/plain-half-$round.json"
+done
+metrics >"$OUT/plain-half.metrics-after"
+for round in 1 2 3; do
+  loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency 64 --rate "$ENC_HALF" --encrypt --server-pid "$SANDBOX_PID" --timeline "$OUT/enc-half-$round.csv" >"$OUT/enc-half-$round.json"
+done
+metrics >"$OUT/enc-half.metrics-after"
 if command -v perf >/dev/null 2>&1 && perf stat -e task-clock true >/dev/null 2>&1; then
-  echo "== profile of the service under encrypted load (perf)"
-  perf record -F 499 -g -p "$SANDBOX_PID" -o "$OUT/perf.data" -- sleep "$SECONDS_PER_RUN" >/dev/null 2>&1 &
-  PERF_PID=$!
-  loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency 16 --encrypt --server-pid "$SANDBOX_PID" >"$OUT/enc-profiled.json"
-  wait "$PERF_PID" || true
-  perf report -i "$OUT/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep '%' | head -8 >"$OUT/profile-dso.txt" || true
-  perf report -i "$OUT/perf.data" --no-children --sort symbol --stdio -g none 2>/dev/null | grep '%' | head -15 >"$OUT/profile-symbols.txt" || true
+  for kind in enc plain; do
+    echo "== profile of the service under $kind load (perf, DWARF call graphs)"
+    flag=""; [ "$kind" = enc ] && flag="--encrypt"
+    perf record -F 499 --call-graph dwarf,16384 -p "$SANDBOX_PID" -o "$OUT/perf-$kind.data" -- sleep "$SECONDS_PER_RUN" >/dev/null 2>&1 &
+    PERF_PID=$!
+    loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency 64 $flag --warmup 0 --server-pid "$SANDBOX_PID" >"$OUT/$kind-profiled.json"
+    wait "$PERF_PID" || true
+    perf report -i "$OUT/perf-$kind.data" --no-children --sort comm --stdio -g none 2>/dev/null | grep '%' >"$OUT/profile-$kind-threads.txt" || true
+    perf report -i "$OUT/perf-$kind.data" --children --sort symbol --stdio -g none --percent-limit 0.2 2>/dev/null | grep '%' >"$OUT/profile-$kind-children.txt" || true
+    rm -f "$OUT/perf-$kind.data"
+  done
 fi
 kill "$SANDBOX_PID" || true; wait "$SANDBOX_PID" 2>/dev/null || true
 start_service "$OUT/sandbox"

@@ -57,6 +57,9 @@ pub struct CeilingReport {
     pub operations: u64,
     /// Wall time.
     pub elapsed: Duration,
+    /// The 50th and 99th percentile of one operation's latency, in milliseconds (the database
+    /// ceiling only: how long one durable commit takes with nothing else running).
+    pub latency_ms: Option<(f64, f64)>,
 }
 
 impl CeilingReport {
@@ -158,20 +161,19 @@ pub async fn database(
     let asp = AspId::parse(&crate::sandbox::random_alphanumeric(15))
         .map_err(|error| error.to_string())?;
     let stop = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicU64::new(0));
     let serial = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let tasks: Vec<_> = (0..concurrency.max(1))
         .map(|_| {
-            let (database, secrets, asp, stop, done, serial) = (
+            let (database, secrets, asp, stop, serial) = (
                 database.clone(),
                 secrets.clone(),
                 asp.clone(),
                 stop.clone(),
-                done.clone(),
                 serial.clone(),
             );
             tokio::spawn(async move {
+                let mut latencies_us = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     let issuance = sample_issuance(
                         &secrets,
@@ -179,10 +181,11 @@ pub async fn database(
                         &asp,
                         serial.fetch_add(1, Ordering::Relaxed),
                     )?;
+                    let begun = Instant::now();
                     match database.record_issuance(&issuance).await {
-                        Ok(()) => {
-                            done.fetch_add(1, Ordering::Relaxed);
-                        }
+                        Ok(()) => latencies_us.push(
+                            u32::try_from(begun.elapsed().as_micros()).unwrap_or(u32::MAX),
+                        ),
                         // A random collision (same correlation id): draw again.
                         Err(
                             prepaid_application::ports::RecordError::KeyTaken
@@ -191,18 +194,27 @@ pub async fn database(
                         Err(error) => return Err(error.to_string()),
                     }
                 }
-                Ok::<(), String>(())
+                Ok::<Vec<u32>, String>(latencies_us)
             })
         })
         .collect();
     tokio::time::sleep(duration).await;
     stop.store(true, Ordering::Relaxed);
+    let mut latencies_us = Vec::new();
     for task in tasks {
-        task.await.map_err(|error| error.to_string())??;
+        latencies_us.extend(task.await.map_err(|error| error.to_string())??);
     }
+    latencies_us.sort_unstable();
+    let percentile = |q: f64| {
+        let last = latencies_us.len().saturating_sub(1);
+        latencies_us
+            .get(((last as f64) * q).round() as usize)
+            .map_or(0.0, |micros| f64::from(*micros) / 1000.0)
+    };
     Ok(CeilingReport {
-        operations: done.load(Ordering::Relaxed),
+        operations: latencies_us.len() as u64,
         elapsed: started.elapsed(),
+        latency_ms: Some((percentile(0.5), percentile(0.99))),
     })
 }
 
@@ -258,5 +270,6 @@ pub fn rsa(
     Ok(CeilingReport {
         operations,
         elapsed: started.elapsed(),
+        latency_ms: None,
     })
 }

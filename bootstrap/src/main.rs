@@ -519,7 +519,7 @@ async fn run_bench(cli: &Cli, action: BenchAction) -> Result<(), String> {
             }
             println!(
                 "{}",
-                serde_json::json!({"ceiling": "database", "backend": if url.starts_with("postgres") { "postgres" } else { "sqlite" }, "synchronous": format!("{:?}", config.sqlite_synchronous), "concurrency": concurrency, "operations": report.operations, "seconds": report.elapsed.as_secs_f64(), "perSecond": report.per_second()})
+                serde_json::json!({"ceiling": "database", "backend": if url.starts_with("postgres") { "postgres" } else { "sqlite" }, "synchronous": format!("{:?}", config.sqlite_synchronous), "concurrency": concurrency, "operations": report.operations, "seconds": report.elapsed.as_secs_f64(), "perSecond": report.per_second(), "p50Ms": report.latency_ms.map(|(p50, _)| p50), "p99Ms": report.latency_ms.map(|(_, p99)| p99)})
             );
             Ok(())
         }
