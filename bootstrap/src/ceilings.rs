@@ -183,9 +183,8 @@ pub async fn database(
                     )?;
                     let begun = Instant::now();
                     match database.record_issuance(&issuance).await {
-                        Ok(()) => latencies_us.push(
-                            u32::try_from(begun.elapsed().as_micros()).unwrap_or(u32::MAX),
-                        ),
+                        Ok(()) => latencies_us
+                            .push(u32::try_from(begun.elapsed().as_micros()).unwrap_or(u32::MAX)),
                         // A random collision (same correlation id): draw again.
                         Err(
                             prepaid_application::ports::RecordError::KeyTaken
