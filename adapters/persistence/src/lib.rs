@@ -12,3 +12,4 @@ pub use database::{Backend, DatabaseConfig, SqliteSynchronous};
 pub use error::DatabaseError;
 pub use memory::InMemoryReplayGuard;
 pub use store::{Database, DieselProjectDirectory, DieselReplayGuard, IssuedCounts};
+pub use writer::WalStatus;

@@ -32,7 +32,7 @@ use crate::schema::{
     access_keys, card_applications, card_products, cards, crypto_keys, deliveries,
     idempotency_records, members, projects, used_tran_tokens,
 };
-use crate::writer::GroupCommitWriter;
+use crate::writer::{GroupCommitWriter, WalStatus};
 
 /// The database: implements [`CardApplicationStore`], [`MemberDirectory`] and
 /// [`ProductCatalogue`]; [`Database::projects`] and [`Database::replay_guard`] give the
@@ -74,6 +74,13 @@ impl Database {
             retention_millis,
             writer,
         })
+    }
+
+    /// SQLite: the write-ahead log as the last checkpoint found it (`None` on PostgreSQL and
+    /// before the first checkpoint). Frames not yet checkpointed are read from the WAL, and the
+    /// WAL starts again from its beginning only once every frame is copied.
+    pub fn wal_status(&self) -> Option<WalStatus> {
+        self.writer.as_ref().and_then(|writer| writer.wal_status())
     }
 
     /// The backend this database runs on.

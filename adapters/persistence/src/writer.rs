@@ -2,11 +2,18 @@
 //! waiting at that moment, writes each inside its own savepoint of one `BEGIN IMMEDIATE`
 //! transaction, commits once (one `fsync` at `synchronous=FULL`) and only then answers each.
 //!
+//! A second thread, the checkpointer, copies the WAL into the database file on its own
+//! connection (a `PASSIVE` checkpoint takes no lock the writer needs), so no issuance waits for
+//! a checkpoint: one takes several milliseconds (a `fsync` of the database file with every page
+//! changed since the last one), and run by the writer it was most of the latency tail.
+//!
 //! Durability is unchanged: an issuance is acknowledged only after the commit that holds it.
 //! Isolation is unchanged: a failing issuance (a unique violation) rolls back to its own
 //! savepoint and leaves the others of the batch intact. Writers never meet `SQLITE_BUSY`
 //! between themselves, so no request waits in SQLite's busy-handler back-off.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
@@ -25,20 +32,44 @@ use crate::store::{IssuanceRows, insert_issuance_rows, record_outcome};
 /// The most issuances written in one transaction.
 const MAX_BATCH: usize = 256;
 
-/// Issuances written between two checkpoints of the WAL into the database file under load.
-const CHECKPOINT_EVERY: usize = 1_000;
+/// Issuances committed between two requests to the checkpointer.
+const CHECKPOINT_EVERY: usize = 100;
 
-/// Issuances after which an idle moment (nothing waiting) is used for a checkpoint.
-const CHECKPOINT_WHEN_IDLE: usize = 100;
+/// WAL frames (64 MiB of 4 KiB pages) past which the writer checkpoints itself between two
+/// batches. SQLite starts the WAL again from its beginning only in a write transaction that
+/// begins with every frame copied into the database file; beside a busy writer the checkpointer
+/// almost never finishes between two commits, so without this the WAL (and each read through
+/// it) would grow without bound. The writer's own checkpoint copies only what the checkpointer
+/// has not yet copied, and the next batch starts the WAL again.
+const WAL_FRAMES_LIMIT: i64 = 16_384;
 
 struct Job {
     issuance: NewIssuance,
     reply: tokio::sync::oneshot::Sender<Result<(), RecordError>>,
 }
 
-/// The handle to the writer thread; the thread ends when the last handle is dropped.
+/// What the last checkpoint found, for [`GroupCommitWriter::wal_status`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WalStatus {
+    /// Frames in the WAL.
+    pub frames: i64,
+    /// Of those, frames copied into the database file.
+    pub checkpointed: i64,
+}
+
+/// The checkpointer's last figures (`-1` before the first) and how many times it reported.
+#[derive(Debug)]
+struct WalFigures {
+    frames: AtomicI64,
+    checkpointed: AtomicI64,
+    reports: AtomicU64,
+}
+
+/// The handle to the writer thread; the thread ends when the last handle is dropped, and the
+/// checkpointer thread with it.
 pub(crate) struct GroupCommitWriter {
     sender: mpsc::Sender<Job>,
+    wal: Arc<WalFigures>,
 }
 
 impl GroupCommitWriter {
@@ -61,12 +92,58 @@ impl GroupCommitWriter {
              PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;",
             synchronous.pragma()
         ))?;
+        let mut checkpoint_connection = SqliteConnection::establish(path)
+            .map_err(|error| DatabaseError::Connect(error.to_string()))?;
+        // The checkpoint's own `fsync`s follow the connection's `synchronous` setting.
+        checkpoint_connection.batch_execute(&format!(
+            "PRAGMA synchronous = {}; PRAGMA busy_timeout = {busy_timeout_ms}; PRAGMA wal_autocheckpoint = 0;",
+            synchronous.pragma()
+        ))?;
+        let wal = Arc::new(WalFigures {
+            frames: AtomicI64::new(-1),
+            checkpointed: AtomicI64::new(-1),
+            reports: AtomicU64::new(0),
+        });
+        // One pending request is enough: a checkpoint copies every frame committed before it.
+        let (wake, woken) = mpsc::sync_channel::<()>(1);
+        let figures = wal.clone();
+        thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while woken.recv().is_ok() {
+                    if let Some((frames, checkpointed)) = checkpoint(&mut checkpoint_connection) {
+                        figures.frames.store(frames, Ordering::Release);
+                        figures.checkpointed.store(checkpointed, Ordering::Release);
+                        figures.reports.fetch_add(1, Ordering::AcqRel);
+                    }
+                }
+            })
+            .map_err(DatabaseError::Io)?;
         let (sender, receiver) = mpsc::channel::<Job>();
+        let figures = wal.clone();
         thread::Builder::new()
             .name("sqlite-group-commit".into())
-            .spawn(move || run(&mut connection, &receiver, retention_millis))
+            .spawn(move || {
+                run(
+                    &mut connection,
+                    &receiver,
+                    &wake,
+                    &figures,
+                    retention_millis,
+                );
+            })
             .map_err(DatabaseError::Io)?;
-        Ok(Self { sender })
+        Ok(Self { sender, wal })
+    }
+
+    /// The WAL as the last checkpoint found it (`None` before the first).
+    pub(crate) fn wal_status(&self) -> Option<WalStatus> {
+        let frames = self.wal.frames.load(Ordering::Acquire);
+        let checkpointed = self.wal.checkpointed.load(Ordering::Acquire);
+        (frames >= 0 && checkpointed >= 0).then_some(WalStatus {
+            frames,
+            checkpointed,
+        })
     }
 
     /// Writes `issuance` with the next group commit and answers once it is durable.
@@ -81,17 +158,45 @@ impl GroupCommitWriter {
     }
 }
 
-fn run(connection: &mut SqliteConnection, receiver: &mpsc::Receiver<Job>, retention_millis: i64) {
-    let mut since_checkpoint = 0;
-    // A job taken while looking whether the queue was idle, written with the next batch.
-    let mut carried: Option<Job> = None;
+#[derive(diesel::QueryableByName)]
+struct CheckpointRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    busy: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    log: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    checkpointed: i32,
+}
+
+/// Copies the WAL into the database file without waiting for the writer or any reader.
+/// Returns the frames in the WAL and how many of them are now copied (`None` when another
+/// connection was checkpointing, or on an error, which loses nothing: the WAL keeps every commit
+/// and the next checkpoint retries).
+fn checkpoint(connection: &mut SqliteConnection) -> Option<(i64, i64)> {
+    match diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)")
+        .get_result::<CheckpointRow>(connection)
+    {
+        Ok(row) if row.busy == 0 => Some((row.log.into(), row.checkpointed.into())),
+        Ok(_) => None,
+        Err(error) => {
+            tracing::warn!(error = %error, "WAL checkpoint failed");
+            None
+        }
+    }
+}
+
+fn run(
+    connection: &mut SqliteConnection,
+    receiver: &mpsc::Receiver<Job>,
+    checkpointer: &mpsc::SyncSender<()>,
+    figures: &WalFigures,
+    retention_millis: i64,
+) {
+    let mut since_request = 0;
+    let mut seen_reports = 0;
     loop {
-        let first = match carried.take() {
-            Some(job) => job,
-            None => match receiver.recv() {
-                Ok(job) => job,
-                Err(_) => return,
-            },
+        let Ok(first) = receiver.recv() else {
+            return;
         };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -113,26 +218,27 @@ fn run(connection: &mut SqliteConnection, receiver: &mpsc::Receiver<Job>, retent
         });
         match committed {
             Ok(()) => {
-                since_checkpoint += batch.len();
+                since_request += batch.len();
                 for (job, outcome) in batch.into_iter().zip(outcomes) {
                     // The requester may have gone (client disconnected): nothing to undo.
                     let _ = job.reply.send(outcome);
                 }
-                // Automatic checkpoints would run inside the commit, before the answers; this
-                // one runs after them, between batches, so no answer waits for it, and the WAL
-                // is restarted by the next transaction.
-                let next = receiver.try_recv();
-                let idle = matches!(next, Err(mpsc::TryRecvError::Empty));
-                carried = next.ok();
-                if since_checkpoint >= CHECKPOINT_EVERY
-                    || (idle && since_checkpoint >= CHECKPOINT_WHEN_IDLE)
+                if since_request >= CHECKPOINT_EVERY {
+                    since_request = 0;
+                    // Full: a request is already pending, and it will copy these frames too.
+                    let _ = checkpointer.try_send(());
+                }
+                // Once per report of the checkpointer, so that the WAL's restart (or a reader
+                // that prevented it) shows in its next figures before the writer acts again.
+                let reports = figures.reports.load(Ordering::Acquire);
+                if reports != seen_reports
+                    && figures.frames.load(Ordering::Acquire) >= WAL_FRAMES_LIMIT
                 {
-                    since_checkpoint = 0;
-                    if let Err(error) = connection.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
-                    {
-                        // Nothing is lost (the WAL keeps every commit); the next one retries.
-                        tracing::warn!(error = %error, "WAL checkpoint failed");
-                    }
+                    seen_reports = reports;
+                    // Between two batches every frame is committed, so this copies them all
+                    // (unless a reader still reads an older snapshot) and the next batch
+                    // starts the WAL again.
+                    checkpoint(connection);
                 }
             }
             Err(error) => {

@@ -438,6 +438,50 @@ pub async fn many_tasks_with_distinct_keys_record_every_issuance(backend: Backen
     );
 }
 
+pub async fn the_wal_is_copied_into_the_database_file_beside_the_writer(backend: Backend) {
+    let test = open(&backend);
+    let member = member_and_product(&test.db).await;
+    let asp = asp();
+    // Three hundred issuances: the writer asks the checkpointer for a checkpoint every hundred.
+    let tasks: Vec<_> = (0..300)
+        .map(|_| {
+            let db = test.db.clone();
+            let new = issuance(member, key(&asp, unique()), unique(), false);
+            tokio::spawn(async move { db.record_issuance(&new).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+
+    let Backend::Sqlite = backend else {
+        assert_eq!(test.db.wal_status(), None, "PostgreSQL has no WAL of ours");
+        return;
+    };
+    // Once writes pause, a checkpoint finds every frame copied (the last request may still be
+    // running; the writer does not wait for it, so neither does the test, up to a bound).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let status = test.db.wal_status();
+        if let Some(status) = status
+            && status.frames > 0
+            && status.checkpointed == status.frames
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the checkpointer never caught up: {status:?}"
+        );
+        // Each later issuance is another request to the checkpointer.
+        test.db
+            .record_issuance(&issuance(member, key(&asp, unique()), unique(), false))
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
 pub async fn two_instances_sharing_one_database_record_one_issuance_per_key(backend: Backend) {
     let first = open(&backend);
     let second = Database::open(&first.config).unwrap();
