@@ -10,23 +10,39 @@ use prepaid_application::ports::{Clock, ReplayGuard};
 use prepaid_domain::{AspId, Timestamp};
 use sha2::{Digest as _, Sha256};
 
-/// What is remembered of one used token: the first 128 bits of SHA-256 over the ASP id and the
-/// token. Two distinct tokens share it with a chance of about n² / 2¹²⁹ among n remembered ones
-/// (below 10⁻²⁶ for the 2.4 million tokens of a 300 s window at 8,000 requests per second), and
-/// finding such a pair on purpose takes about 2⁶⁴ hashes; its only effect would be refusing
-/// the finder's own request.
-type TokenDigest = [u8; 16];
+/// What is remembered of one used token: the first 96 bits of SHA-256 over the ASP id and the
+/// token. Two distinct tokens share it with a chance of about n² / 2⁹⁷ among n remembered ones
+/// (below 10⁻¹⁶ for the 2.7 million tokens of a 300 s window at 9,000 requests per second), and
+/// finding such a pair on purpose takes about 2⁴⁸ hashes of one's own tokens; its only effect
+/// would be refusing the finder's own request (another ASP's token carries an HMAC under a
+/// secret the finder does not have).
+type TokenDigest = [u8; 12];
+
+/// The instant a token may be forgotten, in whole seconds since the Unix epoch, rounded up: a
+/// token is remembered up to a second longer than asked, never shorter.
+type ExpirySecond = u32;
+
+fn expiry_second(expires_at: Timestamp) -> ExpirySecond {
+    let millis = expires_at.as_millis();
+    let seconds = millis.div_euclid(1_000) + i64::from(millis.rem_euclid(1_000) != 0);
+    // Before 1970: already expired; after 2106: remembered until then.
+    ExpirySecond::try_from(seconds.max(0)).unwrap_or(ExpirySecond::MAX)
+}
+
+fn remembered_at(expiry: ExpirySecond, now: Timestamp) -> bool {
+    i64::from(expiry) * 1_000 >= now.as_millis()
+}
 
 /// Used tran tokens in memory, forgotten when they expire.
 ///
-/// Each entry is a 16-byte digest and an 8-byte expiry (about 29 bytes with the table's own
-/// overhead), not the ASP id and the 102-character replay key as owned strings (about 180
-/// bytes and two allocations): the guard holds every token of the replay window, so its size is
-/// the request rate times the window, and it is most of the service's memory under a sustained
-/// load (docs/PERFORMANCE.md).
+/// Each entry is a 12-byte digest and a 4-byte expiry: 17 bytes a slot with the table's control
+/// byte, and 19 to 39 bytes a token as the table fills and doubles (not the ASP id and the
+/// 102-character replay key as two owned strings, about 310 bytes a token). The guard holds every
+/// token of the replay window, so its size is the request rate times the window, and under a
+/// sustained load it is most of the service's memory (docs/PERFORMANCE.md).
 pub struct InMemoryReplayGuard {
     clock: Arc<dyn Clock>,
-    used: Mutex<HashMap<TokenDigest, Timestamp>>,
+    used: Mutex<HashMap<TokenDigest, ExpirySecond>>,
 }
 
 impl InMemoryReplayGuard {
@@ -78,12 +94,12 @@ impl ReplayGuard for InMemoryReplayGuard {
         let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
         // Sweep when the map doubles past a floor, so the cost is amortised per insert.
         if used.len() >= 4_096 && used.len().is_power_of_two() {
-            used.retain(|_, expiry| *expiry >= now);
+            used.retain(|_, expiry| remembered_at(*expiry, now));
         }
         match used.get(&key) {
-            Some(expiry) if *expiry >= now => Ok(false),
+            Some(expiry) if remembered_at(*expiry, now) => Ok(false),
             _ => {
-                used.insert(key, expires_at);
+                used.insert(key, expiry_second(expires_at));
                 Ok(true)
             }
         }
@@ -142,6 +158,21 @@ mod tests {
         );
         clock.0.store(NOW + 300_001, Ordering::SeqCst);
         assert!(first(&guard, &asp, 1, until(600_001)).await);
+    }
+
+    #[tokio::test]
+    async fn an_expiry_within_a_second_is_kept_to_the_end_of_that_second() {
+        let (guard, clock) = guard();
+        let asp = asp("ASP000000000001");
+
+        assert!(first(&guard, &asp, 1, until(300_001)).await);
+        clock.0.store(NOW + 301_000, Ordering::SeqCst);
+        assert!(
+            !first(&guard, &asp, 1, until(600_000)).await,
+            "remembered up to a second longer, never shorter"
+        );
+        clock.0.store(NOW + 301_001, Ordering::SeqCst);
+        assert!(first(&guard, &asp, 1, until(600_000)).await);
     }
 
     #[tokio::test]
