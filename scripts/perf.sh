@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Measures the service against its three ceilings on this machine, in one run, and writes
 # docs/PERFORMANCE.md and docs/perf-concurrency.svg. Usage: bash scripts/perf.sh [seconds]
+# (SUSTAINED_SECONDS sets the length of the sustained memory run, 310 by default).
 # Needs: the Rust toolchain, python3; PostgreSQL on 127.0.0.1:5432 for the PostgreSQL figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN="${1:-5}"
 OUT="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$OUT"' EXIT
+# PERF_KEEP=1 keeps the raw results (JSON, timelines, profiles) in $OUT.
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${PERF_KEEP:-}" ] || rm -rf "$OUT"' EXIT
 
 cargo build --release --locked -p prepaid-bootstrap >/dev/null
 BIN="$(pwd)/target/release/prepaid-card-service"
@@ -74,6 +76,18 @@ for round in 1 2 3; do
   loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency 64 --rate "$PLAIN_HALF" --server-pid "$SANDBOX_PID" --timeline "$OUT/plain-half-$round.csv" >"$OUT/plain-half-$round.json"
 done
 metrics >"$OUT/plain-half.metrics-after"
+# A fourth plaintext round, not counted, with every fsync of the service timed by the kernel's
+# syscall tracepoints: how long the durable commits and the checkpoints wait for the disk.
+if command -v perf >/dev/null 2>&1 && perf list 2>/dev/null | grep 'syscalls:sys_enter_fsync' >/dev/null; then
+  perf record -e syscalls:sys_enter_fsync,syscalls:sys_exit_fsync -p "$SANDBOX_PID" -o "$OUT/fsync.data" \
+    -- sleep "$((SECONDS_PER_RUN + 1))" >/dev/null 2>&1 &
+  FSYNC_PID=$!
+  loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency 64 --rate "$PLAIN_HALF" --server-pid "$SANDBOX_PID" >"$OUT/plain-half-traced.json"
+  wait "$FSYNC_PID" || true
+  perf script -i "$OUT/fsync.data" -F comm,tid,time,event 2>/dev/null >"$OUT/fsync.txt" || true
+  rm -f "$OUT/fsync.data"
+fi
+metrics >"$OUT/enc-half.metrics-before"
 for round in 1 2 3; do
   loadgen --url "http://127.0.0.1:$SANDBOX_PORT" --concurrency 64 --rate "$ENC_HALF" --encrypt --server-pid "$SANDBOX_PID" --timeline "$OUT/enc-half-$round.csv" >"$OUT/enc-half-$round.json"
 done
@@ -112,6 +126,14 @@ if [ "$PG_OK" = 1 ]; then
   kill "$PG1_PID" "$PG2_PID" 2>/dev/null || true; wait "$PG1_PID" "$PG2_PID" 2>/dev/null || true
   psql -h 127.0.0.1 -U postgres -d test -qc "DROP DATABASE IF EXISTS prepaid_perf_$$ WITH (FORCE)" >/dev/null 2>&1 || true
 fi
+
+echo "== sustained full load for one replay window (peak memory: the replay guard holds every token of the window)"
+SUSTAINED_SECONDS="${SUSTAINED_SECONDS:-310}"
+mkdir -p "$OUT/sustained"
+start_service "$OUT/sustained"
+"$BIN" loadgen --json --duration "$SUSTAINED_SECONDS" --credentials "$OUT/sustained/sandbox-credentials.json" \
+  --url "http://127.0.0.1:$PORT" --concurrency 64 --server-pid "$PID" >"$OUT/sustained.json"
+kill "$PID" || true; wait "$PID" 2>/dev/null || true
 
 echo "== criterion benchmarks"
 cargo bench --locked -p prepaid-bootstrap --bench hot_paths -- --warm-up-time 1 --measurement-time 3 2>/dev/null \
