@@ -10,17 +10,26 @@ use prepaid_application::ports::{Clock, ReplayGuard};
 use prepaid_domain::{AspId, Timestamp};
 use sha2::{Digest as _, Sha256};
 
-/// What is remembered of one used token: the first 96 bits of SHA-256 over the ASP id and the
-/// token. Two distinct tokens share it with a chance of about n² / 2⁹⁷ among n remembered ones
-/// (below 10⁻¹⁶ for the 2.7 million tokens of a 300 s window at 9,000 requests per second), and
-/// finding such a pair on purpose takes about 2⁴⁸ hashes of one's own tokens; its only effect
-/// would be refusing the finder's own request (another ASP's token carries an HMAC under a
-/// secret the finder does not have).
-type TokenDigest = [u8; 12];
+/// What is remembered of one used token: the first 64 bits of SHA-256 over the ASP id and the
+/// token. A new token is taken for a replay by mistake only when its digest equals one of the n
+/// remembered: a chance of n / 2⁶⁴ a request, below 2 × 10⁻¹³ with the 2.7 million tokens of a
+/// 300 s window at 9,000 requests per second (once in about 25 years at that rate). Nobody can
+/// aim at it: a token is checked here only after its HMAC, so a digest can only be drawn, 2⁶⁴ /
+/// n requests for one chance, and what it would refuse is the drawer's own request.
+type TokenDigest = [u8; 8];
 
 /// The instant a token may be forgotten, in whole seconds since the Unix epoch, rounded up: a
 /// token is remembered up to a second longer than asked, never shorter.
 type ExpirySecond = u32;
+
+/// Independent tables: each grows (and copies itself) alone, so growing never holds two copies
+/// of the whole guard in memory at once, and requests of different tokens rarely wait for one
+/// another's lock.
+const SHARDS: usize = 64;
+
+/// How often a table forgets its expired tokens (on its next use): the guard holds the tokens of
+/// the window and at most this many seconds more.
+const SWEEP_EVERY_SECONDS: i64 = 10;
 
 fn expiry_second(expires_at: Timestamp) -> ExpirySecond {
     let millis = expires_at.as_millis();
@@ -33,16 +42,23 @@ fn remembered_at(expiry: ExpirySecond, now: Timestamp) -> bool {
     i64::from(expiry) * 1_000 >= now.as_millis()
 }
 
+#[derive(Default)]
+struct Shard {
+    used: HashMap<TokenDigest, ExpirySecond>,
+    /// When this table last forgot its expired tokens (milliseconds since the epoch).
+    swept_at: i64,
+}
+
 /// Used tran tokens in memory, forgotten when they expire.
 ///
-/// Each entry is a 12-byte digest and a 4-byte expiry: 17 bytes a slot with the table's control
-/// byte, and 19 to 39 bytes a token as the table fills and doubles (not the ASP id and the
+/// Each entry is an 8-byte digest and a 4-byte expiry: 13 bytes a slot with the table's control
+/// byte, 15 to 30 bytes a token as the tables fill and double (not the ASP id and the
 /// 102-character replay key as two owned strings, about 310 bytes a token). The guard holds every
 /// token of the replay window, so its size is the request rate times the window, and under a
 /// sustained load it is most of the service's memory (docs/PERFORMANCE.md).
 pub struct InMemoryReplayGuard {
     clock: Arc<dyn Clock>,
-    used: Mutex<HashMap<TokenDigest, ExpirySecond>>,
+    shards: Box<[Mutex<Shard>]>,
 }
 
 impl InMemoryReplayGuard {
@@ -50,16 +66,22 @@ impl InMemoryReplayGuard {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
         Self {
             clock,
-            used: Mutex::new(HashMap::new()),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
         }
     }
 
-    /// How many tokens are remembered.
+    /// How many tokens are remembered (expired ones not yet forgotten included).
     pub fn len(&self) -> usize {
-        self.used
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.shards
+            .iter()
+            .map(|shard| {
+                shard
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .used
+                    .len()
+            })
+            .sum()
     }
 
     /// Whether no token is remembered.
@@ -91,15 +113,17 @@ impl ReplayGuard for InMemoryReplayGuard {
     ) -> Result<bool, PortError> {
         let key = digest(asp_id, token);
         let now = self.clock.now();
-        let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
-        // Sweep when the map doubles past a floor, so the cost is amortised per insert.
-        if used.len() >= 4_096 && used.len().is_power_of_two() {
-            used.retain(|_, expiry| remembered_at(*expiry, now));
+        // The digest's last byte picks the table; the table hashes all eight again.
+        let shard = &self.shards[usize::from(key[7]) % SHARDS];
+        let mut shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        if now.as_millis() - shard.swept_at >= SWEEP_EVERY_SECONDS * 1_000 {
+            shard.used.retain(|_, expiry| remembered_at(*expiry, now));
+            shard.swept_at = now.as_millis();
         }
-        match used.get(&key) {
+        match shard.used.get(&key) {
             Some(expiry) if remembered_at(*expiry, now) => Ok(false),
             _ => {
-                used.insert(key, expiry_second(expires_at));
+                shard.used.insert(key, expiry_second(expires_at));
                 Ok(true)
             }
         }
@@ -210,17 +234,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn expired_tokens_are_forgotten_as_the_guard_grows() {
+    async fn expired_tokens_are_forgotten_within_the_sweep_interval() {
         let (guard, clock) = guard();
         let asp = asp("ASP000000000001");
-        for n in 0..8_191 {
+        for n in 0..10_000 {
             assert!(first(&guard, &asp, n, until(1_000)).await);
         }
-        clock.0.store(NOW + 1_001, Ordering::SeqCst);
-        for n in 8_191..8_193 {
-            assert!(first(&guard, &asp, n, until(2_000)).await);
+        assert_eq!(guard.len(), 10_000, "nothing has expired yet");
+
+        // Every table sweeps at its next use once the interval has passed since its last sweep.
+        clock
+            .0
+            .store(NOW + 1_001 + SWEEP_EVERY_SECONDS * 1_000, Ordering::SeqCst);
+        for n in 10_000..20_000 {
+            assert!(first(&guard, &asp, n, until(100_000)).await);
         }
 
-        assert_eq!(guard.len(), 2, "the 8,191 expired tokens were swept");
+        assert_eq!(
+            guard.len(),
+            10_000,
+            "the 10,000 expired tokens were forgotten"
+        );
     }
 }
