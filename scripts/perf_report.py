@@ -194,6 +194,11 @@ def write(out, markdown, svg_path, seconds):
                 lines = [line.rstrip()[:120] for line in path.read_text().splitlines()][:limit]
                 profile += f"{label}, {what}:\n\n```\n" + "\n".join(lines) + "\n```\n\n"
     cores = machine["cores"]
+    threads_path = pathlib.Path(out) / "profile-plain-threads.txt"
+    sqlite_share = "an unmeasured share"
+    if threads_path.exists():
+        shares = [float(line.split("%")[0]) for line in threads_path.read_text().splitlines() if "sqlite-" in line and "%" in line]
+        sqlite_share = f"{sum(shares):.0f} %"
     budget_ms = 1000 * cores / (0.7 * rsa["perSecond"])
     plain_total = ps + pg_
     best_enc = 1000 * cores / (rsa_ms + plain_total) if rsa_ms + plain_total else 0
@@ -230,7 +235,7 @@ the most this machine can do with both on it.
   after the one durable commit. The service goes above the one-commit-per-issuance ceiling
   ({plain['throughput'] / db['perSecond']:.2f} x) without giving up durability; it is then bound by
   CPU ({ps:.3f} ms of service CPU and {pg_:.3f} ms of generator CPU per request at concurrency 64),
-  most of it the writer thread's (the profile below).
+  {sqlite_share} of the service's samples in the SQLite writer and checkpointer threads (the profile below).
 - **Encrypted**: missed, and out of reach on this machine. 0.7 of the crypto ceiling is
   {0.7 * rsa['perSecond']:.0f} req/s, which leaves {budget_ms:.3f} ms of CPU per request for everything
   the two processes do ({cores} cores / {0.7 * rsa['perSecond']:.0f}). The RSA-2048 OAEP decryption alone takes
@@ -316,8 +321,10 @@ every figure below is what one machine does when it both sends and serves.
 Each against the commit before it, on a fresh sandbox, with `prepaid-card-service loadgen
 --concurrency 64 --duration 5` (four rounds in a row, full load) or with `--rate 4000` (three
 rounds, paced, the service's own histogram read from `/metrics` before and after), on this
-machine; figures vary by 15 % and more from run to run here (the crypto ceiling alone read
-7,795, 6,296 and 5,813 per second on three runs of one day).
+machine; figures vary by 15 % and more from run to run here, and with the hour (on
+2026-11-26 the crypto ceiling read 5,813 to 6,498 per second over three runs, the one-commit
+database ceiling 1,828 to 3,374 per second, and the same build's full-load throughput 6,300 to
+9,800 req/s in the morning and 6,300 to 8,400 an hour later).
 
 | Change | Before | After |
 |---|---|---|
