@@ -323,8 +323,8 @@ Each against the commit before it, on a fresh sandbox, with `prepaid-card-servic
 rounds, paced, the service's own histogram read from `/metrics` before and after), on this
 machine; figures vary by 15 % and more from run to run here, and with the hour (on
 2026-11-26 the crypto ceiling read 5,813 to 6,498 per second over three runs, the one-commit
-database ceiling 1,828 to 3,374 per second, and the same build's full-load throughput 6,300 to
-9,800 req/s in the morning and 6,300 to 8,400 an hour later).
+database ceiling 1,828 to 3,374 per second, and nearly the same build's full-load throughput 8,400 to
+9,800 req/s at 04:30 and 6,300 to 8,400 at 05:25).
 
 | Change | Before | After |
 |---|---|---|
