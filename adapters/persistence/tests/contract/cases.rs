@@ -416,21 +416,26 @@ pub async fn many_tasks_with_one_key_record_exactly_one_issuance(backend: Backen
     );
 }
 
-pub async fn many_tasks_with_distinct_keys_record_every_issuance(backend: Backend) {
-    let test = open(&backend);
-    let member = member_and_product(&test.db).await;
+/// Records `count` issuances of `member` under distinct keys of one ASP, all at once.
+async fn record_concurrently(db: &Database, member: MemberId, count: usize, with_card: bool) {
     let asp = asp();
-
-    let tasks: Vec<_> = (0..200)
+    let tasks: Vec<_> = (0..count)
         .map(|_| {
-            let db = test.db.clone();
-            let new = issuance(member, key(&asp, unique()), unique(), true);
+            let db = db.clone();
+            let new = issuance(member, key(&asp, unique()), unique(), with_card);
             tokio::spawn(async move { db.record_issuance(&new).await })
         })
         .collect();
     for task in tasks {
         task.await.unwrap().unwrap();
     }
+}
+
+pub async fn many_tasks_with_distinct_keys_record_every_issuance(backend: Backend) {
+    let test = open(&backend);
+    let member = member_and_product(&test.db).await;
+
+    record_concurrently(&test.db, member, 200, true).await;
 
     assert_eq!(
         test.db.count_issued_to(member).await.unwrap(),
@@ -441,18 +446,8 @@ pub async fn many_tasks_with_distinct_keys_record_every_issuance(backend: Backen
 pub async fn the_wal_is_copied_into_the_database_file_beside_the_writer(backend: Backend) {
     let test = open(&backend);
     let member = member_and_product(&test.db).await;
-    let asp = asp();
-    // Three hundred issuances: the writer asks the checkpointer for a checkpoint every hundred.
-    let tasks: Vec<_> = (0..300)
-        .map(|_| {
-            let db = test.db.clone();
-            let new = issuance(member, key(&asp, unique()), unique(), false);
-            tokio::spawn(async move { db.record_issuance(&new).await })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap().unwrap();
-    }
+    // The writer asks the checkpointer for a checkpoint every 25 issuances.
+    record_concurrently(&test.db, member, 300, false).await;
 
     let Backend::Sqlite = backend else {
         assert_eq!(test.db.wal_status(), None, "PostgreSQL has no WAL of ours");
@@ -475,7 +470,7 @@ pub async fn the_wal_is_copied_into_the_database_file_beside_the_writer(backend:
         );
         // Each later issuance is another request to the checkpointer.
         test.db
-            .record_issuance(&issuance(member, key(&asp, unique()), unique(), false))
+            .record_issuance(&issuance(member, key(&asp(), unique()), unique(), false))
             .await
             .unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
