@@ -204,16 +204,13 @@ pub async fn database(
         latencies_us.extend(task.await.map_err(|error| error.to_string())??);
     }
     latencies_us.sort_unstable();
-    let percentile = |q: f64| {
-        let last = latencies_us.len().saturating_sub(1);
-        latencies_us
-            .get(((last as f64) * q).round() as usize)
-            .map_or(0.0, |micros| f64::from(*micros) / 1000.0)
-    };
     Ok(CeilingReport {
         operations: latencies_us.len() as u64,
         elapsed: started.elapsed(),
-        latency_ms: Some((percentile(0.5), percentile(0.99))),
+        latency_ms: Some((
+            crate::loadgen::percentile_ms(&latencies_us, 0.5),
+            crate::loadgen::percentile_ms(&latencies_us, 0.99),
+        )),
     })
 }
 

@@ -78,12 +78,7 @@ impl LoadReport {
 
     /// The `q` quantile of latency in milliseconds.
     pub fn percentile_ms(&self, q: f64) -> f64 {
-        if self.latencies_us.is_empty() {
-            return 0.0;
-        }
-        let last = self.latencies_us.len() - 1;
-        let index = ((last as f64) * q).round() as usize;
-        f64::from(self.latencies_us[index.min(last)]) / 1000.0
+        percentile_ms(&self.latencies_us, q)
     }
 
     /// The timeline as CSV (`sent_ms,latency_ms`), in the order requests were sent.
@@ -116,6 +111,16 @@ impl LoadReport {
             "maxMs": self.percentile_ms(1.0),
         })
     }
+}
+
+/// The `q` quantile, in milliseconds, of latencies in microseconds sorted in ascending order
+/// (0 when there are none).
+pub fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
+    let Some(last) = sorted_us.len().checked_sub(1) else {
+        return 0.0;
+    };
+    let index = ((last as f64) * q).round() as usize;
+    f64::from(sorted_us[index.min(last)]) / 1000.0
 }
 
 /// A body that is unique per request: the unknown member `loadNonce` is ignored by the service
