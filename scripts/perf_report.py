@@ -259,7 +259,7 @@ the most this machine can do with both on it.
   5 ms every 100 issuances, and requests queued behind it).
 
 {fsync_table}- **Memory**: the in-memory replay guard keeps every accepted tran token for the 300 s window
-  (an 8-byte digest and an expiry second each, in 64 tables swept every 10 s), so the service's memory grows with the request
+  (an 8-byte digest each, in one table per 20 s of expiry, forgotten whole when it has passed), so the service's memory grows with the request
   rate for five minutes and then stays level; the sustained run measures that peak.
 - **PostgreSQL** figures are for the same generator on the same two cores, with PostgreSQL itself
   also on them; each issuance is one transaction with `synchronous_commit=on`, plus a replay

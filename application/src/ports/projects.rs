@@ -98,8 +98,11 @@ pub trait ProjectDirectory: Send + Sync {
 pub trait ReplayGuard: Send + Sync {
     /// Records the tran token `token` (time and signature) of `asp_id` as used until
     /// `expires_at`. Returns `true` the
-    /// first time, `false` when it was already recorded and has not expired. Atomic: of
-    /// concurrent calls with one token exactly one gets `true`.
+    /// first time, `false` when it was already recorded and has not expired. Once it has
+    /// expired, a guard may go on refusing it for a bounded time before it forgets it: the
+    /// caller sets `expires_at` after the end of the token's request window, so by then the
+    /// token is refused as out of window anyway. Atomic: of concurrent calls with one token
+    /// exactly one gets `true`.
     ///
     /// # Errors
     /// [`PortError`] when the record cannot be kept.
