@@ -35,7 +35,7 @@ loadgen() { "$BIN" loadgen --json --duration "$SECONDS_PER_RUN" "$@"; }
 
 echo "== machine"
 {
-  echo "{\"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\", \"cores\": $(nproc), \"memoryGiB\": $(free -g | awk '/Mem:/{print $2}'), \"kernel\": \"$(uname -r)\", \"rustc\": \"$(rustc --version)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%MZ)\"}"
+  echo "{\"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\", \"cores\": $(nproc), \"memoryGiB\": $(free -g | awk '/Mem:/{print $2}'), \"kernel\": \"$(uname -r)\", \"rustc\": \"$(rustc --version)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%MZ)\", \"commit\": \"$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs' || echo +changes)\"}"
 } >"$OUT/machine.json"
 
 echo "== ceilings: crypto, database"
@@ -139,5 +139,5 @@ echo "== criterion benchmarks"
 cargo bench --locked -p prepaid-bootstrap --bench hot_paths -- --warm-up-time 1 --measurement-time 3 2>/dev/null \
   | grep -E '^[A-Za-z].*$|time:' >"$OUT/criterion.txt" || true
 
-python3 scripts/perf_report.py write "$OUT" docs/PERFORMANCE.md docs/perf-concurrency.svg "$SECONDS_PER_RUN"
-echo "wrote docs/PERFORMANCE.md and docs/perf-concurrency.svg"
+python3 scripts/perf_report.py write "$OUT" docs/PERFORMANCE.md docs/perf-concurrency.svg "$SECONDS_PER_RUN" docs/perf-history.md
+echo "wrote docs/PERFORMANCE.md, docs/perf-concurrency.svg and a line of docs/perf-history.md"
