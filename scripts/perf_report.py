@@ -325,9 +325,9 @@ Each against the commit before it, on a fresh sandbox, with `prepaid-card-servic
 --concurrency 64 --duration 5` (four rounds in a row, full load) or with `--rate 4000` (three
 rounds, paced, the service's own histogram read from `/metrics` before and after), on this
 machine; figures vary by 15 % and more from run to run here, and with the hour (on
-2026-11-26 the crypto ceiling read 5,813 to 6,498 per second over three runs, the one-commit
-database ceiling 1,828 to 3,374 per second, and nearly the same build's full-load throughput 8,400 to
-9,800 req/s at 04:30 and 6,300 to 8,400 at 05:25).
+2026-11-26 the crypto ceiling read 5,813 to 9,398 per second, the one-commit database ceiling
+1,828 to 4,026 per second, and the same build's full-load throughput 6,080 req/s at 05:13 and
+14,868 at 06:33; docs/perf-history.md has every run's line).
 
 | Change | Before | After |
 |---|---|---|
@@ -335,12 +335,15 @@ database ceiling 1,828 to 3,374 per second, and nearly the same build's full-loa
 | Checkpoints on their own thread and connection (every 100 issuances), the writer's own only past 16,384 WAL frames (65,536 since) | at 4,000 req/s about 38 checkpoints a second on the writer, p50 4 ms, max 12 ms, each holding up every answer behind it (timed by a temporary probe in `writer.rs`); full load p99 19 to 38 ms | none on the writer but about 2 a second past the WAL limit; full load 8,440 to 9,843 req/s, p99 12 to 15 ms |
 | The checkpointer asked every 25 issuances instead of 100: shorter `fsync`s of the database file, which delay the writer's `fsync` of the WAL beside them | at 4,000 req/s, 92.2 to 95.4 % of answers within 5 ms by the service's histogram, p99 9.1 to 14.2 ms (six rounds) | 96.9 to 98.6 %, p99 6.1 to 9.0 ms (six rounds); about 5 % more service CPU a request at full load |
 | Replay guard keeps an 8-byte digest and an expiry second per token, not two owned strings, in 64 tables swept every 10 s (it used to sweep only when its one table doubled, so expired tokens piled up to the next doubling, and each doubling held two copies) | peak RSS 112.2 MiB after 40 s of full load (252,522 answers); 137.7 MiB after 310 s with 16-byte entries in one table | 39.3 MiB after 40 s (296,802 answers); the sustained run above for 310 s |
+| Replay guard in generations of 20 s of expiry, each a flat table of 8-byte digests 80 to 85 % full, forgotten whole (it kept an 8-byte digest and a 4-byte expiry in general hash tables, 15 to 30 bytes a token as they doubled) | peak RSS 147.2 MiB over 310 s at 12,514 req/s (06:33Z run) | 82.3 MiB over 310 s at 12,848 req/s (the run above); throughput and p99 within run-to-run noise |
 
 Tried and left out: `PRAGMA cache_size` of 32 MiB on the writer (reads per request 10 % lower,
 throughput within noise, 30 MiB more memory); no checkpoints at all during a run (the WAL grows
 and every read slows: p50 at 4,000 req/s 1.0 to 3.0 ms); SQLite built with `HAVE_FDATASYNC`
 (`fdatasync` instead of `fsync`: the one-commit ceiling unchanged within noise); one HTTP worker
-instead of two (no change at half load).
+instead of two (no change at half load); `PRAGMA page_size = 1024` for new databases (bytes
+written per request at 7,000 req/s 38 KiB instead of 50, but p50 1.0 to 1.2 ms instead of 0.9 to
+1.0 and p99 no better).
 
 ## criterion (hot pieces, per operation)
 
