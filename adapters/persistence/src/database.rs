@@ -55,10 +55,15 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// How long idempotency records are kept (D6: at least 24 hours).
     pub idempotency_retention: Duration,
+    /// SQLite: WAL frames (pages) past which the writer checkpoints the WAL itself between two
+    /// batches, so that the next batch starts it again; this bounds the WAL file at about this
+    /// many pages (ignored for PostgreSQL).
+    pub sqlite_wal_frames_limit: i64,
 }
 
 impl DatabaseConfig {
-    /// The defaults for `url`: `synchronous=FULL`, 5 s busy timeout, 8 connections, 24 h.
+    /// The defaults for `url`: `synchronous=FULL`, 5 s busy timeout, 8 connections, 24 h,
+    /// a WAL of at most 65,536 frames (256 MiB of 4 KiB pages).
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -66,6 +71,7 @@ impl DatabaseConfig {
             busy_timeout: Duration::from_secs(5),
             max_connections: 8,
             idempotency_retention: Duration::from_secs(24 * 3600),
+            sqlite_wal_frames_limit: crate::writer::WAL_FRAMES_LIMIT,
         }
     }
 }
@@ -83,6 +89,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("busy_timeout", &self.busy_timeout)
             .field("max_connections", &self.max_connections)
             .field("idempotency_retention", &self.idempotency_retention)
+            .field("sqlite_wal_frames_limit", &self.sqlite_wal_frames_limit)
             .finish()
     }
 }

@@ -66,6 +66,7 @@ impl Database {
                 config.sqlite_synchronous,
                 config.busy_timeout.as_millis(),
                 retention_millis,
+                config.sqlite_wal_frames_limit,
             )?)),
             (Backend::Postgres, _) => None,
         };

@@ -39,8 +39,8 @@ const MAX_BATCH: usize = 256;
 /// (docs/PERFORMANCE.md).
 const CHECKPOINT_EVERY: usize = 25;
 
-/// WAL frames (256 MiB of 4 KiB pages) past which the writer checkpoints itself between two
-/// batches. SQLite starts the WAL again from its beginning only in a write transaction that
+/// The default number of WAL frames (256 MiB of 4 KiB pages) past which the writer checkpoints
+/// itself between two batches (`DatabaseConfig::sqlite_wal_frames_limit`). SQLite starts the WAL again from its beginning only in a write transaction that
 /// begins with every frame copied into the database file; beside a busy writer the checkpointer
 /// almost never finishes between two commits, so without this the WAL would grow without bound.
 /// The writer's own checkpoint copies only what the checkpointer has not yet copied, but its
@@ -48,7 +48,7 @@ const CHECKPOINT_EVERY: usize = 25;
 /// batches of two), 65,536 frames make it about once every 2 s instead of twice a second. A long
 /// WAL costs readers little: they look up only the frames not yet copied, and the checkpointer
 /// keeps those few.
-const WAL_FRAMES_LIMIT: i64 = 65_536;
+pub(crate) const WAL_FRAMES_LIMIT: i64 = 65_536;
 
 struct Job {
     issuance: NewIssuance,
@@ -62,6 +62,8 @@ pub struct WalStatus {
     pub frames: i64,
     /// Of those, frames copied into the database file.
     pub checkpointed: i64,
+    /// How many times the writer checkpointed the WAL itself, past its frame limit.
+    pub writer_checkpoints: u64,
 }
 
 /// The checkpointer's last figures (`-1` before the first) and how many times it reported.
@@ -70,6 +72,7 @@ struct WalFigures {
     frames: AtomicI64,
     checkpointed: AtomicI64,
     reports: AtomicU64,
+    writer_checkpoints: AtomicU64,
 }
 
 /// The handle to the writer thread; the thread ends when the last handle is dropped, and the
@@ -86,6 +89,7 @@ impl GroupCommitWriter {
         synchronous: SqliteSynchronous,
         busy_timeout_ms: u128,
         retention_millis: i64,
+        wal_frames_limit: i64,
     ) -> Result<Self, DatabaseError> {
         let mut connection = SqliteConnection::establish(path)
             .map_err(|error| DatabaseError::Connect(error.to_string()))?;
@@ -110,6 +114,7 @@ impl GroupCommitWriter {
             frames: AtomicI64::new(-1),
             checkpointed: AtomicI64::new(-1),
             reports: AtomicU64::new(0),
+            writer_checkpoints: AtomicU64::new(0),
         });
         // One pending request is enough: a checkpoint copies every frame committed before it.
         let (wake, woken) = mpsc::sync_channel::<()>(1);
@@ -137,6 +142,7 @@ impl GroupCommitWriter {
                     &wake,
                     &figures,
                     retention_millis,
+                    wal_frames_limit,
                 );
             })
             .map_err(DatabaseError::Io)?;
@@ -150,6 +156,7 @@ impl GroupCommitWriter {
         (frames >= 0 && checkpointed >= 0).then_some(WalStatus {
             frames,
             checkpointed,
+            writer_checkpoints: self.wal.writer_checkpoints.load(Ordering::Acquire),
         })
     }
 
@@ -198,6 +205,7 @@ fn run(
     checkpointer: &mpsc::SyncSender<()>,
     figures: &WalFigures,
     retention_millis: i64,
+    wal_frames_limit: i64,
 ) {
     let mut since_request = 0;
     let mut seen_reports = 0;
@@ -239,13 +247,15 @@ fn run(
                 // that prevented it) shows in its next figures before the writer acts again.
                 let reports = figures.reports.load(Ordering::Acquire);
                 if reports != seen_reports
-                    && figures.frames.load(Ordering::Acquire) >= WAL_FRAMES_LIMIT
+                    && figures.frames.load(Ordering::Acquire) >= wal_frames_limit
                 {
                     seen_reports = reports;
                     // Between two batches every frame is committed, so this copies them all
                     // (unless a reader still reads an older snapshot) and the next batch
                     // starts the WAL again.
-                    checkpoint(connection);
+                    if checkpoint(connection).is_some() {
+                        figures.writer_checkpoints.fetch_add(1, Ordering::AcqRel);
+                    }
                 }
             }
             Err(error) => {

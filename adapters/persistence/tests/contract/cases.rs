@@ -15,7 +15,7 @@ use prepaid_persistence::{Database, IssuedCounts};
 
 use crate::support::{
     Backend, NOW, SERVICE_ID, XorVault, alnum, asp, clock, issuance, key, member_and_product, open,
-    product, unique,
+    open_with, product, unique,
 };
 
 fn counts(applications: i64, cards: i64, deliveries: i64) -> IssuedCounts {
@@ -475,6 +475,36 @@ pub async fn the_wal_is_copied_into_the_database_file_beside_the_writer(backend:
             .unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+}
+
+pub async fn past_its_frame_limit_the_wal_starts_again_from_its_beginning(backend: Backend) {
+    const LIMIT: i64 = 64;
+    let test = open_with(&backend, |config| config.sqlite_wal_frames_limit = LIMIT);
+    let member = member_and_product(&test.db).await;
+    for _ in 0..6 {
+        record_concurrently(&test.db, member, 100, true).await;
+    }
+    assert_eq!(
+        test.db.count_issued_to(member).await.unwrap(),
+        counts(600, 600, 600)
+    );
+
+    let Backend::Sqlite = backend else {
+        assert_eq!(test.db.wal_status(), None, "PostgreSQL has no WAL of ours");
+        return;
+    };
+    let status = test.db.wal_status().expect("the checkpointer has reported");
+    assert!(
+        status.writer_checkpoints > 0,
+        "the writer never checkpointed the WAL itself: {status:?}"
+    );
+    // SQLite writes a restarted WAL over its old frames, so the file's size is the most frames
+    // the WAL ever held (4 KiB pages, 24-byte frame headers); 600 issuances in one WAL would
+    // take more than 2,000.
+    let wal = std::fs::metadata(format!("{}-wal", test.config.url))
+        .expect("the WAL file")
+        .len();
+    assert!(wal / 4_120 < 1_000, "the WAL grew to {wal} bytes");
 }
 
 pub async fn two_instances_sharing_one_database_record_one_issuance_per_key(backend: Backend) {

@@ -39,6 +39,7 @@ const CASES: &[(&str, Case)] = cases![
     many_tasks_with_one_key_record_exactly_one_issuance,
     many_tasks_with_distinct_keys_record_every_issuance,
     the_wal_is_copied_into_the_database_file_beside_the_writer,
+    past_its_frame_limit_the_wal_starts_again_from_its_beginning,
     two_instances_sharing_one_database_record_one_issuance_per_key,
     the_database_reports_ready_after_migrations,
 ];

@@ -43,11 +43,17 @@ pub struct TestDb {
 }
 
 pub fn open(backend: &Backend) -> TestDb {
+    open_with(backend, |_| {})
+}
+
+/// Opens a database whose configuration `adjust` changed from the defaults.
+pub fn open_with(backend: &Backend, adjust: impl FnOnce(&mut DatabaseConfig)) -> TestDb {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temporary folder");
-            let config =
+            let mut config =
                 DatabaseConfig::new(dir.path().join("prepaid.sqlite3").display().to_string());
+            adjust(&mut config);
             TestDb {
                 db: Database::open(&config).expect("open SQLite"),
                 config,
@@ -55,7 +61,8 @@ pub fn open(backend: &Backend) -> TestDb {
             }
         }
         Backend::Postgres(url) => {
-            let config = DatabaseConfig::new(url.clone());
+            let mut config = DatabaseConfig::new(url.clone());
+            adjust(&mut config);
             TestDb {
                 db: Database::open(&config).expect("open PostgreSQL (is it reachable?)"),
                 config,
