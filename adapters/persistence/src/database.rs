@@ -118,14 +118,22 @@ struct SqlitePragmas {
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = {}; \
-             PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
-            self.synchronous.pragma(),
-            self.busy_timeout.as_millis()
+        conn.batch_execute(&connection_pragmas(
+            self.synchronous,
+            self.busy_timeout.as_millis(),
         ))
         .map_err(diesel::r2d2::Error::QueryError)
     }
+}
+
+/// The settings of every SQLite connection that reads or writes: WAL, the durability asked for,
+/// the lock wait, foreign keys, and no automatic checkpoint (the writer's checkpointer runs them).
+pub(crate) fn connection_pragmas(synchronous: SqliteSynchronous, busy_timeout_ms: u128) -> String {
+    format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = {busy_timeout_ms}; \
+         PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
+        synchronous.pragma()
+    )
 }
 
 /// Reads the backend and the connection string out of a database URL.

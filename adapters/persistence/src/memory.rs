@@ -180,20 +180,19 @@ impl InMemoryReplayGuard {
         }
     }
 
-    fn each_table<T>(&self, figure: impl Fn(&DigestTable) -> T) -> impl Iterator<Item = T> {
-        self.shards.iter().flat_map(move |shard| {
-            let shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
-            shard
-                .generations
-                .iter()
-                .map(|generation| figure(&generation.tokens))
-                .collect::<Vec<_>>()
-        })
-    }
-
     /// How many tokens are remembered (expired ones not yet forgotten included).
     pub fn len(&self) -> usize {
-        self.each_table(|table| table.len).sum()
+        self.shards
+            .iter()
+            .map(|shard| {
+                let shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+                shard
+                    .generations
+                    .iter()
+                    .map(|g| g.tokens.len)
+                    .sum::<usize>()
+            })
+            .sum()
     }
 
     /// Whether no token is remembered.

@@ -24,7 +24,7 @@ use diesel::sqlite::SqliteConnection;
 use prepaid_application::PortError;
 use prepaid_application::ports::{NewIssuance, RecordError};
 
-use crate::database::SqliteSynchronous;
+use crate::database::{SqliteSynchronous, connection_pragmas};
 use crate::error::DatabaseError;
 use crate::schema::{card_applications, cards, deliveries, idempotency_records};
 use crate::store::{IssuanceRows, insert_issuance_rows, record_outcome};
@@ -40,9 +40,10 @@ const MAX_BATCH: usize = 256;
 const CHECKPOINT_EVERY: usize = 25;
 
 /// The default number of WAL frames (256 MiB of 4 KiB pages) past which the writer checkpoints
-/// itself between two batches (`DatabaseConfig::sqlite_wal_frames_limit`). SQLite starts the WAL again from its beginning only in a write transaction that
-/// begins with every frame copied into the database file; beside a busy writer the checkpointer
-/// almost never finishes between two commits, so without this the WAL would grow without bound.
+/// itself between two batches (`DatabaseConfig::sqlite_wal_frames_limit`). SQLite starts the WAL
+/// again from its beginning only in a write transaction that begins with every frame copied into
+/// the database file; beside a busy writer the checkpointer almost never finishes between two
+/// commits, so without this the WAL would grow without bound.
 /// The writer's own checkpoint copies only what the checkpointer has not yet copied, but its
 /// `fsync` holds up every answer behind it: at 4,000 issuances a second (about 8 frames each in
 /// batches of two), 65,536 frames make it about once every 2 s instead of twice a second. A long
@@ -91,20 +92,21 @@ impl GroupCommitWriter {
         retention_millis: i64,
         wal_frames_limit: i64,
     ) -> Result<Self, DatabaseError> {
-        let mut connection = SqliteConnection::establish(path)
-            .map_err(|error| DatabaseError::Connect(error.to_string()))?;
+        let connect = || {
+            SqliteConnection::establish(path)
+                .map_err(|error| DatabaseError::Connect(error.to_string()))
+        };
+        let mut connection = connect()?;
         // `temp_store = MEMORY` keeps the sub-journal of each issuance's savepoint (the original
         // content of every page it changes, for a rollback to the savepoint) in memory. On disk,
         // once it had spilled past 64 KiB, it cost two `pwrite`s per changed page, about 34 KiB
         // per issuance, none of which durability needs (docs/PERFORMANCE.md). It is truncated
         // at each release, so it holds one issuance's pages at most.
         connection.batch_execute(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = {busy_timeout_ms}; \
-             PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;",
-            synchronous.pragma()
+            "{} PRAGMA temp_store = MEMORY;",
+            connection_pragmas(synchronous, busy_timeout_ms)
         ))?;
-        let mut checkpoint_connection = SqliteConnection::establish(path)
-            .map_err(|error| DatabaseError::Connect(error.to_string()))?;
+        let mut checkpoint_connection = connect()?;
         // The checkpoint's own `fsync`s follow the connection's `synchronous` setting.
         checkpoint_connection.batch_execute(&format!(
             "PRAGMA synchronous = {}; PRAGMA busy_timeout = {busy_timeout_ms}; PRAGMA wal_autocheckpoint = 0;",
