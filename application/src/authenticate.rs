@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use prepaid_domain::{AccessKey, AspId, ErrorCode, RequestWindow, TimeZone, TranTime, TranToken};
+use prepaid_domain::{
+    AccessKey, AspId, CorrelationId, ErrorCode, RequestWindow, TimeZone, TranTime, TranToken,
+};
 
 use crate::ports::{Clock, PortError, Project, ProjectDirectory, ReplayGuard, TranTokenSigner};
 
@@ -20,6 +22,8 @@ pub struct Credentials<'a> {
     pub tran_time: TranTime,
     /// `X-KM-Time-Zone`.
     pub zone: TimeZone,
+    /// `X-KM-Correlation-Id`: the request a signature is bound to.
+    pub correlation_id: &'a CorrelationId,
     /// The raw body bytes exactly as received.
     pub body: &'a [u8],
 }
@@ -38,7 +42,7 @@ pub enum AuthError {
     /// The HMAC does not match the body.
     #[error("tran token does not match the body")]
     BadSignature,
-    /// The token was already accepted.
+    /// The signature was already accepted for a request with another correlation id.
     #[error("tran token replayed")]
     Replayed,
     /// A port failed.
@@ -64,7 +68,7 @@ impl AuthError {
             Self::UnknownCaller => "unknown ASP id or access key not active for it",
             Self::OutOfWindow => "request time outside the window or inconsistent",
             Self::BadSignature => "HMAC mismatch",
-            Self::Replayed => "tran token replayed",
+            Self::Replayed => "tran token signature already bound to another correlation id",
             Self::Unavailable(_) => "authentication store unavailable",
         }
     }
@@ -100,12 +104,16 @@ impl Authenticator {
 
     /// Checks, in this order: the caller (ASP id and an active access key of it), the request
     /// time (token time equal to `X-KM-Tran-Time` and within the window, read in the given
-    /// zone), the HMAC over the raw body, and that the token was not used before. The token is
-    /// recorded as used only once everything else passed, so a forged request cannot burn a
-    /// genuine token.
+    /// zone), the HMAC over the raw body, and that the signature is not bound to another
+    /// request. The signature is bound only once everything else passed, so a forged request
+    /// cannot burn a genuine one.
     ///
-    /// # Errors
-    /// See [`AuthError`].
+    /// The HMAC covers the body, not the token time (D4), so the same signature comes back with
+    /// any time an attacker writes beside it: it is the signature, not the token, that is bound
+    /// to the correlation id. The same request sent again (same correlation id) passes and is
+    /// answered as a retry (D6); any other correlation id is a replay. The binding lasts a
+    /// window past the later of the request time and now, plus a second.
+    ///
     pub async fn authenticate(&self, credentials: Credentials<'_>) -> Result<Project, AuthError> {
         let project = self
             .projects
@@ -122,7 +130,8 @@ impl Authenticator {
             return Err(AuthError::OutOfWindow);
         }
         let sent = token.time().in_zone(credentials.zone);
-        if !self.window.admits(sent, self.clock.now()) {
+        let now = self.clock.now();
+        if !self.window.admits(sent, now) {
             return Err(AuthError::OutOfWindow);
         }
         if !self
@@ -132,16 +141,22 @@ impl Authenticator {
             return Err(AuthError::BadSignature);
         }
         let replay_key = format!(
-            "{}:{}:{}",
+            "{}:{}",
             credentials.access_key.as_str(),
-            token.time().to_digits17(),
             token.signature_base64()
         );
         let window_millis = i64::try_from(self.window.millis()).unwrap_or(i64::MAX);
-        let expires_at = sent.plus_millis(window_millis.saturating_add(1_000));
+        let expires_at = sent
+            .max(now)
+            .plus_millis(window_millis.saturating_add(1_000));
         if !self
             .replay
-            .first_use(credentials.asp_id, &replay_key, expires_at)
+            .bind(
+                credentials.asp_id,
+                &replay_key,
+                credentials.correlation_id,
+                expires_at,
+            )
             .await?
         {
             return Err(AuthError::Replayed);

@@ -125,7 +125,7 @@ fn cards(c: &mut Criterion) {
     });
 }
 
-/// The in-memory replay guard as it is under a sustained load: the 4 million tokens of a 300 s
+/// The in-memory replay guard as it is under a sustained load: the 4 million signatures of a 300 s
 /// window at 13,000 requests a second remembered, their expiries spread over the window (16
 /// live generations in each shard), and a new token looked up in all of them and added.
 fn replay_guard(c: &mut Criterion) {
@@ -135,6 +135,7 @@ fn replay_guard(c: &mut Criterion) {
     let clock = Arc::new(SystemClock);
     let guard = InMemoryReplayGuard::new(clock.clone());
     let asp = AspId::parse("ASPSANDBOX00001").unwrap();
+    let correlation = CorrelationId::parse("261130093000-0000001").unwrap();
     let window: i64 = 300_000;
     let remembered: i64 = 4_000_000;
     let now = clock.now();
@@ -142,7 +143,7 @@ fn replay_guard(c: &mut Criterion) {
         for n in 0..remembered {
             let expires_at = now.plus_millis(1_000 + n * window / remembered);
             guard
-                .first_use(&asp, &format!("AK:{n}"), expires_at)
+                .bind(&asp, &format!("AK:{n}"), &correlation, expires_at)
                 .await
                 .unwrap();
         }
@@ -150,14 +151,14 @@ fn replay_guard(c: &mut Criterion) {
     let expires_at = now.plus_millis(window + 1_000);
     let mut next = remembered;
     c.bench_function(
-        "replay guard: first use of a token, 4 million remembered",
+        "replay guard: first binding of a signature, 4 million remembered",
         |b| {
             b.iter(|| {
                 next += 1;
                 let token = format!("AK:{next}");
                 black_box(
                     runtime
-                        .block_on(guard.first_use(&asp, &token, expires_at))
+                        .block_on(guard.bind(&asp, &token, &correlation, expires_at))
                         .unwrap(),
                 )
             });

@@ -78,6 +78,19 @@ pub fn payload(request: &IssueRequest) -> String {
     Value::Object(body).to_string()
 }
 
+/// `payload` with a `clientNonce` member holding `correlation_id`. The tran token signs the body
+/// only, and a signature belongs to one correlation id (docs/API.md, "Replays"): two requests
+/// with identical bodies would be one signature, and the second refused. The service ignores
+/// the member (unknown members are ignored, and are not part of the retry fingerprint), so a
+/// retry with the same correlation id is the same body and still answers the first outcome.
+pub fn with_nonce(payload: &str, correlation_id: &str) -> String {
+    let mut body: Value = serde_json::from_str(payload).unwrap_or_else(|_| json!({}));
+    if let Some(members) = body.as_object_mut() {
+        members.insert("clientNonce".into(), json!(correlation_id));
+    }
+    body.to_string()
+}
+
 /// A fresh correlation id for `now`: the time to the second and a 28-bit serial. The serials of
 /// one process follow one another from a random start, so no two of its ids are alike (before
 /// 2²⁸ of them); drawn at random each time, two of a thousand sent in one second would share an
@@ -134,7 +147,11 @@ pub async fn issue(
     request: &IssueRequest,
     now: Timestamp,
 ) -> Result<Answer, ClientError> {
-    let plaintext = payload(request);
+    let correlation_id = request
+        .correlation_id
+        .clone()
+        .unwrap_or_else(|| new_correlation_id(now));
+    let plaintext = with_nonce(&payload(request), &correlation_id);
     let body = if request.encrypt {
         let compact = encrypt_to(
             &credentials.server_public_key_pem,
@@ -146,10 +163,6 @@ pub async fn issue(
     } else {
         plaintext
     };
-    let correlation_id = request
-        .correlation_id
-        .clone()
-        .unwrap_or_else(|| new_correlation_id(now));
     let headers = signed_headers(
         credentials,
         body.as_bytes(),
@@ -204,6 +217,28 @@ pub async fn issue(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_requests_with_one_payload_have_different_bodies_and_a_retry_the_same_body() {
+        let request = IssueRequest {
+            member: "1001".into(),
+            service_id: "000170000003000".into(),
+            delivery: false,
+            address: String::new(),
+            address_detail: String::new(),
+            zip_code: String::new(),
+            purpose: None,
+            encrypt: false,
+            correlation_id: None,
+        };
+        let payload = payload(&request);
+        let first = with_nonce(&payload, "261130093000-0000001");
+        assert_ne!(first, with_nonce(&payload, "261130093000-0000002"));
+        assert_eq!(first, with_nonce(&payload, "261130093000-0000001"));
+        let parsed: Value = serde_json::from_str(&first).unwrap();
+        assert_eq!(parsed["clientNonce"], "261130093000-0000001");
+        assert_eq!(parsed["serviceId"], "000170000003000");
+    }
 
     #[test]
     fn correlation_ids_made_in_one_second_by_one_process_are_all_distinct() {

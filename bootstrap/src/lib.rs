@@ -25,7 +25,7 @@ use prepaid_crypto::{
     IndexKey, JoseMessageCipher, OsRandom, SystemClock,
 };
 use prepaid_http::{ApiMetrics, ApiState, HttpConfig};
-use prepaid_persistence::{Backend, Database, InMemoryReplayGuard};
+use prepaid_persistence::Database;
 
 use crate::config::{ConfigError, KeySettings, Mode, Settings};
 use crate::sandbox::ClientCredentials;
@@ -185,12 +185,9 @@ impl Application {
         let cipher = Arc::new(JoseMessageCipher::new(sandbox::load_key_pairs(
             &settings.data_dir,
         )?)?);
-        let replay: Arc<dyn ReplayGuard> = match database.backend() {
-            // One SQLite instance: keep used tokens in memory, no write per request.
-            Backend::Sqlite => Arc::new(InMemoryReplayGuard::new(clock.clone())),
-            // Several instances share PostgreSQL: they must see each other's tokens.
-            Backend::Postgres => Arc::new(database.replay_guard(clock.clone())),
-        };
+        // SQLite (one instance): in memory, journaled with the group commit; PostgreSQL:
+        // shared by every instance.
+        let replay: Arc<dyn ReplayGuard> = database.replay_guard(clock.clone())?;
         let issuance = CardIssuanceService::new(IssuancePorts {
             members: Arc::new(database.clone()),
             products: Arc::new(catalogue::ConfiguredProducts::new(products)),

@@ -330,8 +330,8 @@ async fn two_instances_on_postgresql_issue_one_card_per_correlation_id() {
                 false,
                 false,
             );
-            // Identical bodies signed in the same millisecond share a tran token (D4 signs the body
-            // only), so each is signed at its own millisecond.
+            // The client puts each request's correlation id in its body (`clientNonce`), so no
+            // two of these share a signature (D4 signs the body only).
             let signed_at = SystemClock.now().plus_millis(i64::try_from(index).unwrap());
             actix_web::rt::spawn(async move {
                 client::issue(&credentials, &url, &request, signed_at)

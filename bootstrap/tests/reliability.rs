@@ -13,7 +13,7 @@ use prepaid_application::ports::{Clock as _, JweProfile};
 use prepaid_bootstrap::client;
 use prepaid_bootstrap::sandbox::{self, ClientCredentials};
 use prepaid_crypto::{SystemClock, encrypt_to, generate_rsa_pem};
-use prepaid_domain::{Member, MemberId, MemberStatus};
+use prepaid_domain::MemberId;
 use serde_json::{Value, json};
 use support::{credentials, database, pan_like_runs, post_signed, start, terminate};
 
@@ -26,18 +26,7 @@ fn crash_rounds() -> usize {
 }
 
 async fn fresh_member(data_dir: &Path, id: u64) -> MemberId {
-    let member = MemberId::new(id).unwrap();
-    database(data_dir)
-        .save_member(
-            Member {
-                id: member,
-                status: MemberStatus::Active,
-            },
-            SystemClock.now(),
-        )
-        .await
-        .unwrap();
-    member
+    support::active_member(&database(data_dir), id).await
 }
 
 /// A mobile-card application; `nonce` is an unknown member (ignored by the service, D2) that
@@ -613,11 +602,23 @@ async fn the_attack_matrix_is_refused_and_issues_nothing_and_no_card_data_leaks(
         );
     }
 
-    // A replayed token: the first use is accepted, the second refused.
+    // A captured request: sent again as it was, it is its own retry (the first outcome); with
+    // another correlation id it is a replay (bootstrap/tests/replay.rs moves its time too).
     let headers = headers_for(&sandbox_credentials, &body, 20);
     let (status, genuine) = raw(&base, &headers, body.clone()).await;
     assert_eq!(status, 200);
     let (status, answer) = raw(&base, &headers, body.clone()).await;
+    assert_eq!(
+        (status, &answer["cardApplyNo"]),
+        (200, &genuine["cardApplyNo"])
+    );
+    let mut replayed = headers.clone();
+    replace(
+        &mut replayed,
+        "X-KM-Correlation-Id",
+        &client::new_correlation_id(SystemClock.now()),
+    );
+    let (status, answer) = raw(&base, &replayed, body.clone()).await;
     assert_eq!(
         (status, answer["response"]["code"].as_str().unwrap()),
         (401, "000_093")
@@ -696,37 +697,14 @@ async fn the_attack_matrix_is_refused_and_issues_nothing_and_no_card_data_leaks(
 /// database (and one data folder for the sandbox keys).
 #[actix_web::test]
 async fn two_binaries_on_postgresql_issue_one_card_per_correlation_id_and_unique_numbers() {
-    let Ok(url) = std::env::var("PREPAID_TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true needs PREPAID_TEST_DATABASE_URL"
-        );
-        eprintln!("PostgreSQL reliability test SKIPPED: PREPAID_TEST_DATABASE_URL is not set");
+    let Some(url) = support::postgres_url("reliability") else {
         return;
     };
     let root = tempfile::tempdir().unwrap();
-    let data_dir = root.path().join("data");
-    let log = root.path().join("postgres.log");
-    let environment = [("PREPAID_DATABASE_URL", url.as_str())];
-    let mut first = support::start_with(&data_dir, &log, &environment);
-    support::wait_ready(&first);
-    let mut second = support::start_with(&data_dir, &log, &environment);
-    let credentials = credentials(&data_dir);
-    let settings = prepaid_bootstrap::config::Settings {
-        database_url: Some(url.clone()),
-        ..Default::default()
-    };
-    let db = prepaid_persistence::Database::open(&settings.database().unwrap()).unwrap();
-    let member = MemberId::new(8_000_000 + u64::from(std::process::id())).unwrap();
-    db.save_member(
-        Member {
-            id: member,
-            status: MemberStatus::Active,
-        },
-        SystemClock.now(),
-    )
-    .await
-    .unwrap();
+    let (mut first, mut second) = support::start_two_on_postgres(root.path(), &url);
+    let credentials = credentials(&root.path().join("data"));
+    let db = support::postgres(&url);
+    let member = support::active_member(&db, 8_000_000 + u64::from(std::process::id())).await;
     let urls = [first.base_url.clone(), second.base_url.clone()];
 
     let correlation_id = client::new_correlation_id(SystemClock.now());

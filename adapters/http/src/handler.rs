@@ -205,6 +205,7 @@ async fn handle(
             token: &headers.tran_token,
             tran_time: headers.tran_time,
             zone: headers.time_zone,
+            correlation_id: &headers.correlation_id,
             body: &raw,
         })
         .await

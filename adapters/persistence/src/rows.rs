@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::schema::{
     access_keys, card_applications, card_products, cards, crypto_keys, deliveries,
-    idempotency_records, members, projects, used_tran_tokens,
+    idempotency_records, members, projects, replay_bindings,
 };
 
 #[derive(Insertable, AsChangeset)]
@@ -148,10 +148,12 @@ pub struct IdempotencyRow {
     pub apply_no: String,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = used_tran_tokens)]
-pub struct UsedTokenRow<'a> {
-    pub asp_id: &'a str,
-    pub signature: &'a str,
+/// A replay binding: a signature's digest and the correlation id it belongs to.
+#[derive(Clone, Debug, Insertable, Queryable, Selectable)]
+#[diesel(table_name = replay_bindings)]
+pub struct ReplayBindingRow {
+    pub asp_id: String,
+    pub token_digest: Vec<u8>,
+    pub correlation_id: String,
     pub expires_at: i64,
 }

@@ -101,9 +101,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    used_tran_tokens (asp_id, signature) {
+    replay_bindings (asp_id, token_digest) {
         asp_id -> Text,
-        signature -> Text,
+        token_digest -> Binary,
+        correlation_id -> Text,
         expires_at -> BigInt,
     }
 }
@@ -126,5 +127,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     cards,
     deliveries,
     idempotency_records,
-    used_tran_tokens,
+    replay_bindings,
 );

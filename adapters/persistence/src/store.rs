@@ -14,23 +14,24 @@ use prepaid_application::ports::{
     UniqueNumber,
 };
 use prepaid_domain::{
-    AccessKey, AddressDetail, AspId, Bin, CardApplyNo, CardKind, CardProduct, CryptoKeyId,
-    Delivery, DeliveryAddress, DeliveryStatus, Expiry, Member, MemberId, MemberStatus, Par,
-    ProductName, ProductType, Purpose, RoadAddress, ServiceId, Timestamp, Validity, ZipCode,
+    AccessKey, AddressDetail, AspId, Bin, CardApplyNo, CardKind, CardProduct, CorrelationId,
+    CryptoKeyId, Delivery, DeliveryAddress, DeliveryStatus, Expiry, Member, MemberId, MemberStatus,
+    Par, ProductName, ProductType, Purpose, RoadAddress, ServiceId, Timestamp, Validity, ZipCode,
 };
 
 use crate::database::{
     Backend, Conn, DatabaseConfig, Pools, on_conn, with_conn, write_transaction,
 };
 use crate::error::DatabaseError;
+use crate::memory::{BindingJournal, InMemoryReplayGuard, token_digest};
 use crate::rows::{
     AccessKeyRow, CardRow, CryptoKeyRow, DeliveryRow, IdempotencyRow, MemberRow, NewApplicationRow,
     NewCardRow, NewDeliveryRow, NewIdempotencyRow, NewMemberRow, NewProjectRow, ProductRow,
-    ProjectRow, UsedTokenRow,
+    ProjectRow, ReplayBindingRow,
 };
 use crate::schema::{
     access_keys, card_applications, card_products, cards, crypto_keys, deliveries,
-    idempotency_records, members, projects, used_tran_tokens,
+    idempotency_records, members, projects, replay_bindings,
 };
 use crate::writer::{GroupCommitWriter, WalStatus};
 
@@ -246,7 +247,7 @@ impl Database {
             }
             let tokens = with_conn!(pools, |conn| {
                 diesel::delete(
-                    used_tran_tokens::table.filter(used_tran_tokens::expires_at.lt(cutoff)),
+                    replay_bindings::table.filter(replay_bindings::expires_at.lt(cutoff)),
                 )
                 .execute(conn)?
             });
@@ -412,11 +413,35 @@ impl Database {
         }
     }
 
-    /// A [`ReplayGuard`] kept in this database, shared by every instance using it.
-    pub fn replay_guard(&self, clock: Arc<dyn Clock>) -> DieselReplayGuard {
-        DieselReplayGuard {
-            database: self.clone(),
-            clock,
+    /// The [`ReplayGuard`] of this database. On SQLite (one instance): held in memory, started
+    /// from the bindings still live in the database and writing each new one with the next
+    /// group commit, so that a restart remembers them without a `fsync` of their own. On
+    /// PostgreSQL: kept in the database, shared by every instance using it. Blocks: call it at
+    /// start-up.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the live bindings cannot be read.
+    pub fn replay_guard(
+        &self,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<dyn ReplayGuard>, DatabaseError> {
+        match (&self.pools, &self.writer) {
+            (Pools::Sqlite(pool), Some(writer)) => {
+                let now = clock.now().as_millis();
+                let mut conn = pool.get().map_err(DatabaseError::Pool)?;
+                let live = replay_bindings::table
+                    .filter(replay_bindings::expires_at.ge(now))
+                    .select(ReplayBindingRow::as_select())
+                    .load(&mut *conn)?;
+                let journal: Arc<dyn BindingJournal> = writer.clone();
+                Ok(Arc::new(InMemoryReplayGuard::journaled(
+                    clock, journal, live,
+                )))
+            }
+            _ => Ok(Arc::new(DieselReplayGuard {
+                database: self.clone(),
+                clock,
+            })),
         }
     }
 
@@ -541,8 +566,8 @@ impl Database {
                     idempotency_records.asp_id,
                     idempotency_records.correlation_id,
                     idempotency_records.apply_no,
-                    used_tran_tokens.asp_id,
-                    used_tran_tokens.signature,
+                    replay_bindings.asp_id,
+                    replay_bindings.correlation_id,
                 );
                 let purposes: i64 = card_applications::table
                     .filter(card_applications::purpose.eq(&value))
@@ -889,7 +914,7 @@ impl ProjectDirectory for DieselProjectDirectory {
     }
 }
 
-/// Used tran tokens kept in the database, so that several instances refuse each other's
+/// Replay bindings kept in the database, so that several instances refuse each other's
 /// replays.
 #[derive(Clone)]
 pub struct DieselReplayGuard {
@@ -897,48 +922,60 @@ pub struct DieselReplayGuard {
     clock: Arc<dyn Clock>,
 }
 
+/// Binds a signature, or extends its binding to the same correlation id, in one statement: the
+/// row is inserted, or updated only when it has expired or belongs to this correlation id.
+/// Concurrent statements on one key are serialised by the primary key, so one correlation id
+/// wins. One row changed means admitted.
+const BIND_POSTGRES: &str = "INSERT INTO replay_bindings (asp_id, token_digest, correlation_id, expires_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (asp_id, token_digest) DO UPDATE \
+     SET correlation_id = excluded.correlation_id, \
+         expires_at = GREATEST(replay_bindings.expires_at, excluded.expires_at) \
+     WHERE replay_bindings.expires_at < $5 OR replay_bindings.correlation_id = excluded.correlation_id";
+const BIND_SQLITE: &str = "INSERT INTO replay_bindings (asp_id, token_digest, correlation_id, expires_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (asp_id, token_digest) DO UPDATE \
+     SET correlation_id = excluded.correlation_id, \
+         expires_at = max(replay_bindings.expires_at, excluded.expires_at) \
+     WHERE replay_bindings.expires_at < $5 OR replay_bindings.correlation_id = excluded.correlation_id";
+
 #[async_trait]
 impl ReplayGuard for DieselReplayGuard {
-    async fn first_use(
+    async fn bind(
         &self,
         asp_id: &AspId,
         token: &str,
+        correlation_id: &CorrelationId,
         expires_at: Timestamp,
     ) -> Result<bool, PortError> {
+        use diesel::sql_types::{BigInt, Binary, Text};
+
         let asp = asp_id.as_str().to_owned();
-        let token = token.to_owned();
+        let digest = token_digest(asp_id, token).to_vec();
+        let correlation = correlation_id.as_str().to_owned();
+        let expires = expires_at.as_millis();
         let now = self.clock.now().as_millis();
-        let inserted = self
+        let changed = self
             .database
             .blocking(move |pools| {
                 let postgres = matches!(pools, Pools::Postgres(_));
                 write_transaction!(pools, |conn| {
                     if postgres {
-                        // A used-token record lost in a crash only reopens a replay within the
-                        // window, and retries are still recognised by correlation id (D6): it
-                        // need not wait for its own durable flush.
+                        // A binding lost in a crash of the database server reopens a replay
+                        // within the window for requests the server has not yet made durable
+                        // either; it need not wait for its own flush.
                         conn.batch_execute("SET LOCAL synchronous_commit TO OFF")?;
                     }
-                    // A record that expired but was not purged yet does not count.
-                    diesel::delete(
-                        used_tran_tokens::table
-                            .find((&asp, &token))
-                            .filter(used_tran_tokens::expires_at.lt(now)),
-                    )
-                    .execute(conn)?;
-                    diesel::insert_into(used_tran_tokens::table)
-                        .values(&UsedTokenRow {
-                            asp_id: &asp,
-                            signature: &token,
-                            expires_at: expires_at.as_millis(),
-                        })
-                        .on_conflict_do_nothing()
+                    diesel::sql_query(if postgres { BIND_POSTGRES } else { BIND_SQLITE })
+                        .bind::<Text, _>(&asp)
+                        .bind::<Binary, _>(&digest)
+                        .bind::<Text, _>(&correlation)
+                        .bind::<BigInt, _>(expires)
+                        .bind::<BigInt, _>(now)
                         .execute(conn)
                 })
                 .map_err(DatabaseError::from)
             })
             .await?;
-        Ok(inserted == 1)
+        Ok(changed == 1)
     }
 }
 

@@ -26,7 +26,9 @@ use prepaid_application::ports::{NewIssuance, RecordError};
 
 use crate::database::{SqliteSynchronous, connection_pragmas};
 use crate::error::DatabaseError;
-use crate::schema::{card_applications, cards, deliveries, idempotency_records};
+use crate::memory::BindingJournal;
+use crate::rows::ReplayBindingRow;
+use crate::schema::{card_applications, cards, deliveries, idempotency_records, replay_bindings};
 use crate::store::{IssuanceRows, insert_issuance_rows, record_outcome};
 
 /// The most issuances written in one transaction.
@@ -51,10 +53,21 @@ const CHECKPOINT_EVERY: usize = 25;
 /// keeps those few.
 pub(crate) const WAL_FRAMES_LIMIT: i64 = 65_536;
 
-struct Job {
-    issuance: NewIssuance,
-    reply: tokio::sync::oneshot::Sender<Result<(), RecordError>>,
+enum Job {
+    /// An issuance, answered once it is durable.
+    Issuance {
+        // Boxed: an issuance is ten times the size of a binding, and the channel's slots are as
+        // large as its largest job.
+        issuance: Box<NewIssuance>,
+        reply: tokio::sync::oneshot::Sender<Result<(), RecordError>>,
+    },
+    /// A replay binding, written with the next commit and answered to nobody. It is queued
+    /// before anything its request records afterwards, so it is never less durable than that.
+    Binding { row: ReplayBindingRow, now: i64 },
 }
+
+/// How often, at most, the writer deletes replay bindings that have expired.
+const PURGE_BINDINGS_EVERY_MILLIS: i64 = 10_000;
 
 /// What the last checkpoint found, for [`GroupCommitWriter::wal_status`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,11 +179,25 @@ impl GroupCommitWriter {
     pub(crate) async fn submit(&self, issuance: NewIssuance) -> Result<(), RecordError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.sender
-            .send(Job { issuance, reply })
+            .send(Job::Issuance {
+                issuance: Box::new(issuance),
+                reply,
+            })
             .map_err(|_| RecordError::Unavailable(PortError::msg("SQLite writer stopped")))?;
         answer
             .await
             .map_err(|_| RecordError::Unavailable(PortError::msg("SQLite writer stopped")))?
+    }
+}
+
+impl BindingJournal for GroupCommitWriter {
+    fn write(&self, binding: ReplayBindingRow, now: prepaid_domain::Timestamp) {
+        // A stopped writer has already failed every issuance: nothing is recorded that this
+        // binding would have had to precede.
+        let _ = self.sender.send(Job::Binding {
+            row: binding,
+            now: now.as_millis(),
+        });
     }
 }
 
@@ -211,6 +238,7 @@ fn run(
 ) {
     let mut since_request = 0;
     let mut seen_reports = 0;
+    let mut last_purge = i64::MIN;
     loop {
         let Ok(first) = receiver.recv() else {
             return;
@@ -222,14 +250,27 @@ fn run(
                 Err(_) => break,
             }
         }
-        let mut outcomes: Vec<Result<(), RecordError>> = Vec::with_capacity(batch.len());
+        let mut outcomes: Vec<Option<Result<(), RecordError>>> = Vec::with_capacity(batch.len());
         let committed = connection.immediate_transaction(|connection| {
             for job in &batch {
-                let rows = IssuanceRows::of(&job.issuance, retention_millis);
-                // A nested transaction is a savepoint: a failure undoes this issuance only.
-                let result =
-                    connection.transaction(|connection| insert_issuance_rows!(connection, &rows));
-                outcomes.push(record_outcome(result));
+                match job {
+                    Job::Issuance { issuance, .. } => {
+                        let rows = IssuanceRows::of(issuance, retention_millis);
+                        // A nested transaction is a savepoint: a failure undoes this issuance
+                        // only.
+                        let result = connection
+                            .transaction(|connection| insert_issuance_rows!(connection, &rows));
+                        outcomes.push(Some(record_outcome(result)));
+                    }
+                    Job::Binding { row, now } => {
+                        write_binding(connection, row);
+                        if *now >= last_purge + PURGE_BINDINGS_EVERY_MILLIS {
+                            last_purge = *now;
+                            purge_bindings(connection, *now);
+                        }
+                        outcomes.push(None);
+                    }
+                }
             }
             Ok::<(), DieselError>(())
         });
@@ -237,8 +278,10 @@ fn run(
             Ok(()) => {
                 since_request += batch.len();
                 for (job, outcome) in batch.into_iter().zip(outcomes) {
-                    // The requester may have gone (client disconnected): nothing to undo.
-                    let _ = job.reply.send(outcome);
+                    if let (Job::Issuance { reply, .. }, Some(outcome)) = (job, outcome) {
+                        // The requester may have gone (client disconnected): nothing to undo.
+                        let _ = reply.send(outcome);
+                    }
                 }
                 if since_request >= CHECKPOINT_EVERY {
                     since_request = 0;
@@ -263,11 +306,38 @@ fn run(
             Err(error) => {
                 let message = format!("group commit failed: {error}");
                 for job in batch {
-                    let _ = job.reply.send(Err(RecordError::Unavailable(PortError::msg(
-                        message.clone(),
-                    ))));
+                    if let Job::Issuance { reply, .. } = job {
+                        let _ = reply.send(Err(RecordError::Unavailable(PortError::msg(
+                            message.clone(),
+                        ))));
+                    }
                 }
             }
         }
+    }
+}
+
+/// Writes a replay binding in its own savepoint (a later binding of the same signature replaces
+/// it). A failure loses only this binding, which the process still holds in memory; it never
+/// fails the batch's issuances.
+fn write_binding(connection: &mut SqliteConnection, row: &ReplayBindingRow) {
+    let written = connection.transaction(|connection| {
+        diesel::replace_into(replay_bindings::table)
+            .values(row)
+            .execute(connection)
+    });
+    if let Err(error) = written {
+        tracing::warn!(error = %error, "replay binding not written");
+    }
+}
+
+/// Deletes the replay bindings that expired before `now`.
+fn purge_bindings(connection: &mut SqliteConnection, now: i64) {
+    let purged = connection.transaction(|connection| {
+        diesel::delete(replay_bindings::table.filter(replay_bindings::expires_at.lt(now)))
+            .execute(connection)
+    });
+    if let Err(error) = purged {
+        tracing::warn!(error = %error, "expired replay bindings not purged");
     }
 }

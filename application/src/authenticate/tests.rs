@@ -53,7 +53,7 @@ impl Fixture {
             .expect_find()
             .returning(|asp| Ok((asp.as_str() == ASP).then(project)));
         let mut replay = MockReplayGuard::new();
-        replay.expect_first_use().returning(|_, _, _| Ok(true));
+        replay.expect_bind().returning(|_, _, _, _| Ok(true));
         let mut signer = MockTranTokenSigner::new();
         signer
             .expect_verify()
@@ -80,6 +80,8 @@ impl Fixture {
     }
 }
 
+const CORRELATION: &str = "261125153000-00a1b2f";
+
 async fn attempt(
     authenticator: &Authenticator,
     asp: &str,
@@ -92,8 +94,10 @@ async fn attempt(
     let asp = AspId::parse(asp).unwrap();
     let key = access_key(key);
     let token = TranToken::parse(&TranToken::compose(token_time, SIGNATURE)).unwrap();
+    let correlation_id = CorrelationId::parse(CORRELATION).unwrap();
     authenticator
         .authenticate(Credentials {
+            correlation_id: &correlation_id,
             asp_id: &asp,
             access_key: &key,
             token: &token,
@@ -219,7 +223,7 @@ async fn a_token_time_that_disagrees_with_tran_time_is_refused() {
 async fn a_body_changed_after_signing_is_refused_before_the_token_is_recorded() {
     let mut fixture = Fixture::new();
     fixture.replay = MockReplayGuard::new();
-    fixture.replay.expect_first_use().never();
+    fixture.replay.expect_bind().never();
     let authenticator = fixture.authenticator();
     let result = attempt(
         &authenticator,
@@ -242,8 +246,8 @@ async fn a_replayed_token_is_refused() {
     fixture.replay = MockReplayGuard::new();
     fixture
         .replay
-        .expect_first_use()
-        .returning(|_, _, _| Ok(false));
+        .expect_bind()
+        .returning(|_, _, _, _| Ok(false));
     let authenticator = fixture.authenticator();
     let result = attempt(
         &authenticator,
@@ -278,4 +282,41 @@ async fn a_failing_directory_is_a_system_error_not_an_authentication_failure() {
     )
     .await;
     assert_eq!(result.unwrap_err().code().code(), "000_099");
+}
+
+#[tokio::test]
+async fn the_signature_is_bound_to_the_correlation_id_whatever_the_token_time() {
+    // Two token times a millisecond and a minute apart: one binding key, no time in it, and the
+    // binding lasts the window (plus a second) past the later of the request time and now.
+    for (offset, now_offset) in [(0_i64, 0_i64), (1, 0), (60_000, 0), (0, 90_000)] {
+        let mut fixture = Fixture::new();
+        fixture.now = fixture.now.plus_millis(now_offset);
+        let sent = sent_kst().in_zone(TimeZone::Kst).plus_millis(offset);
+        let expected_expiry = sent.max(fixture.now).plus_millis(301_000);
+        fixture.replay = MockReplayGuard::new();
+        fixture
+            .replay
+            .expect_bind()
+            .withf(move |asp, token, correlation, expires| {
+                asp.as_str() == ASP
+                    && token == format!("{}:{SIGNATURE}", "a".repeat(40))
+                    && correlation.as_str() == CORRELATION
+                    && *expires == expected_expiry
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(true));
+        let authenticator = fixture.authenticator();
+        let token_time = sent.civil(TimeZone::Kst).unwrap();
+        let result = attempt(
+            &authenticator,
+            ASP,
+            'a',
+            token_time,
+            &token_time.to_digits17()[..14],
+            TimeZone::Kst,
+            b"{}",
+        )
+        .await;
+        assert!(result.is_ok(), "offset {offset} ms, now +{now_offset} ms");
+    }
 }

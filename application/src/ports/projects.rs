@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use prepaid_domain::{AccessKey, AspId, CryptoKeyId, SecretKey, Timestamp};
+use prepaid_domain::{AccessKey, AspId, CorrelationId, CryptoKeyId, SecretKey, Timestamp};
 
 use super::PortError;
 
@@ -92,24 +92,34 @@ pub trait ProjectDirectory: Send + Sync {
     async fn find(&self, asp_id: &AspId) -> Result<Option<Project>, PortError>;
 }
 
-/// Remembers accepted tran tokens for the replay window (D4).
+/// Binds each accepted tran-token signature to the correlation id of the request that first
+/// carried it, for the replay window (D4, D6).
+///
+/// The tran token signs the body only, not its time: a captured request can be sent again with
+/// any token time. So a signature, not a token, is what is remembered, and with it the request
+/// it belongs to. Sent again with the same correlation id it is that request's retry (admitted;
+/// the idempotency record answers it); with another correlation id it is a replay.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ReplayGuard: Send + Sync {
-    /// Records the tran token `token` (time and signature) of `asp_id` as used until
-    /// `expires_at`. Returns `true` the
-    /// first time, `false` when it was already recorded and has not expired. Once it has
-    /// expired, a guard may go on refusing it for a bounded time before it forgets it: the
-    /// caller sets `expires_at` after the end of the token's request window, so by then the
-    /// token is refused as out of window anyway. Atomic: of concurrent calls with one token
-    /// exactly one gets `true`.
+    /// Binds the signature `token` (access key and HMAC) of `asp_id` to `correlation_id` until
+    /// `expires_at`. Returns `true` when the signature was not bound (it is now) or is bound to
+    /// this same correlation id, `false` when it is bound to another one and has not expired.
+    /// Once a binding has expired, a guard may go on keeping it for a bounded time before it
+    /// forgets it: the caller sets `expires_at` after the end of the request window. Atomic: of
+    /// concurrent calls with one signature and different correlation ids, exactly one binds it.
+    ///
+    /// A binding is durable no later than any state change of the request that made it (an
+    /// implementation with a write-behind journal writes the binding before, or in the same
+    /// transaction as, anything the request records afterwards), and survives a restart.
     ///
     /// # Errors
-    /// [`PortError`] when the record cannot be kept.
-    async fn first_use(
+    /// [`PortError`] when the binding cannot be kept.
+    async fn bind(
         &self,
         asp_id: &AspId,
         token: &str,
+        correlation_id: &CorrelationId,
         expires_at: Timestamp,
     ) -> Result<bool, PortError>;
 }

@@ -170,3 +170,56 @@ pub fn database(data_dir: &Path) -> prepaid_persistence::Database {
     };
     prepaid_persistence::Database::open(&settings.database().unwrap()).unwrap()
 }
+
+/// `PREPAID_TEST_DATABASE_URL`, or `None` after saying that the PostgreSQL test `what` was
+/// skipped (with `CI=true` an unset URL fails the test instead).
+pub fn postgres_url(what: &str) -> Option<String> {
+    let url = std::env::var("PREPAID_TEST_DATABASE_URL").ok();
+    if url.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true needs PREPAID_TEST_DATABASE_URL"
+        );
+        eprintln!("PostgreSQL {what} test SKIPPED: PREPAID_TEST_DATABASE_URL is not set");
+    }
+    url
+}
+
+/// Two release binaries on the PostgreSQL database `url`, sharing one data folder (the sandbox
+/// keys) under `root`, with their logs in `postgres.log`.
+pub fn start_two_on_postgres(root: &Path, url: &str) -> (Service, Service) {
+    let data_dir = root.join("data");
+    let log = root.join("postgres.log");
+    let environment = [("PREPAID_DATABASE_URL", url)];
+    let first = start_with(&data_dir, &log, &environment);
+    wait_ready(&first);
+    let second = start_with(&data_dir, &log, &environment);
+    (first, second)
+}
+
+/// The PostgreSQL database at `url`.
+pub fn postgres(url: &str) -> prepaid_persistence::Database {
+    let settings = prepaid_bootstrap::config::Settings {
+        database_url: Some(url.to_owned()),
+        ..Default::default()
+    };
+    prepaid_persistence::Database::open(&settings.database().unwrap()).unwrap()
+}
+
+/// Saves member `id` as active in `db`.
+pub async fn active_member(
+    db: &prepaid_persistence::Database,
+    id: u64,
+) -> prepaid_domain::MemberId {
+    let member = prepaid_domain::MemberId::new(id).unwrap();
+    db.save_member(
+        prepaid_domain::Member {
+            id: member,
+            status: prepaid_domain::MemberStatus::Active,
+        },
+        SystemClock.now(),
+    )
+    .await
+    .unwrap();
+    member
+}

@@ -20,9 +20,9 @@ use prepaid_application::ports::{
 };
 use prepaid_application::{Authenticator, CardIssuanceService, IssuancePorts, PortError};
 use prepaid_domain::{
-    AccessKey, AspId, Bin, CardProduct, CryptoKeyId, Cvc, DateTime, Expiry, Member, MemberId,
-    MemberStatus, Pan, Par, ProductName, ProductType, RequestWindow, SecretKey, ServiceId,
-    TimeZone, Timestamp, TranToken, Validity,
+    AccessKey, AspId, Bin, CardProduct, CorrelationId, CryptoKeyId, Cvc, DateTime, Expiry, Member,
+    MemberId, MemberStatus, Pan, Par, ProductName, ProductType, RequestWindow, SecretKey,
+    ServiceId, TimeZone, Timestamp, TranToken, Validity,
 };
 use prepaid_http::{ApiState, HttpConfig, ISSUE_DELIVERY_PATH};
 
@@ -153,22 +153,22 @@ impl ProjectDirectory for Directory {
 }
 
 #[derive(Default)]
-pub struct Replays(Mutex<HashMap<String, Timestamp>>);
+pub struct Replays(Mutex<HashMap<String, String>>);
 
 #[async_trait]
 impl ReplayGuard for Replays {
-    async fn first_use(
+    async fn bind(
         &self,
         asp: &AspId,
         token: &str,
-        expires_at: Timestamp,
+        correlation_id: &CorrelationId,
+        _expires_at: Timestamp,
     ) -> Result<bool, PortError> {
-        Ok(self
-            .0
-            .lock()
-            .unwrap()
-            .insert(format!("{asp}/{token}"), expires_at)
-            .is_none())
+        let mut bindings = self.0.lock().unwrap();
+        let bound = bindings
+            .entry(format!("{asp}/{token}"))
+            .or_insert_with(|| correlation_id.as_str().to_owned());
+        Ok(bound == correlation_id.as_str())
     }
 }
 

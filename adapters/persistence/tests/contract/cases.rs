@@ -5,11 +5,11 @@ use std::sync::atomic::Ordering;
 
 use prepaid_application::ports::{
     AccessKeyState, CardApplicationStore, CryptoKeyRef, MemberDirectory, ProductCatalogue, Project,
-    ProjectAccessKey, ProjectDirectory, RecordError, ReplayGuard, UniqueNumber,
+    ProjectAccessKey, ProjectDirectory, RecordError, UniqueNumber,
 };
 use prepaid_domain::{
-    AccessKey, AddressDetail, AspId, CryptoKeyId, DeliveryAddress, Member, MemberId, MemberStatus,
-    RoadAddress, SecretKey, ServiceId, Timestamp, ZipCode,
+    AccessKey, AddressDetail, AspId, CorrelationId, CryptoKeyId, DeliveryAddress, Member, MemberId,
+    MemberStatus, RoadAddress, SecretKey, ServiceId, Timestamp, ZipCode,
 };
 use prepaid_persistence::{Database, IssuedCounts};
 
@@ -333,28 +333,94 @@ pub async fn projects_round_trip_with_sealed_secrets(backend: Backend) {
     assert!(directory.find(&other).await.unwrap().is_none());
 }
 
-pub async fn a_tran_token_is_accepted_once_until_it_expires(backend: Backend) {
+pub async fn a_signature_belongs_to_one_correlation_id_until_it_expires(backend: Backend) {
     let test = open(&backend);
     let clock = clock(NOW);
-    let guard = test.db.replay_guard(clock.clone());
+    let guard = test.db.replay_guard(clock.clone()).unwrap();
     let asp_id = AspId::parse(&asp()).unwrap();
-    let token = format!("KMV1:20261125063000000:{}", alnum(unique(), 43));
+    let token = format!("{}:{}", alnum(unique(), 40), alnum(unique(), 43));
+    let first =
+        CorrelationId::parse(&format!("261125153000-{:07x}", unique() % 0xfff_ffff)).unwrap();
+    let second =
+        CorrelationId::parse(&format!("261125153001-{:07x}", unique() % 0xfff_ffff)).unwrap();
     let expires = Timestamp::from_millis(NOW + 300_000);
 
-    assert!(guard.first_use(&asp_id, &token, expires).await.unwrap());
-    assert!(!guard.first_use(&asp_id, &token, expires).await.unwrap());
+    assert!(guard.bind(&asp_id, &token, &first, expires).await.unwrap());
+    assert!(
+        guard.bind(&asp_id, &token, &first, expires).await.unwrap(),
+        "the same request again is a retry"
+    );
+    assert!(
+        !guard.bind(&asp_id, &token, &second, expires).await.unwrap(),
+        "another correlation id is a replay"
+    );
     let other_asp = AspId::parse(&asp()).unwrap();
-    assert!(guard.first_use(&other_asp, &token, expires).await.unwrap());
-
-    clock
-        .0
-        .store(u64::try_from(NOW + 300_001).unwrap(), Ordering::SeqCst);
     assert!(
         guard
-            .first_use(&asp_id, &token, Timestamp::from_millis(NOW + 600_001))
+            .bind(&other_asp, &token, &second, expires)
             .await
             .unwrap()
     );
+
+    // Bound durably, no later than what the request records next (on SQLite the binding rides
+    // on the group commit ahead of the issuance): another guard on the database (a restart, or
+    // a second instance) knows it.
+    let member = member_and_product(&test.db).await;
+    test.db
+        .record_issuance(&issuance(member, key(&asp(), unique()), unique(), true))
+        .await
+        .unwrap();
+    let reopened = Database::open(&test.config).unwrap();
+    let again = reopened.replay_guard(clock.clone()).unwrap();
+    assert!(!again.bind(&asp_id, &token, &second, expires).await.unwrap());
+    assert!(again.bind(&asp_id, &token, &first, expires).await.unwrap());
+
+    clock
+        .0
+        .store(u64::try_from(NOW + 320_001).unwrap(), Ordering::SeqCst);
+    assert!(
+        guard
+            .bind(
+                &asp_id,
+                &token,
+                &second,
+                Timestamp::from_millis(NOW + 620_001)
+            )
+            .await
+            .unwrap(),
+        "an expired binding is taken by the next request"
+    );
+}
+
+pub async fn of_64_concurrent_correlation_ids_one_binds_a_signature(backend: Backend) {
+    let test = open(&backend);
+    let guard = test.db.replay_guard(clock(NOW)).unwrap();
+    let asp_id = AspId::parse(&asp()).unwrap();
+    let token = format!("{}:{}", alnum(unique(), 40), alnum(unique(), 43));
+    let base = unique() % 0xfff_0000;
+    let tasks: Vec<_> = (0..64)
+        .map(|n| {
+            let (guard, asp_id, token) = (guard.clone(), asp_id.clone(), token.clone());
+            tokio::spawn(async move {
+                let correlation =
+                    CorrelationId::parse(&format!("261125153000-{:07x}", base + n)).unwrap();
+                guard
+                    .bind(
+                        &asp_id,
+                        &token,
+                        &correlation,
+                        Timestamp::from_millis(NOW + 300_000),
+                    )
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut admitted = 0;
+    for task in tasks {
+        admitted += usize::from(task.await.unwrap());
+    }
+    assert_eq!(admitted, 1);
 }
 
 pub async fn purging_removes_only_expired_idempotency_records(backend: Backend) {
