@@ -132,7 +132,10 @@ impl CardIssuanceService {
         }
 
         let product = ports.products.find(&command.request.service_id).await?;
-        let member = ports.members.find(command.request.member).await?;
+        let member = ports
+            .members
+            .find(&command.key.asp_id, command.request.member)
+            .await?;
         let plan = decide(&command.request, member.as_ref(), product.as_ref())?;
         let Some(product) = product else {
             // `decide` refuses an absent product, so this is never reached.

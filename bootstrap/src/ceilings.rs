@@ -140,9 +140,12 @@ pub async fn database(
             .await
             .map_err(|error| error.to_string())?;
     }
+    let asp = AspId::parse(&crate::sandbox::random_alphanumeric(15))
+        .map_err(|error| error.to_string())?;
     let member = MemberId::new(1001).map_err(|error| error.to_string())?;
     database
         .save_member(
+            &asp,
             Member {
                 id: member,
                 status: MemberStatus::Active,
@@ -158,8 +161,6 @@ pub async fn database(
         &IndexKey::from_hex(&random_hex(32).map_err(|error| error.to_string())?)
             .map_err(|error| error.to_string())?,
     ));
-    let asp = AspId::parse(&crate::sandbox::random_alphanumeric(15))
-        .map_err(|error| error.to_string())?;
     let stop = Arc::new(AtomicBool::new(false));
     let serial = Arc::new(AtomicU64::new(0));
     let started = Instant::now();

@@ -301,13 +301,18 @@ async fn provision_sandbox(
     base_url: &str,
     now: prepaid_domain::Timestamp,
 ) -> Result<(Option<ClientCredentials>, Option<PathBuf>), StartupError> {
-    sandbox::save_fixture_members(database, now).await?;
     let path = data_dir.join("sandbox-credentials.json");
     if path.exists() {
+        let text =
+            std::fs::read_to_string(&path).map_err(|error| StartupError::io(&path, error))?;
+        let credentials: ClientCredentials =
+            serde_json::from_str(&text).map_err(|_| StartupError::Fixture("credentials"))?;
+        sandbox::save_fixture_members(database, &credentials.asp_id, now).await?;
         return Ok((None, Some(path)));
     }
     let credentials =
         sandbox::create_project(database, vault, data_dir, true, base_url, now).await?;
+    sandbox::save_fixture_members(database, &credentials.asp_id, now).await?;
     let text = serde_json::to_string_pretty(&credentials)
         .map_err(|_| StartupError::Fixture("credentials"))?;
     sandbox::write_private(&path, &text)?;

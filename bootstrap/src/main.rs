@@ -176,14 +176,21 @@ enum ClientAction {
 
 #[derive(Subcommand)]
 enum AdminAction {
-    /// Add a member, or reactivate one.
+    /// Add a member to a project, or reactivate one.
     AddMember {
+        /// The project (ASP id, 15 characters) the member belongs to; other projects never see
+        /// it.
+        #[arg(long)]
+        asp_id: String,
         /// Member id, 1 to 9999999999999999999.
         #[arg(long)]
         id: String,
     },
-    /// Cancel a member's membership.
+    /// Cancel a member's membership in a project.
     CancelMember {
+        /// The project (ASP id) the member belongs to.
+        #[arg(long)]
+        asp_id: String,
         /// Member id.
         #[arg(long)]
         id: String,
@@ -332,9 +339,11 @@ async fn run_admin(cli: &Cli, action: AdminAction) -> Result<(), String> {
     let database = open_database(&settings).await?;
     let now = SystemClock.now();
     match action {
-        AdminAction::AddMember { id } => set_member(&database, &id, MemberStatus::Active).await?,
-        AdminAction::CancelMember { id } => {
-            set_member(&database, &id, MemberStatus::Cancelled).await?;
+        AdminAction::AddMember { asp_id, id } => {
+            set_member(&database, &asp_id, &id, MemberStatus::Active).await?;
+        }
+        AdminAction::CancelMember { asp_id, id } => {
+            set_member(&database, &asp_id, &id, MemberStatus::Cancelled).await?;
         }
         AdminAction::CreateProject {
             output,
@@ -380,13 +389,27 @@ async fn run_admin(cli: &Cli, action: AdminAction) -> Result<(), String> {
     Ok(())
 }
 
-async fn set_member(database: &Database, id: &str, status: MemberStatus) -> Result<(), String> {
+async fn set_member(
+    database: &Database,
+    asp_id: &str,
+    id: &str,
+    status: MemberStatus,
+) -> Result<(), String> {
+    let asp_id =
+        prepaid_domain::AspId::parse(asp_id).map_err(|error| format!("ASP id: {error}"))?;
     let id = MemberId::parse(id).map_err(|error| format!("member id: {error}"))?;
+    if !database
+        .project_exists(&asp_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        return Err(format!("no project {asp_id}"));
+    }
     database
-        .save_member(Member { id, status }, SystemClock.now())
+        .save_member(&asp_id, Member { id, status }, SystemClock.now())
         .await
         .map_err(|error| error.to_string())?;
-    println!("member {id}: {}", status.as_str());
+    println!("member {id} of {asp_id}: {}", status.as_str());
     Ok(())
 }
 

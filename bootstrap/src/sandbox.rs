@@ -109,14 +109,19 @@ pub fn fixture_products() -> Vec<CardProduct> {
     ]
 }
 
-/// The sandbox's members: one active, one cancelled.
-pub async fn save_fixture_members(db: &Database, now: Timestamp) -> Result<(), StartupError> {
+/// The sandbox's members, in the sandbox project `asp_id`: one active, one cancelled.
+pub async fn save_fixture_members(
+    db: &Database,
+    asp_id: &str,
+    now: Timestamp,
+) -> Result<(), StartupError> {
+    let asp_id = AspId::parse(asp_id).map_err(|_| StartupError::Fixture("sandbox ASP id"))?;
     for (id, status) in [
         (ACTIVE_MEMBER, MemberStatus::Active),
         (CANCELLED_MEMBER, MemberStatus::Cancelled),
     ] {
         let id = MemberId::new(id).map_err(|_| StartupError::Fixture("member id"))?;
-        db.save_member(Member { id, status }, now).await?;
+        db.save_member(&asp_id, Member { id, status }, now).await?;
     }
     Ok(())
 }

@@ -269,6 +269,7 @@ async fn two_instances_on_postgresql_issue_one_card_per_correlation_id() {
     let member = prepaid_domain::MemberId::new(member_number).unwrap();
     database
         .save_member(
+            &prepaid_domain::AspId::parse(&credentials.asp_id).unwrap(),
             prepaid_domain::Member {
                 id: member,
                 status: prepaid_domain::MemberStatus::Active,

@@ -26,7 +26,7 @@ fn crash_rounds() -> usize {
 }
 
 async fn fresh_member(data_dir: &Path, id: u64) -> MemberId {
-    support::active_member(&database(data_dir), id).await
+    support::active_member(&database(data_dir), &credentials(data_dir).asp_id, id).await
 }
 
 /// A mobile-card application; `nonce` is an unknown member (ignored by the service, D2) that
@@ -320,55 +320,6 @@ async fn try_post(
     Some((status, serde_json::from_slice(&bytes).ok()?))
 }
 
-fn admin(data_dir: &Path, arguments: &[&str]) -> String {
-    let output = std::process::Command::new(support::binary())
-        .arg("admin")
-        .args(arguments)
-        .env("PREPAID_DATA_DIR", data_dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-/// A new project made with the admin command, its access key then set to `state` if given.
-fn create_project(
-    data_dir: &Path,
-    root: &Path,
-    name: &str,
-    state: Option<&str>,
-) -> ClientCredentials {
-    let path = root.join(format!("{name}.json"));
-    admin(
-        data_dir,
-        &[
-            "create-project",
-            "--output",
-            path.to_str().unwrap(),
-            "--allow-plaintext",
-        ],
-    );
-    let credentials: ClientCredentials =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    if let Some(state) = state {
-        admin(
-            data_dir,
-            &[
-                "set-key-state",
-                "--access-key",
-                &credentials.access_key,
-                "--state",
-                state,
-            ],
-        );
-    }
-    credentials
-}
-
 /// Sends `body` with the given header changes and a token from `sign` (or a computed one).
 async fn raw(base_url: &str, headers: &[(String, String)], body: Vec<u8>) -> (u16, Value) {
     let mut request =
@@ -415,9 +366,11 @@ async fn the_attack_matrix_is_refused_and_issues_nothing_and_no_card_data_leaks(
     // Provision the sandbox, a second project, and keys in every state, then start.
     let mut service = start(&data_dir, "attacks.log");
     assert!(terminate(&mut service).success());
-    let other = create_project(&data_dir, root.path(), "other", None);
-    let inactive = create_project(&data_dir, root.path(), "inactive", Some("INACTIVE"));
-    let discarded = create_project(&data_dir, root.path(), "discarded", Some("DISCARDED"));
+    let other = support::create_project(&data_dir, &[], root.path(), "other", None);
+    let inactive =
+        support::create_project(&data_dir, &[], root.path(), "inactive", Some("INACTIVE"));
+    let discarded =
+        support::create_project(&data_dir, &[], root.path(), "discarded", Some("DISCARDED"));
     let mut service = start(&data_dir, "attacks.log");
     let sandbox_credentials = credentials(&data_dir);
     let base = service.base_url.clone();
@@ -704,7 +657,12 @@ async fn two_binaries_on_postgresql_issue_one_card_per_correlation_id_and_unique
     let (mut first, mut second) = support::start_two_on_postgres(root.path(), &url);
     let credentials = credentials(&root.path().join("data"));
     let db = support::postgres(&url);
-    let member = support::active_member(&db, 8_000_000 + u64::from(std::process::id())).await;
+    let member = support::active_member(
+        &db,
+        &credentials.asp_id,
+        8_000_000 + u64::from(std::process::id()),
+    )
+    .await;
     let urls = [first.base_url.clone(), second.base_url.clone()];
 
     let correlation_id = client::new_correlation_id(SystemClock.now());

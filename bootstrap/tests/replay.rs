@@ -164,7 +164,7 @@ async fn a_captured_request_sent_again_is_its_own_retry_or_a_replay_before_and_a
     let data_dir = root.path().join("data");
     let mut service = start(&data_dir, "replay.log");
     let credentials = credentials(&data_dir);
-    let member = support::active_member(&database(&data_dir), 7_100_001).await;
+    let member = support::active_member(&database(&data_dir), &credentials.asp_id, 7_100_001).await;
 
     let mut captured = Vec::new();
     for encrypted in [false, true] {
@@ -197,7 +197,12 @@ async fn a_request_captured_at_one_instance_is_a_replay_at_the_other_on_postgres
     let (mut first, mut second) = support::start_two_on_postgres(root.path(), &url);
     let credentials = credentials(&root.path().join("data"));
     let db = support::postgres(&url);
-    let member = support::active_member(&db, 8_100_000 + u64::from(std::process::id())).await;
+    let member = support::active_member(
+        &db,
+        &credentials.asp_id,
+        8_100_000 + u64::from(std::process::id()),
+    )
+    .await;
 
     for encrypted in [false, true] {
         let request = Captured::signed(&credentials, member, encrypted);

@@ -277,3 +277,140 @@ macro_rules! write_transaction {
 }
 
 pub(crate) use {on_conn, with_conn, write_transaction};
+
+#[cfg(test)]
+mod tests {
+    use diesel::sqlite::SqliteConnection;
+    use diesel::{Connection as _, RunQueryDsl as _};
+
+    use super::*;
+
+    #[derive(diesel::QueryableByName, Debug, PartialEq, Eq)]
+    struct Owned {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        key: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        asp_id: String,
+    }
+
+    fn owners(conn: &mut SqliteConnection, query: &str) -> Vec<(String, String)> {
+        diesel::sql_query(query)
+            .load::<Owned>(conn)
+            .unwrap()
+            .into_iter()
+            .map(|row| (row.key, row.asp_id))
+            .collect()
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct Text {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        sql: String,
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct Violation {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        table: String,
+    }
+
+    const OLDEST: &str = "ASPSANDBOX00001";
+    const OTHER: &str = "ASPOTHER0000002";
+
+    /// The database as the first two migrations left it: two projects (the sandbox first), a
+    /// member with one application whose idempotency record names the other project and one
+    /// whose record was purged, and a member without applications.
+    fn before_tenancy(path: &str) {
+        let mut conn = SqliteConnection::establish(path).unwrap();
+        conn.batch_execute("PRAGMA foreign_keys = ON").unwrap();
+        conn.run_next_migration(SQLITE_MIGRATIONS).unwrap();
+        conn.run_next_migration(SQLITE_MIGRATIONS).unwrap();
+        conn.batch_execute(&format!(
+            "INSERT INTO projects VALUES ('{OLDEST}', 1, 1), ('{OTHER}', 0, 2);
+             INSERT INTO members VALUES ('1001', 'ACTIVE', 1, 1), ('1002', 'CANCELLED', 1, 1);
+             INSERT INTO card_products VALUES
+                 ('000170000003000', 'Mobile', '94351200', 'MOBILE', 0, 0, 5, 1, 1);
+             INSERT INTO card_applications VALUES
+                 ('2026112500000000000001', '1001', '000170000003000', 'ISSUE', 'READY', NULL, 5),
+                 ('2026112500000000000002', '1001', '000170000003000', 'ISSUE', 'READY', NULL, 6);
+             INSERT INTO cards VALUES ('{par}', '2026112500000000000001', x'00', 'k1', x'01',
+                 '3111', 'MOBILE', 'ACTIVE', 5);
+             INSERT INTO deliveries VALUES ('2026112500000000000001', 'road', 'detail', '06236',
+                 'READY', 5, 5);
+             INSERT INTO idempotency_records VALUES ('{OTHER}', '261125153000-0000001', x'02',
+                 '2026112500000000000001', 5, 9);",
+            par = "P".repeat(27)
+        ))
+        .unwrap();
+    }
+
+    #[test]
+    fn tenancy_moves_every_existing_row_to_its_project_and_breaks_no_foreign_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3").display().to_string();
+        before_tenancy(&path);
+
+        Pools::open(&DatabaseConfig::new(path.clone())).unwrap();
+
+        let mut conn = SqliteConnection::establish(&path).unwrap();
+        assert_eq!(
+            owners(
+                &mut conn,
+                "SELECT member_id AS key, asp_id FROM members ORDER BY member_id, asp_id"
+            ),
+            [
+                ("1001".into(), OTHER.into()),
+                ("1001".into(), OLDEST.into()),
+                ("1002".into(), OLDEST.into()),
+            ],
+            "a member goes to each project that has its applications; one with none to the oldest"
+        );
+        assert_eq!(
+            owners(
+                &mut conn,
+                "SELECT apply_no AS key, asp_id FROM card_applications ORDER BY apply_no"
+            ),
+            [
+                ("2026112500000000000001".into(), OTHER.into()),
+                ("2026112500000000000002".into(), OLDEST.into()),
+            ],
+            "an application goes to its idempotency record's project, else to the oldest"
+        );
+        assert_eq!(
+            owners(&mut conn, "SELECT par AS key, asp_id FROM cards"),
+            [("P".repeat(27), OTHER.into())]
+        );
+        assert_eq!(
+            owners(&mut conn, "SELECT apply_no AS key, asp_id FROM deliveries"),
+            [("2026112500000000000001".into(), OTHER.into())]
+        );
+        assert_eq!(
+            owners(
+                &mut conn,
+                "SELECT apply_no AS key, asp_id FROM idempotency_records"
+            ),
+            [("2026112500000000000001".into(), OTHER.into())]
+        );
+
+        let schema: String =
+            diesel::sql_query("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")
+                .load::<Text>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|row| row.sql)
+                .collect::<Vec<_>>()
+                .join("\n");
+        assert!(
+            !schema.contains("_new"),
+            "a reference to a rebuilt table: {schema}"
+        );
+        let violations = diesel::sql_query("PRAGMA foreign_key_check")
+            .load::<Violation>(&mut conn)
+            .unwrap();
+        assert!(
+            violations.is_empty(),
+            "{:?}",
+            violations.iter().map(|v| &v.table).collect::<Vec<_>>()
+        );
+    }
+}

@@ -46,6 +46,7 @@ pub struct CryptoKeyRow {
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = members)]
 pub struct NewMemberRow<'a> {
+    pub asp_id: &'a str,
     pub member_id: &'a str,
     pub status: &'a str,
     pub created_at: i64,
@@ -77,6 +78,7 @@ pub struct ProductRow {
 #[diesel(table_name = card_applications)]
 pub struct NewApplicationRow<'a> {
     pub apply_no: &'a str,
+    pub asp_id: &'a str,
     pub member_id: String,
     pub service_id: &'a str,
     pub application_type: &'a str,
@@ -89,6 +91,7 @@ pub struct NewApplicationRow<'a> {
 #[diesel(table_name = cards)]
 pub struct NewCardRow<'a> {
     pub par: &'a str,
+    pub asp_id: &'a str,
     pub apply_no: &'a str,
     pub pan_ciphertext: &'a [u8],
     pub pan_key_id: &'a str,
@@ -112,6 +115,7 @@ pub struct CardRow {
 #[diesel(table_name = deliveries)]
 pub struct NewDeliveryRow<'a> {
     pub apply_no: &'a str,
+    pub asp_id: &'a str,
     pub address: &'a str,
     pub address_detail: &'a str,
     pub zip_code: &'a str,

@@ -29,7 +29,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    members (member_id) {
+    members (asp_id, member_id) {
+        asp_id -> Text,
         member_id -> Text,
         status -> Text,
         created_at -> BigInt,
@@ -54,6 +55,7 @@ diesel::table! {
 diesel::table! {
     card_applications (apply_no) {
         apply_no -> Text,
+        asp_id -> Text,
         member_id -> Text,
         service_id -> Text,
         application_type -> Text,
@@ -66,6 +68,7 @@ diesel::table! {
 diesel::table! {
     cards (par) {
         par -> Text,
+        asp_id -> Text,
         apply_no -> Text,
         pan_ciphertext -> Binary,
         pan_key_id -> Text,
@@ -80,6 +83,7 @@ diesel::table! {
 diesel::table! {
     deliveries (apply_no) {
         apply_no -> Text,
+        asp_id -> Text,
         address -> Text,
         address_detail -> Text,
         zip_code -> Text,
@@ -111,7 +115,6 @@ diesel::table! {
 
 diesel::joinable!(access_keys -> projects (asp_id));
 diesel::joinable!(crypto_keys -> projects (asp_id));
-diesel::joinable!(card_applications -> members (member_id));
 diesel::joinable!(card_applications -> card_products (service_id));
 diesel::joinable!(cards -> card_applications (apply_no));
 diesel::joinable!(deliveries -> card_applications (apply_no));

@@ -145,14 +145,40 @@ impl Database {
         self.blocking(Pools::check_ready).await
     }
 
-    /// Adds or updates a member (until the member APIs exist, the admin command uses this).
+    /// Whether project `asp_id` exists.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the read fails.
+    pub async fn project_exists(&self, asp_id: &AspId) -> Result<bool, DatabaseError> {
+        let asp = asp_id.as_str().to_owned();
+        self.blocking(move |pools| {
+            with_conn!(pools, |conn| {
+                let count: i64 = projects::table
+                    .filter(projects::asp_id.eq(&asp))
+                    .count()
+                    .get_result(conn)?;
+                Ok(count > 0)
+            })
+        })
+        .await
+    }
+
+    /// Adds or updates member `member` of project `asp_id` (until the member APIs exist, the
+    /// admin command uses this).
     ///
     /// # Errors
     /// [`DatabaseError`] when the write fails.
-    pub async fn save_member(&self, member: Member, now: Timestamp) -> Result<(), DatabaseError> {
+    pub async fn save_member(
+        &self,
+        asp_id: &AspId,
+        member: Member,
+        now: Timestamp,
+    ) -> Result<(), DatabaseError> {
+        let asp = asp_id.as_str().to_owned();
         self.blocking(move |pools| {
             let id = member.id.get().to_string();
             let row = NewMemberRow {
+                asp_id: &asp,
                 member_id: &id,
                 status: member.status.as_str(),
                 created_at: now.as_millis(),
@@ -161,7 +187,7 @@ impl Database {
             with_conn!(pools, |conn| {
                 diesel::insert_into(members::table)
                     .values(&row)
-                    .on_conflict(members::member_id)
+                    .on_conflict((members::asp_id, members::member_id))
                     .do_update()
                     .set((
                         members::status.eq(row.status),
@@ -624,10 +650,12 @@ impl<'a> IssuanceRows<'a> {
     pub(crate) fn of(issuance: &'a NewIssuance, retention_millis: i64) -> Self {
         let application = &issuance.application;
         let apply_no = application.number.as_str();
+        let asp_id = issuance.key.asp_id.as_str();
         let created_at = application.created_at.as_millis();
         Self {
             application: NewApplicationRow {
                 apply_no,
+                asp_id,
                 member_id: application.member.get().to_string(),
                 service_id: application.product.as_str(),
                 application_type: application.application_type.as_str(),
@@ -637,6 +665,7 @@ impl<'a> IssuanceRows<'a> {
             },
             card: issuance.card.as_ref().map(|card| NewCardRow {
                 par: card.card.par.as_str(),
+                asp_id,
                 apply_no,
                 pan_ciphertext: &card.protected_pan.ciphertext,
                 pan_key_id: &card.protected_pan.key_id,
@@ -648,6 +677,7 @@ impl<'a> IssuanceRows<'a> {
             }),
             delivery: issuance.delivery.as_ref().map(|delivery| NewDeliveryRow {
                 apply_no,
+                asp_id,
                 address: delivery.address.address.as_str(),
                 address_detail: delivery.address.detail.as_str(),
                 zip_code: delivery.address.zip_code.as_str(),
@@ -793,12 +823,12 @@ impl CardApplicationStore for Database {
 
 #[async_trait]
 impl MemberDirectory for Database {
-    async fn find(&self, id: MemberId) -> Result<Option<Member>, PortError> {
-        let key = id.get().to_string();
+    async fn find(&self, asp_id: &AspId, id: MemberId) -> Result<Option<Member>, PortError> {
+        let key = (asp_id.as_str().to_owned(), id.get().to_string());
         let row = self
             .read(move |source| {
                 on_conn!(source, |conn| Ok(members::table
-                    .find(&key)
+                    .find((&key.0, &key.1))
                     .select(MemberRow::as_select())
                     .get_result(conn)
                     .optional()?))
@@ -992,7 +1022,11 @@ mod tests {
         config.max_connections = 1;
         let db = Database::open(&config).unwrap();
         let member = MemberId::parse("1001").unwrap();
-        assert_eq!(MemberDirectory::find(&db, member).await.unwrap(), None);
+        let asp = AspId::parse("ASPSANDBOX00001").unwrap();
+        assert_eq!(
+            MemberDirectory::find(&db, &asp, member).await.unwrap(),
+            None
+        );
 
         let Pools::Sqlite(pool) = &db.pools else {
             unreachable!("an SQLite URL opens SQLite pools")
@@ -1000,8 +1034,8 @@ mod tests {
         let held = pool.get().unwrap();
         assert!(pool.try_get().is_none(), "the only connection is held");
         let reader = tokio::spawn({
-            let db = db.clone();
-            async move { MemberDirectory::find(&db, member).await }
+            let (db, asp) = (db.clone(), asp.clone());
+            async move { MemberDirectory::find(&db, &asp, member).await }
         });
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(!reader.is_finished(), "the read waits for a connection");

@@ -55,6 +55,8 @@ fn address() -> DeliveryAddress {
     }
 }
 
+const ASP: &str = "ASP000000000001";
+
 fn command(
     member: u64,
     service_id: &str,
@@ -63,7 +65,7 @@ fn command(
 ) -> IssueCardCommand {
     IssueCardCommand {
         key: IdempotencyKey {
-            asp_id: AspId::parse("ASP000000000001").unwrap(),
+            asp_id: AspId::parse(ASP).unwrap(),
             correlation_id: CorrelationId::parse("261125153000-00a1b2f").unwrap(),
         },
         request: IssuanceRequest {
@@ -103,7 +105,11 @@ fn fingerprint_of(text: &str) -> [u8; 32] {
 impl Fixture {
     fn new() -> Self {
         let mut members = MockMemberDirectory::new();
-        members.expect_find().returning(|id| {
+        // The members belong to the project of `command`; another project holds none.
+        members.expect_find().returning(|asp, id| {
+            if asp.as_str() != ASP {
+                return Ok(None);
+            }
             Ok(match id.get() {
                 ACTIVE_MEMBER => Some(Member {
                     id,
@@ -291,6 +297,18 @@ async fn a_non_member_is_refused_with_001_006() {
     let result = service
         .issue_and_deliver(command(424_242, NORMAL, true, None))
         .await;
+
+    assert_eq!(error_code(result), "001_006");
+    assert!(recorded.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_member_of_another_project_is_refused_with_001_006_and_nothing_is_recorded() {
+    let (service, recorded) = Fixture::new().service();
+    let mut foreign = command(ACTIVE_MEMBER, MOBILE, false, None);
+    foreign.key.asp_id = AspId::parse("ASP000000000002").unwrap();
+
+    let result = service.issue_and_deliver(foreign).await;
 
     assert_eq!(error_code(result), "001_006");
     assert!(recorded.lock().unwrap().is_empty());
@@ -519,7 +537,7 @@ async fn a_failing_member_directory_answers_a_system_error_before_anything_is_dr
     fixture
         .members
         .expect_find()
-        .returning(|_| Err(PortError::msg("directory down")));
+        .returning(|_, _| Err(PortError::msg("directory down")));
     fixture.store.expect_record_issuance().never();
     let (service, recorded) = fixture.service();
 

@@ -206,13 +206,15 @@ pub fn postgres(url: &str) -> prepaid_persistence::Database {
     prepaid_persistence::Database::open(&settings.database().unwrap()).unwrap()
 }
 
-/// Saves member `id` as active in `db`.
+/// Saves member `id` of project `asp_id` as active in `db`.
 pub async fn active_member(
     db: &prepaid_persistence::Database,
+    asp_id: &str,
     id: u64,
 ) -> prepaid_domain::MemberId {
     let member = prepaid_domain::MemberId::new(id).unwrap();
     db.save_member(
+        &prepaid_domain::AspId::parse(asp_id).unwrap(),
         prepaid_domain::Member {
             id: member,
             status: prepaid_domain::MemberStatus::Active,
@@ -222,4 +224,58 @@ pub async fn active_member(
     .await
     .unwrap();
     member
+}
+
+/// Runs the admin command on `data_dir` with `env` (the database URL, say); its output.
+pub fn admin(data_dir: &Path, env: &[(&str, &str)], arguments: &[&str]) -> String {
+    let output = std::process::Command::new(binary())
+        .arg("admin")
+        .args(arguments)
+        .env("PREPAID_DATA_DIR", data_dir)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A new project made with the admin command, its access key then set to `state` if given.
+pub fn create_project(
+    data_dir: &Path,
+    env: &[(&str, &str)],
+    root: &Path,
+    name: &str,
+    state: Option<&str>,
+) -> ClientCredentials {
+    let path = root.join(format!("{name}.json"));
+    admin(
+        data_dir,
+        env,
+        &[
+            "create-project",
+            "--output",
+            path.to_str().unwrap(),
+            "--allow-plaintext",
+        ],
+    );
+    let credentials: ClientCredentials =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    if let Some(state) = state {
+        admin(
+            data_dir,
+            env,
+            &[
+                "set-key-state",
+                "--access-key",
+                &credentials.access_key,
+                "--state",
+                state,
+            ],
+        );
+    }
+    credentials
 }

@@ -212,7 +212,11 @@ struct Members;
 
 #[async_trait]
 impl MemberDirectory for Members {
-    async fn find(&self, id: MemberId) -> Result<Option<Member>, PortError> {
+    /// The members belong to the sandbox project `ASP`; other projects hold none.
+    async fn find(&self, asp: &AspId, id: MemberId) -> Result<Option<Member>, PortError> {
+        if asp.as_str() != ASP {
+            return Ok(None);
+        }
         Ok(match id.get() {
             ACTIVE_MEMBER | LARGEST_MEMBER => Some(Member {
                 id,

@@ -8,14 +8,14 @@ use prepaid_application::ports::{
     ProjectAccessKey, ProjectDirectory, RecordError, UniqueNumber,
 };
 use prepaid_domain::{
-    AccessKey, AddressDetail, AspId, CorrelationId, CryptoKeyId, DeliveryAddress, Member, MemberId,
+    AccessKey, AddressDetail, AspId, CorrelationId, CryptoKeyId, DeliveryAddress, MemberId,
     MemberStatus, RoadAddress, SecretKey, ServiceId, Timestamp, ZipCode,
 };
 use prepaid_persistence::{Database, IssuedCounts};
 
 use crate::support::{
     Backend, NOW, SERVICE_ID, XorVault, alnum, asp, clock, issuance, key, member_and_product, open,
-    open_with, product, unique,
+    open_with, product, save_member_in, unique,
 };
 
 fn counts(applications: i64, cards: i64, deliveries: i64) -> IssuedCounts {
@@ -29,8 +29,8 @@ fn counts(applications: i64, cards: i64, deliveries: i64) -> IssuedCounts {
 
 pub async fn an_issuance_with_card_and_delivery_is_found_again_by_its_key(backend: Backend) {
     let test = open(&backend);
-    let member = member_and_product(&test.db).await;
-    let key = key(&asp(), unique());
+    let (asp_id, member) = member_and_product(&test.db).await;
+    let key = key(&asp_id, unique());
     let new = issuance(member, key.clone(), unique(), true);
 
     test.db.record_issuance(&new).await.unwrap();
@@ -51,8 +51,8 @@ pub async fn an_issuance_with_card_and_delivery_is_found_again_by_its_key(backen
 
 pub async fn an_issuance_without_card_is_found_again_without_card(backend: Backend) {
     let test = open(&backend);
-    let member = member_and_product(&test.db).await;
-    let key = key(&asp(), unique());
+    let (asp_id, member) = member_and_product(&test.db).await;
+    let key = key(&asp_id, unique());
 
     test.db
         .record_issuance(&issuance(member, key.clone(), unique(), false))
@@ -76,8 +76,8 @@ pub async fn an_issuance_without_card_is_found_again_without_card(backend: Backe
 
 pub async fn a_second_claim_of_a_key_is_refused_and_writes_nothing(backend: Backend) {
     let test = open(&backend);
-    let member = member_and_product(&test.db).await;
-    let key = key(&asp(), unique());
+    let (asp_id, member) = member_and_product(&test.db).await;
+    let key = key(&asp_id, unique());
     test.db
         .record_issuance(&issuance(member, key.clone(), unique(), true))
         .await
@@ -97,21 +97,75 @@ pub async fn a_second_claim_of_a_key_is_refused_and_writes_nothing(backend: Back
 
 pub async fn the_same_correlation_id_under_another_asp_is_another_key(backend: Backend) {
     let test = open(&backend);
-    let member = member_and_product(&test.db).await;
+    let (asp_id, member) = member_and_product(&test.db).await;
+    let other_asp = asp();
+    save_member_in(&test.db, &other_asp, member, MemberStatus::Active).await;
     let seed = unique();
 
     test.db
-        .record_issuance(&issuance(member, key(&asp(), seed), unique(), true))
+        .record_issuance(&issuance(member, key(&asp_id, seed), unique(), true))
         .await
         .unwrap();
     test.db
-        .record_issuance(&issuance(member, key(&asp(), seed), unique(), true))
+        .record_issuance(&issuance(member, key(&other_asp, seed), unique(), true))
         .await
         .unwrap();
 
     assert_eq!(
         test.db.count_issued_to(member).await.unwrap(),
         counts(2, 2, 2)
+    );
+}
+
+pub async fn a_member_belongs_to_its_project_and_another_may_hold_the_same_id(backend: Backend) {
+    let test = open(&backend);
+    let (asp_id, member) = member_and_product(&test.db).await;
+    let (mine, theirs) = (
+        AspId::parse(&asp_id).unwrap(),
+        AspId::parse(&asp()).unwrap(),
+    );
+
+    assert_eq!(
+        MemberDirectory::find(&test.db, &theirs, member)
+            .await
+            .unwrap(),
+        None,
+        "another project does not see the member"
+    );
+    save_member_in(&test.db, theirs.as_str(), member, MemberStatus::Cancelled).await;
+    assert_eq!(
+        MemberDirectory::find(&test.db, &mine, member)
+            .await
+            .unwrap()
+            .map(|found| found.status),
+        Some(MemberStatus::Active),
+        "the other project's member of the same id is its own row"
+    );
+    assert_eq!(
+        MemberDirectory::find(&test.db, &theirs, member)
+            .await
+            .unwrap()
+            .map(|found| found.status),
+        Some(MemberStatus::Cancelled)
+    );
+}
+
+pub async fn an_issuance_for_a_member_of_another_project_is_not_recorded(backend: Backend) {
+    let test = open(&backend);
+    let (_, member) = member_and_product(&test.db).await;
+
+    let refused = test
+        .db
+        .record_issuance(&issuance(member, key(&asp(), unique()), unique(), true))
+        .await;
+
+    assert!(
+        matches!(refused, Err(RecordError::Unavailable(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        test.db.count_issued_to(member).await.unwrap(),
+        counts(0, 0, 0)
     );
 }
 
@@ -124,10 +178,10 @@ async fn collision_case(
     expected: UniqueNumber,
 ) {
     let test = open(&backend);
-    let member = member_and_product(&test.db).await;
-    let first = issuance(member, key(&asp(), unique()), unique(), true);
+    let (asp_id, member) = member_and_product(&test.db).await;
+    let first = issuance(member, key(&asp_id, unique()), unique(), true);
     test.db.record_issuance(&first).await.unwrap();
-    let mut second = issuance(member, key(&asp(), unique()), unique(), true);
+    let mut second = issuance(member, key(&asp_id, unique()), unique(), true);
     change(&mut second, &first);
 
     let result = test.db.record_issuance(&second).await;
@@ -178,25 +232,20 @@ pub async fn a_colliding_application_number_is_reported_and_writes_nothing(backe
 pub async fn the_largest_member_id_round_trips_exactly(backend: Backend) {
     let test = open(&backend);
     let id = MemberId::new(MemberId::MAX).unwrap();
+    let asp_id = asp();
     test.db
         .save_product(product(), Timestamp::from_millis(NOW))
         .await
         .unwrap();
-    test.db
-        .save_member(
-            Member {
-                id,
-                status: MemberStatus::Active,
-            },
-            Timestamp::from_millis(NOW),
-        )
-        .await
-        .unwrap();
+    save_member_in(&test.db, &asp_id, id, MemberStatus::Active).await;
 
-    let found = MemberDirectory::find(&test.db, id).await.unwrap().unwrap();
+    let found = MemberDirectory::find(&test.db, &AspId::parse(&asp_id).unwrap(), id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.id.get(), 9_999_999_999_999_999_999);
 
-    let key = key(&asp(), unique());
+    let key = key(&asp_id, unique());
     test.db
         .record_issuance(&issuance(id, key.clone(), unique(), false))
         .await
@@ -206,7 +255,7 @@ pub async fn the_largest_member_id_round_trips_exactly(backend: Backend) {
 
 pub async fn a_255_character_korean_address_round_trips_exactly(backend: Backend) {
     let test = open(&backend);
-    let member = member_and_product(&test.db).await;
+    let (asp_id, member) = member_and_product(&test.db).await;
     let long: String = "서울특별시 강남구 테헤란로 한글주소 "
         .repeat(20)
         .chars()
@@ -214,7 +263,7 @@ pub async fn a_255_character_korean_address_round_trips_exactly(backend: Backend
         .collect();
     assert_eq!(long.chars().count(), 255);
     let detail: String = "백일동 천일호 ".repeat(40).chars().take(255).collect();
-    let mut new = issuance(member, key(&asp(), unique()), unique(), false);
+    let mut new = issuance(member, key(&asp_id, unique()), unique(), false);
     let address = DeliveryAddress {
         address: RoadAddress::parse(&long).unwrap(),
         detail: AddressDetail::parse(&detail).unwrap(),
@@ -267,20 +316,14 @@ pub async fn products_round_trip_and_update_in_place(backend: Backend) {
 
 pub async fn members_can_be_cancelled(backend: Backend) {
     let test = open(&backend);
-    let id = member_and_product(&test.db).await;
+    let (asp_id, id) = member_and_product(&test.db).await;
 
-    test.db
-        .save_member(
-            Member {
-                id,
-                status: MemberStatus::Cancelled,
-            },
-            Timestamp::from_millis(NOW),
-        )
+    save_member_in(&test.db, &asp_id, id, MemberStatus::Cancelled).await;
+
+    let found = MemberDirectory::find(&test.db, &AspId::parse(&asp_id).unwrap(), id)
         .await
+        .unwrap()
         .unwrap();
-
-    let found = MemberDirectory::find(&test.db, id).await.unwrap().unwrap();
     assert_eq!(found.status, MemberStatus::Cancelled);
 }
 
@@ -365,9 +408,14 @@ pub async fn a_signature_belongs_to_one_correlation_id_until_it_expires(backend:
     // Bound durably, no later than what the request records next (on SQLite the binding rides
     // on the group commit ahead of the issuance): another guard on the database (a restart, or
     // a second instance) knows it.
-    let member = member_and_product(&test.db).await;
+    let (member_asp, member) = member_and_product(&test.db).await;
     test.db
-        .record_issuance(&issuance(member, key(&asp(), unique()), unique(), true))
+        .record_issuance(&issuance(
+            member,
+            key(&member_asp, unique()),
+            unique(),
+            true,
+        ))
         .await
         .unwrap();
     let reopened = Database::open(&test.config).unwrap();
@@ -425,8 +473,8 @@ pub async fn of_64_concurrent_correlation_ids_one_binds_a_signature(backend: Bac
 
 pub async fn purging_removes_only_expired_idempotency_records(backend: Backend) {
     let test = open(&backend);
-    let member = member_and_product(&test.db).await;
-    let key = key(&asp(), unique());
+    let (asp_id, member) = member_and_product(&test.db).await;
+    let key = key(&asp_id, unique());
     test.db
         .record_issuance(&issuance(member, key.clone(), unique(), true))
         .await
@@ -456,8 +504,8 @@ pub async fn purging_removes_only_expired_idempotency_records(backend: Backend) 
 
 pub async fn many_tasks_with_one_key_record_exactly_one_issuance(backend: Backend) {
     let test = open(&backend);
-    let member = member_and_product(&test.db).await;
-    let key = key(&asp(), unique());
+    let (asp_id, member) = member_and_product(&test.db).await;
+    let key = key(&asp_id, unique());
 
     let tasks: Vec<_> = (0..32)
         .map(|_| {
@@ -483,12 +531,17 @@ pub async fn many_tasks_with_one_key_record_exactly_one_issuance(backend: Backen
 }
 
 /// Records `count` issuances of `member` under distinct keys of one ASP, all at once.
-async fn record_concurrently(db: &Database, member: MemberId, count: usize, with_card: bool) {
-    let asp = asp();
+async fn record_concurrently(
+    db: &Database,
+    asp: &str,
+    member: MemberId,
+    count: usize,
+    with_card: bool,
+) {
     let tasks: Vec<_> = (0..count)
         .map(|_| {
             let db = db.clone();
-            let new = issuance(member, key(&asp, unique()), unique(), with_card);
+            let new = issuance(member, key(asp, unique()), unique(), with_card);
             tokio::spawn(async move { db.record_issuance(&new).await })
         })
         .collect();
@@ -499,9 +552,9 @@ async fn record_concurrently(db: &Database, member: MemberId, count: usize, with
 
 pub async fn many_tasks_with_distinct_keys_record_every_issuance(backend: Backend) {
     let test = open(&backend);
-    let member = member_and_product(&test.db).await;
+    let (asp_id, member) = member_and_product(&test.db).await;
 
-    record_concurrently(&test.db, member, 200, true).await;
+    record_concurrently(&test.db, &asp_id, member, 200, true).await;
 
     assert_eq!(
         test.db.count_issued_to(member).await.unwrap(),
@@ -511,9 +564,9 @@ pub async fn many_tasks_with_distinct_keys_record_every_issuance(backend: Backen
 
 pub async fn the_wal_is_copied_into_the_database_file_beside_the_writer(backend: Backend) {
     let test = open(&backend);
-    let member = member_and_product(&test.db).await;
+    let (asp_id, member) = member_and_product(&test.db).await;
     // The writer asks the checkpointer for a checkpoint every 25 issuances.
-    record_concurrently(&test.db, member, 300, false).await;
+    record_concurrently(&test.db, &asp_id, member, 300, false).await;
 
     let Backend::Sqlite = backend else {
         assert_eq!(test.db.wal_status(), None, "PostgreSQL has no WAL of ours");
@@ -536,7 +589,7 @@ pub async fn the_wal_is_copied_into_the_database_file_beside_the_writer(backend:
         );
         // Each later issuance is another request to the checkpointer.
         test.db
-            .record_issuance(&issuance(member, key(&asp(), unique()), unique(), false))
+            .record_issuance(&issuance(member, key(&asp_id, unique()), unique(), false))
             .await
             .unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -546,9 +599,9 @@ pub async fn the_wal_is_copied_into_the_database_file_beside_the_writer(backend:
 pub async fn past_its_frame_limit_the_wal_starts_again_from_its_beginning(backend: Backend) {
     const LIMIT: i64 = 64;
     let test = open_with(&backend, |config| config.sqlite_wal_frames_limit = LIMIT);
-    let member = member_and_product(&test.db).await;
+    let (asp_id, member) = member_and_product(&test.db).await;
     for _ in 0..6 {
-        record_concurrently(&test.db, member, 100, true).await;
+        record_concurrently(&test.db, &asp_id, member, 100, true).await;
     }
     assert_eq!(
         test.db.count_issued_to(member).await.unwrap(),
@@ -576,8 +629,8 @@ pub async fn past_its_frame_limit_the_wal_starts_again_from_its_beginning(backen
 pub async fn two_instances_sharing_one_database_record_one_issuance_per_key(backend: Backend) {
     let first = open(&backend);
     let second = Database::open(&first.config).unwrap();
-    let member = member_and_product(&first.db).await;
-    let key = key(&asp(), unique());
+    let (asp_id, member) = member_and_product(&first.db).await;
+    let key = key(&asp_id, unique());
 
     let tasks: Vec<_> = (0..16)
         .map(|index| {

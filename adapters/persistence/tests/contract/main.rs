@@ -26,6 +26,8 @@ const CASES: &[(&str, Case)] = cases![
     an_issuance_without_card_is_found_again_without_card,
     a_second_claim_of_a_key_is_refused_and_writes_nothing,
     the_same_correlation_id_under_another_asp_is_another_key,
+    a_member_belongs_to_its_project_and_another_may_hold_the_same_id,
+    an_issuance_for_a_member_of_another_project_is_not_recorded,
     a_colliding_par_is_reported_and_writes_nothing,
     a_colliding_pan_fingerprint_is_reported_and_writes_nothing,
     a_colliding_application_number_is_reported_and_writes_nothing,

@@ -119,22 +119,26 @@ pub fn product() -> CardProduct {
     }
 }
 
-/// A member (fresh id) and the product, saved.
-pub async fn member_and_product(db: &Database) -> MemberId {
+/// A member (fresh id) of a fresh project (ASP id) and the product, saved.
+pub async fn member_and_product(db: &Database) -> (String, MemberId) {
     let id = MemberId::new(unique() % MemberId::MAX + 1).unwrap();
+    let asp_id = asp();
     db.save_product(product(), Timestamp::from_millis(NOW))
         .await
         .unwrap();
+    save_member_in(db, &asp_id, id, MemberStatus::Active).await;
+    (asp_id, id)
+}
+
+/// Saves member `id` of project `asp_id` with `status`.
+pub async fn save_member_in(db: &Database, asp_id: &str, id: MemberId, status: MemberStatus) {
     db.save_member(
-        Member {
-            id,
-            status: MemberStatus::Active,
-        },
+        &AspId::parse(asp_id).unwrap(),
+        Member { id, status },
         Timestamp::from_millis(NOW),
     )
     .await
     .unwrap();
-    id
 }
 
 pub fn key(asp: &str, seed: u64) -> IdempotencyKey {

@@ -1,0 +1,190 @@
+//! Two projects on one service, over HTTP against the real binary, on SQLite and PostgreSQL
+//! (D15): a project never reaches another's members, nor another's outcomes by reusing its
+//! correlation id; each may hold a member of the same id, and what it issues is its own.
+//! Every later operation's tenancy test follows this pattern.
+
+mod support;
+
+use std::path::Path;
+
+use prepaid_application::ports::Clock as _;
+use prepaid_bootstrap::client;
+use prepaid_bootstrap::sandbox::{self, ClientCredentials};
+use prepaid_crypto::SystemClock;
+use serde_json::{Value, json};
+use support::{Service, credentials, post_signed, terminate};
+
+fn mobile_body(member: u64) -> Vec<u8> {
+    json!({"userInfo": {"userId": member}, "serviceId": sandbox::MOBILE_PRODUCT, "isDeliveryRequired": false})
+        .to_string()
+        .into_bytes()
+}
+
+async fn apply(
+    credentials: &ClientCredentials,
+    base_url: &str,
+    member: u64,
+    correlation_id: &str,
+) -> (u16, Value) {
+    // The correlation id in the body keeps every request's signature its own (docs/API.md).
+    let body = client::with_nonce(
+        std::str::from_utf8(&mobile_body(member)).unwrap(),
+        correlation_id,
+    );
+    post_signed(
+        credentials,
+        base_url,
+        body.as_bytes(),
+        correlation_id,
+        0,
+        &[],
+    )
+    .await
+}
+
+fn code(answer: &Value) -> &str {
+    answer["response"]["code"].as_str().unwrap_or_default()
+}
+
+/// The scenario, with the services `start` gives and the admin command on `env`:
+/// - the sandbox issues a card to its member 1001;
+/// - the other project asks for member 1001 (the sandbox's), with a new correlation id and with
+///   the sandbox request's own correlation id: `001_006` both times, no card data, nothing new;
+/// - the other project adds its own member 1001 and is issued its own card; the sandbox's
+///   member and card are unchanged (its retry still answers its own card).
+async fn two_projects(
+    root: &Path,
+    env: &[(&str, &str)],
+    start: impl Fn() -> Vec<Service>,
+    count: impl AsyncFn(u64) -> i64,
+) {
+    let data_dir = root.join("data");
+    let services = start();
+    let sandbox_credentials = credentials(&data_dir);
+    for mut service in services {
+        assert!(terminate(&mut service).success());
+    }
+    let other = support::create_project(&data_dir, env, root, "other", None);
+    let services = start();
+    let urls: Vec<String> = services.iter().map(|s| s.base_url.clone()).collect();
+    let last = urls.last().unwrap();
+
+    let sandbox_correlation = client::new_correlation_id(SystemClock.now());
+    let (status, genuine) = apply(
+        &sandbox_credentials,
+        &urls[0],
+        sandbox::ACTIVE_MEMBER,
+        &sandbox_correlation,
+    )
+    .await;
+    assert_eq!((status, code(&genuine)), (200, "000_000"), "{genuine}");
+    let issued = count(sandbox::ACTIVE_MEMBER).await;
+
+    for correlation_id in [
+        client::new_correlation_id(SystemClock.now()),
+        sandbox_correlation.clone(),
+    ] {
+        let (status, answer) = apply(&other, last, sandbox::ACTIVE_MEMBER, &correlation_id).await;
+        assert_eq!(
+            (status, code(&answer)),
+            (400, "001_006"),
+            "another project's member: {answer}"
+        );
+        assert!(answer.get("cardApplyNo").is_none());
+        assert!(answer.get("mobileCardNo").is_none());
+    }
+    assert_eq!(
+        count(sandbox::ACTIVE_MEMBER).await,
+        issued,
+        "nothing issued"
+    );
+
+    let mut services = services;
+    for service in &mut services {
+        assert!(terminate(service).success());
+    }
+    support::admin(
+        &data_dir,
+        env,
+        &[
+            "add-member",
+            "--asp-id",
+            &other.asp_id,
+            "--id",
+            &sandbox::ACTIVE_MEMBER.to_string(),
+        ],
+    );
+    let services = start();
+    let urls: Vec<String> = services.iter().map(|s| s.base_url.clone()).collect();
+    let (status, own) = apply(
+        &other,
+        urls.last().unwrap(),
+        sandbox::ACTIVE_MEMBER,
+        &client::new_correlation_id(SystemClock.now()),
+    )
+    .await;
+    assert_eq!((status, code(&own)), (200, "000_000"), "{own}");
+    assert_ne!(own["mobileCardNo"], genuine["mobileCardNo"]);
+    assert_eq!(count(sandbox::ACTIVE_MEMBER).await, issued + 1);
+
+    // The sandbox's retry still answers its own card, not the other project's.
+    let (status, again) = apply(
+        &sandbox_credentials,
+        &urls[0],
+        sandbox::ACTIVE_MEMBER,
+        &sandbox_correlation,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(again["cardApplyNo"], genuine["cardApplyNo"]);
+    assert_eq!(again["mobileCardNo"], genuine["mobileCardNo"]);
+    for mut service in services {
+        assert!(terminate(&mut service).success());
+    }
+}
+
+#[actix_web::test]
+async fn two_projects_on_sqlite_never_reach_each_others_members() {
+    let root = tempfile::tempdir().unwrap();
+    let data_dir = root.path().join("data");
+    two_projects(
+        root.path(),
+        &[],
+        || vec![support::start(&data_dir, "tenancy.log")],
+        async |member| {
+            support::database(&data_dir)
+                .count_issued_to(prepaid_domain::MemberId::new(member).unwrap())
+                .await
+                .unwrap()
+                .applications
+        },
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn two_projects_on_postgresql_never_reach_each_others_members() {
+    let Some(url) = support::postgres_url("tenancy") else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    // Member 1001 is every run's sandbox fixture: counts are taken before and after, and the
+    // test binaries run one at a time.
+    let env = [("PREPAID_DATABASE_URL", url.as_str())];
+    let db = support::postgres(&url);
+    two_projects(
+        root.path(),
+        &env,
+        || {
+            let (first, second) = support::start_two_on_postgres(root.path(), &url);
+            vec![first, second]
+        },
+        async |member| {
+            db.count_issued_to(prepaid_domain::MemberId::new(member).unwrap())
+                .await
+                .unwrap()
+                .applications
+        },
+    )
+    .await;
+}
