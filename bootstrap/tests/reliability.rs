@@ -489,6 +489,20 @@ async fn the_attack_matrix_is_refused_and_issues_nothing_and_no_card_data_leaks(
     );
     let (headers, envelope) = encrypted(&tampered_tag, &sandbox_credentials.crypto_key_id, 8);
     cases.push(("tampered JWE tag", headers, envelope, 400, "000_095"));
+    // The genuine tag cut to its first byte: AES-GCM alone would check just that byte.
+    let short_tag = {
+        use base64::Engine as _;
+        let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[4])
+            .unwrap();
+        let first = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&tag[..1]);
+        format!(
+            "{}.{}.{}.{}.{first}",
+            parts[0], parts[1], parts[2], parts[3]
+        )
+    };
+    let (headers, envelope) = encrypted(&short_tag, &sandbox_credentials.crypto_key_id, 14);
+    cases.push(("JWE tag cut to one byte", headers, envelope, 400, "000_095"));
     for (label, header) in [
         ("alg none", r#"{"alg":"none","enc":"A256GCM"}"#),
         ("alg dir", r#"{"alg":"dir","enc":"A256GCM"}"#),

@@ -5,10 +5,15 @@ use std::collections::HashMap;
 use std::fmt;
 
 use async_trait::async_trait;
-use josekit::jwe::alg::rsaes::{RsaesJweDecrypter, RsaesJweEncrypter};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use josekit::jwe::alg::rsaes::RsaesJweEncrypter;
 use josekit::jwe::{self, JweDecrypter, JweHeader, RSA_OAEP, RSA_OAEP_256};
-use openssl::pkey::PKey;
-use openssl::rsa::Rsa;
+use openssl::encrypt::Decrypter;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::{Padding, Rsa};
+use openssl::symm::{Cipher, decrypt_aead};
 use prepaid_application::PortError;
 use prepaid_application::ports::{
     ContentEncryption, DecryptError, DecryptedMessage, JweProfile, KeyWrapping, MessageCipher,
@@ -42,8 +47,7 @@ impl fmt::Debug for CryptoKeyPair {
 }
 
 struct LoadedPair {
-    decrypt_oaep: RsaesJweDecrypter,
-    decrypt_oaep256: RsaesJweDecrypter,
+    server_private: PKey<Private>,
     encrypt_oaep: RsaesJweEncrypter,
     encrypt_oaep256: RsaesJweEncrypter,
 }
@@ -143,11 +147,7 @@ impl JoseMessageCipher {
             loaded.insert(
                 pair.id,
                 LoadedPair {
-                    decrypt_oaep: RSA_OAEP
-                        .decrypter_from_pem(private)
-                        .map_err(|_| not_rsa("server private key"))?,
-                    decrypt_oaep256: RSA_OAEP_256
-                        .decrypter_from_pem(private)
+                    server_private: PKey::private_key_from_pem(private)
                         .map_err(|_| not_rsa("server private key"))?,
                     encrypt_oaep: RSA_OAEP
                         .encrypter_from_pem(public)
@@ -189,6 +189,90 @@ fn profile_of(header: &JweHeader) -> Option<JweProfile> {
     })
 }
 
+/// The length of a GCM initialisation vector and authentication tag in a JWE (RFC 7518, 5.3):
+/// anything else is refused before any decryption, so a tag cut short cannot weaken the check.
+const GCM_IV_BYTES: usize = 12;
+const GCM_TAG_BYTES: usize = 16;
+
+/// Opens a JWE compact serialization with `private`: the header's profile (only ours), the
+/// content key unwrapped with RSA-OAEP or RSA-OAEP-256, and AES-GCM over the ciphertext with the
+/// header as it was sent as additional data (RFC 7516, 5.2).
+///
+/// Form errors (five parts, Base64url, header, IV and tag lengths) are refused at once: they
+/// depend on nothing secret. A content key that does not unwrap, or unwraps to the wrong length,
+/// is replaced by a random one and the decryption goes on (RFC 7516, 11.5): the answer is then
+/// the same failed tag check as a tampered ciphertext's, and takes the same steps, so neither
+/// says whether the RSA step failed (a padding oracle needs exactly that).
+fn open_compact(private: &PKey<Private>, compact: &str) -> Option<(Vec<u8>, JweProfile)> {
+    let mut parts = compact.split('.');
+    let (Some(header_b64), Some(key_b64), Some(iv_b64), Some(ciphertext_b64), Some(tag_b64), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let header = JweHeader::from_bytes(&URL_SAFE_NO_PAD.decode(header_b64).ok()?).ok()?;
+    let profile = profile_of(&header)?;
+    let encrypted_key = URL_SAFE_NO_PAD.decode(key_b64).ok()?;
+    let iv = URL_SAFE_NO_PAD.decode(iv_b64).ok()?;
+    let ciphertext = URL_SAFE_NO_PAD.decode(ciphertext_b64).ok()?;
+    let tag = URL_SAFE_NO_PAD.decode(tag_b64).ok()?;
+    if iv.len() != GCM_IV_BYTES || tag.len() != GCM_TAG_BYTES {
+        return None;
+    }
+    let (cipher, key_bytes) = match profile.content {
+        ContentEncryption::A128Gcm => (Cipher::aes_128_gcm(), 16),
+        ContentEncryption::A256Gcm => (Cipher::aes_256_gcm(), 32),
+    };
+    let unwrapped = unwrap_key(private, profile.key_wrapping, &encrypted_key);
+    let mut key = match unwrapped {
+        Some(key) if key.len() == key_bytes => key,
+        _ => random_key(key_bytes)?,
+    };
+    let plaintext = decrypt_aead(
+        cipher,
+        &key,
+        Some(&iv),
+        header_b64.as_bytes(),
+        &ciphertext,
+        &tag,
+    )
+    .ok();
+    key.fill(0);
+    plaintext.map(|plaintext| (plaintext, profile))
+}
+
+/// The content key wrapped in `encrypted_key`, or `None` when it does not unwrap.
+fn unwrap_key(
+    private: &PKey<Private>,
+    wrapping: KeyWrapping,
+    encrypted_key: &[u8],
+) -> Option<Vec<u8>> {
+    let digest = match wrapping {
+        KeyWrapping::RsaOaep256 => MessageDigest::sha256(),
+        KeyWrapping::RsaOaep => MessageDigest::sha1(),
+    };
+    let mut decrypter = Decrypter::new(private).ok()?;
+    decrypter.set_rsa_padding(Padding::PKCS1_OAEP).ok()?;
+    decrypter.set_rsa_oaep_md(digest).ok()?;
+    decrypter.set_rsa_mgf1_md(digest).ok()?;
+    let mut key = vec![0; decrypter.decrypt_len(encrypted_key).ok()?];
+    let length = decrypter.decrypt(encrypted_key, &mut key).ok()?;
+    key.truncate(length);
+    Some(key)
+}
+
+/// A random content key of `bytes` bytes (`None` only if OpenSSL's generator fails).
+fn random_key(bytes: usize) -> Option<Vec<u8>> {
+    let mut key = vec![0; bytes];
+    openssl::rand::rand_bytes(&mut key).ok()?;
+    Some(key)
+}
+
 #[async_trait]
 impl MessageCipher for JoseMessageCipher {
     fn decrypt(
@@ -197,17 +281,9 @@ impl MessageCipher for JoseMessageCipher {
         compact: &str,
     ) -> Result<DecryptedMessage, DecryptError> {
         let pair = self.pairs.get(key_id).ok_or(DecryptError::UnknownKey)?;
-        // Every failure below is the same error, with no early exit that shows which check failed.
-        let (plaintext, header) = jwe::deserialize_compact_with_selector(compact, |header| {
-            Ok(profile_of(header).map(|profile| -> &dyn JweDecrypter {
-                match profile.key_wrapping {
-                    KeyWrapping::RsaOaep256 => &pair.decrypt_oaep256,
-                    KeyWrapping::RsaOaep => &pair.decrypt_oaep,
-                }
-            }))
-        })
-        .map_err(|_| DecryptError::Undecryptable)?;
-        let profile = profile_of(&header).ok_or(DecryptError::Undecryptable)?;
+        // Every failure is the same error: the caller cannot tell which check failed.
+        let (plaintext, profile) =
+            open_compact(&pair.server_private, compact).ok_or(DecryptError::Undecryptable)?;
         Ok(DecryptedMessage { plaintext, profile })
     }
 

@@ -331,3 +331,87 @@ fn messages_under_one_shared_content_key_each_decrypt_and_differ() {
     );
     assert!(debug.contains("<redacted>"));
 }
+
+/// A JWE assembled by hand (RSA-OAEP-256, A256GCM): `wrapped` is the encrypted key part, the
+/// content encrypted under `cek` with an IV of `iv_bytes` and its tag cut to `tag_bytes`.
+fn handmade(wrapped: &[u8], cek: &[u8; 32], iv_bytes: usize, tag_bytes: usize) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RSA-OAEP-256","enc":"A256GCM"}"#);
+    let iv = vec![7_u8; iv_bytes];
+    let mut tag = [0_u8; 16];
+    let ciphertext = openssl::symm::encrypt_aead(
+        openssl::symm::Cipher::aes_256_gcm(),
+        cek,
+        Some(&iv),
+        header.as_bytes(),
+        br#"{"a":1}"#,
+        &mut tag,
+    )
+    .unwrap();
+    [
+        header,
+        URL_SAFE_NO_PAD.encode(wrapped),
+        URL_SAFE_NO_PAD.encode(&iv),
+        URL_SAFE_NO_PAD.encode(&ciphertext),
+        URL_SAFE_NO_PAD.encode(&tag[..tag_bytes]),
+    ]
+    .join(".")
+}
+
+/// `cek` wrapped to the server key with RSA-OAEP-256.
+fn wrapped_to_server(cek: &[u8]) -> Vec<u8> {
+    let public = PKey::public_key_from_pem(keys().server_public.as_bytes()).unwrap();
+    let mut encrypter = openssl::encrypt::Encrypter::new(&public).unwrap();
+    encrypter
+        .set_rsa_padding(openssl::rsa::Padding::PKCS1_OAEP)
+        .unwrap();
+    encrypter
+        .set_rsa_oaep_md(openssl::hash::MessageDigest::sha256())
+        .unwrap();
+    encrypter
+        .set_rsa_mgf1_md(openssl::hash::MessageDigest::sha256())
+        .unwrap();
+    let mut out = vec![0; encrypter.encrypt_len(cek).unwrap()];
+    let length = encrypter.encrypt(cek, &mut out).unwrap();
+    out.truncate(length);
+    out
+}
+
+#[test]
+fn a_tag_shorter_than_16_bytes_or_an_iv_other_than_12_is_refused_before_decrypting() {
+    let cek = [42_u8; 32];
+    let wrapped = wrapped_to_server(&cek);
+    let whole = handmade(&wrapped, &cek, 12, 16);
+    assert_eq!(
+        cipher().decrypt(&key_id(), &whole).unwrap().plaintext,
+        br#"{"a":1}"#,
+        "the hand-made JWE is valid as it is"
+    );
+    // AES-GCM checks as many tag bytes as it is given: one byte is a 1-in-256 guess.
+    for tag_bytes in [1, 4, 12, 15] {
+        assert!(
+            undecryptable(&handmade(&wrapped, &cek, 12, tag_bytes)),
+            "{tag_bytes}-byte tag"
+        );
+    }
+    // GCM accepts any IV length; the JWE profile fixes 96 bits.
+    for iv_bytes in [8, 16] {
+        assert!(
+            undecryptable(&handmade(&wrapped, &cek, iv_bytes, 16)),
+            "{iv_bytes}-byte IV"
+        );
+    }
+}
+
+#[test]
+fn a_content_key_that_does_not_unwrap_is_replaced_by_a_random_one_never_a_fixed_one() {
+    // Garbage, or a key of the wrong length: the decryption goes on with a random content key
+    // (RFC 7516, 11.5). A fixed fallback (zeros, say) would open a JWE made under it.
+    let zeros = [0_u8; 32];
+    for wrapped in [
+        vec![0x5a_u8; 256],
+        wrapped_to_server(&[0_u8; 16]),
+        wrapped_to_server(&[]),
+    ] {
+        assert!(undecryptable(&handmade(&wrapped, &zeros, 12, 16)));
+    }
+}
