@@ -153,6 +153,7 @@ impl Application {
             std::os::unix::fs::PermissionsExt::from_mode(0o700),
         )
         .map_err(|error| StartupError::io(&settings.data_dir, error))?;
+        sandbox::remove_stale_temporaries(&settings.data_dir)?;
         let database_config = settings.database()?;
         let database = tokio::task::spawn_blocking(move || Database::open(&database_config))
             .await

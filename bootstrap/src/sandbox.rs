@@ -127,20 +127,65 @@ pub async fn save_fixture_members(
 }
 
 /// Writes `contents` to `path`, readable and writable by the owner only.
+///
+/// The file appears whole or not at all: the contents go to a temporary file beside it
+/// (`<name>.tmp`), which is flushed to disk and then renamed over `path`, and the folder is
+/// flushed so that the rename survives a crash. A start killed half-way leaves at most a
+/// temporary file, which the next start removes ([`remove_stale_temporaries`]).
 pub fn write_private(path: &Path, contents: &str) -> Result<(), StartupError> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|error| StartupError::io(path, error))?;
-    }
+    let io = |error| StartupError::io(path, error);
+    let parent = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(io)?;
+    let mut temporary_name = path.file_name().unwrap_or_default().to_owned();
+    temporary_name.push(TEMPORARY_SUFFIX);
+    let temporary = parent.join(temporary_name);
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
-        .open(path)
-        .map_err(|error| StartupError::io(path, error))?;
+        .open(&temporary)
+        .map_err(io)?;
     file.write_all(contents.as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|error| StartupError::io(path, error))
+        .map_err(io)?;
+    drop(file);
+    fs::rename(&temporary, path).map_err(io)?;
+    fs::File::open(parent)
+        .and_then(|folder| folder.sync_all())
+        .map_err(io)
+}
+
+/// What [`write_private`] appends to a file's name while it is being written.
+const TEMPORARY_SUFFIX: &str = ".tmp";
+
+/// Removes what an interrupted [`write_private`] left in the data folder and its keys folder:
+/// temporary files, never read, that may hold a key.
+///
+/// # Errors
+/// [`StartupError`] when a folder cannot be read or a file removed.
+pub fn remove_stale_temporaries(data_dir: &Path) -> Result<(), StartupError> {
+    for folder in [data_dir.to_owned(), keys_dir(data_dir)] {
+        let Ok(entries) = fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry
+                .map_err(|error| StartupError::io(&folder, error))?
+                .path();
+            if path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.ends_with(TEMPORARY_SUFFIX))
+            {
+                fs::remove_file(&path).map_err(|error| StartupError::io(&path, error))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `length` random upper-case letters and digits.
@@ -186,14 +231,19 @@ pub async fn create_project(
     let (server_private, server_public) = generate_rsa_pem(2048).map_err(StartupError::Crypto)?;
     let (client_private, client_public) = generate_rsa_pem(2048).map_err(StartupError::Crypto)?;
 
+    // The client key first: a pair is found by its server key file, so a start killed between
+    // the two leaves a lone client key, which nothing reads, never a server key without its
+    // client key. The project is stored after both, and its credentials file after that: a
+    // start killed before the file is written leaves a project nobody holds credentials for,
+    // and the next start makes a new one.
     let keys = keys_dir(data_dir);
-    write_private(
-        &server_key_path(&keys, crypto_key_id.as_str()),
-        &server_private,
-    )?;
     write_private(
         &client_key_path(&keys, crypto_key_id.as_str()),
         &client_public,
+    )?;
+    write_private(
+        &server_key_path(&keys, crypto_key_id.as_str()),
+        &server_private,
     )?;
     let project = Project {
         asp_id: asp_id.clone(),
@@ -240,6 +290,15 @@ pub fn load_key_pairs(data_dir: &Path) -> Result<Vec<CryptoKeyPair>, StartupErro
         let read = |path: PathBuf| {
             fs::read_to_string(&path).map_err(|error| StartupError::io(path, error))
         };
+        // A server key alone is what a start killed between the two files left (before the
+        // client key was written first): its project was never stored, so nothing uses it.
+        if !client_key_path(&keys, id).exists() {
+            tracing::warn!(
+                crypto_key_id = id,
+                "server key without its client key skipped (an interrupted start left it)"
+            );
+            continue;
+        }
         pairs.push(CryptoKeyPair {
             id: CryptoKeyId::parse(id)
                 .map_err(|_| StartupError::Fixture("crypto key file name"))?,
@@ -286,4 +345,70 @@ pub fn sandbox_master_keys(data_dir: &Path) -> Result<crate::config::KeySettings
         index_key: Some(stored.index_key),
         card_verification_key: Some(stored.card_verification_key),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_private_file_is_replaced_whole_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join("secret.pem");
+        write_private(&path, "first, and longer than the second").unwrap();
+        write_private(&path, "second").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "second");
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["secret.pem"]);
+        let mode =
+            std::os::unix::fs::PermissionsExt::mode(&fs::metadata(&path).unwrap().permissions());
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn temporaries_an_interrupted_start_left_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = keys_dir(dir.path());
+        fs::create_dir_all(&keys).unwrap();
+        for path in [
+            dir.path().join("master-keys.toml.tmp"),
+            keys.join("A.server.key.pem.tmp"),
+            dir.path().join("master-keys.toml"),
+            keys.join("B.client.pub.pem"),
+        ] {
+            fs::write(path, "x").unwrap();
+        }
+        remove_stale_temporaries(dir.path()).unwrap();
+        let mut left: Vec<_> = [dir.path().to_owned(), keys]
+            .iter()
+            .flat_map(|folder| fs::read_dir(folder).unwrap())
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["B.client.pub.pem", "keys", "master-keys.toml"]);
+    }
+
+    #[test]
+    fn a_server_key_without_its_client_key_is_skipped_and_a_whole_pair_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = keys_dir(dir.path());
+        let lone = "L".repeat(CryptoKeyId::LENGTH);
+        let whole = "W".repeat(CryptoKeyId::LENGTH);
+        write_private(&server_key_path(&keys, &lone), "server").unwrap();
+        write_private(&server_key_path(&keys, &whole), "server").unwrap();
+        write_private(&client_key_path(&keys, &whole), "client").unwrap();
+
+        let pairs = load_key_pairs(dir.path()).unwrap();
+
+        assert_eq!(
+            pairs
+                .iter()
+                .map(|pair| pair.id.as_str())
+                .collect::<Vec<_>>(),
+            [whole.as_str()]
+        );
+    }
 }

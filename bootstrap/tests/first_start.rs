@@ -1,0 +1,91 @@
+//! A first start killed at any moment never keeps the next start from working: every file that
+//! start-up writes appears whole or not at all, and what an interrupted start left is finished
+//! or repaired.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use prepaid_application::ports::Clock as _;
+use prepaid_bootstrap::client::{self, IssueRequest};
+use prepaid_bootstrap::sandbox;
+use prepaid_crypto::SystemClock;
+
+/// How many kill moments (`PREPAID_FIRST_START_ROUNDS` for more).
+fn rounds() -> u64 {
+    std::env::var("PREPAID_FIRST_START_ROUNDS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(24)
+}
+
+#[actix_web::test]
+async fn a_first_start_killed_at_any_moment_is_followed_by_a_start_that_serves() {
+    let rounds = rounds();
+    let mut killed_before_ready = 0;
+    for round in 0..rounds {
+        let root = tempfile::tempdir().unwrap();
+        let data_dir = root.path().join("data");
+        // Moments spread over the first start (keys, master keys, database, project, files).
+        let moment = Duration::from_millis(round * 600 / rounds);
+        let mut child = Command::new(support::binary())
+            .env("PREPAID_DATA_DIR", &data_dir)
+            .env("PREPAID_LISTEN", "127.0.0.1:0")
+            .env("PREPAID_WORKERS", "1")
+            .env_remove("PREPAID_CONFIG")
+            .current_dir(root.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(moment);
+        if child.try_wait().unwrap().is_none() {
+            killed_before_ready += u32::from(!data_dir.join("sandbox-credentials.json").exists());
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        let mut service = support::start(&data_dir, "second.log");
+        let credentials = support::credentials(&data_dir);
+        let answer = client::issue(
+            &credentials,
+            &service.base_url,
+            &IssueRequest {
+                member: sandbox::ACTIVE_MEMBER.to_string(),
+                service_id: sandbox::MOBILE_PRODUCT.into(),
+                delivery: false,
+                address: String::new(),
+                address_detail: String::new(),
+                zip_code: String::new(),
+                purpose: None,
+                encrypt: true,
+                correlation_id: None,
+            },
+            SystemClock.now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (answer.status, answer.body["response"]["code"].as_str()),
+            (200, Some("000_000")),
+            "killed after {moment:?}: {}",
+            answer.body
+        );
+        assert!(support::terminate(&mut service).success());
+        let leftovers: Vec<_> = [data_dir.clone(), data_dir.join("keys")]
+            .iter()
+            .flat_map(|folder| std::fs::read_dir(folder).unwrap())
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|extension| extension == "tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+    println!(
+        "{rounds} first starts killed, {killed_before_ready} before their credentials existed"
+    );
+    assert!(
+        killed_before_ready > 0,
+        "no kill landed inside a first start: the moments are too late for this machine"
+    );
+}
