@@ -218,7 +218,8 @@ impl Application {
             metrics: metrics.clone(),
         });
         let server = http_server(&settings, state, metrics, database.clone(), listener)?;
-        spawn_purge(database.clone(), clock);
+        // The purge does not hold the service lock: dropping the application releases the file.
+        spawn_purge(database.without_service_lock(), clock);
         Ok(Self {
             server,
             port,
@@ -323,7 +324,7 @@ async fn provision_sandbox(
 /// Purges expired idempotency records and used tokens every ten minutes, off the request path.
 fn spawn_purge(database: Database, clock: Arc<dyn Clock>) {
     actix_web::rt::spawn(async move {
-        let mut interval = actix_web::rt::time::interval(Duration::from_secs(600));
+        let mut interval = actix_web::rt::time::interval(Duration::from_mins(10));
         loop {
             interval.tick().await;
             match database.purge_expired(clock.now()).await {

@@ -326,9 +326,11 @@ async fn run_client(cli: &Cli, action: ClientAction) -> Result<(), String> {
     Ok(())
 }
 
+/// The database for an admin command: opened beside the service, which may be running (its
+/// SQLite file is locked to the one process that serves it; short writes go beside it).
 async fn open_database(settings: &Settings) -> Result<Database, String> {
     let config = settings.database().map_err(|error| error.to_string())?;
-    tokio::task::spawn_blocking(move || Database::open(&config))
+    tokio::task::spawn_blocking(move || Database::open_beside(&config))
         .await
         .map_err(|error| error.to_string())?
         .map_err(|error| error.to_string())

@@ -89,3 +89,63 @@ async fn a_first_start_killed_at_any_moment_is_followed_by_a_start_that_serves()
         "no kill landed inside a first start: the moments are too late for this machine"
     );
 }
+
+#[actix_web::test]
+async fn a_second_service_on_the_same_sqlite_file_refuses_to_start_and_admin_commands_work_beside()
+{
+    let root = tempfile::tempdir().unwrap();
+    let data_dir = root.path().join("data");
+    let mut service = support::start(&data_dir, "first.log");
+    let credentials = support::credentials(&data_dir);
+
+    let second = Command::new(support::binary())
+        .env("PREPAID_DATA_DIR", &data_dir)
+        .env("PREPAID_LISTEN", "127.0.0.1:0")
+        .env_remove("PREPAID_CONFIG")
+        .current_dir(root.path())
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        said.contains(&format!("in use by process {}", service.child.id())),
+        "{said}"
+    );
+
+    // Beside the running service: a member added by the admin command is served at once.
+    support::admin(
+        &data_dir,
+        &[],
+        &[
+            "add-member",
+            "--asp-id",
+            &credentials.asp_id,
+            "--id",
+            "7300001",
+        ],
+    );
+    let answer = client::issue(
+        &credentials,
+        &service.base_url,
+        &IssueRequest {
+            member: "7300001".into(),
+            service_id: sandbox::MOBILE_PRODUCT.into(),
+            delivery: false,
+            address: String::new(),
+            address_detail: String::new(),
+            zip_code: String::new(),
+            purpose: None,
+            encrypt: false,
+            correlation_id: None,
+        },
+        SystemClock.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(support::terminate(&mut service).success());
+
+    // Once it has stopped, the file is free again.
+    let mut again = support::start(&data_dir, "first.log");
+    assert!(support::terminate(&mut again).success());
+}

@@ -70,7 +70,7 @@ impl DatabaseConfig {
             sqlite_synchronous: SqliteSynchronous::Full,
             busy_timeout: Duration::from_secs(5),
             max_connections: 8,
-            idempotency_retention: Duration::from_secs(24 * 3600),
+            idempotency_retention: Duration::from_hours(24),
             sqlite_wal_frames_limit: crate::writer::WAL_FRAMES_LIMIT,
         }
     }

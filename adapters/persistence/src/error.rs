@@ -27,6 +27,17 @@ pub enum DatabaseError {
     /// The blocking task running the query failed.
     #[error("database task failed")]
     Task(#[source] tokio::task::JoinError),
+    /// Another process serves this SQLite database.
+    #[error(
+        "the SQLite database {database} is in use by {}: one service process per SQLite file (stop it first; admin commands work beside it)",
+        holder.map_or_else(|| "another process".to_owned(), |pid| format!("process {pid}"))
+    )]
+    InUse {
+        /// The database path.
+        database: String,
+        /// The holder's process id, when it could be read.
+        holder: Option<u32>,
+    },
     /// A secret could not be sealed or unsealed.
     #[error("secret vault failed")]
     Vault(#[source] PortError),

@@ -2,6 +2,7 @@
 
 mod database;
 mod error;
+mod lock;
 mod memory;
 mod rows;
 mod schema;

@@ -23,6 +23,7 @@ use crate::database::{
     Backend, Conn, DatabaseConfig, Pools, on_conn, with_conn, write_transaction,
 };
 use crate::error::DatabaseError;
+use crate::lock::ServiceLock;
 use crate::memory::{BindingJournal, InMemoryReplayGuard, token_digest};
 use crate::rows::{
     AccessKeyRow, CardRow, CryptoKeyRow, DeliveryRow, IdempotencyRow, MemberRow, NewApplicationRow,
@@ -47,34 +48,59 @@ pub struct Database {
     retention_millis: i64,
     /// SQLite only: the group-commit writer every issuance goes through.
     writer: Option<Arc<GroupCommitWriter>>,
+    /// SQLite only, when serving: this process's exclusive claim on the file.
+    service_lock: Option<Arc<ServiceLock>>,
 }
 
 impl Database {
-    /// Opens the database of `config`, creating an SQLite file (and its folder) if needed, and
-    /// applies the embedded migrations. Blocks: call it at start-up.
+    /// Opens the database of `config` to serve from it, creating an SQLite file (and its
+    /// folder) if needed, and applies the embedded migrations. On SQLite it first takes the
+    /// file's exclusive service lock (one serving process per file: the replay guard and the
+    /// group-commit writer live in the process) and starts the group-commit writer. Blocks:
+    /// call it at start-up.
+    ///
+    /// # Errors
+    /// [`DatabaseError::InUse`] when another process serves the SQLite file; otherwise when
+    /// the URL is invalid, the database is unreachable or a migration fails.
+    pub fn open(config: &DatabaseConfig) -> Result<Self, DatabaseError> {
+        let lock = match crate::database::parse_url(&config.url)? {
+            (Backend::Sqlite, path) => Some(Arc::new(ServiceLock::take(&path)?)),
+            (Backend::Postgres, _) => None,
+        };
+        let mut database = Self::open_beside(config)?;
+        if let (Some(lock), Pools::Sqlite(_)) = (lock, &database.pools) {
+            let (_, path) = crate::database::parse_url(&config.url)?;
+            database.writer = Some(Arc::new(GroupCommitWriter::start(
+                &path,
+                config.sqlite_synchronous,
+                config.busy_timeout.as_millis(),
+                database.retention_millis,
+                config.sqlite_wal_frames_limit,
+            )?));
+            database.service_lock = Some(lock);
+        }
+        Ok(database)
+    }
+
+    /// Opens the database of `config` beside a process that may be serving it: for the admin
+    /// commands and operators' tools, which make a few short writes and reads. No service lock
+    /// and no group-commit writer: each write is its own SQLite transaction, which SQLite's own
+    /// file locks order with the service's. Never serve from it (the replay guard it gives
+    /// reads and writes the database on every call).
     ///
     /// # Errors
     /// [`DatabaseError`] when the URL is invalid, the database is unreachable or a migration
     /// fails.
-    pub fn open(config: &DatabaseConfig) -> Result<Self, DatabaseError> {
+    pub fn open_beside(config: &DatabaseConfig) -> Result<Self, DatabaseError> {
         let pools = Pools::open(config)?;
         let retention_millis = i64::try_from(config.idempotency_retention.as_millis())
             .unwrap_or(i64::MAX)
             .max(24 * 3_600_000);
-        let writer = match crate::database::parse_url(&config.url)? {
-            (Backend::Sqlite, path) => Some(Arc::new(GroupCommitWriter::start(
-                &path,
-                config.sqlite_synchronous,
-                config.busy_timeout.as_millis(),
-                retention_millis,
-                config.sqlite_wal_frames_limit,
-            )?)),
-            (Backend::Postgres, _) => None,
-        };
         Ok(Self {
             pools,
             retention_millis,
-            writer,
+            writer: None,
+            service_lock: None,
         })
     }
 
@@ -83,6 +109,24 @@ impl Database {
     /// WAL starts again from its beginning only once every frame is copied.
     pub fn wal_status(&self) -> Option<WalStatus> {
         self.writer.as_ref().and_then(|writer| writer.wal_status())
+    }
+
+    /// This handle without its share of the service lock and of the group-commit writer, as if
+    /// opened with [`Database::open_beside`]: for a background task that must not keep the file
+    /// claimed (nor the writer thread running) once the service that started it is gone.
+    #[must_use]
+    pub fn without_service_lock(&self) -> Self {
+        Self {
+            service_lock: None,
+            writer: None,
+            ..self.clone()
+        }
+    }
+
+    /// Whether this handle holds the SQLite file's service lock (opened with [`Database::open`]
+    /// on SQLite).
+    pub fn holds_service_lock(&self) -> bool {
+        self.service_lock.is_some()
     }
 
     /// The backend this database runs on.

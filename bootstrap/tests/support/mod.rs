@@ -144,7 +144,7 @@ pub async fn post_signed(
     let now = SystemClock.now().plus_millis(millis);
     let headers = client::signed_headers(credentials, body, now, correlation_id, false).unwrap();
     let mut request = awc::Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
+        .timeout(std::time::Duration::from_mins(1))
         .finish()
         .post(format!("{base_url}{}", prepaid_http::ISSUE_DELIVERY_PATH));
     for (name, value) in headers {
@@ -168,7 +168,7 @@ pub fn database(data_dir: &Path) -> prepaid_persistence::Database {
         data_dir: data_dir.to_owned(),
         ..Default::default()
     };
-    prepaid_persistence::Database::open(&settings.database().unwrap()).unwrap()
+    prepaid_persistence::Database::open_beside(&settings.database().unwrap()).unwrap()
 }
 
 /// `PREPAID_TEST_DATABASE_URL`, or `None` after saying that the PostgreSQL test `what` was
@@ -203,7 +203,7 @@ pub fn postgres(url: &str) -> prepaid_persistence::Database {
         database_url: Some(url.to_owned()),
         ..Default::default()
     };
-    prepaid_persistence::Database::open(&settings.database().unwrap()).unwrap()
+    prepaid_persistence::Database::open_beside(&settings.database().unwrap()).unwrap()
 }
 
 /// Saves member `id` of project `asp_id` as active in `db`.

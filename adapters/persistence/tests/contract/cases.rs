@@ -418,7 +418,7 @@ pub async fn a_signature_belongs_to_one_correlation_id_until_it_expires(backend:
         ))
         .await
         .unwrap();
-    let reopened = Database::open(&test.config).unwrap();
+    let reopened = Database::open_beside(&test.config).unwrap();
     let again = reopened.replay_guard(clock.clone()).unwrap();
     assert!(!again.bind(&asp_id, &token, &second, expires).await.unwrap());
     assert!(again.bind(&asp_id, &token, &first, expires).await.unwrap());
@@ -628,7 +628,12 @@ pub async fn past_its_frame_limit_the_wal_starts_again_from_its_beginning(backen
 
 pub async fn two_instances_sharing_one_database_record_one_issuance_per_key(backend: Backend) {
     let first = open(&backend);
-    let second = Database::open(&first.config).unwrap();
+    // On SQLite only one process serves a file: the second writes beside it, as an admin
+    // command does, each write its own transaction.
+    let second = match backend {
+        Backend::Sqlite => Database::open_beside(&first.config).unwrap(),
+        Backend::Postgres(_) => Database::open(&first.config).unwrap(),
+    };
     let (asp_id, member) = member_and_product(&first.db).await;
     let key = key(&asp_id, unique());
 
@@ -658,4 +663,35 @@ pub async fn two_instances_sharing_one_database_record_one_issuance_per_key(back
 pub async fn the_database_reports_ready_after_migrations(backend: Backend) {
     let test = open(&backend);
     test.db.check_ready().await.unwrap();
+}
+
+pub async fn one_process_serves_an_sqlite_file_and_admin_tools_open_it_beside(backend: Backend) {
+    let test = open(&backend);
+    let Backend::Sqlite = backend else {
+        assert!(
+            !test.db.holds_service_lock(),
+            "PostgreSQL has no service lock"
+        );
+        assert!(
+            Database::open(&test.config).is_ok(),
+            "instances share PostgreSQL"
+        );
+        return;
+    };
+    assert!(test.db.holds_service_lock());
+    match Database::open(&test.config) {
+        Err(prepaid_persistence::DatabaseError::InUse { holder, .. }) => {
+            assert_eq!(holder, Some(std::process::id()));
+        }
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(_) => panic!("a second serving handle opened the file"),
+    }
+    let beside = Database::open_beside(&test.config).unwrap();
+    assert!(!beside.holds_service_lock());
+    let (_, member) = member_and_product(&beside).await;
+    assert_eq!(
+        test.db.count_issued_to(member).await.unwrap(),
+        counts(0, 0, 0),
+        "the server reads what was written beside it"
+    );
 }

@@ -44,6 +44,7 @@ const CASES: &[(&str, Case)] = cases![
     the_wal_is_copied_into_the_database_file_beside_the_writer,
     past_its_frame_limit_the_wal_starts_again_from_its_beginning,
     two_instances_sharing_one_database_record_one_issuance_per_key,
+    one_process_serves_an_sqlite_file_and_admin_tools_open_it_beside,
     the_database_reports_ready_after_migrations,
 ];
 
