@@ -91,12 +91,16 @@ pub fn parse(request: &HttpRequest) -> Result<RequestHeaders, FieldError> {
     })
 }
 
-/// The body must be declared as JSON (`application/json`, any parameters).
+/// A body declared as anything but JSON (`application/json`, any parameters) is refused. An
+/// absent `Content-Type` is served: the page does not require it, and clients omit it; the body
+/// must still be JSON.
 pub fn check_content_type(request: &HttpRequest) -> Result<(), ApiError> {
-    let is_json = request
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
+    let Some(declared) = request.headers().get(CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let is_json = declared
+        .to_str()
+        .ok()
         .and_then(|value| value.split(';').next())
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
     if is_json {
