@@ -148,4 +148,11 @@ async fn a_second_service_on_the_same_sqlite_file_refuses_to_start_and_admin_com
     // Once it has stopped, the file is free again.
     let mut again = support::start(&data_dir, "first.log");
     assert!(support::terminate(&mut again).success());
+
+    let log = std::fs::read(root.path().join("first.log")).unwrap();
+    assert!(log.len() > 100, "the log was written");
+    assert!(
+        !log.contains(&0x1b),
+        "colour escape codes in a log that is not a terminal"
+    );
 }
