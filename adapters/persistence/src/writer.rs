@@ -92,9 +92,18 @@ struct WalFigures {
 /// The handle to the writer thread; the thread ends when the last handle is dropped, and the
 /// checkpointer thread with it.
 pub(crate) struct GroupCommitWriter {
-    sender: mpsc::Sender<Job>,
+    /// `None` only while being dropped.
+    sender: Option<mpsc::Sender<Job>>,
     wal: Arc<WalFigures>,
+    /// The writer thread, joined on drop so that its last checkpoint finishes before the
+    /// process goes on (to its exit, say).
+    thread: Option<thread::JoinHandle<()>>,
 }
+
+/// The most bytes the WAL file keeps on disk once SQLite starts it again
+/// (`journal_size_limit`): without it the file keeps the size of the most frames it ever held
+/// (about 270 MB at the default frame limit) for good.
+const WAL_SIZE_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
 
 impl GroupCommitWriter {
     /// Opens the write connection on `path` and starts the writer thread.
@@ -116,7 +125,7 @@ impl GroupCommitWriter {
         // per issuance, none of which durability needs (docs/PERFORMANCE.md). It is truncated
         // at each release, so it holds one issuance's pages at most.
         connection.batch_execute(&format!(
-            "{} PRAGMA temp_store = MEMORY;",
+            "{} PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES};",
             connection_pragmas(synchronous, busy_timeout_ms)
         ))?;
         let mut checkpoint_connection = connect()?;
@@ -134,7 +143,7 @@ impl GroupCommitWriter {
         // One pending request is enough: a checkpoint copies every frame committed before it.
         let (wake, woken) = mpsc::sync_channel::<()>(1);
         let figures = wal.clone();
-        thread::Builder::new()
+        let checkpointer = thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
                 while woken.recv().is_ok() {
@@ -148,7 +157,7 @@ impl GroupCommitWriter {
             .map_err(DatabaseError::Io)?;
         let (sender, receiver) = mpsc::channel::<Job>();
         let figures = wal.clone();
-        thread::Builder::new()
+        let writer = thread::Builder::new()
             .name("sqlite-group-commit".into())
             .spawn(move || {
                 run(
@@ -159,9 +168,21 @@ impl GroupCommitWriter {
                     retention_millis,
                     wal_frames_limit,
                 );
+                // The last handle is gone: stop the checkpointer, then copy every frame into
+                // the database file and empty the WAL, so that a stopped service leaves a
+                // database file that holds everything and a WAL of zero bytes.
+                drop(wake);
+                let _ = checkpointer.join();
+                if let Err(error) = connection.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);") {
+                    tracing::warn!(error = %error, "final WAL checkpoint failed");
+                }
             })
             .map_err(DatabaseError::Io)?;
-        Ok(Self { sender, wal })
+        Ok(Self {
+            sender: Some(sender),
+            wal,
+            thread: Some(writer),
+        })
     }
 
     /// The WAL as the last checkpoint found it (`None` before the first).
@@ -179,6 +200,8 @@ impl GroupCommitWriter {
     pub(crate) async fn submit(&self, issuance: NewIssuance) -> Result<(), RecordError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.sender
+            .as_ref()
+            .ok_or_else(|| RecordError::Unavailable(PortError::msg("SQLite writer stopped")))?
             .send(Job::Issuance {
                 issuance: Box::new(issuance),
                 reply,
@@ -190,11 +213,25 @@ impl GroupCommitWriter {
     }
 }
 
+impl Drop for GroupCommitWriter {
+    /// Closes the queue and waits for the writer: it writes what was queued, checkpoints and
+    /// empties the WAL, and ends.
+    fn drop(&mut self) {
+        drop(self.sender.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 impl BindingJournal for GroupCommitWriter {
     fn write(&self, binding: ReplayBindingRow, now: prepaid_domain::Timestamp) {
         // A stopped writer has already failed every issuance: nothing is recorded that this
         // binding would have had to precede.
-        let _ = self.sender.send(Job::Binding {
+        let Some(sender) = &self.sender else {
+            return;
+        };
+        let _ = sender.send(Job::Binding {
             row: binding,
             now: now.as_millis(),
         });

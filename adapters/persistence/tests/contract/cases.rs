@@ -695,3 +695,31 @@ pub async fn one_process_serves_an_sqlite_file_and_admin_tools_open_it_beside(ba
         "the server reads what was written beside it"
     );
 }
+
+pub async fn a_closed_database_leaves_no_wal_behind(backend: Backend) {
+    let test = open(&backend);
+    let Backend::Sqlite = backend else {
+        return;
+    };
+    let (asp_id, member) = member_and_product(&test.db).await;
+    record_concurrently(&test.db, &asp_id, member, 200, true).await;
+    let wal = format!("{}-wal", test.config.url);
+    assert!(
+        std::fs::metadata(&wal).map_or(0, |file| file.len()) > 0,
+        "the WAL holds the issuances while the database is open"
+    );
+
+    let config = test.config.clone();
+    drop(test.db);
+
+    assert_eq!(
+        std::fs::metadata(&wal).map_or(0, |file| file.len()),
+        0,
+        "every frame was copied into the database file and the WAL emptied"
+    );
+    let reopened = Database::open(&config).unwrap();
+    assert_eq!(
+        reopened.count_issued_to(member).await.unwrap(),
+        counts(200, 200, 200)
+    );
+}

@@ -46,6 +46,7 @@ const CASES: &[(&str, Case)] = cases![
     two_instances_sharing_one_database_record_one_issuance_per_key,
     one_process_serves_an_sqlite_file_and_admin_tools_open_it_beside,
     the_database_reports_ready_after_migrations,
+    a_closed_database_leaves_no_wal_behind,
 ];
 
 fn main() {
