@@ -9,11 +9,81 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
-/// Parses `bytes` as a JSON object; anything else is `000_002` with no path.
+/// Parses `bytes` as a JSON object; anything else is `000_002` with no path. An object with a
+/// member name twice, at any depth, is refused too: `serde_json` keeps the last one, while a
+/// gateway in front may have read the first, and the two would disagree on what was asked.
 pub fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(object)) => Ok(object),
+        Ok(Value::Object(object)) if !has_duplicate_members(bytes) => Ok(object),
         _ => Err(ApiError::malformed_body()),
+    }
+}
+
+/// Whether some object in the JSON text `bytes` names a member twice (`true` also when the text
+/// is not JSON at all).
+fn has_duplicate_members(bytes: &[u8]) -> bool {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde::de::DeserializeSeed::deserialize(UniqueMembers, &mut deserializer).is_err()
+}
+
+/// Walks a JSON value and fails on the first object that repeats a member name. Numbers read
+/// with `arbitrary_precision` arrive as one-member maps, which never repeat.
+#[derive(Clone, Copy)]
+struct UniqueMembers;
+
+impl<'de> serde::de::DeserializeSeed<'de> for UniqueMembers {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueMembers {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("JSON whose objects name each member once")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        while items.next_element_seed(self)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut members: A) -> Result<(), A::Error> {
+        let mut names = std::collections::HashSet::new();
+        while let Some(name) = members.next_key::<std::borrow::Cow<'de, str>>()? {
+            if !names.insert(name) {
+                return Err(serde::de::Error::custom("a member name repeated"));
+            }
+            members.next_value_seed(self)?;
+        }
+        Ok(())
     }
 }
 

@@ -309,3 +309,38 @@ async fn a_body_over_64_kib_is_refused_before_parsing() {
         (413, "000_096", "Request body is too large.")
     );
 }
+
+#[actix_web::test]
+async fn a_member_named_twice_at_any_depth_is_refused_and_one_name_in_two_objects_is_not() {
+    let service = format!(r#""serviceId":"{NORMAL}""#);
+    let member = format!(r#""userInfo":{{"userId":{ACTIVE_MEMBER}}}"#);
+    let address = r#""addressInfo":{"address":"서울특별시 강남구 테헤란로 1","addressDetail":"101동 1001호","zipCode":"06236"}"#;
+    for body in [
+        // The last `serviceId` is valid: a parser keeping the first or the last would disagree.
+        format!(
+            r#"{{{member},{address},"serviceId":"999999999999999",{service},"isDeliveryRequired":true}}"#
+        ),
+        format!(
+            r#"{{"userInfo":{{"userId":1002,"userId":{ACTIVE_MEMBER}}},{address},{service},"isDeliveryRequired":true}}"#
+        ),
+        // The same name written with an escape.
+        format!(
+            r#"{{{member},{address},{service},"service\u0049d":"{NORMAL}","isDeliveryRequired":true}}"#
+        ),
+        format!(
+            r#"{{{member},{address},{service},"isDeliveryRequired":true,"extra":[{{"a":1,"a":2}}]}}"#
+        ),
+    ] {
+        let (status, code, description) = outcome(body.clone()).await;
+        assert_eq!(
+            (status, code.as_str(), description.as_str()),
+            (400, "000_002", "Invalid input parameter."),
+            "{body}"
+        );
+    }
+    let (_, code, _) = outcome(format!(
+        r#"{{{member},{address},{service},"isDeliveryRequired":true,"extra":{{"userId":1,"serviceId":2}}}}"#
+    ))
+    .await;
+    assert_eq!(code, "000_000");
+}
