@@ -6,6 +6,7 @@ use prepaid_domain::{
     Purpose, RoadAddress, ServiceId, ZipCode,
 };
 use serde_json::{Map, Value};
+use unicode_normalization::UnicodeNormalization as _;
 
 use crate::error::ApiError;
 
@@ -169,11 +170,18 @@ fn delivery_address(body: &Map<String, Value>) -> Result<DeliveryAddress, FieldE
         required(body, "addressInfo", Field::AddressInfo)?,
         Field::AddressInfo,
     )?;
-    let text = |name, field| required(info, name, field).and_then(|value| string(value, field));
+    // Text is taken in Unicode normalization form C: the same Korean address sent precomposed
+    // (NFC) or decomposed into its jamo (NFD, as some keyboards and macOS file names do) is one
+    // address, of one length, with one fingerprint.
+    let text = |name, field| {
+        required(info, name, field)
+            .and_then(|value| string(value, field))
+            .map(|text| text.nfc().collect::<String>())
+    };
     Ok(DeliveryAddress {
-        address: RoadAddress::parse(text("address", Field::Address)?)?,
-        detail: AddressDetail::parse(text("addressDetail", Field::AddressDetail)?)?,
-        zip_code: ZipCode::parse(text("zipCode", Field::ZipCode)?)?,
+        address: RoadAddress::parse(&text("address", Field::Address)?)?,
+        detail: AddressDetail::parse(&text("addressDetail", Field::AddressDetail)?)?,
+        zip_code: ZipCode::parse(&text("zipCode", Field::ZipCode)?)?,
     })
 }
 

@@ -344,3 +344,42 @@ async fn a_member_named_twice_at_any_depth_is_refused_and_one_name_in_two_object
     .await;
     assert_eq!(code, "000_000");
 }
+
+#[actix_web::test]
+async fn an_address_sent_decomposed_is_taken_in_nfc_counted_and_stored_as_the_precomposed_one() {
+    use unicode_normalization::UnicodeNormalization as _;
+    // 255 Hangul syllables: 255 characters in NFC, 620 jamo in NFD.
+    let nfc: String = "강남구테헤란로".chars().cycle().take(255).collect();
+    let nfd: String = nfc.nfd().collect();
+    assert_eq!(nfd.chars().count(), 620);
+    let store = Store::default();
+    let app = app(store.clone()).await;
+    let mut body = valid();
+    body["addressInfo"]["address"] = json!(nfd);
+    body["addressInfo"]["addressDetail"] = json!("101동 1001호".nfd().collect::<String>());
+
+    let answer = send(&app, Call::new(body.to_string()).request()).await;
+
+    assert_eq!(answer.code(), "000_000", "{}", answer.description());
+    let address = store.0.lock().unwrap()[0]
+        .delivery
+        .as_ref()
+        .unwrap()
+        .address
+        .clone();
+    assert_eq!(address.address.as_str(), nfc);
+    assert_eq!(address.detail.as_str(), "101동 1001호");
+    // 256 syllables is one too many, in whichever form it is sent.
+    let too_long: String = nfc
+        .chars()
+        .chain(['가'])
+        .collect::<String>()
+        .nfd()
+        .collect();
+    assert_eq!(
+        outcome(with("/addressInfo/address", Some(json!(too_long))))
+            .await
+            .1,
+        "000_015"
+    );
+}
