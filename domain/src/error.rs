@@ -42,7 +42,9 @@ pub enum ErrorCode {
     NotFound,
     /// `000_098` (own): the method is not allowed on this resource.
     MethodNotAllowed,
-    /// `000_099` (own): the service could not complete the request; nothing was issued.
+    /// `000_099` (own): the service could not complete the request or could not answer it; it
+    /// may or may not have been carried out, and a retry with the same correlation id answers
+    /// its outcome (or carries it out once).
     SystemError,
 }
 

@@ -6,7 +6,8 @@
 //!   `003_024`, `000_094` (correlation id reused with another payload), `000_095` (undecryptable);
 //! - 401 `000_090` to `000_093` (authentication, D3/D4);
 //! - 413 `000_096` (body over the limit);
-//! - 500 `000_099` (nothing was issued; retry with the same correlation id).
+//! - 500 `000_099` (carried out or not: the retry with the same correlation id answers the
+//!   outcome, or carries it out once).
 
 use std::sync::Arc;
 

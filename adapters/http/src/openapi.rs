@@ -164,7 +164,7 @@ pub fn document(base_paths: &[String]) -> Value {
             "413": error_response(ErrorClass::TooLarge, "The body is larger than 64 KiB.", &json!({
                 "tooLarge": {"summary": "Body over 64 KiB", "value": envelope_example(ErrorCode::PayloadTooLarge, None)},
             })),
-            "500": error_response(ErrorClass::Unavailable, "The service failed; nothing was issued. Retry with the same correlation id.", &json!({
+            "500": error_response(ErrorClass::Unavailable, "The service failed before or after carrying out the request. Retry with the same correlation id: it answers the outcome, or carries the request out once.", &json!({
                 "system": {"summary": "Temporary failure", "value": envelope_example(ErrorCode::SystemError, None)},
             })),
         },

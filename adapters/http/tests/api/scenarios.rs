@@ -1,12 +1,15 @@
 //! The Test Data scenarios of the source page, retries, encryption and the envelope of every
 //! kind of answer.
 
+use std::sync::Arc;
+
 use actix_web::test::TestRequest;
 use serde_json::json;
 
 use crate::support::{
-    ACTIVE_MEMBER, CANCELLED_MEMBER, CRYPTO_KEY, Call, MOBILE, NORMAL, OTHER_ASP, OTHER_ASP_KEY,
-    PRE_ISSUED, Store, app, delivery_body, fake_encrypt, mobile_body, send,
+    ACTIVE_MEMBER, CANCELLED_MEMBER, CRYPTO_KEY, Call, FakeCipher, MOBILE, NORMAL, OTHER_ASP,
+    OTHER_ASP_KEY, PRE_ISSUED, Store, app, app_with, delivery_body, fake_encrypt, mobile_body,
+    send,
 };
 
 #[actix_web::test]
@@ -138,6 +141,35 @@ async fn a_retry_answers_the_first_outcome_and_a_changed_payload_is_a_conflict()
 fn encrypted(payload: &str) -> Call {
     let envelope = json!({"encData": fake_encrypt(CRYPTO_KEY, payload.as_bytes())}).to_string();
     Call::new(envelope).header("X-KM-Crypto-Key-Id", Some(CRYPTO_KEY))
+}
+
+#[actix_web::test]
+async fn an_answer_that_cannot_be_encrypted_after_the_issuance_is_000_099_and_the_retry_answers_it()
+{
+    let store = Store::default();
+    let cipher = Arc::new(FakeCipher {
+        failing_encryptions: 1.into(),
+    });
+    let app = app_with(store.clone(), cipher).await;
+    let call = encrypted(&mobile_body(ACTIVE_MEMBER, MOBILE));
+
+    let failed = send(&app, call.request()).await;
+    assert_eq!((failed.status, failed.code()), (500, "000_099"));
+    assert_eq!(
+        failed.description(),
+        "Temporary system error. Retry with the same correlation id."
+    );
+    assert_eq!(store.0.lock().unwrap().len(), 1, "the card was issued");
+
+    let retried = send(&app, call.request()).await;
+    assert_eq!(retried.status, 200);
+    let inner = retried.decrypted();
+    assert_eq!(inner["response"]["code"], "000_000");
+    assert_eq!(
+        inner["cardApplyNo"].as_str().unwrap(),
+        store.0.lock().unwrap()[0].application.number.as_str()
+    );
+    assert_eq!(store.0.lock().unwrap().len(), 1, "nothing more issued");
 }
 
 #[actix_web::test]

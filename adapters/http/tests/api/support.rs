@@ -75,7 +75,11 @@ impl TranTokenSigner for FakeSigner {
 }
 
 /// "Encrypts" as `FAKE.<base64url plaintext>.<key id>`; enough to test the envelope handling.
-pub struct FakeCipher;
+/// A reversible stand-in for JWE; its first `failing_encryptions` encryptions fail.
+#[derive(Default)]
+pub struct FakeCipher {
+    pub failing_encryptions: AtomicU64,
+}
 
 pub fn fake_encrypt(key_id: &str, plaintext: &[u8]) -> String {
     format!("FAKE.{}.{key_id}", URL_SAFE_NO_PAD.encode(plaintext))
@@ -111,6 +115,14 @@ impl MessageCipher for FakeCipher {
         plaintext: &[u8],
         _: JweProfile,
     ) -> Result<String, PortError> {
+        let failing =
+            self.failing_encryptions
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                    left.checked_sub(1)
+                });
+        if failing.is_ok() {
+            return Err(PortError::msg("encryption failed"));
+        }
         Ok(fake_encrypt(key_id.as_str(), plaintext))
     }
 }
@@ -326,7 +338,8 @@ impl Clock for FixedClock {
 }
 
 /// The API over fakes, with the store shared for inspection.
-pub fn state(store: Store) -> web::Data<ApiState> {
+/// The state over `store` with `cipher`.
+pub fn state_with(store: Store, cipher: Arc<FakeCipher>) -> web::Data<ApiState> {
     let clock = Arc::new(FixedClock(now()));
     let issuance = CardIssuanceService::new(IssuancePorts {
         members: Arc::new(Members),
@@ -347,7 +360,7 @@ pub fn state(store: Store) -> web::Data<ApiState> {
     web::Data::new(ApiState {
         issuance,
         authenticator,
-        cipher: Arc::new(FakeCipher),
+        cipher,
         max_body_bytes: 64 * 1024,
         metrics: prepaid_http::ApiMetrics::new(),
     })
@@ -360,7 +373,19 @@ pub async fn app(
     Response = ServiceResponse<impl MessageBody>,
     Error = actix_web::Error,
 > {
-    let state = state(store);
+    app_with(store, Arc::new(FakeCipher::default())).await
+}
+
+/// The application over `store` with `cipher`.
+pub async fn app_with(
+    store: Store,
+    cipher: Arc<FakeCipher>,
+) -> impl Service<
+    actix_http::Request,
+    Response = ServiceResponse<impl MessageBody>,
+    Error = actix_web::Error,
+> {
+    let state = state_with(store, cipher);
     test::init_service(
         App::new()
             .configure(|config| prepaid_http::configure(config, state, &HttpConfig::default()))
