@@ -9,17 +9,69 @@ use prepaid_domain::{AspId, Timestamp};
 
 use crate::ports::{Clock, PortError, Project, ProjectDirectory};
 
-/// The most projects remembered; past it the memory is cleared (unknown ASP ids cannot grow it
-/// without bound).
+/// The most projects, and separately the most unknown ASP ids, remembered. Unknown ids are
+/// anyone's to send: when they fill their half it is cleared, and the projects are never touched
+/// by them. Projects past their capacity (more projects than that) are read each time.
 const CAPACITY: usize = 10_000;
 
 /// Caches `inner`'s answers, unknown ASP ids included, for `ttl_millis`. A key made inactive
-/// or discarded is refused at the latest `ttl_millis` later.
+/// or discarded (by the admin command, in another process) is refused at the latest
+/// `ttl_millis` later: that is the bound, stated in docs/API.md.
 pub struct CachedProjectDirectory {
     inner: Arc<dyn ProjectDirectory>,
     clock: Arc<dyn Clock>,
     ttl_millis: i64,
-    entries: Mutex<HashMap<AspId, (Option<Project>, Timestamp)>>,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    projects: HashMap<AspId, (Project, Timestamp)>,
+    unknown: HashMap<AspId, Timestamp>,
+}
+
+/// What the cache holds for an ASP id.
+enum Remembered {
+    Project(Project),
+    Unknown,
+}
+
+impl Entries {
+    /// The remembered answer for `asp_id` at `now`, if there is a live one.
+    fn get(&self, asp_id: &AspId, now: Timestamp) -> Option<Remembered> {
+        if let Some((project, expires)) = self.projects.get(asp_id) {
+            return (*expires > now).then(|| Remembered::Project(project.clone()));
+        }
+        self.unknown
+            .get(asp_id)
+            .filter(|expires| **expires > now)
+            .map(|_| Remembered::Unknown)
+    }
+
+    fn remember(
+        &mut self,
+        asp_id: &AspId,
+        project: Option<&Project>,
+        expires: Timestamp,
+        now: Timestamp,
+    ) {
+        if let Some(project) = project {
+            self.unknown.remove(asp_id);
+            if self.projects.len() >= CAPACITY && !self.projects.contains_key(asp_id) {
+                self.projects.retain(|_, (_, until)| *until > now);
+            }
+            if self.projects.len() < CAPACITY || self.projects.contains_key(asp_id) {
+                self.projects
+                    .insert(asp_id.clone(), (project.clone(), expires));
+            }
+        } else {
+            self.projects.remove(asp_id);
+            if self.unknown.len() >= CAPACITY {
+                self.unknown.clear();
+            }
+            self.unknown.insert(asp_id.clone(), expires);
+        }
+    }
 }
 
 impl CachedProjectDirectory {
@@ -29,7 +81,7 @@ impl CachedProjectDirectory {
             inner,
             clock,
             ttl_millis,
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries::default()),
         }
     }
 }
@@ -42,21 +94,22 @@ impl ProjectDirectory for CachedProjectDirectory {
             .entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(asp_id)
-            .filter(|(_, expires)| *expires > now)
-            .map(|(project, _)| project.clone());
-        if let Some(project) = remembered {
-            return Ok(project);
+            .get(asp_id, now);
+        match remembered {
+            Some(Remembered::Project(project)) => return Ok(Some(project)),
+            Some(Remembered::Unknown) => return Ok(None),
+            None => {}
         }
         let project = self.inner.find(asp_id).await?;
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= CAPACITY {
-            entries.clear();
-        }
-        entries.insert(
-            asp_id.clone(),
-            (project.clone(), now.plus_millis(self.ttl_millis)),
-        );
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remember(
+                asp_id,
+                project.as_ref(),
+                now.plus_millis(self.ttl_millis),
+                now,
+            );
         Ok(project)
     }
 }
@@ -86,6 +139,75 @@ mod tests {
         assert!(cache.find(&asp).await.unwrap().is_none(), "from memory");
         now.store(5_000, Ordering::SeqCst);
         assert!(cache.find(&asp).await.unwrap().is_none(), "read again");
+    }
+
+    fn project(asp: &AspId) -> Project {
+        Project {
+            asp_id: asp.clone(),
+            access_keys: Vec::new(),
+            crypto_keys: Vec::new(),
+            plaintext_allowed: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn unknown_asp_ids_however_many_never_evict_a_known_project() {
+        let known = AspId::parse("ASPKNOWN0000001").unwrap();
+        let mut inner = MockProjectDirectory::new();
+        let reads_of_known = Arc::new(AtomicI64::new(0));
+        let counted = reads_of_known.clone();
+        inner.expect_find().returning(move |asp| {
+            if asp.as_str() == "ASPKNOWN0000001" {
+                counted.fetch_add(1, Ordering::SeqCst);
+                Ok(Some(project(asp)))
+            } else {
+                Ok(None)
+            }
+        });
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(|| Timestamp::from_millis(0));
+        let cache = CachedProjectDirectory::new(Arc::new(inner), Arc::new(clock), 5_000);
+
+        assert!(cache.find(&known).await.unwrap().is_some());
+        for n in 0..=(CAPACITY * 2) {
+            let stranger = AspId::parse(&format!("ASPX{n:011}")).unwrap();
+            assert!(cache.find(&stranger).await.unwrap().is_none());
+        }
+        assert!(cache.find(&known).await.unwrap().is_some());
+        assert_eq!(
+            reads_of_known.load(Ordering::SeqCst),
+            1,
+            "the known project stayed remembered"
+        );
+        let entries = cache.entries.lock().unwrap();
+        assert!(
+            entries.unknown.len() <= CAPACITY,
+            "unknown ids stay bounded"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_project_is_read_again_once_its_answer_expires_so_a_discarded_key_goes_within_the_ttl()
+     {
+        let asp = AspId::parse("ASP000000000001").unwrap();
+        let mut inner = MockProjectDirectory::new();
+        inner
+            .expect_find()
+            .times(2)
+            .returning(|asp| Ok(Some(project(asp))));
+        let now = Arc::new(AtomicI64::new(0));
+        let mut clock = MockClock::new();
+        let seen = now.clone();
+        clock
+            .expect_now()
+            .returning(move || Timestamp::from_millis(seen.load(Ordering::SeqCst)));
+        let cache = CachedProjectDirectory::new(Arc::new(inner), Arc::new(clock), 5_000);
+
+        cache.find(&asp).await.unwrap();
+        now.store(4_999, Ordering::SeqCst);
+        cache.find(&asp).await.unwrap();
+        now.store(5_000, Ordering::SeqCst);
+        cache.find(&asp).await.unwrap();
     }
 
     #[tokio::test]
