@@ -740,3 +740,35 @@ async fn two_binaries_on_postgresql_issue_one_card_per_correlation_id_and_unique
     assert!(terminate(&mut first).success());
     assert!(terminate(&mut second).success());
 }
+
+/// The one answer that is not a D1 envelope (docs/API.md, "Answers without an envelope"): a
+/// header with a NUL or another control byte is refused by the HTTP parser before any code of
+/// ours runs, with a bare 400. This pins it, so that a framework change that lets us answer it
+/// (or lets it through) is seen.
+#[actix_web::test]
+async fn a_control_byte_in_a_header_is_refused_by_the_http_parser_with_a_bare_400() {
+    use std::io::{Read as _, Write as _};
+    let root = tempfile::tempdir().unwrap();
+    let data_dir = root.path().join("data");
+    let mut service = start(&data_dir, "control.log");
+    let address = service.base_url.trim_start_matches("http://").to_owned();
+    for byte in [0x00_u8, 0x01, 0x1b, 0x7f] {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        let mut request = format!(
+            "POST {} HTTP/1.1\r\nHost: x\r\nX-KM-User-AspId: ASP",
+            prepaid_http::ISSUE_DELIVERY_PATH
+        )
+        .into_bytes();
+        request.push(byte);
+        request.extend_from_slice(b"X\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+        stream.write_all(&request).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{byte:#04x}: {answer}");
+        assert!(
+            answer.to_ascii_lowercase().contains("content-length: 0"),
+            "{byte:#04x}: {answer}"
+        );
+    }
+    assert!(terminate(&mut service).success());
+}
