@@ -5,7 +5,7 @@ use std::sync::Arc;
 use prepaid_domain::{
     ApplicationType, CardApplication, CardApplyNo, CardKind, CardProduct, CardStatus, Cvc,
     Delivery, DeliveryStatus, ErrorCode, Expiry, Field, IssuancePlan, IssuanceRefusal,
-    IssuanceRequest, IssuedCard, Pan, Par, Timestamp, decide,
+    IssuanceRequest, IssuedCard, Pan, Par, ServiceId, Timestamp, decide,
 };
 
 use crate::ports::{
@@ -112,6 +112,20 @@ impl CardIssuanceService {
     /// A service running through `ports`.
     pub fn new(ports: IssuancePorts) -> Self {
         Self { ports }
+    }
+
+    /// Whether product `id` is offered (known and active): for reporting an unknown product at
+    /// its place in the body's order (D2), before the problems of the fields after it.
+    ///
+    /// # Errors
+    /// [`IssueCardError::Unavailable`] when the catalogue cannot be read.
+    pub async fn offers(&self, id: &ServiceId) -> Result<bool, IssueCardError> {
+        Ok(self
+            .ports
+            .products
+            .find(id)
+            .await?
+            .is_some_and(|product| product.active && product.id == *id))
     }
 
     /// Issues a card (and a delivery) as `command` asks, or answers the outcome of the first

@@ -116,8 +116,29 @@ pub fn enc_data(bytes: &[u8]) -> Result<String, ApiError> {
     Ok(string(value, Field::EncData)?.to_owned())
 }
 
+/// Why a payload was refused: its first problem in the source page's order, and, when that
+/// problem lies after `serviceId`, the product asked for. The caller checks that the product is
+/// offered first: an unknown product is reported at its own place in the order (D2), before
+/// `isDeliveryRequired` or `purpose`.
+#[derive(Debug)]
+pub struct BodyRefusal {
+    /// The problem.
+    pub error: ApiError,
+    /// The well-formed `serviceId`, when the problem came after it.
+    pub after_product: Option<ServiceId>,
+}
+
+impl<E: Into<ApiError>> From<E> for BodyRefusal {
+    fn from(error: E) -> Self {
+        Self {
+            error: error.into(),
+            after_product: None,
+        }
+    }
+}
+
 /// Parses the issue-and-delivery payload into a domain request.
-pub fn issuance_request(bytes: &[u8]) -> Result<IssuanceRequest, ApiError> {
+pub fn issuance_request(bytes: &[u8]) -> Result<IssuanceRequest, BodyRefusal> {
     let body = json_object(bytes)?;
 
     let user_info = object(
@@ -149,20 +170,28 @@ pub fn issuance_request(bytes: &[u8]) -> Result<IssuanceRequest, ApiError> {
         required(&body, "serviceId", Field::ServiceId)?,
         Field::ServiceId,
     )?)?;
-    let delivery = match (delivery_flag?, address) {
-        (true, Some(address)) => DeliveryChoice::Deliver(address),
-        _ => DeliveryChoice::MobileOnly,
+    let after_product = || -> Result<(DeliveryChoice, Option<Purpose>), FieldError> {
+        let delivery = match (delivery_flag?, address) {
+            (true, Some(address)) => DeliveryChoice::Deliver(address),
+            _ => DeliveryChoice::MobileOnly,
+        };
+        let purpose = present(&body, "purpose")
+            .map(|value| string(value, Field::Purpose).and_then(Purpose::parse))
+            .transpose()?;
+        Ok((delivery, purpose))
     };
-    let purpose = present(&body, "purpose")
-        .map(|value| string(value, Field::Purpose).and_then(Purpose::parse))
-        .transpose()?;
-
-    Ok(IssuanceRequest {
-        member,
-        delivery,
-        service_id,
-        purpose,
-    })
+    match after_product() {
+        Ok((delivery, purpose)) => Ok(IssuanceRequest {
+            member,
+            delivery,
+            service_id,
+            purpose,
+        }),
+        Err(error) => Err(BodyRefusal {
+            error: error.into(),
+            after_product: Some(service_id),
+        }),
+    }
 }
 
 fn delivery_address(body: &Map<String, Value>) -> Result<DeliveryAddress, FieldError> {
@@ -192,7 +221,10 @@ mod tests {
     use super::*;
 
     fn error_of(json: &str) -> String {
-        issuance_request(json.as_bytes()).unwrap_err().description()
+        issuance_request(json.as_bytes())
+            .unwrap_err()
+            .error
+            .description()
     }
 
     #[test]
@@ -217,7 +249,7 @@ mod tests {
     #[test]
     fn a_body_that_is_not_a_json_object_names_no_field() {
         for body in ["", "[]", "\"x\"", "{", "null", "1"] {
-            let error = issuance_request(body.as_bytes()).unwrap_err();
+            let error = issuance_request(body.as_bytes()).unwrap_err().error;
             assert_eq!(error.code(), ErrorCode::InvalidInput, "{body}");
             assert_eq!(error.description(), "Invalid input parameter.", "{body}");
         }

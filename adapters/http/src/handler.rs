@@ -249,7 +249,21 @@ async fn handle(
         None => return Err(FieldError::invalid(Field::CryptoKeyId).into()),
     };
 
-    let request = body::issuance_request(&plaintext)?;
+    let request = match body::issuance_request(&plaintext) {
+        Ok(request) => request,
+        Err(refusal) => {
+            // An unknown product comes before the fields after it (D2 order).
+            if let Some(service_id) = refusal.after_product
+                && !state.issuance.offers(&service_id).await.map_err(|error| {
+                    tracing::error!(error = %error, "product catalogue unavailable");
+                    ApiError::new(error.code())
+                })?
+            {
+                return Err(FieldError::invalid(Field::ServiceId).into());
+            }
+            return Err(refusal.error);
+        }
+    };
     let command = IssueCardCommand {
         key: IdempotencyKey {
             asp_id: headers.asp_id,

@@ -383,3 +383,26 @@ async fn an_address_sent_decomposed_is_taken_in_nfc_counted_and_stored_as_the_pr
         "000_015"
     );
 }
+
+#[actix_web::test]
+async fn an_unknown_product_is_reported_before_the_fields_after_it_and_a_known_one_is_not() {
+    for (later, value, path) in [
+        ("isDeliveryRequired", json!("yes"), "isDeliveryRequired"),
+        ("purpose", json!(""), "purpose"),
+        ("purpose", json!("GIFT"), "purpose"),
+    ] {
+        for (service, expected) in [("999999999999999", "serviceId"), (MOBILE, path)] {
+            let mut body = valid();
+            body["serviceId"] = json!(service);
+            body["isDeliveryRequired"] = json!(false);
+            body.as_object_mut().unwrap().remove("addressInfo");
+            body[later] = value.clone();
+            let (status, _, description) = outcome(body.to_string()).await;
+            assert_eq!(status, 400);
+            assert!(
+                description.ends_with(&format!(" {expected}")),
+                "{later} = {value} with product {service}: {description}"
+            );
+        }
+    }
+}
