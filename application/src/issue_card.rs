@@ -1,21 +1,30 @@
 //! The use case "issue and deliver a prepaid card" (`POST /api/v1/prepay-card/issue/delivery`).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use prepaid_domain::{
-    ApplicationType, CardApplication, CardApplyNo, CardKind, CardProduct, CardStatus, Cvc,
+    ApplicationType, Bin, CardApplication, CardApplyNo, CardKind, CardProduct, CardStatus, Cvc,
     Delivery, DeliveryStatus, ErrorCode, Expiry, Field, IssuancePlan, IssuanceRefusal,
     IssuanceRequest, IssuedCard, Pan, Par, ServiceId, Timestamp, decide,
 };
 
 use crate::ports::{
-    CardApplicationStore, CardSecrets, CardVerification, Clock, IdempotencyKey, MemberDirectory,
-    NewIssuance, NewIssuedCard, PortError, ProductCatalogue, RandomSource, RecordError,
-    RequestFingerprint, StoredIssuance,
+    CardApplicationStore, CardNumberSerials, CardNumbering, CardSecrets, CardVerification, Clock,
+    IdempotencyKey, MemberDirectory, NewIssuance, NewIssuedCard, PortError, ProductCatalogue,
+    RandomSource, RecordError, RequestFingerprint, StoredIssuance,
 };
 
-/// How many times fresh numbers are drawn when one collides with an existing one.
-const MAX_DRAWS: usize = 8;
+/// How many times an issuance is tried again when one of its numbers is taken. Card numbers are
+/// unique by construction; only numbers issued before that (drawn at random) can be met, and a
+/// PAR or an application number drawn twice (1 in 36²⁷ and in 2⁴⁸ a second).
+pub(crate) const MAX_DRAWS: usize = 8;
+
+/// How many serials of a BIN an instance reserves at once: one write for this many mobile
+/// cards. A restart loses the unused rest of its block (a gap in the serials, never a repeat):
+/// at most 1,000 numbers of 10⁷ per restart.
+pub(crate) const SERIAL_BLOCK: u64 = 1_000;
 
 /// The ports the use case runs through.
 #[derive(Clone)]
@@ -32,6 +41,10 @@ pub struct IssuancePorts {
     pub verification: Arc<dyn CardVerification>,
     /// Randomness for new numbers.
     pub random: Arc<dyn RandomSource>,
+    /// The card-number permutation.
+    pub numbering: Arc<dyn CardNumbering>,
+    /// The serials of each BIN.
+    pub serials: Arc<dyn CardNumberSerials>,
     /// The time.
     pub clock: Arc<dyn Clock>,
 }
@@ -106,12 +119,74 @@ impl IssueCardError {
 #[derive(Clone)]
 pub struct CardIssuanceService {
     ports: IssuancePorts,
+    serials: Arc<Mutex<SerialBlocks>>,
+}
+
+/// The serials this instance reserved and has not used yet, and what was left of each BIN's
+/// space at its last reservation.
+#[derive(Default)]
+struct SerialBlocks {
+    blocks: HashMap<Bin, Range<u64>>,
+    unreserved: HashMap<Bin, u64>,
 }
 
 impl CardIssuanceService {
     /// A service running through `ports`.
     pub fn new(ports: IssuancePorts) -> Self {
-        Self { ports }
+        Self {
+            ports,
+            serials: Arc::default(),
+        }
+    }
+
+    /// How many card numbers are left under each BIN this instance issued from: those never
+    /// reserved (as of its last reservation) and those of its own block not used yet.
+    pub fn card_numbers_left(&self) -> Vec<(Bin, u64)> {
+        let serials = self.serials.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut left: Vec<(Bin, u64)> = serials
+            .unreserved
+            .iter()
+            .map(|(bin, unreserved)| {
+                let own = serials
+                    .blocks
+                    .get(bin)
+                    .map_or(0, |block| block.end - block.start);
+                (bin.clone(), unreserved + own)
+            })
+            .collect();
+        left.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        left
+    }
+
+    /// The next serial of `bin`, from this instance's block or a new one.
+    async fn next_serial(&self, bin: &Bin) -> Result<u64, PortError> {
+        loop {
+            {
+                let mut serials = self.serials.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(serial) = serials.blocks.get_mut(bin).and_then(Iterator::next) {
+                    return Ok(serial);
+                }
+            }
+            let capacity = bin.account_capacity();
+            let block = self
+                .ports
+                .serials
+                .reserve(bin, SERIAL_BLOCK, capacity)
+                .await?;
+            if block.is_empty() {
+                return Err(PortError::msg(format!(
+                    "every card number under BIN {} is taken",
+                    bin.as_str()
+                )));
+            }
+            let mut serials = self.serials.lock().unwrap_or_else(PoisonError::into_inner);
+            serials
+                .unreserved
+                .insert(bin.clone(), capacity.saturating_sub(block.end));
+            // A block reserved meanwhile by a concurrent request is used up first; its rest is
+            // a gap, never a repeat.
+            serials.blocks.insert(bin.clone(), block);
+        }
     }
 
     /// Whether product `id` is offered (known and active): for reporting an unknown product at
@@ -157,7 +232,14 @@ impl CardIssuanceService {
         };
 
         for _ in 0..MAX_DRAWS {
-            let (issuance, outcome) = self.draw(&command, &plan, &product, fingerprint)?;
+            // A card number taken (by a number drawn at random before numbers were allocated)
+            // is passed over: the next serial gives another.
+            let serial = if plan.issues_mobile_card {
+                Some(self.next_serial(&product.bin).await?)
+            } else {
+                None
+            };
+            let (issuance, outcome) = self.draw(&command, &plan, &product, fingerprint, serial)?;
             match ports.store.record_issuance(&issuance).await {
                 Ok(()) => return Ok(outcome),
                 Err(RecordError::NumberTaken(_)) => {}
@@ -178,7 +260,7 @@ impl CardIssuanceService {
                 Err(RecordError::Unavailable(error)) => return Err(error.into()),
             }
         }
-        Err(PortError::msg("no unique card numbers after repeated draws").into())
+        Err(PortError::msg("no unique numbers after repeated tries").into())
     }
 
     /// Draws the numbers of a new issuance and builds what is recorded and what is answered.
@@ -188,6 +270,7 @@ impl CardIssuanceService {
         plan: &IssuancePlan,
         product: &CardProduct,
         request_fingerprint: RequestFingerprint,
+        serial: Option<u64>,
     ) -> Result<(NewIssuance, IssueCardOutcome), PortError> {
         let ports = &self.ports;
         let now = ports.clock.now();
@@ -195,11 +278,12 @@ impl CardIssuanceService {
         let number = CardApplyNo::generate(now, &mut random)
             .ok_or_else(|| PortError::msg("clock outside the supported years"))?;
 
-        let (card, mobile_card) = if plan.issues_mobile_card {
-            let (card, mobile) = self.issue_mobile_card(product, now)?;
-            (Some(card), Some(mobile))
-        } else {
-            (None, None)
+        let (card, mobile_card) = match serial {
+            Some(serial) => {
+                let (card, mobile) = self.issue_mobile_card(product, serial, now)?;
+                (Some(card), Some(mobile))
+            }
+            None => (None, None),
         };
         let issuance = NewIssuance {
             key: command.key.clone(),
@@ -231,11 +315,16 @@ impl CardIssuanceService {
     fn issue_mobile_card(
         &self,
         product: &CardProduct,
+        serial: u64,
         now: Timestamp,
     ) -> Result<(NewIssuedCard, MobileCard), PortError> {
         let ports = &self.ports;
         let mut random = || ports.random.next_u64();
-        let pan = Pan::generate(&product.bin, &mut random);
+        let account = ports
+            .numbering
+            .account_number(&product.bin, product.bin.account_capacity(), serial)
+            .ok_or_else(|| PortError::msg("card serial outside its BIN"))?;
+        let pan = Pan::compose(&product.bin, account);
         let par = Par::generate(&mut random);
         let expiry = Expiry::from_issue_instant(now, product.validity)
             .ok_or_else(|| PortError::msg("clock outside the supported years"))?;

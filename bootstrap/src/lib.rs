@@ -21,8 +21,8 @@ use prepaid_application::{
     Authenticator, CachedProjectDirectory, CardIssuanceService, IssuancePorts,
 };
 use prepaid_crypto::{
-    AesGcmCardSecrets, CardVerificationKey, DataKey, DesCardVerification, HmacTranTokenSigner,
-    IndexKey, JoseMessageCipher, OsRandom, SystemClock,
+    AesGcmCardSecrets, CardVerificationKey, DataKey, DesCardVerification, HmacCardNumbering,
+    HmacTranTokenSigner, IndexKey, JoseMessageCipher, OsRandom, SystemClock,
 };
 use prepaid_http::{ApiMetrics, ApiState, HttpConfig};
 use prepaid_persistence::Database;
@@ -87,9 +87,16 @@ fn card_secrets(keys: &KeySettings) -> Result<AesGcmCardSecrets, StartupError> {
             .ok_or_else(|| ConfigError::new("keys.retired_data_keys", "entries are `id:hex`"))?;
         retired.push(DataKey::from_hex(id, hex).map_err(key_error("keys.retired_data_keys"))?);
     }
-    let index = IndexKey::from_hex(&required(&keys.index_key, "keys.index_key")?)
-        .map_err(key_error("keys.index_key"))?;
-    Ok(AesGcmCardSecrets::new(current, retired, &index))
+    Ok(AesGcmCardSecrets::new(current, retired, &index_key(keys)?))
+}
+
+fn index_key(keys: &KeySettings) -> Result<IndexKey, StartupError> {
+    let hex = keys
+        .index_key
+        .clone()
+        .ok_or_else(|| ConfigError::new("keys.index_key", "is required outside the sandbox"))?;
+    Ok(IndexKey::from_hex(&hex)
+        .map_err(|error| ConfigError::new("keys.index_key", error.to_string()))?)
 }
 
 fn card_verification(keys: &KeySettings) -> Result<DesCardVerification, StartupError> {
@@ -197,6 +204,8 @@ impl Application {
             verification,
             random: Arc::new(OsRandom),
             clock: clock.clone(),
+            numbering: Arc::new(HmacCardNumbering::new(&index_key(&keys)?)),
+            serials: Arc::new(database.clone()),
         });
         // Projects are read once per 5 s at most: a key made inactive or discarded is refused
         // within 5 s, and no request reads and unseals its project.

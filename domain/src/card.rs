@@ -73,6 +73,13 @@ impl Bin {
     pub fn account_digits(&self) -> usize {
         Pan::LENGTH - 1 - self.0.len()
     }
+
+    /// How many card numbers the BIN holds: 10 to the power of its account digits (10⁹ or
+    /// 10⁷).
+    pub fn account_capacity(&self) -> u64 {
+        // 7 or 9 digits: the power fits in a u64.
+        10_u64.pow(u32::try_from(self.account_digits()).unwrap_or(9))
+    }
 }
 
 /// A card number (PAN): 16 digits, Luhn-valid. Secret: `Debug` shows it masked, there is no

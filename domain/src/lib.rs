@@ -7,6 +7,7 @@ mod error;
 mod header;
 mod issuance;
 mod member;
+pub mod numbering;
 mod product;
 mod time;
 

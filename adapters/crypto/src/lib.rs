@@ -3,6 +3,7 @@
 mod cvc;
 mod jwe;
 mod keys;
+mod numbering;
 mod secrets;
 mod system;
 mod token;
@@ -13,6 +14,7 @@ pub use jwe::{
     SharedKeyEncrypter, decrypt_with, encrypt_to, generate_rsa_pem,
 };
 pub use keys::{CardVerificationKey, DataKey, IndexKey, KeyError, random_hex};
+pub use numbering::HmacCardNumbering;
 pub use secrets::AesGcmCardSecrets;
 pub use system::{OsRandom, SystemClock};
 pub use token::HmacTranTokenSigner;

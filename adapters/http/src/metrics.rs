@@ -5,8 +5,11 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
+
+use crate::handler::ApiState;
 
 /// The service's metrics.
 #[derive(Clone)]
@@ -18,6 +21,7 @@ pub struct ApiMetrics {
     mobile_cards: IntCounter,
     replays: IntCounter,
     auth_failures: IntCounterVec,
+    card_numbers_left: IntGaugeVec,
 }
 
 impl std::fmt::Debug for ApiMetrics {
@@ -73,8 +77,17 @@ impl ApiMetrics {
             &["code"],
         )
         .unwrap_or_else(|_| unreachable!("valid metric"));
+        let card_numbers_left = IntGaugeVec::new(
+            Opts::new(
+                "prepaid_card_numbers_left",
+                "Card numbers never issued under each BIN this instance issued from",
+            ),
+            &["bin"],
+        )
+        .unwrap_or_else(|_| unreachable!("valid metric"));
         for collector in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(card_numbers_left.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(applications.clone()),
             Box::new(mobile_cards.clone()),
@@ -93,6 +106,16 @@ impl ApiMetrics {
             mobile_cards,
             replays,
             auth_failures,
+            card_numbers_left,
+        }
+    }
+
+    /// Sets how many card numbers are left under each BIN.
+    pub fn set_card_numbers_left(&self, left: &[(prepaid_domain::Bin, u64)]) {
+        for (bin, count) in left {
+            self.card_numbers_left
+                .with_label_values(&[bin.as_str()])
+                .set(i64::try_from(*count).unwrap_or(i64::MAX));
         }
     }
 
@@ -136,8 +159,11 @@ impl Default for ApiMetrics {
     }
 }
 
-pub(crate) async fn serve(metrics: web::Data<ApiMetrics>) -> HttpResponse {
+pub(crate) async fn serve(state: web::Data<ApiState>) -> HttpResponse {
+    state
+        .metrics
+        .set_card_numbers_left(&state.issuance.card_numbers_left());
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(metrics.render())
+        .body(state.metrics.render())
 }

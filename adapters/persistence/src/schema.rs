@@ -113,6 +113,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    card_number_serials (bin) {
+        bin -> Text,
+        next -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(access_keys -> projects (asp_id));
 diesel::joinable!(crypto_keys -> projects (asp_id));
 diesel::joinable!(card_applications -> card_products (service_id));
@@ -131,4 +139,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     idempotency_records,
     replay_bindings,
+    card_number_serials,
 );

@@ -8,10 +8,10 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use prepaid_application::PortError;
 use prepaid_application::ports::{
-    AccessKeyState, CardApplicationStore, Clock, CryptoKeyRef, IdempotencyKey, MemberDirectory,
-    NewIssuance, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory, ProtectedPan,
-    RecordError, ReplayGuard, RequestFingerprint, SecretVault, StoredCard, StoredIssuance,
-    UniqueNumber,
+    AccessKeyState, CardApplicationStore, CardNumberSerials, Clock, CryptoKeyRef, IdempotencyKey,
+    MemberDirectory, NewIssuance, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory,
+    ProtectedPan, RecordError, ReplayGuard, RequestFingerprint, SecretVault, StoredCard,
+    StoredIssuance, UniqueNumber,
 };
 use prepaid_domain::{
     AccessKey, AddressDetail, AspId, Bin, CardApplyNo, CardKind, CardProduct, CorrelationId,
@@ -31,8 +31,8 @@ use crate::rows::{
     ProjectRow, ReplayBindingRow,
 };
 use crate::schema::{
-    access_keys, card_applications, card_products, cards, crypto_keys, deliveries,
-    idempotency_records, members, projects, replay_bindings,
+    access_keys, card_applications, card_number_serials, card_products, cards, crypto_keys,
+    deliveries, idempotency_records, members, projects, replay_bindings,
 };
 use crate::writer::{GroupCommitWriter, WalStatus};
 
@@ -862,6 +862,66 @@ impl CardApplicationStore for Database {
         tokio::task::spawn_blocking(move || record(&pools, &issuance, retention))
             .await
             .map_err(|error| RecordError::Unavailable(DatabaseError::Task(error).into()))?
+    }
+}
+
+#[async_trait]
+impl CardNumberSerials for Database {
+    async fn reserve(
+        &self,
+        bin: &Bin,
+        count: u64,
+        capacity: u64,
+    ) -> Result<std::ops::Range<u64>, PortError> {
+        let bin = bin.as_str().to_owned();
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        let capacity = i64::try_from(capacity).unwrap_or(i64::MAX);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| {
+                i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+            });
+        let (start, end) = self
+            .blocking(move |pools| {
+                // Read, then move on only from what was read: on PostgreSQL (read committed)
+                // a concurrent reservation makes the update match no row, and it is tried
+                // again; on SQLite the transaction is `IMMEDIATE`, so none can interleave.
+                loop {
+                    let reserved: Option<(i64, i64)> = write_transaction!(pools, |conn| {
+                        diesel::insert_into(card_number_serials::table)
+                            .values((
+                                card_number_serials::bin.eq(&bin),
+                                card_number_serials::next.eq(0_i64),
+                                card_number_serials::updated_at.eq(now),
+                            ))
+                            .on_conflict_do_nothing()
+                            .execute(conn)?;
+                        let start: i64 = card_number_serials::table
+                            .find(&bin)
+                            .select(card_number_serials::next)
+                            .get_result(conn)?;
+                        let end = start.saturating_add(count).min(capacity).max(start);
+                        let moved = diesel::update(
+                            card_number_serials::table
+                                .find(&bin)
+                                .filter(card_number_serials::next.eq(start)),
+                        )
+                        .set((
+                            card_number_serials::next.eq(end),
+                            card_number_serials::updated_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                        Ok::<_, DieselError>((moved == 1).then_some((start, end)))
+                    })?;
+                    if let Some(reserved) = reserved {
+                        return Ok::<_, DatabaseError>(reserved);
+                    }
+                }
+            })
+            .await?;
+        let start = u64::try_from(start).map_err(|_| DatabaseError::Corrupt("serial"))?;
+        let end = u64::try_from(end).map_err(|_| DatabaseError::Corrupt("serial"))?;
+        Ok(start..end)
     }
 }
 

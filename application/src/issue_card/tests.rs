@@ -11,9 +11,9 @@ use prepaid_domain::{
 
 use super::*;
 use crate::ports::{
-    MockCardApplicationStore, MockCardSecrets, MockCardVerification, MockClock,
-    MockMemberDirectory, MockProductCatalogue, MockRandomSource, PanFingerprint, ProtectedPan,
-    StoredCard, UniqueNumber,
+    MockCardApplicationStore, MockCardNumberSerials, MockCardNumbering, MockCardSecrets,
+    MockCardVerification, MockClock, MockMemberDirectory, MockProductCatalogue, MockRandomSource,
+    PanFingerprint, ProtectedPan, StoredCard, UniqueNumber,
 };
 
 const NORMAL: &str = "000170000002000";
@@ -91,7 +91,36 @@ struct Fixture {
     verification: MockCardVerification,
     random: MockRandomSource,
     clock: MockClock,
+    numbering: MockCardNumbering,
+    serials: MockCardNumberSerials,
     recorded: Arc<Mutex<Vec<NewIssuance>>>,
+}
+
+/// A numbering that shows its input: account number = serial × 7 + 3 (inside the space for
+/// the serials the tests use).
+fn numbering() -> MockCardNumbering {
+    let mut numbering = MockCardNumbering::new();
+    numbering
+        .expect_account_number()
+        .returning(|_, capacity, serial| (serial < capacity).then_some(serial * 7 + 3));
+    numbering
+}
+
+/// Serials handed out in order from `next`, in blocks as asked, up to the capacity.
+fn serials(next: u64) -> MockCardNumberSerials {
+    let next = Arc::new(AtomicU64::new(next));
+    let mut serials = MockCardNumberSerials::new();
+    serials
+        .expect_reserve()
+        .returning(move |_, count, capacity| {
+            let start = next
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |at| {
+                    Some((at + count).min(capacity))
+                })
+                .unwrap();
+            Ok(start.min(capacity)..(start + count).min(capacity))
+        });
+    serials
 }
 
 fn fingerprint_of(text: &str) -> [u8; 32] {
@@ -202,6 +231,8 @@ impl Fixture {
             verification,
             random,
             clock,
+            numbering: numbering(),
+            serials: serials(0),
             recorded,
         }
     }
@@ -215,6 +246,8 @@ impl Fixture {
             verification: Arc::new(self.verification),
             random: Arc::new(self.random),
             clock: Arc::new(self.clock),
+            numbering: Arc::new(self.numbering),
+            serials: Arc::new(self.serials),
         });
         (service, self.recorded)
     }
@@ -609,4 +642,92 @@ async fn a_failing_catalogue_is_a_system_error_when_asked_what_is_offered() {
     let result = service.offers(&ServiceId::parse(MOBILE).unwrap()).await;
 
     assert_eq!(result.unwrap_err().code().code(), "000_099");
+}
+
+#[tokio::test]
+async fn card_numbers_follow_the_serials_through_the_numbering_and_run_out_at_the_last() {
+    let mut fixture = Fixture::new();
+    // Three serials left of the 10⁹ under the 6-digit BIN.
+    fixture.serials = serials(999_999_997);
+    fixture.numbering = MockCardNumbering::new();
+    fixture
+        .numbering
+        .expect_account_number()
+        .returning(|_, capacity, serial| {
+            assert_eq!(capacity, 1_000_000_000, "the BIN's whole account space");
+            (serial < capacity).then_some(capacity - 1 - serial)
+        });
+    let (service, recorded) = fixture.service();
+
+    let mut numbers = Vec::new();
+    for n in 0..3_u32 {
+        let mut next = command(ACTIVE_MEMBER, MOBILE, false, None);
+        next.key.correlation_id = CorrelationId::parse(&format!("261125153000-{n:07x}")).unwrap();
+        let outcome = service.issue_and_deliver(next).await.unwrap();
+        numbers.push(outcome.mobile_card.unwrap().pan.expose()[6..15].to_owned());
+    }
+    assert_eq!(numbers, ["000000002", "000000001", "000000000"]);
+    assert_eq!(
+        service.card_numbers_left(),
+        [(Bin::parse("943512").unwrap(), 0)]
+    );
+
+    let mut last = command(ACTIVE_MEMBER, MOBILE, false, None);
+    last.key.correlation_id = CorrelationId::parse("261125153000-00000ff").unwrap();
+    assert_eq!(
+        error_code(service.issue_and_deliver(last).await),
+        "000_099",
+        "every number is taken: a system error, nothing recorded"
+    );
+    assert_eq!(recorded.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_card_number_met_from_before_is_passed_over_to_the_next_serial() {
+    let mut fixture = Fixture::new();
+    fixture.store = MockCardApplicationStore::new();
+    fixture.store.expect_find_issuance().returning(|_| Ok(None));
+    let tries = Arc::new(Mutex::new(Vec::new()));
+    let seen = tries.clone();
+    fixture
+        .store
+        .expect_record_issuance()
+        .returning(move |issuance| {
+            let pan = issuance
+                .card
+                .as_ref()
+                .unwrap()
+                .protected_pan
+                .ciphertext
+                .clone();
+            let mut seen = seen.lock().unwrap();
+            seen.push(pan);
+            if seen.len() < 3 {
+                Err(RecordError::NumberTaken(UniqueNumber::Pan))
+            } else {
+                Ok(())
+            }
+        });
+    let (service, _) = fixture.service();
+
+    let outcome = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+
+    let tries = tries.lock().unwrap();
+    assert_eq!(tries.len(), 3);
+    assert!(
+        tries[0] != tries[1] && tries[1] != tries[2],
+        "a new number each try"
+    );
+    // Serials 0, 1, 2: account numbers 3, 10, 17.
+    assert!(
+        outcome
+            .mobile_card
+            .unwrap()
+            .pan
+            .expose()
+            .starts_with("943512000000017")
+    );
 }

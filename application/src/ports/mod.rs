@@ -8,6 +8,7 @@ mod card_secrets;
 mod cipher;
 mod clock;
 mod members;
+mod numbering;
 mod products;
 mod projects;
 mod random;
@@ -22,6 +23,7 @@ pub use cipher::{
 };
 pub use clock::Clock;
 pub use members::MemberDirectory;
+pub use numbering::{CardNumberSerials, CardNumbering};
 pub use products::ProductCatalogue;
 pub use projects::{
     AccessKeyState, CryptoKeyRef, Project, ProjectAccessKey, ProjectDirectory, ReplayGuard,
@@ -42,6 +44,8 @@ pub use cipher::{MockMessageCipher, MockTranTokenSigner};
 pub use clock::MockClock;
 #[cfg(any(test, feature = "mock"))]
 pub use members::MockMemberDirectory;
+#[cfg(any(test, feature = "mock"))]
+pub use numbering::{MockCardNumberSerials, MockCardNumbering};
 #[cfg(any(test, feature = "mock"))]
 pub use products::MockProductCatalogue;
 #[cfg(any(test, feature = "mock"))]

@@ -352,6 +352,11 @@ async fn metrics_count_applications_replays_and_authentication_failures() {
         text.contains("prepaid_authentication_failures_total{code=\"000_091\"} 1"),
         "{text}"
     );
+    // One card of the 10⁹ numbers under the 6-digit BIN.
+    assert!(
+        text.contains("prepaid_card_numbers_left{bin=\"943512\"} 999999999"),
+        "{text}"
+    );
 }
 
 #[actix_web::test]

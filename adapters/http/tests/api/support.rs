@@ -12,11 +12,11 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use prepaid_application::ports::{
-    AccessKeyState, CardApplicationStore, CardSecrets, CardVerification, Clock, CryptoKeyRef,
-    DecryptError, DecryptedMessage, IdempotencyKey, JweProfile, MemberDirectory, MessageCipher,
-    NewIssuance, PanFingerprint, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory,
-    ProtectedPan, RandomSource, RecordError, ReplayGuard, RequestFingerprint, StoredCard,
-    StoredIssuance, TranTokenSigner,
+    AccessKeyState, CardApplicationStore, CardNumberSerials, CardNumbering, CardSecrets,
+    CardVerification, Clock, CryptoKeyRef, DecryptError, DecryptedMessage, IdempotencyKey,
+    JweProfile, MemberDirectory, MessageCipher, NewIssuance, PanFingerprint, ProductCatalogue,
+    Project, ProjectAccessKey, ProjectDirectory, ProtectedPan, RandomSource, RecordError,
+    ReplayGuard, RequestFingerprint, StoredCard, StoredIssuance, TranTokenSigner,
 };
 use prepaid_application::{Authenticator, CardIssuanceService, IssuancePorts, PortError};
 use prepaid_domain::{
@@ -319,6 +319,32 @@ impl CardVerification for LastThree {
     }
 }
 
+/// Account number = serial (a permutation all the same).
+struct Identity;
+
+impl CardNumbering for Identity {
+    fn account_number(&self, _: &Bin, capacity: u64, serial: u64) -> Option<u64> {
+        (serial < capacity).then_some(serial)
+    }
+}
+
+/// Serials in order from 0.
+#[derive(Default)]
+struct Serials(AtomicU64);
+
+#[async_trait]
+impl CardNumberSerials for Serials {
+    async fn reserve(
+        &self,
+        _: &Bin,
+        count: u64,
+        capacity: u64,
+    ) -> Result<std::ops::Range<u64>, PortError> {
+        let start = self.0.fetch_add(count, Ordering::SeqCst).min(capacity);
+        Ok(start..(start + count).min(capacity))
+    }
+}
+
 struct Counter(AtomicU64);
 
 impl RandomSource for Counter {
@@ -349,6 +375,8 @@ pub fn state_with(store: Store, cipher: Arc<FakeCipher>) -> web::Data<ApiState> 
         verification: Arc::new(LastThree),
         random: Arc::new(Counter(AtomicU64::new(1))),
         clock: clock.clone(),
+        numbering: Arc::new(Identity),
+        serials: Arc::new(Serials::default()),
     });
     let authenticator = Authenticator::new(
         Arc::new(Directory),

@@ -723,3 +723,62 @@ pub async fn a_closed_database_leaves_no_wal_behind(backend: Backend) {
         counts(200, 200, 200)
     );
 }
+
+/// A BIN of this run only (the PostgreSQL database is shared by runs).
+fn fresh_bin() -> prepaid_domain::Bin {
+    prepaid_domain::Bin::parse(&format!("{:08}", unique() % 100_000_000)).unwrap()
+}
+
+pub async fn serials_are_reserved_in_order_each_once_up_to_the_last(backend: Backend) {
+    use prepaid_application::ports::CardNumberSerials as _;
+    let test = open(&backend);
+    let bin = fresh_bin();
+
+    assert_eq!(test.db.reserve(&bin, 10, 25).await.unwrap(), 0..10);
+    assert_eq!(test.db.reserve(&bin, 10, 25).await.unwrap(), 10..20);
+    assert_eq!(
+        test.db.reserve(&bin, 10, 25).await.unwrap(),
+        20..25,
+        "cut at the last"
+    );
+    assert!(
+        test.db.reserve(&bin, 10, 25).await.unwrap().is_empty(),
+        "all taken"
+    );
+    assert_eq!(
+        test.db.reserve(&fresh_bin(), 3, 25).await.unwrap(),
+        0..3,
+        "each BIN its own serials"
+    );
+}
+
+pub async fn concurrent_reservations_from_two_handles_never_share_a_serial(backend: Backend) {
+    use prepaid_application::ports::CardNumberSerials as _;
+    let first = open(&backend);
+    let second = match backend {
+        Backend::Sqlite => Database::open_beside(&first.config).unwrap(),
+        Backend::Postgres(_) => Database::open(&first.config).unwrap(),
+    };
+    let bin = fresh_bin();
+    let tasks: Vec<_> = (0..64)
+        .map(|index| {
+            let db = if index % 2 == 0 {
+                first.db.clone()
+            } else {
+                second.clone()
+            };
+            let bin = bin.clone();
+            tokio::spawn(async move { db.reserve(&bin, 7, 400).await.unwrap() })
+        })
+        .collect();
+    let mut serials = Vec::new();
+    for task in tasks {
+        serials.extend(task.await.unwrap());
+    }
+    serials.sort_unstable();
+    assert_eq!(
+        serials,
+        (0..400).collect::<Vec<_>>(),
+        "every serial once, none past the last"
+    );
+}

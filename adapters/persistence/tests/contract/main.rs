@@ -47,6 +47,8 @@ const CASES: &[(&str, Case)] = cases![
     one_process_serves_an_sqlite_file_and_admin_tools_open_it_beside,
     the_database_reports_ready_after_migrations,
     a_closed_database_leaves_no_wal_behind,
+    serials_are_reserved_in_order_each_once_up_to_the_last,
+    concurrent_reservations_from_two_handles_never_share_a_serial,
 ];
 
 fn main() {
