@@ -462,4 +462,22 @@ mod tests {
             prop_assert_eq!(token.signature_base64(), signature.as_str());
         }
     }
+
+    #[test]
+    fn a_secret_key_has_32_printable_characters_at_least() {
+        assert!(SecretKey::parse(&"k".repeat(31)).is_err());
+        assert!(SecretKey::parse(&"k".repeat(32)).is_ok());
+        assert!(
+            SecretKey::parse(&format!("{} ", "k".repeat(32))).is_err(),
+            "a space"
+        );
+        assert!(
+            SecretKey::parse(&format!("{}\u{e9}", "k".repeat(32))).is_err(),
+            "not ASCII"
+        );
+        assert_eq!(
+            SecretKey::parse(&"k".repeat(40)).unwrap().expose(),
+            "k".repeat(40).as_bytes()
+        );
+    }
 }

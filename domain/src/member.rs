@@ -156,4 +156,15 @@ mod tests {
             prop_assert_eq!(MemberId::parse(&value.to_string()), Err(FieldError::invalid(Field::UserId)));
         }
     }
+
+    #[test]
+    fn each_status_reads_back_from_its_name_and_nothing_else_reads() {
+        for status in [MemberStatus::Active, MemberStatus::Cancelled] {
+            assert_eq!(MemberStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(MemberStatus::Active.as_str(), "ACTIVE");
+        assert_eq!(MemberStatus::Cancelled.as_str(), "CANCELLED");
+        assert_eq!(MemberStatus::parse("active"), None);
+        assert_eq!(MemberStatus::parse(""), None);
+    }
 }

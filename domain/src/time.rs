@@ -356,4 +356,24 @@ mod tests {
             prop_assert_eq!(DateTime::parse_digits(&civil.to_digits17()), Some(civil));
         }
     }
+
+    #[test]
+    fn every_zone_reads_back_as_its_code_with_its_offset() {
+        for (code, offset) in [("UTC", 0), ("GMT", 0), ("KST", 32_400), ("JST", 32_400)] {
+            let zone = TimeZone::parse(code).unwrap();
+            assert_eq!((zone.as_str(), zone.offset_seconds()), (code, offset));
+            assert_eq!(zone.to_string(), code);
+        }
+        assert!(TimeZone::parse("PST").is_err());
+    }
+
+    #[test]
+    fn second_60_and_minute_60_do_not_exist_and_59_does() {
+        assert!(DateTime::new(2026, 11, 30, 23, 59, 59).is_some());
+        assert!(DateTime::new(2026, 11, 30, 23, 59, 60).is_none());
+        assert!(DateTime::new(2026, 11, 30, 23, 60, 0).is_none());
+        assert!(DateTime::parse_digits("20261130235960").is_none());
+        assert!(DateTime::with_millis(2026, 11, 30, 23, 59, 59, 999).is_some());
+        assert!(DateTime::with_millis(2026, 11, 30, 23, 59, 59, 1_000).is_none());
+    }
 }

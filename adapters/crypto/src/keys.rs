@@ -129,6 +129,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn random_hex_gives_as_many_fresh_bytes_as_asked_and_never_the_same_twice() {
+        let draws: std::collections::HashSet<String> =
+            (0..1_000).map(|_| random_hex(16).unwrap()).collect();
+        assert_eq!(draws.len(), 1_000);
+        assert!(
+            draws
+                .iter()
+                .all(|draw| draw.len() == 32 && draw.bytes().all(|byte| byte.is_ascii_hexdigit()))
+        );
+        // Every bit position takes both values across the draws.
+        let ones = draws
+            .iter()
+            .map(|draw| u128::from_str_radix(draw, 16).unwrap())
+            .fold(0_u128, |seen, value| seen | value);
+        assert_eq!(ones, u128::MAX);
+        assert_eq!(random_hex(0).unwrap(), "");
+    }
+
+    #[test]
     fn keys_are_never_shown_in_debug_output() {
         let key = DataKey::from_hex(
             "k1",

@@ -418,4 +418,26 @@ mod tests {
         let protected = old.protect(&pan, &par('C')).unwrap();
         assert_eq!(secrets().reveal(&protected, &par('C')).unwrap(), pan);
     }
+
+    #[test]
+    fn a_pan_ciphertext_cut_anywhere_is_refused_without_a_panic() {
+        let secrets = secrets();
+        let pan = Pan::compose(&prepaid_domain::Bin::parse("943512").unwrap(), 42);
+        let protected = secrets.protect(&pan, &par('A')).unwrap();
+        assert_eq!(secrets.reveal(&protected, &par('A')).unwrap(), pan);
+        for length in [
+            0,
+            1,
+            NONCE_LEN - 1,
+            NONCE_LEN,
+            NONCE_LEN + TAG_LEN - 1,
+            NONCE_LEN + TAG_LEN,
+        ] {
+            let cut = ProtectedPan {
+                key_id: protected.key_id.clone(),
+                ciphertext: protected.ciphertext[..length].to_vec(),
+            };
+            assert!(secrets.reveal(&cut, &par('A')).is_err(), "{length} bytes");
+        }
+    }
 }

@@ -217,8 +217,19 @@ fn keys_under_2048_bits_are_refused_at_load() {
         server_private_pem: private.to_owned(),
         client_public_pem: public.to_owned(),
     };
-    assert!(JoseMessageCipher::new(vec![pair(&small_private, &keys().client_public)]).is_err());
-    assert!(JoseMessageCipher::new(vec![pair(&keys().server_private, &small_public)]).is_err());
+    for (private, public, what) in [
+        (&small_private, &keys().client_public, "server private key"),
+        (&keys().server_private, &small_public, "client public key"),
+    ] {
+        match JoseMessageCipher::new(vec![pair(private, public)]) {
+            Err(prepaid_crypto::KeyPairError::TooSmall {
+                what: half, bits, ..
+            }) => {
+                assert_eq!((half, bits), (what, 1024));
+            }
+            other => panic!("{what} of 1024 bits: {other:?}"),
+        }
+    }
     assert!(JoseMessageCipher::new(vec![pair("not a pem", &keys().client_public)]).is_err());
     assert!(
         !format!("{:?}", pair(&keys().server_private, &keys().client_public)).contains("PRIVATE")
@@ -413,5 +424,33 @@ fn a_content_key_that_does_not_unwrap_is_replaced_by_a_random_one_never_a_fixed_
         wrapped_to_server(&[]),
     ] {
         assert!(undecryptable(&handmade(&wrapped, &zeros, 12, 16)));
+    }
+}
+
+#[test]
+fn keys_of_3072_and_4096_bits_load_and_carry_requests_and_responses() {
+    for bits in [3072, 4096] {
+        let (server_private, server_public) = generate_rsa_pem(bits).unwrap();
+        let (client_private, client_public) = generate_rsa_pem(bits).unwrap();
+        let cipher = JoseMessageCipher::new(vec![CryptoKeyPair {
+            id: key_id(),
+            server_private_pem: server_private,
+            client_public_pem: client_public,
+        }])
+        .unwrap();
+        for profile in PROFILES {
+            let request = encrypt_to(&server_public, b"{\"a\":1}", profile).unwrap();
+            let opened = cipher.decrypt(&key_id(), &request).unwrap();
+            assert_eq!(
+                (opened.plaintext.as_slice(), opened.profile),
+                (&b"{\"a\":1}"[..], profile)
+            );
+            let response = cipher.encrypt(&key_id(), b"{\"b\":2}", profile).unwrap();
+            assert_eq!(
+                decrypt_with(&client_private, &response).unwrap(),
+                b"{\"b\":2}",
+                "{bits}"
+            );
+        }
     }
 }

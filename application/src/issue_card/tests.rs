@@ -731,3 +731,27 @@ async fn a_card_number_met_from_before_is_passed_over_to_the_next_serial() {
             .starts_with("943512000000017")
     );
 }
+
+#[tokio::test]
+async fn a_retry_that_changes_only_the_address_detail_or_only_the_zip_code_is_a_conflict() {
+    for change in ["detail", "zip"] {
+        let (service, recorded) = Fixture::new().service();
+        service
+            .issue_and_deliver(command(ACTIVE_MEMBER, NORMAL, true, None))
+            .await
+            .unwrap();
+        let mut changed = command(ACTIVE_MEMBER, NORMAL, true, None);
+        let DeliveryChoice::Deliver(address) = &mut changed.request.delivery else {
+            unreachable!("a delivery was asked for")
+        };
+        match change {
+            "detail" => address.detail = AddressDetail::parse("101동 1002호").unwrap(),
+            _ => address.zip_code = ZipCode::parse("06237").unwrap(),
+        }
+
+        let result = service.issue_and_deliver(changed).await;
+
+        assert_eq!(error_code(result), "000_094", "{change}");
+        assert_eq!(recorded.lock().unwrap().len(), 1, "{change}");
+    }
+}

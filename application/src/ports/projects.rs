@@ -123,3 +123,22 @@ pub trait ReplayGuard: Send + Sync {
         expires_at: Timestamp,
     ) -> Result<bool, PortError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_access_key_state_reads_back_from_its_name_and_nothing_else_reads() {
+        for (state, name) in [
+            (AccessKeyState::Active, "ACTIVE"),
+            (AccessKeyState::Inactive, "INACTIVE"),
+            (AccessKeyState::Discarded, "DISCARDED"),
+        ] {
+            assert_eq!(state.as_str(), name);
+            assert_eq!(AccessKeyState::parse(name), Some(state));
+        }
+        assert_eq!(AccessKeyState::parse("active"), None);
+        assert_eq!(AccessKeyState::parse("REVOKED"), None);
+    }
+}
