@@ -451,6 +451,21 @@ async fn the_attack_matrix_is_refused_and_issues_nothing_and_no_card_data_leaks(
     };
     let (headers, envelope) = encrypted(&good_jwe, "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ", 5);
     cases.push(("unknown crypto key id", headers, envelope, 400, "000_002"));
+    // Another project's crypto key, loaded by the service, with a body encrypted to it.
+    let to_other = encrypt_to(
+        &other.server_public_key_pem,
+        plaintext.as_bytes(),
+        JweProfile::DEFAULT,
+    )
+    .unwrap();
+    let (headers, envelope) = encrypted(&to_other, &other.crypto_key_id, 15);
+    cases.push((
+        "crypto key id of another project",
+        headers,
+        envelope,
+        400,
+        "000_002",
+    ));
     let (_, stranger_public) = generate_rsa_pem(2048).unwrap();
     let foreign_jwe =
         encrypt_to(&stranger_public, plaintext.as_bytes(), JweProfile::DEFAULT).unwrap();

@@ -227,10 +227,11 @@ async fn handle(
         })?;
 
     let plaintext = match &headers.crypto_key_id {
-        Some(key_id) => {
-            if !project.has_crypto_key(key_id) {
-                return Err(FieldError::invalid(Field::CryptoKeyId).into());
-            }
+        Some(sent) => {
+            let key_id = &project
+                .crypto_key(sent)
+                .ok_or_else(|| ApiError::from(FieldError::invalid(Field::CryptoKeyId)))?
+                .id;
             let compact = body::enc_data(&raw)?;
             let message = state
                 .cipher

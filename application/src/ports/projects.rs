@@ -75,9 +75,10 @@ impl Project {
         })
     }
 
-    /// Whether `id` names one of this project's crypto keys.
-    pub fn has_crypto_key(&self, id: &CryptoKeyId) -> bool {
-        self.crypto_keys.iter().any(|key| key.id == *id)
+    /// This project's crypto key named `id`, if it has one. A request is decrypted with the
+    /// key this returns, never with the id as sent: another project's key cannot be reached.
+    pub fn crypto_key(&self, id: &CryptoKeyId) -> Option<&CryptoKeyRef> {
+        self.crypto_keys.iter().find(|key| key.id == *id)
     }
 }
 

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use crate::support::{
     ACTIVE_MEMBER, CANCELLED_MEMBER, CRYPTO_KEY, Call, FakeCipher, MOBILE, NORMAL, OTHER_ASP,
-    OTHER_ASP_KEY, PRE_ISSUED, Store, app, app_with, delivery_body, fake_encrypt, mobile_body,
-    send,
+    OTHER_ASP_KEY, OTHER_CRYPTO_KEY, PRE_ISSUED, Store, app, app_with, delivery_body, fake_encrypt,
+    mobile_body, send,
 };
 
 #[actix_web::test]
@@ -253,6 +253,29 @@ async fn broken_envelopes_and_foreign_keys_get_plain_envelopes() {
         );
         assert!(answer.crypto_key_id.is_none());
     }
+}
+
+#[actix_web::test]
+async fn a_crypto_key_of_another_project_is_refused_even_for_a_body_encrypted_to_it() {
+    let store = Store::default();
+    let app = app(store.clone()).await;
+    let envelope = json!({
+        "encData": fake_encrypt(OTHER_CRYPTO_KEY, mobile_body(ACTIVE_MEMBER, MOBILE).as_bytes())
+    })
+    .to_string();
+    let call = Call::new(envelope).header("X-KM-Crypto-Key-Id", Some(OTHER_CRYPTO_KEY));
+
+    let answer = send(&app, call.request()).await;
+
+    assert_eq!(
+        (answer.status, answer.code(), answer.description()),
+        (
+            400,
+            "000_002",
+            "Invalid input parameter. X-KM-Crypto-Key-Id"
+        )
+    );
+    assert!(store.0.lock().unwrap().is_empty());
 }
 
 #[actix_web::test]

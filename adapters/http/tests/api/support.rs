@@ -34,6 +34,8 @@ pub const DISCARDED_KEY: &str = "AK0000000000000000000000000000000000000D";
 pub const OTHER_ASP_KEY: &str = "AK0000000000000000000000000000000000000O";
 pub const SECRET: &str = "sandbox-secret-key-0123456789abcdef0123";
 pub const CRYPTO_KEY: &str = "CK000000000000000000000000000001";
+/// The other project's crypto key: known to the cipher, not the sandbox's.
+pub const OTHER_CRYPTO_KEY: &str = "CK000000000000000000000000000002";
 pub const NORMAL: &str = "000170000002000";
 pub const MOBILE: &str = "000170000003000";
 pub const PRE_ISSUED: &str = "000170000004000";
@@ -97,11 +99,11 @@ impl MessageCipher for FakeCipher {
         key_id: &CryptoKeyId,
         compact: &str,
     ) -> Result<DecryptedMessage, DecryptError> {
-        if key_id.as_str() != CRYPTO_KEY {
+        if ![CRYPTO_KEY, OTHER_CRYPTO_KEY].contains(&key_id.as_str()) {
             return Err(DecryptError::UnknownKey);
         }
         let plaintext = fake_decrypt(compact).ok_or(DecryptError::Undecryptable)?;
-        if !compact.ends_with(CRYPTO_KEY) {
+        if !compact.ends_with(key_id.as_str()) {
             return Err(DecryptError::Undecryptable);
         }
         Ok(DecryptedMessage {
@@ -155,7 +157,7 @@ impl ProjectDirectory for Directory {
                 asp_id: asp_id.clone(),
                 access_keys: vec![key(OTHER_ASP_KEY, AccessKeyState::Active)],
                 crypto_keys: vec![CryptoKeyRef {
-                    id: CryptoKeyId::parse(CRYPTO_KEY).unwrap(),
+                    id: CryptoKeyId::parse(OTHER_CRYPTO_KEY).unwrap(),
                 }],
                 plaintext_allowed: false,
             }),
