@@ -159,9 +159,9 @@ mod tests {
     }
 
     /// Blocks with fewer than three decimal digits (about one card in 18,000) take the rest of
-    /// the CVC from the letters A-F (A = 0). These vectors were computed independently, with
-    /// Python's `cryptography` (`scripts/cvv_vectors.py`: TripleDES in ECB, the same steps), by searching the first
-    /// 12,051 card numbers of BIN 943512 for such blocks.
+    /// the CVC from the letters A-F (A = 0). These vectors were computed independently by
+    /// `scripts/cvv_vectors.py` (Python's `cryptography`, TripleDES in ECB, the same steps),
+    /// which searched the first 12,051 card numbers of BIN 943512 for such blocks.
     #[test]
     fn blocks_short_of_decimal_digits_finish_the_cvc_with_their_letters() {
         for (pan, cvv, block) in [
