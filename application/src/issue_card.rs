@@ -328,7 +328,8 @@ impl CardIssuanceService {
         let par = Par::generate(&mut random);
         let expiry = Expiry::from_issue_instant(now, product.validity)
             .ok_or_else(|| PortError::msg("clock outside the supported years"))?;
-        let cvc = ports.verification.derive(&pan, expiry)?;
+        let cvk_id = ports.verification.current_key_id();
+        let cvc = ports.verification.derive(&cvk_id, &pan, expiry)?;
         let card = NewIssuedCard {
             card: IssuedCard {
                 par: par.clone(),
@@ -338,6 +339,7 @@ impl CardIssuanceService {
             },
             protected_pan: ports.secrets.protect(&pan, &par)?,
             pan_fingerprint: ports.secrets.fingerprint(&pan),
+            cvk_id,
         };
         Ok((
             card,
@@ -363,7 +365,10 @@ impl CardIssuanceService {
             Some(card) => {
                 let pan = self.ports.secrets.reveal(&card.protected_pan, &card.par)?;
                 // The CVC is never stored (D7): derive it again.
-                let cvc = self.ports.verification.derive(&pan, card.expiry)?;
+                let cvc = self
+                    .ports
+                    .verification
+                    .derive(&card.cvk_id, &pan, card.expiry)?;
                 Some(MobileCard {
                     pan,
                     cvc,

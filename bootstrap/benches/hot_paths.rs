@@ -17,9 +17,9 @@ use prepaid_application::ports::{
     TranTokenSigner,
 };
 use prepaid_crypto::{
-    AesGcmCardSecrets, CardVerificationKey, CryptoKeyPair, DataKey, DesCardVerification,
-    HmacTranTokenSigner, IndexKey, JoseMessageCipher, OsRandom, SystemClock, encrypt_to,
-    generate_rsa_pem,
+    AesGcmCardSecrets, CardVerificationKey, CryptoKeyPair, DEFAULT_CVK_ID, DataKey,
+    DesCardVerification, HmacTranTokenSigner, IndexKey, JoseMessageCipher, OsRandom, SystemClock,
+    encrypt_to, generate_rsa_pem,
 };
 use prepaid_domain::{
     AccessKey, AspId, Bin, CorrelationId, CryptoKeyId, Expiry, Pan, Par, SecretKey, TimeZone,
@@ -121,7 +121,13 @@ fn cards(c: &mut Criterion) {
     let pan = Pan::parse("4111111111111111").unwrap();
     let expiry = Expiry::parse("3111").unwrap();
     c.bench_function("card: derive a CVC (DES, as an HSM computes CVV)", |b| {
-        b.iter(|| black_box(deriver.derive(black_box(&pan), expiry).is_ok()));
+        b.iter(|| {
+            black_box(
+                deriver
+                    .derive(DEFAULT_CVK_ID, black_box(&pan), expiry)
+                    .is_ok(),
+            )
+        });
     });
 }
 

@@ -114,6 +114,7 @@ fn sample_issuance(
                 .protect(&pan, &par)
                 .map_err(|error| error.to_string())?,
             pan_fingerprint: secrets.fingerprint(&pan),
+            cvk_id: prepaid_crypto::DEFAULT_CVK_ID.to_owned(),
         }),
         delivery: None,
     })

@@ -66,6 +66,11 @@ pub struct KeySettings {
     pub index_key: Option<String>,
     /// Card verification key pair `KeyA` `KeyB`, 32 hex digits.
     pub card_verification_key: Option<String>,
+    /// Id of the current card verification key, recorded with each card (`cvk-1` by default:
+    /// the id of keys configured before key ids existed).
+    pub card_verification_key_id: Option<String>,
+    /// Retired card verification keys still used for the cards derived with them, as `id:hex`.
+    pub retired_card_verification_keys: Vec<String>,
 }
 
 impl std::fmt::Debug for KeySettings {
@@ -199,6 +204,14 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "PREPAID_CARD_VERIFICATION_KEY",
         "keys.card_verification_key",
     ),
+    (
+        "PREPAID_CARD_VERIFICATION_KEY_ID",
+        "keys.card_verification_key_id",
+    ),
+    (
+        "PREPAID_RETIRED_CARD_VERIFICATION_KEYS",
+        "keys.retired_card_verification_keys",
+    ),
 ];
 
 fn parse_number<T: std::str::FromStr>(setting: &str, text: &str) -> Result<T, ConfigError> {
@@ -286,6 +299,17 @@ impl Settings {
             "keys.index_key" => self.keys.index_key = Some(value.to_owned()),
             "keys.card_verification_key" => {
                 self.keys.card_verification_key = Some(value.to_owned());
+            }
+            "keys.card_verification_key_id" => {
+                self.keys.card_verification_key_id = Some(value.to_owned());
+            }
+            "keys.retired_card_verification_keys" => {
+                self.keys.retired_card_verification_keys = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|entry| !entry.is_empty())
+                    .map(str::to_owned)
+                    .collect();
             }
             _ => return Err(ConfigError::new(setting, "unknown setting")),
         }

@@ -108,7 +108,24 @@ fn card_verification(keys: &KeySettings) -> Result<DesCardVerification, StartupE
     })?;
     let key = CardVerificationKey::from_hex(&hex)
         .map_err(|error| ConfigError::new("keys.card_verification_key", error.to_string()))?;
-    Ok(DesCardVerification::new(key))
+    let mut retired = Vec::new();
+    for entry in &keys.retired_card_verification_keys {
+        let (id, hex) = entry.split_once(':').ok_or_else(|| {
+            ConfigError::new(
+                "keys.retired_card_verification_keys",
+                "entries are `id:hex`",
+            )
+        })?;
+        let old = CardVerificationKey::from_hex(hex).map_err(|error| {
+            ConfigError::new("keys.retired_card_verification_keys", error.to_string())
+        })?;
+        retired.push((id.to_owned(), old));
+    }
+    let id = keys
+        .card_verification_key_id
+        .as_deref()
+        .unwrap_or(prepaid_crypto::DEFAULT_CVK_ID);
+    Ok(DesCardVerification::with_keys(id, key, retired))
 }
 
 /// The secret vault of `settings` (sandbox master keys when none are configured), for the admin

@@ -344,6 +344,8 @@ pub fn sandbox_master_keys(data_dir: &Path) -> Result<crate::config::KeySettings
         retired_data_keys: Vec::new(),
         index_key: Some(stored.index_key),
         card_verification_key: Some(stored.card_verification_key),
+        card_verification_key_id: None,
+        retired_card_verification_keys: Vec::new(),
     })
 }
 

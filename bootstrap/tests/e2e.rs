@@ -27,19 +27,7 @@ struct Running {
 }
 
 async fn start(data_dir: &Path) -> Running {
-    let application = Application::build(settings(data_dir))
-        .await
-        .expect("sandbox starts");
-    let base_url = format!("http://127.0.0.1:{}", application.port());
-    let text = std::fs::read_to_string(data_dir.join("sandbox-credentials.json")).unwrap();
-    let credentials = serde_json::from_str(&text).unwrap();
-    let server = application.server_handle();
-    actix_web::rt::spawn(application.run_until_stopped());
-    Running {
-        base_url,
-        credentials,
-        handle: server,
-    }
+    start_with(settings(data_dir)).await
 }
 
 fn request(member: &str, service: &str, delivery: bool, encrypt: bool) -> IssueRequest {
@@ -356,4 +344,95 @@ async fn two_instances_on_postgresql_issue_one_card_per_correlation_id() {
     for handle in handles {
         handle.stop(true).await;
     }
+}
+
+/// The configured keys of the rotation test: one data key and index key throughout, the card
+/// verification key `cvk`, with `retired` kept.
+fn with_keys(data_dir: &Path, cvk_id: &str, cvk: &str, retired: &[&str]) -> Settings {
+    let mut settings = settings(data_dir);
+    settings.keys = prepaid_bootstrap::config::KeySettings {
+        data_key_id: Some("data-1".into()),
+        data_key: Some("0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0".into()),
+        index_key: Some("a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f91".into()),
+        card_verification_key_id: Some(cvk_id.into()),
+        card_verification_key: Some(cvk.into()),
+        retired_card_verification_keys: retired.iter().map(|entry| (*entry).to_owned()).collect(),
+        ..Default::default()
+    };
+    settings
+}
+
+async fn start_with(settings: Settings) -> Running {
+    let data_dir = settings.data_dir.clone();
+    // A restart in the same process: the stopped server's last handles on the database (and
+    // so its SQLite service lock) go a moment after `stop` returns.
+    let mut tries = 0;
+    let application = loop {
+        match Application::build(settings.clone()).await {
+            Err(prepaid_bootstrap::StartupError::Database(
+                prepaid_persistence::DatabaseError::InUse { .. },
+            )) if tries < 100 => {
+                tries += 1;
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            built => break built.expect("the service starts"),
+        }
+    };
+    let base_url = format!("http://127.0.0.1:{}", application.port());
+    let text = std::fs::read_to_string(data_dir.join("sandbox-credentials.json")).unwrap();
+    let credentials = serde_json::from_str(&text).unwrap();
+    let server = application.server_handle();
+    actix_web::rt::spawn(application.run_until_stopped());
+    Running {
+        base_url,
+        credentials,
+        handle: server,
+    }
+}
+
+#[actix_web::test]
+async fn a_card_verification_key_rotation_keeps_every_card_s_cvc_and_retries_working() {
+    const OLD: &str = "0123456789ABCDEFFEDCBA9876543210";
+    const NEW: &str = "13579BDF02468ACE2468ACE013579BDF";
+    let dir = tempfile::tempdir().unwrap();
+    let running = start_with(with_keys(dir.path(), "cvk-1", OLD, &[])).await;
+    let mut issued = Vec::new();
+    for _ in 0..40 {
+        let mut request = request("1001", sandbox::MOBILE_PRODUCT, false, false);
+        request.correlation_id = Some(client::new_correlation_id(SystemClock.now()));
+        let answer = call(&running, &request).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        issued.push((request, answer.body));
+    }
+    running.handle.stop(true).await;
+
+    // Rotated: new cards under cvk-2, the 40 cards still answered with their cvk-1 codes.
+    let running = start_with(with_keys(
+        dir.path(),
+        "cvk-2",
+        NEW,
+        &[&format!("cvk-1:{OLD}")],
+    ))
+    .await;
+    for (request, first) in &issued {
+        let again = call(&running, request).await;
+        assert_eq!(
+            again.body, *first,
+            "the retry answers the same card and CVC"
+        );
+    }
+    let mut fresh = request("1001", sandbox::MOBILE_PRODUCT, false, false);
+    fresh.correlation_id = Some(client::new_correlation_id(SystemClock.now()));
+    assert_eq!(call(&running, &fresh).await.status, 200);
+    running.handle.stop(true).await;
+
+    // Without the retired key the old cards cannot be answered: a system error, never another
+    // card's code.
+    let running = start_with(with_keys(dir.path(), "cvk-2", NEW, &[])).await;
+    let answer = call(&running, &issued[0].0).await;
+    assert_eq!(
+        (answer.status, answer.body["response"]["code"].as_str()),
+        (500, Some("000_099"))
+    );
+    running.handle.stop(true).await;
 }

@@ -14,26 +14,63 @@ use crate::keys::CardVerificationKey;
 /// The service code of a CVC2 printed on a card.
 const CVC2_SERVICE_CODE: &str = "000";
 
-/// Derives CVCs with a card verification key pair through OpenSSL's DES.
+/// The id of the card verification key when none is configured (keys configured before key
+/// ids existed, and the cards derived with them, carry it).
+pub const DEFAULT_CVK_ID: &str = "cvk-1";
+
+/// Derives CVCs with card verification key pairs through OpenSSL's DES: new cards with the
+/// current key, every card with the key whose id it was recorded with (retired keys are kept
+/// for that: a rotation changes no existing card's CVC).
 #[derive(Debug)]
 pub struct DesCardVerification {
-    key: CardVerificationKey,
+    current_id: String,
+    keys: std::collections::HashMap<String, CardVerificationKey>,
 }
 
 impl DesCardVerification {
-    /// A deriver holding `key`.
+    /// A deriver holding `key` alone, as key [`DEFAULT_CVK_ID`].
     pub fn new(key: CardVerificationKey) -> Self {
-        Self { key }
+        Self::with_keys(DEFAULT_CVK_ID, key, Vec::new())
     }
 
-    /// The CVV of `pan`, `expiry_yymm` and `service_code` (3 digits), and the 16-hex-digit result
-    /// block it was taken from.
+    /// A deriver whose current key is `current` (id `current_id`), keeping `retired` (id, key)
+    /// pairs for cards derived with them.
+    pub fn with_keys(
+        current_id: &str,
+        current: CardVerificationKey,
+        retired: Vec<(String, CardVerificationKey)>,
+    ) -> Self {
+        let mut keys: std::collections::HashMap<String, CardVerificationKey> =
+            retired.into_iter().collect();
+        keys.insert(current_id.to_owned(), current);
+        Self {
+            current_id: current_id.to_owned(),
+            keys,
+        }
+    }
+
+    /// The CVV of `pan`, `expiry_yymm` and `service_code` (3 digits) under the current key, and
+    /// the 16-hex-digit result block it was taken from.
     pub fn compute(
         &self,
         pan: &str,
         expiry_yymm: &str,
         service_code: &str,
     ) -> Result<(String, String), PortError> {
+        self.compute_with(&self.current_id, pan, expiry_yymm, service_code)
+    }
+
+    fn compute_with(
+        &self,
+        key_id: &str,
+        pan: &str,
+        expiry_yymm: &str,
+        service_code: &str,
+    ) -> Result<(String, String), PortError> {
+        let key = self
+            .keys
+            .get(key_id)
+            .ok_or_else(|| PortError::msg(format!("no card verification key {key_id}")))?;
         let mut digits = format!("{pan}{expiry_yymm}{service_code}");
         if digits.len() > 32 || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
             return Err(PortError::msg(
@@ -51,8 +88,8 @@ impl DesCardVerification {
         decode(&digits[..16], &mut block1)?;
         decode(&digits[16..], &mut block2)?;
 
-        let key_a = self.key.key_a;
-        let key_b = self.key.key_b;
+        let key_a = key.key_a;
+        let key_b = key.key_b;
         // Single DES under KeyA is three-key 3DES with KeyA three times (E·D·E collapses to E).
         let mut result = des_ede3_encrypt(&[key_a, key_a, key_a], block1)?;
         for (byte, other) in result.iter_mut().zip(block2) {
@@ -109,8 +146,13 @@ fn des_ede3_encrypt(keys: &[[u8; 8]; 3], block: [u8; 8]) -> Result<[u8; 8], Port
 
 #[async_trait]
 impl CardVerification for DesCardVerification {
-    fn derive(&self, pan: &Pan, expiry: Expiry) -> Result<Cvc, PortError> {
-        let (cvc, _) = self.compute(pan.expose(), &expiry.to_yymm(), CVC2_SERVICE_CODE)?;
+    fn current_key_id(&self) -> String {
+        self.current_id.clone()
+    }
+
+    fn derive(&self, key_id: &str, pan: &Pan, expiry: Expiry) -> Result<Cvc, PortError> {
+        let (cvc, _) =
+            self.compute_with(key_id, pan.expose(), &expiry.to_yymm(), CVC2_SERVICE_CODE)?;
         Cvc::parse(&cvc).map_err(|error| PortError::new("derived CVC malformed", error))
     }
 }
@@ -139,16 +181,20 @@ mod tests {
         let deriver = reference_key();
         let pan = Pan::parse("4111111111111111").unwrap();
         let first = deriver
-            .derive(&pan, Expiry::parse("3111").unwrap())
+            .derive(DEFAULT_CVK_ID, &pan, Expiry::parse("3111").unwrap())
             .unwrap();
         let again = deriver
-            .derive(&pan, Expiry::parse("3111").unwrap())
+            .derive(DEFAULT_CVK_ID, &pan, Expiry::parse("3111").unwrap())
             .unwrap();
         assert_eq!(first, again);
         let codes: std::collections::HashSet<String> = (1..=12)
             .map(|month| {
                 let expiry = Expiry::parse(&format!("31{month:02}")).unwrap();
-                deriver.derive(&pan, expiry).unwrap().expose().to_owned()
+                deriver
+                    .derive(DEFAULT_CVK_ID, &pan, expiry)
+                    .unwrap()
+                    .expose()
+                    .to_owned()
             })
             .collect();
         assert!(
@@ -160,7 +206,7 @@ mod tests {
 
     /// Blocks with fewer than three decimal digits (about one card in 18,000) take the rest of
     /// the CVC from the letters A-F (A = 0). These vectors were computed independently by
-    /// `scripts/cvv_vectors.py` (Python's `cryptography`, TripleDES in ECB, the same steps),
+    /// `scripts/cvv_vectors.py` (Python's `cryptography`, `TripleDES` in ECB, the same steps),
     /// which searched the first 12,051 card numbers of BIN 943512 for such blocks.
     #[test]
     fn blocks_short_of_decimal_digits_finish_the_cvc_with_their_letters() {
@@ -175,5 +221,29 @@ mod tests {
                 "{pan}"
             );
         }
+    }
+
+    #[test]
+    fn a_rotation_keeps_each_card_on_the_key_it_was_issued_with() {
+        let old = CardVerificationKey::from_hex("0123456789ABCDEFFEDCBA9876543210").unwrap();
+        let new = CardVerificationKey::from_hex("1123456789ABCDEFFEDCBA9876543211").unwrap();
+        let before = DesCardVerification::with_keys("cvk-1", old.clone(), Vec::new());
+        let after = DesCardVerification::with_keys("cvk-2", new, vec![("cvk-1".into(), old)]);
+        let pan = Pan::parse("4111111111111111").unwrap();
+        let expiry = Expiry::parse("3111").unwrap();
+
+        assert_eq!(before.current_key_id(), "cvk-1");
+        assert_eq!(after.current_key_id(), "cvk-2");
+        let issued = before.derive("cvk-1", &pan, expiry).unwrap();
+        assert_eq!(after.derive("cvk-1", &pan, expiry).unwrap(), issued);
+        assert_ne!(
+            after.derive("cvk-2", &pan, expiry).unwrap().expose(),
+            issued.expose(),
+            "the new key gives new cards other codes (for this card number)"
+        );
+        assert!(
+            before.derive("cvk-2", &pan, expiry).is_err(),
+            "an unknown key id"
+        );
     }
 }

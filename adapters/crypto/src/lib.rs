@@ -8,7 +8,7 @@ mod secrets;
 mod system;
 mod token;
 
-pub use cvc::DesCardVerification;
+pub use cvc::{DEFAULT_CVK_ID, DesCardVerification};
 pub use jwe::{
     CryptoKeyPair, JoseMessageCipher, KeyPairError, MIN_RSA_BITS, RequestEncrypter,
     SharedKeyEncrypter, decrypt_with, encrypt_to, generate_rsa_pem,

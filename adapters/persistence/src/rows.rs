@@ -100,6 +100,7 @@ pub struct NewCardRow<'a> {
     pub kind: &'a str,
     pub status: &'a str,
     pub created_at: i64,
+    pub cvk_id: &'a str,
 }
 
 #[derive(Queryable, Selectable)]
@@ -109,6 +110,7 @@ pub struct CardRow {
     pub pan_ciphertext: Vec<u8>,
     pub pan_key_id: String,
     pub expiry: String,
+    pub cvk_id: String,
 }
 
 #[derive(Insertable)]

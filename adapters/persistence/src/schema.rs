@@ -77,6 +77,7 @@ diesel::table! {
         kind -> Text,
         status -> Text,
         created_at -> BigInt,
+        cvk_id -> Text,
     }
 }
 

@@ -714,6 +714,7 @@ impl<'a> IssuanceRows<'a> {
                 pan_ciphertext: &card.protected_pan.ciphertext,
                 pan_key_id: &card.protected_pan.key_id,
                 pan_fingerprint: &card.pan_fingerprint.0,
+                cvk_id: &card.cvk_id,
                 expiry: card.card.expiry.to_yymm(),
                 kind: card.card.kind.as_str(),
                 status: card.card.status.as_str(),
@@ -841,6 +842,7 @@ impl CardApplicationStore for Database {
                         key_id: card.pan_key_id,
                         ciphertext: card.pan_ciphertext,
                     },
+                    cvk_id: card.cvk_id,
                 })
             })
             .transpose()?;

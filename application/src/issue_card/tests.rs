@@ -96,6 +96,20 @@ struct Fixture {
     recorded: Arc<Mutex<Vec<NewIssuance>>>,
 }
 
+/// CVCs that show the key they were derived with: the key's number, then the last two digits
+/// of the PAN; new cards get `current`.
+fn verification(current: &'static str) -> MockCardVerification {
+    let mut verification = MockCardVerification::new();
+    verification
+        .expect_current_key_id()
+        .returning(move || current.to_owned());
+    verification.expect_derive().returning(|key_id, pan, _| {
+        let number = key_id.strip_prefix("cvk-").unwrap();
+        Ok(Cvc::parse(&format!("{number}{}", &pan.expose()[14..])).unwrap())
+    });
+    verification
+}
+
 /// A numbering that shows its input: account number = serial × 7 + 3 (inside the space for
 /// the serials the tests use).
 fn numbering() -> MockCardNumbering {
@@ -172,6 +186,7 @@ impl Fixture {
                         par: card.card.par.clone(),
                         expiry: card.card.expiry,
                         protected_pan: card.protected_pan.clone(),
+                        cvk_id: card.cvk_id.clone(),
                     }),
                 }))
         });
@@ -208,10 +223,7 @@ impl Fixture {
             .expect_request_fingerprint()
             .returning(|text| RequestFingerprint(fingerprint_of(text)));
 
-        let mut verification = MockCardVerification::new();
-        verification
-            .expect_derive()
-            .returning(|pan, _| Ok(Cvc::parse(&pan.expose()[13..]).unwrap()));
+        let verification = verification("cvk-2");
 
         let counter = Arc::new(AtomicU64::new(7));
         let mut random = MockRandomSource::new();
@@ -294,7 +306,11 @@ async fn success_with_a_mobile_card_only_answers_the_card_and_creates_no_deliver
     let card = outcome.mobile_card.unwrap();
     assert!(card.pan.expose().starts_with("943512"));
     assert_eq!(card.expiry.to_yymm(), "3111");
-    assert_eq!(card.cvc.expose(), &card.pan.expose()[13..]);
+    assert_eq!(
+        card.cvc.expose(),
+        format!("2{}", &card.pan.expose()[14..]),
+        "derived from this card number with the current key"
+    );
     let recorded = recorded.lock().unwrap();
     assert!(recorded[0].delivery.is_none());
     assert_eq!(
@@ -754,4 +770,54 @@ async fn a_retry_that_changes_only_the_address_detail_or_only_the_zip_code_is_a_
         assert_eq!(error_code(result), "000_094", "{change}");
         assert_eq!(recorded.lock().unwrap().len(), 1, "{change}");
     }
+}
+
+#[tokio::test]
+async fn a_card_keeps_the_cvc_of_the_key_it_was_issued_with_after_a_rotation() {
+    let (service, recorded) = Fixture::new().service();
+    let first = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+    let card = first.mobile_card.unwrap();
+    assert!(
+        card.cvc.expose().starts_with('2'),
+        "derived with the current key cvk-2"
+    );
+    assert_eq!(
+        recorded.lock().unwrap()[0].card.as_ref().unwrap().cvk_id,
+        "cvk-2",
+        "the key id is recorded with the card"
+    );
+
+    // The same records, served after a rotation: the current key is now cvk-3.
+    let mut rotated = Fixture::new();
+    rotated.verification = verification("cvk-3");
+    rotated.recorded = recorded.clone();
+    let kept = recorded.clone();
+    rotated.store = MockCardApplicationStore::new();
+    rotated.store.expect_find_issuance().returning(move |_| {
+        let all = kept.lock().unwrap();
+        let issuance = &all[0];
+        let card = issuance.card.as_ref().unwrap();
+        Ok(Some(StoredIssuance {
+            request_fingerprint: issuance.request_fingerprint,
+            application_number: issuance.application.number.clone(),
+            card: Some(StoredCard {
+                par: card.card.par.clone(),
+                expiry: card.card.expiry,
+                protected_pan: card.protected_pan.clone(),
+                cvk_id: card.cvk_id.clone(),
+            }),
+        }))
+    });
+    let (service, _) = rotated.service();
+
+    let again = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+
+    assert!(again.replayed);
+    assert_eq!(again.mobile_card.unwrap().cvc, card.cvc);
 }

@@ -23,6 +23,8 @@ pub struct NewIssuedCard {
     pub protected_pan: ProtectedPan,
     /// The PAN's keyed fingerprint (unique across the service).
     pub pan_fingerprint: PanFingerprint,
+    /// The id of the card verification key its CVC is derived with.
+    pub cvk_id: String,
 }
 
 /// Everything one accepted issuance writes, committed together or not at all.
@@ -85,6 +87,8 @@ pub struct StoredCard {
     pub expiry: Expiry,
     /// Its PAN, encrypted.
     pub protected_pan: ProtectedPan,
+    /// The id of the card verification key its CVC is derived with.
+    pub cvk_id: String,
 }
 
 /// Card applications, cards, deliveries and idempotency records.

@@ -8,10 +8,15 @@ use super::PortError;
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait CardVerification: Send + Sync {
-    /// The CVC of the card `pan` expiring at `expiry`. The same inputs must always give the same
-    /// CVC for as long as the verification key is in service.
+    /// The id of the key new cards are derived with; recorded with each card, so that a
+    /// rotation leaves every existing card's CVC as it was.
+    fn current_key_id(&self) -> String;
+
+    /// The CVC of the card `pan` expiring at `expiry`, with the key `key_id` (current or
+    /// retired). The same inputs always give the same CVC.
     ///
     /// # Errors
-    /// [`PortError`] when the key is unavailable.
-    fn derive(&self, pan: &Pan, expiry: Expiry) -> Result<Cvc, PortError>;
+    /// [`PortError`] when no key has that id (a retired key was dropped from the
+    /// configuration).
+    fn derive(&self, key_id: &str, pan: &Pan, expiry: Expiry) -> Result<Cvc, PortError>;
 }

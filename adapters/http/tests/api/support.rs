@@ -268,6 +268,7 @@ impl CardApplicationStore for Store {
                     par: card.card.par.clone(),
                     expiry: card.card.expiry,
                     protected_pan: card.protected_pan.clone(),
+                    cvk_id: card.cvk_id.clone(),
                 }),
             }))
     }
@@ -316,7 +317,11 @@ impl CardSecrets for Secrets {
 struct LastThree;
 
 impl CardVerification for LastThree {
-    fn derive(&self, pan: &Pan, _: Expiry) -> Result<Cvc, PortError> {
+    fn current_key_id(&self) -> String {
+        "cvk-1".to_owned()
+    }
+
+    fn derive(&self, _: &str, pan: &Pan, _: Expiry) -> Result<Cvc, PortError> {
         Ok(Cvc::parse(&pan.expose()[13..]).unwrap())
     }
 }

@@ -44,6 +44,10 @@ pub async fn an_issuance_with_card_and_delivery_is_found_again_by_its_key(backen
     assert_eq!(card.expiry, expected.card.expiry);
     assert_eq!(card.protected_pan, expected.protected_pan);
     assert_eq!(
+        card.cvk_id, expected.cvk_id,
+        "the card keeps its verification key id"
+    );
+    assert_eq!(
         test.db.count_issued_to(member).await.unwrap(),
         counts(1, 1, 1)
     );

@@ -186,6 +186,7 @@ pub fn issuance(member: MemberId, key: IdempotencyKey, seed: u64, with_card: boo
                 ciphertext: vec![1, 2, 3, 4],
             },
             pan_fingerprint: PanFingerprint(fingerprint),
+            cvk_id: format!("cvk-{}", seed % 7),
         }),
         delivery: Some(Delivery {
             address: address(),
