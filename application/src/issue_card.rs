@@ -126,7 +126,7 @@ pub struct CardIssuanceService {
 /// space at its last reservation.
 #[derive(Default)]
 struct SerialBlocks {
-    blocks: HashMap<Bin, Range<u64>>,
+    blocks: HashMap<Bin, (Range<u64>, String)>,
     unreserved: HashMap<Bin, u64>,
 }
 
@@ -150,7 +150,7 @@ impl CardIssuanceService {
                 let own = serials
                     .blocks
                     .get(bin)
-                    .map_or(0, |block| block.end - block.start);
+                    .map_or(0, |(block, _)| block.end - block.start);
                 (bin.clone(), unreserved + own)
             })
             .collect();
@@ -158,21 +158,26 @@ impl CardIssuanceService {
         left
     }
 
-    /// The next serial of `bin`, from this instance's block or a new one.
-    async fn next_serial(&self, bin: &Bin) -> Result<u64, PortError> {
+    /// The next serial of `bin` and the BIN's numbering key id, from this instance's block or
+    /// a new one.
+    async fn next_serial(&self, bin: &Bin) -> Result<(u64, String), PortError> {
         loop {
             {
                 let mut serials = self.serials.lock().unwrap_or_else(PoisonError::into_inner);
-                if let Some(serial) = serials.blocks.get_mut(bin).and_then(Iterator::next) {
-                    return Ok(serial);
+                if let Some((block, key_id)) = serials.blocks.get_mut(bin)
+                    && let Some(serial) = block.next()
+                {
+                    return Ok((serial, key_id.clone()));
                 }
             }
             let capacity = bin.account_capacity();
-            let block = self
+            let current = self.ports.numbering.current_key_id();
+            let reserved = self
                 .ports
                 .serials
-                .reserve(bin, SERIAL_BLOCK, capacity)
+                .reserve(bin, SERIAL_BLOCK, capacity, &current)
                 .await?;
+            let block = reserved.serials;
             if block.is_empty() {
                 return Err(PortError::msg(format!(
                     "every card number under BIN {} is taken",
@@ -185,7 +190,7 @@ impl CardIssuanceService {
                 .insert(bin.clone(), capacity.saturating_sub(block.end));
             // A block reserved meanwhile by a concurrent request is used up first; its rest is
             // a gap, never a repeat.
-            serials.blocks.insert(bin.clone(), block);
+            serials.blocks.insert(bin.clone(), (block, reserved.key_id));
         }
     }
 
@@ -213,12 +218,11 @@ impl CardIssuanceService {
         command: IssueCardCommand,
     ) -> Result<IssueCardOutcome, IssueCardError> {
         let ports = &self.ports;
-        let fingerprint = ports
-            .secrets
-            .request_fingerprint(&command.request.canonical_form());
+        let canonical = command.request.canonical_form();
         if let Some(stored) = ports.store.find_issuance(&command.key).await? {
-            return self.replay(stored, fingerprint);
+            return self.replay(stored, &canonical);
         }
+        let fingerprint = ports.secrets.request_fingerprint(&canonical);
 
         let product = ports.products.find(&command.request.service_id).await?;
         let member = ports
@@ -239,7 +243,8 @@ impl CardIssuanceService {
             } else {
                 None
             };
-            let (issuance, outcome) = self.draw(&command, &plan, &product, fingerprint, serial)?;
+            let (issuance, outcome) =
+                self.draw(&command, &plan, &product, fingerprint.clone(), serial)?;
             match ports.store.record_issuance(&issuance).await {
                 Ok(()) => return Ok(outcome),
                 Err(RecordError::NumberTaken(_)) => {}
@@ -255,7 +260,7 @@ impl CardIssuanceService {
                                     "idempotency key claimed but its issuance is missing",
                                 )
                             })?;
-                    return self.replay(stored, fingerprint);
+                    return self.replay(stored, &canonical);
                 }
                 Err(RecordError::Unavailable(error)) => return Err(error.into()),
             }
@@ -270,7 +275,7 @@ impl CardIssuanceService {
         plan: &IssuancePlan,
         product: &CardProduct,
         request_fingerprint: RequestFingerprint,
-        serial: Option<u64>,
+        serial: Option<(u64, String)>,
     ) -> Result<(NewIssuance, IssueCardOutcome), PortError> {
         let ports = &self.ports;
         let now = ports.clock.now();
@@ -279,8 +284,8 @@ impl CardIssuanceService {
             .ok_or_else(|| PortError::msg("clock outside the supported years"))?;
 
         let (card, mobile_card) = match serial {
-            Some(serial) => {
-                let (card, mobile) = self.issue_mobile_card(product, serial, now)?;
+            Some((serial, key_id)) => {
+                let (card, mobile) = self.issue_mobile_card(product, serial, &key_id, now)?;
                 (Some(card), Some(mobile))
             }
             None => (None, None),
@@ -316,14 +321,22 @@ impl CardIssuanceService {
         &self,
         product: &CardProduct,
         serial: u64,
+        numbering_key: &str,
         now: Timestamp,
     ) -> Result<(NewIssuedCard, MobileCard), PortError> {
         let ports = &self.ports;
         let mut random = || ports.random.next_u64();
         let account = ports
             .numbering
-            .account_number(&product.bin, product.bin.account_capacity(), serial)
-            .ok_or_else(|| PortError::msg("card serial outside its BIN"))?;
+            .account_number(
+                numbering_key,
+                &product.bin,
+                product.bin.account_capacity(),
+                serial,
+            )
+            .ok_or_else(|| {
+                PortError::msg("card serial outside its BIN, or its numbering key is gone")
+            })?;
         let pan = Pan::compose(&product.bin, account);
         let par = Par::generate(&mut random);
         let expiry = Expiry::from_issue_instant(now, product.validity)
@@ -352,12 +365,21 @@ impl CardIssuanceService {
         ))
     }
 
-    /// The outcome of the first request, if `fingerprint` matches its payload (D6).
+    /// The outcome of the first request, if this request's payload (`canonical`, its canonical
+    /// form) is that request's (D6): compared under the index key the first one was
+    /// fingerprinted with, so that a rotation in between changes nothing.
     fn replay(
         &self,
         stored: StoredIssuance,
-        fingerprint: RequestFingerprint,
+        canonical: &str,
     ) -> Result<IssueCardOutcome, IssueCardError> {
+        let fingerprint = self
+            .ports
+            .secrets
+            .request_fingerprint_with(&stored.request_fingerprint.key_id, canonical)
+            .ok_or_else(|| {
+                PortError::msg("a request fingerprinted under an index key no longer configured")
+            })?;
         if stored.request_fingerprint != fingerprint {
             return Err(IssueCardError::CorrelationConflict);
         }

@@ -92,7 +92,10 @@ fn sample_issuance(
             asp_id: asp.clone(),
             correlation_id: correlation,
         },
-        request_fingerprint: RequestFingerprint([7; 32]),
+        request_fingerprint: RequestFingerprint {
+            key_id: prepaid_crypto::DEFAULT_INDEX_KEY_ID.to_owned(),
+            digest: [7; 32],
+        },
         application: CardApplication {
             number,
             member,

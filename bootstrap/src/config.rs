@@ -62,8 +62,13 @@ pub struct KeySettings {
     pub data_key: Option<String>,
     /// Retired data keys still used to decrypt, as `id:hex` pairs.
     pub retired_data_keys: Vec<String>,
-    /// HMAC key for PAN and request fingerprints, 64 hex digits.
+    /// HMAC key for PAN and request fingerprints (and card numbering), 64 hex digits.
     pub index_key: Option<String>,
+    /// Id of the current index key, recorded with each fingerprint (`idx-1` by default: the id
+    /// of keys configured before key ids existed).
+    pub index_key_id: Option<String>,
+    /// Retired index keys, kept for the fingerprints and the BINs made with them, as `id:hex`.
+    pub retired_index_keys: Vec<String>,
     /// Card verification key pair `KeyA` `KeyB`, 32 hex digits.
     pub card_verification_key: Option<String>,
     /// Id of the current card verification key, recorded with each card (`cvk-1` by default:
@@ -200,6 +205,8 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("PREPAID_DATA_KEY_ID", "keys.data_key_id"),
     ("PREPAID_DATA_KEY", "keys.data_key"),
     ("PREPAID_INDEX_KEY", "keys.index_key"),
+    ("PREPAID_INDEX_KEY_ID", "keys.index_key_id"),
+    ("PREPAID_RETIRED_INDEX_KEYS", "keys.retired_index_keys"),
     (
         "PREPAID_CARD_VERIFICATION_KEY",
         "keys.card_verification_key",
@@ -213,6 +220,16 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "keys.retired_card_verification_keys",
     ),
 ];
+
+/// The entries of a comma-separated list, trimmed, empty ones left out.
+fn comma_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
 
 fn parse_number<T: std::str::FromStr>(setting: &str, text: &str) -> Result<T, ConfigError> {
     text.trim()
@@ -297,6 +314,8 @@ impl Settings {
             "keys.data_key_id" => self.keys.data_key_id = Some(value.to_owned()),
             "keys.data_key" => self.keys.data_key = Some(value.to_owned()),
             "keys.index_key" => self.keys.index_key = Some(value.to_owned()),
+            "keys.index_key_id" => self.keys.index_key_id = Some(value.to_owned()),
+            "keys.retired_index_keys" => self.keys.retired_index_keys = comma_list(value),
             "keys.card_verification_key" => {
                 self.keys.card_verification_key = Some(value.to_owned());
             }
@@ -304,12 +323,7 @@ impl Settings {
                 self.keys.card_verification_key_id = Some(value.to_owned());
             }
             "keys.retired_card_verification_keys" => {
-                self.keys.retired_card_verification_keys = value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|entry| !entry.is_empty())
-                    .map(str::to_owned)
-                    .collect();
+                self.keys.retired_card_verification_keys = comma_list(value);
             }
             _ => return Err(ConfigError::new(setting, "unknown setting")),
         }

@@ -87,16 +87,46 @@ fn card_secrets(keys: &KeySettings) -> Result<AesGcmCardSecrets, StartupError> {
             .ok_or_else(|| ConfigError::new("keys.retired_data_keys", "entries are `id:hex`"))?;
         retired.push(DataKey::from_hex(id, hex).map_err(key_error("keys.retired_data_keys"))?);
     }
-    Ok(AesGcmCardSecrets::new(current, retired, &index_key(keys)?))
+    let (id, index, retired_index) = index_keys(keys)?;
+    Ok(AesGcmCardSecrets::with_index_keys(
+        current,
+        retired,
+        &id,
+        &index,
+        &retired_index,
+    ))
 }
 
-fn index_key(keys: &KeySettings) -> Result<IndexKey, StartupError> {
+/// The configured index keys: the current one's id, the current key, the retired (id, key)s.
+type IndexKeys = (String, IndexKey, Vec<(String, IndexKey)>);
+
+/// The current index key with its id, and the retired ones.
+fn index_keys(keys: &KeySettings) -> Result<IndexKeys, StartupError> {
     let hex = keys
         .index_key
         .clone()
         .ok_or_else(|| ConfigError::new("keys.index_key", "is required outside the sandbox"))?;
-    Ok(IndexKey::from_hex(&hex)
-        .map_err(|error| ConfigError::new("keys.index_key", error.to_string()))?)
+    let current = IndexKey::from_hex(&hex)
+        .map_err(|error| ConfigError::new("keys.index_key", error.to_string()))?;
+    let mut retired = Vec::new();
+    for entry in &keys.retired_index_keys {
+        let (id, hex) = entry
+            .split_once(':')
+            .ok_or_else(|| ConfigError::new("keys.retired_index_keys", "entries are `id:hex`"))?;
+        let key = IndexKey::from_hex(hex)
+            .map_err(|error| ConfigError::new("keys.retired_index_keys", error.to_string()))?;
+        retired.push((id.to_owned(), key));
+    }
+    let id = keys
+        .index_key_id
+        .clone()
+        .unwrap_or_else(|| prepaid_crypto::DEFAULT_INDEX_KEY_ID.to_owned());
+    Ok((id, current, retired))
+}
+
+fn card_numbering(keys: &KeySettings) -> Result<HmacCardNumbering, StartupError> {
+    let (id, current, retired) = index_keys(keys)?;
+    Ok(HmacCardNumbering::with_keys(&id, &current, &retired))
 }
 
 fn card_verification(keys: &KeySettings) -> Result<DesCardVerification, StartupError> {
@@ -221,7 +251,7 @@ impl Application {
             verification,
             random: Arc::new(OsRandom),
             clock: clock.clone(),
-            numbering: Arc::new(HmacCardNumbering::new(&index_key(&keys)?)),
+            numbering: Arc::new(card_numbering(&keys)?),
             serials: Arc::new(database.clone()),
         });
         // Projects are read once per 5 s at most: a key made inactive or discarded is refused

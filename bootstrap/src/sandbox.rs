@@ -346,6 +346,8 @@ pub fn sandbox_master_keys(data_dir: &Path) -> Result<crate::config::KeySettings
         card_verification_key: Some(stored.card_verification_key),
         card_verification_key_id: None,
         retired_card_verification_keys: Vec::new(),
+        index_key_id: None,
+        retired_index_keys: Vec::new(),
     })
 }
 

@@ -346,17 +346,29 @@ async fn two_instances_on_postgresql_issue_one_card_per_correlation_id() {
     }
 }
 
-/// The configured keys of the rotation test: one data key and index key throughout, the card
-/// verification key `cvk`, with `retired` kept.
-fn with_keys(data_dir: &Path, cvk_id: &str, cvk: &str, retired: &[&str]) -> Settings {
+const INDEX_1: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f91";
+const INDEX_2: &str = "b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f91a2";
+
+/// The configured keys of the rotation test: one data key throughout; the card verification
+/// key `cvk` and the index key `index`, each as (id, hex), with the `retired` ones of each kept.
+fn with_keys(
+    data_dir: &Path,
+    cvk: (&str, &str),
+    index: (&str, &str),
+    retired_cvks: &[&str],
+    retired_index: &[&str],
+) -> Settings {
     let mut settings = settings(data_dir);
+    let owned = |entries: &[&str]| entries.iter().map(|entry| (*entry).to_owned()).collect();
     settings.keys = prepaid_bootstrap::config::KeySettings {
         data_key_id: Some("data-1".into()),
         data_key: Some("0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0".into()),
-        index_key: Some("a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f91".into()),
-        card_verification_key_id: Some(cvk_id.into()),
-        card_verification_key: Some(cvk.into()),
-        retired_card_verification_keys: retired.iter().map(|entry| (*entry).to_owned()).collect(),
+        index_key_id: Some(index.0.into()),
+        index_key: Some(index.1.into()),
+        retired_index_keys: owned(retired_index),
+        card_verification_key_id: Some(cvk.0.into()),
+        card_verification_key: Some(cvk.1.into()),
+        retired_card_verification_keys: owned(retired_cvks),
         ..Default::default()
     };
     settings
@@ -391,11 +403,18 @@ async fn start_with(settings: Settings) -> Running {
 }
 
 #[actix_web::test]
-async fn a_card_verification_key_rotation_keeps_every_card_s_cvc_and_retries_working() {
+async fn rotating_the_verification_and_index_keys_keeps_every_card_s_cvc_and_retries_working() {
     const OLD: &str = "0123456789ABCDEFFEDCBA9876543210";
     const NEW: &str = "13579BDF02468ACE2468ACE013579BDF";
     let dir = tempfile::tempdir().unwrap();
-    let running = start_with(with_keys(dir.path(), "cvk-1", OLD, &[])).await;
+    let running = start_with(with_keys(
+        dir.path(),
+        ("cvk-1", OLD),
+        ("idx-1", INDEX_1),
+        &[],
+        &[],
+    ))
+    .await;
     let mut issued = Vec::new();
     for _ in 0..40 {
         let mut request = request("1001", sandbox::MOBILE_PRODUCT, false, false);
@@ -406,14 +425,20 @@ async fn a_card_verification_key_rotation_keeps_every_card_s_cvc_and_retries_wor
     }
     running.handle.stop(true).await;
 
-    // Rotated: new cards under cvk-2, the 40 cards still answered with their cvk-1 codes.
-    let running = start_with(with_keys(
-        dir.path(),
-        "cvk-2",
-        NEW,
-        &[&format!("cvk-1:{OLD}")],
-    ))
-    .await;
+    // Both rotated: the 40 retries (fingerprinted under idx-1) answer their cards with their
+    // cvk-1 codes, and 40 new cards (the BIN still numbered under idx-1) are all distinct.
+    let rotated = |retired_cvks: &[&str], retired_index: &[&str]| {
+        with_keys(
+            dir.path(),
+            ("cvk-2", NEW),
+            ("idx-2", INDEX_2),
+            retired_cvks,
+            retired_index,
+        )
+    };
+    let old_cvk = format!("cvk-1:{OLD}");
+    let old_index = format!("idx-1:{INDEX_1}");
+    let running = start_with(rotated(&[&old_cvk], &[&old_index])).await;
     for (request, first) in &issued {
         let again = call(&running, request).await;
         assert_eq!(
@@ -421,18 +446,29 @@ async fn a_card_verification_key_rotation_keeps_every_card_s_cvc_and_retries_wor
             "the retry answers the same card and CVC"
         );
     }
-    let mut fresh = request("1001", sandbox::MOBILE_PRODUCT, false, false);
-    fresh.correlation_id = Some(client::new_correlation_id(SystemClock.now()));
-    assert_eq!(call(&running, &fresh).await.status, 200);
+    let mut numbers: std::collections::HashSet<String> = issued
+        .iter()
+        .map(|(_, body)| body["mobileCardNo"].as_str().unwrap().to_owned())
+        .collect();
+    for _ in 0..40 {
+        let mut fresh = request("1001", sandbox::MOBILE_PRODUCT, false, false);
+        fresh.correlation_id = Some(client::new_correlation_id(SystemClock.now()));
+        let answer = call(&running, &fresh).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert!(numbers.insert(answer.body["mobileCardNo"].as_str().unwrap().to_owned()));
+    }
     running.handle.stop(true).await;
 
-    // Without the retired key the old cards cannot be answered: a system error, never another
-    // card's code.
-    let running = start_with(with_keys(dir.path(), "cvk-2", NEW, &[])).await;
-    let answer = call(&running, &issued[0].0).await;
-    assert_eq!(
-        (answer.status, answer.body["response"]["code"].as_str()),
-        (500, Some("000_099"))
-    );
-    running.handle.stop(true).await;
+    // Without a retired key the old cards cannot be answered: a system error, never another
+    // card's code, nor a conflict.
+    let cases: [(&[&str], &[&str]); 2] = [(&[], &[&old_index]), (&[&old_cvk], &[])];
+    for (retired_cvks, retired_index) in cases {
+        let running = start_with(rotated(retired_cvks, retired_index)).await;
+        let answer = call(&running, &issued[0].0).await;
+        assert_eq!(
+            (answer.status, answer.body["response"]["code"].as_str()),
+            (500, Some("000_099"))
+        );
+        running.handle.stop(true).await;
+    }
 }

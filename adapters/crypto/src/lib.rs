@@ -15,6 +15,6 @@ pub use jwe::{
 };
 pub use keys::{CardVerificationKey, DataKey, IndexKey, KeyError, random_hex};
 pub use numbering::HmacCardNumbering;
-pub use secrets::AesGcmCardSecrets;
+pub use secrets::{AesGcmCardSecrets, DEFAULT_INDEX_KEY_ID};
 pub use system::{OsRandom, SystemClock};
 pub use token::HmacTranTokenSigner;

@@ -25,20 +25,44 @@ const TAG_LEN: usize = 16;
 pub struct AesGcmCardSecrets {
     current: DataKey,
     retired: HashMap<String, DataKey>,
-    index_mac: HmacKey,
+    index_id: String,
+    index_macs: HashMap<String, HmacKey>,
 }
 
+/// The id of the index key when none is configured (keys configured before key ids existed,
+/// and the fingerprints made with them, carry it).
+pub const DEFAULT_INDEX_KEY_ID: &str = "idx-1";
+
 impl AesGcmCardSecrets {
-    /// Encrypts with `current`, decrypts with `current` or any of `retired` (key rotation).
+    /// Encrypts with `current`, decrypts with `current` or any of `retired` (key rotation);
+    /// fingerprints with `index_key`, as key [`DEFAULT_INDEX_KEY_ID`].
     pub fn new(current: DataKey, retired: Vec<DataKey>, index_key: &IndexKey) -> Self {
+        Self::with_index_keys(current, retired, DEFAULT_INDEX_KEY_ID, index_key, &[])
+    }
+
+    /// As [`AesGcmCardSecrets::new`], fingerprinting with `index_key` (id `index_id`) and
+    /// keeping `retired_index` (id, key) pairs to compare fingerprints made before a rotation.
+    pub fn with_index_keys(
+        current: DataKey,
+        retired: Vec<DataKey>,
+        index_id: &str,
+        index_key: &IndexKey,
+        retired_index: &[(String, IndexKey)],
+    ) -> Self {
         let retired = retired
             .into_iter()
             .map(|key| (key.id.clone(), key))
             .collect();
+        let mut index_macs: HashMap<String, HmacKey> = retired_index
+            .iter()
+            .map(|(id, key)| (id.clone(), HmacKey::new(&key.0)))
+            .collect();
+        index_macs.insert(index_id.to_owned(), HmacKey::new(&index_key.0));
         Self {
             current,
             retired,
-            index_mac: HmacKey::new(&index_key.0),
+            index_id: index_id.to_owned(),
+            index_macs,
         }
     }
 
@@ -141,7 +165,12 @@ impl std::fmt::Debug for HmacKey {
 
 impl AesGcmCardSecrets {
     fn keyed_digest(&self, domain: &[u8], message: &[u8]) -> [u8; 32] {
-        self.index_mac.mac(&[domain, message])
+        self.keyed_digest_with(&self.index_id, domain, message)
+            .unwrap_or_else(|| unreachable!("the current index key is always held"))
+    }
+
+    fn keyed_digest_with(&self, key_id: &str, domain: &[u8], message: &[u8]) -> Option<[u8; 32]> {
+        Some(self.index_macs.get(key_id)?.mac(&[domain, message]))
     }
 }
 
@@ -193,11 +222,28 @@ impl CardSecrets for AesGcmCardSecrets {
     }
 
     fn fingerprint(&self, pan: &Pan) -> PanFingerprint {
-        PanFingerprint(self.keyed_digest(b"pan/v1/", pan.expose().as_bytes()))
+        PanFingerprint {
+            key_id: self.index_id.clone(),
+            digest: self.keyed_digest(b"pan/v1/", pan.expose().as_bytes()),
+        }
     }
 
     fn request_fingerprint(&self, canonical_form: &str) -> RequestFingerprint {
-        RequestFingerprint(self.keyed_digest(b"request/v1/", canonical_form.as_bytes()))
+        RequestFingerprint {
+            key_id: self.index_id.clone(),
+            digest: self.keyed_digest(b"request/v1/", canonical_form.as_bytes()),
+        }
+    }
+
+    fn request_fingerprint_with(
+        &self,
+        key_id: &str,
+        canonical_form: &str,
+    ) -> Option<RequestFingerprint> {
+        Some(RequestFingerprint {
+            key_id: key_id.to_owned(),
+            digest: self.keyed_digest_with(key_id, b"request/v1/", canonical_form.as_bytes())?,
+        })
     }
 }
 
@@ -391,8 +437,39 @@ mod tests {
         );
         assert_ne!(secrets.fingerprint(&pan), other_key.fingerprint(&pan));
         assert_ne!(
-            secrets.fingerprint(&pan).0,
-            secrets.request_fingerprint(pan.expose()).0
+            secrets.fingerprint(&pan).digest,
+            secrets.request_fingerprint(pan.expose()).digest
+        );
+    }
+
+    #[test]
+    fn after_an_index_key_rotation_old_fingerprints_are_made_again_under_their_own_key() {
+        let old_index = IndexKey::from_hex(&"00112233445566778899aabbccddeeff".repeat(2)).unwrap();
+        let new_index = IndexKey::from_hex(&"ffeeddccbbaa99887766554433221100".repeat(2)).unwrap();
+        let data = || DataKey::from_hex("k2", &"0123456789abcdef".repeat(4)).unwrap();
+        let before = AesGcmCardSecrets::with_index_keys(data(), vec![], "idx-1", &old_index, &[]);
+        let after = AesGcmCardSecrets::with_index_keys(
+            data(),
+            vec![],
+            "idx-2",
+            &new_index,
+            &[("idx-1".to_owned(), old_index)],
+        );
+        let recorded = before.request_fingerprint("payload");
+        assert_eq!(recorded.key_id, "idx-1");
+        assert_eq!(
+            after.request_fingerprint_with("idx-1", "payload"),
+            Some(recorded.clone())
+        );
+        let current = after.request_fingerprint("payload");
+        assert_eq!(current.key_id, "idx-2");
+        assert_ne!(current.digest, recorded.digest);
+        assert_eq!(after.request_fingerprint_with("idx-9", "payload"), None);
+        assert_eq!(
+            after
+                .fingerprint(&Pan::parse("4111111111111111").unwrap())
+                .key_id,
+            "idx-2"
         );
     }
 

@@ -101,6 +101,7 @@ pub struct NewCardRow<'a> {
     pub status: &'a str,
     pub created_at: i64,
     pub cvk_id: &'a str,
+    pub pan_fingerprint_key_id: &'a str,
 }
 
 #[derive(Queryable, Selectable)]
@@ -142,6 +143,7 @@ pub struct NewIdempotencyRow<'a> {
     pub asp_id: &'a str,
     pub correlation_id: &'a str,
     pub request_fingerprint: &'a [u8],
+    pub request_fingerprint_key_id: &'a str,
     pub apply_no: &'a str,
     pub created_at: i64,
     pub expires_at: i64,
@@ -151,6 +153,7 @@ pub struct NewIdempotencyRow<'a> {
 #[diesel(table_name = idempotency_records)]
 pub struct IdempotencyRow {
     pub request_fingerprint: Vec<u8>,
+    pub request_fingerprint_key_id: String,
     pub apply_no: String,
 }
 

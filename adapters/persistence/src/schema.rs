@@ -78,6 +78,7 @@ diesel::table! {
         status -> Text,
         created_at -> BigInt,
         cvk_id -> Text,
+        pan_fingerprint_key_id -> Text,
     }
 }
 
@@ -102,6 +103,7 @@ diesel::table! {
         apply_no -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
+        request_fingerprint_key_id -> Text,
     }
 }
 
@@ -119,6 +121,7 @@ diesel::table! {
         bin -> Text,
         next -> BigInt,
         updated_at -> BigInt,
+        numbering_key_id -> Text,
     }
 }
 

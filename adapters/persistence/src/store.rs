@@ -10,8 +10,8 @@ use prepaid_application::PortError;
 use prepaid_application::ports::{
     AccessKeyState, CardApplicationStore, CardNumberSerials, Clock, CryptoKeyRef, IdempotencyKey,
     MemberDirectory, NewIssuance, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory,
-    ProtectedPan, RecordError, ReplayGuard, RequestFingerprint, SecretVault, StoredCard,
-    StoredIssuance, UniqueNumber,
+    ProtectedPan, RecordError, ReplayGuard, RequestFingerprint, SecretVault, SerialBlock,
+    StoredCard, StoredIssuance, UniqueNumber,
 };
 use prepaid_domain::{
     AccessKey, AddressDetail, AspId, Bin, CardApplyNo, CardKind, CardProduct, CorrelationId,
@@ -713,7 +713,8 @@ impl<'a> IssuanceRows<'a> {
                 apply_no,
                 pan_ciphertext: &card.protected_pan.ciphertext,
                 pan_key_id: &card.protected_pan.key_id,
-                pan_fingerprint: &card.pan_fingerprint.0,
+                pan_fingerprint: &card.pan_fingerprint.digest,
+                pan_fingerprint_key_id: &card.pan_fingerprint.key_id,
                 cvk_id: &card.cvk_id,
                 expiry: card.card.expiry.to_yymm(),
                 kind: card.card.kind.as_str(),
@@ -733,7 +734,8 @@ impl<'a> IssuanceRows<'a> {
             claim: NewIdempotencyRow {
                 asp_id: issuance.key.asp_id.as_str(),
                 correlation_id: issuance.key.correlation_id.as_str(),
-                request_fingerprint: &issuance.request_fingerprint.0,
+                request_fingerprint: &issuance.request_fingerprint.digest,
+                request_fingerprint_key_id: &issuance.request_fingerprint.key_id,
                 apply_no,
                 created_at,
                 expires_at: created_at.saturating_add(retention_millis),
@@ -847,7 +849,10 @@ impl CardApplicationStore for Database {
             })
             .transpose()?;
         Ok(Some(StoredIssuance {
-            request_fingerprint: RequestFingerprint(fingerprint),
+            request_fingerprint: RequestFingerprint {
+                key_id: record.request_fingerprint_key_id,
+                digest: fingerprint,
+            },
             application_number: CardApplyNo::parse(&record.apply_no)
                 .map_err(|_| DatabaseError::Corrupt("apply_no"))?,
             card,
@@ -874,8 +879,10 @@ impl CardNumberSerials for Database {
         bin: &Bin,
         count: u64,
         capacity: u64,
-    ) -> Result<std::ops::Range<u64>, PortError> {
+        key_id: &str,
+    ) -> Result<SerialBlock, PortError> {
         let bin = bin.as_str().to_owned();
+        let key_id = key_id.to_owned();
         let count = i64::try_from(count).unwrap_or(i64::MAX);
         let capacity = i64::try_from(capacity).unwrap_or(i64::MAX);
         let now = std::time::SystemTime::now()
@@ -883,24 +890,28 @@ impl CardNumberSerials for Database {
             .map_or(0, |elapsed| {
                 i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
             });
-        let (start, end) = self
+        let (start, end, numbering_key) = self
             .blocking(move |pools| {
                 // Read, then move on only from what was read: on PostgreSQL (read committed)
                 // a concurrent reservation makes the update match no row, and it is tried
                 // again; on SQLite the transaction is `IMMEDIATE`, so none can interleave.
                 loop {
-                    let reserved: Option<(i64, i64)> = write_transaction!(pools, |conn| {
+                    let reserved: Option<(i64, i64, String)> = write_transaction!(pools, |conn| {
                         diesel::insert_into(card_number_serials::table)
                             .values((
                                 card_number_serials::bin.eq(&bin),
                                 card_number_serials::next.eq(0_i64),
                                 card_number_serials::updated_at.eq(now),
+                                card_number_serials::numbering_key_id.eq(&key_id),
                             ))
                             .on_conflict_do_nothing()
                             .execute(conn)?;
-                        let start: i64 = card_number_serials::table
+                        let (start, numbering_key): (i64, String) = card_number_serials::table
                             .find(&bin)
-                            .select(card_number_serials::next)
+                            .select((
+                                card_number_serials::next,
+                                card_number_serials::numbering_key_id,
+                            ))
                             .get_result(conn)?;
                         let end = start.saturating_add(count).min(capacity).max(start);
                         let moved = diesel::update(
@@ -913,7 +924,7 @@ impl CardNumberSerials for Database {
                             card_number_serials::updated_at.eq(now),
                         ))
                         .execute(conn)?;
-                        Ok::<_, DieselError>((moved == 1).then_some((start, end)))
+                        Ok::<_, DieselError>((moved == 1).then_some((start, end, numbering_key)))
                     })?;
                     if let Some(reserved) = reserved {
                         return Ok::<_, DatabaseError>(reserved);
@@ -923,7 +934,10 @@ impl CardNumberSerials for Database {
             .await?;
         let start = u64::try_from(start).map_err(|_| DatabaseError::Corrupt("serial"))?;
         let end = u64::try_from(end).map_err(|_| DatabaseError::Corrupt("serial"))?;
-        Ok(start..end)
+        Ok(SerialBlock {
+            serials: start..end,
+            key_id: numbering_key,
+        })
     }
 }
 

@@ -13,7 +13,7 @@ use super::*;
 use crate::ports::{
     MockCardApplicationStore, MockCardNumberSerials, MockCardNumbering, MockCardSecrets,
     MockCardVerification, MockClock, MockMemberDirectory, MockProductCatalogue, MockRandomSource,
-    PanFingerprint, ProtectedPan, StoredCard, UniqueNumber,
+    PanFingerprint, ProtectedPan, SerialBlock, StoredCard, UniqueNumber,
 };
 
 const NORMAL: &str = "000170000002000";
@@ -115,8 +115,11 @@ fn verification(current: &'static str) -> MockCardVerification {
 fn numbering() -> MockCardNumbering {
     let mut numbering = MockCardNumbering::new();
     numbering
+        .expect_current_key_id()
+        .returning(|| "idx-2".to_owned());
+    numbering
         .expect_account_number()
-        .returning(|_, capacity, serial| (serial < capacity).then_some(serial * 7 + 3));
+        .returning(|_, _, capacity, serial| (serial < capacity).then_some(serial * 7 + 3));
     numbering
 }
 
@@ -126,15 +129,26 @@ fn serials(next: u64) -> MockCardNumberSerials {
     let mut serials = MockCardNumberSerials::new();
     serials
         .expect_reserve()
-        .returning(move |_, count, capacity| {
+        .returning(move |_, count, capacity, key_id| {
             let start = next
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |at| {
                     Some((at + count).min(capacity))
                 })
                 .unwrap();
-            Ok(start.min(capacity)..(start + count).min(capacity))
+            Ok(SerialBlock {
+                serials: start.min(capacity)..(start + count).min(capacity),
+                key_id: key_id.to_owned(),
+            })
         });
     serials
+}
+
+/// A request's fingerprint under the index key `key_id`: another key, another fingerprint.
+fn request_fingerprint(key_id: &str, text: &str) -> RequestFingerprint {
+    RequestFingerprint {
+        key_id: key_id.to_owned(),
+        digest: fingerprint_of(&format!("{key_id}\u{1f}{text}")),
+    }
 }
 
 fn fingerprint_of(text: &str) -> [u8; 32] {
@@ -180,7 +194,7 @@ impl Fixture {
                 .iter()
                 .find(|issuance| issuance.key == *key)
                 .map(|issuance| StoredIssuance {
-                    request_fingerprint: issuance.request_fingerprint,
+                    request_fingerprint: issuance.request_fingerprint.clone(),
                     application_number: issuance.application.number.clone(),
                     card: issuance.card.as_ref().map(|card| StoredCard {
                         par: card.card.par.clone(),
@@ -216,12 +230,19 @@ impl Fixture {
                 .collect();
             Ok(Pan::parse(&digits).unwrap())
         });
+        // Fingerprints under the current index key idx-2, or any key asked for by name.
         secrets
             .expect_fingerprint()
-            .returning(|pan| PanFingerprint(fingerprint_of(pan.expose())));
+            .returning(|pan| PanFingerprint {
+                key_id: "idx-2".into(),
+                digest: fingerprint_of(pan.expose()),
+            });
         secrets
             .expect_request_fingerprint()
-            .returning(|text| RequestFingerprint(fingerprint_of(text)));
+            .returning(|text| request_fingerprint("idx-2", text));
+        secrets
+            .expect_request_fingerprint_with()
+            .returning(|key_id, text| Some(request_fingerprint(key_id, text)));
 
         let verification = verification("cvk-2");
 
@@ -499,7 +520,7 @@ async fn losing_the_race_for_the_key_answers_the_winners_outcome() {
         .returning(move |issuance| {
             // Another instance committed this key (with this payload) a moment earlier.
             *seen.lock().unwrap() = Some(StoredIssuance {
-                request_fingerprint: issuance.request_fingerprint,
+                request_fingerprint: issuance.request_fingerprint.clone(),
                 application_number: CardApplyNo::parse("2026112506295999912345").unwrap(),
                 card: None,
             });
@@ -668,8 +689,12 @@ async fn card_numbers_follow_the_serials_through_the_numbering_and_run_out_at_th
     fixture.numbering = MockCardNumbering::new();
     fixture
         .numbering
+        .expect_current_key_id()
+        .returning(|| "idx-2".to_owned());
+    fixture
+        .numbering
         .expect_account_number()
-        .returning(|_, capacity, serial| {
+        .returning(|_, _, capacity, serial| {
             assert_eq!(capacity, 1_000_000_000, "the BIN's whole account space");
             (serial < capacity).then_some(capacity - 1 - serial)
         });
@@ -801,7 +826,7 @@ async fn a_card_keeps_the_cvc_of_the_key_it_was_issued_with_after_a_rotation() {
         let issuance = &all[0];
         let card = issuance.card.as_ref().unwrap();
         Ok(Some(StoredIssuance {
-            request_fingerprint: issuance.request_fingerprint,
+            request_fingerprint: issuance.request_fingerprint.clone(),
             application_number: issuance.application.number.clone(),
             card: Some(StoredCard {
                 par: card.card.par.clone(),
@@ -820,4 +845,69 @@ async fn a_card_keeps_the_cvc_of_the_key_it_was_issued_with_after_a_rotation() {
 
     assert!(again.replayed);
     assert_eq!(again.mobile_card.unwrap().cvc, card.cvc);
+}
+
+#[tokio::test]
+async fn a_retry_recorded_before_an_index_key_rotation_is_compared_under_its_own_key() {
+    let (service, recorded) = Fixture::new().service();
+    service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+    // As if recorded under the retired key idx-1.
+    {
+        let mut all = recorded.lock().unwrap();
+        let canonical = command(ACTIVE_MEMBER, MOBILE, false, None)
+            .request
+            .canonical_form();
+        all[0].request_fingerprint = request_fingerprint("idx-1", &canonical);
+    }
+
+    let again = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+    assert!(
+        again.replayed,
+        "the same payload under the old key is a retry"
+    );
+    let changed = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, GIFTABLE, false, None))
+        .await;
+    assert_eq!(error_code(changed), "000_094");
+    assert_eq!(recorded.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_bin_is_numbered_with_the_key_it_started_with_not_the_current_one() {
+    let mut fixture = Fixture::new();
+    fixture.serials = MockCardNumberSerials::new();
+    fixture
+        .serials
+        .expect_reserve()
+        .withf(|_, _, _, current| current == "idx-2")
+        .returning(|_, count, _, _| {
+            Ok(SerialBlock {
+                serials: 0..count,
+                key_id: "idx-1".to_owned(),
+            })
+        });
+    fixture.numbering = MockCardNumbering::new();
+    fixture
+        .numbering
+        .expect_current_key_id()
+        .returning(|| "idx-2".to_owned());
+    fixture
+        .numbering
+        .expect_account_number()
+        .withf(|key_id, _, _, _| key_id == "idx-1")
+        .returning(|_, _, _, serial| Some(serial));
+    let (service, _) = fixture.service();
+
+    let outcome = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+
+    assert!(outcome.mobile_card.is_some());
 }

@@ -23,14 +23,26 @@ impl fmt::Debug for ProtectedPan {
     }
 }
 
-/// A keyed fingerprint (HMAC) of a PAN: equal PANs have equal fingerprints; without the key
-/// it reveals nothing of the PAN (PCI DSS 3.5.1.1).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PanFingerprint(pub [u8; 32]);
+/// A keyed fingerprint (HMAC) of a PAN: equal PANs have equal fingerprints under one key;
+/// without the key it reveals nothing of the PAN (PCI DSS 3.5.1.1). It carries the id of the
+/// index key it was made with, so that the key can rotate.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PanFingerprint {
+    /// The index key's id.
+    pub key_id: String,
+    /// The HMAC.
+    pub digest: [u8; 32],
+}
 
-/// A keyed fingerprint of a request payload, to recognise retries (D6) without storing it.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RequestFingerprint(pub [u8; 32]);
+/// A keyed fingerprint of a request payload, to recognise retries (D6) without storing it,
+/// with the id of the index key it was made with: a retry is compared under that key.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct RequestFingerprint {
+    /// The index key's id.
+    pub key_id: String,
+    /// The HMAC.
+    pub digest: [u8; 32],
+}
 
 impl fmt::Debug for PanFingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -62,9 +74,18 @@ pub trait CardSecrets: Send + Sync {
     /// card.
     fn reveal(&self, protected: &ProtectedPan, par: &Par) -> Result<Pan, PortError>;
 
-    /// The keyed fingerprint of `pan`, for uniqueness and look-ups.
+    /// The keyed fingerprint of `pan` under the current index key, for uniqueness and
+    /// look-ups.
     fn fingerprint(&self, pan: &Pan) -> PanFingerprint;
 
-    /// The keyed fingerprint of a request's canonical form.
+    /// The keyed fingerprint of a request's canonical form under the current index key.
     fn request_fingerprint(&self, canonical_form: &str) -> RequestFingerprint;
+
+    /// The same under the index key `key_id` (current or retired), to compare a retry with a
+    /// fingerprint recorded before a rotation; `None` when no key has that id.
+    fn request_fingerprint_with(
+        &self,
+        key_id: &str,
+        canonical_form: &str,
+    ) -> Option<RequestFingerprint>;
 }

@@ -23,7 +23,7 @@ pub use cipher::{
 };
 pub use clock::Clock;
 pub use members::MemberDirectory;
-pub use numbering::{CardNumberSerials, CardNumbering};
+pub use numbering::{CardNumberSerials, CardNumbering, SerialBlock};
 pub use products::ProductCatalogue;
 pub use projects::{
     AccessKeyState, CryptoKeyRef, Project, ProjectAccessKey, ProjectDirectory, ReplayGuard,

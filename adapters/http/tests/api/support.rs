@@ -16,7 +16,7 @@ use prepaid_application::ports::{
     CardVerification, Clock, CryptoKeyRef, DecryptError, DecryptedMessage, IdempotencyKey,
     JweProfile, MemberDirectory, MessageCipher, NewIssuance, PanFingerprint, ProductCatalogue,
     Project, ProjectAccessKey, ProjectDirectory, ProtectedPan, RandomSource, RecordError,
-    ReplayGuard, RequestFingerprint, StoredCard, StoredIssuance, TranTokenSigner,
+    ReplayGuard, RequestFingerprint, SerialBlock, StoredCard, StoredIssuance, TranTokenSigner,
 };
 use prepaid_application::{Authenticator, CardIssuanceService, IssuancePorts, PortError};
 use prepaid_domain::{
@@ -262,7 +262,7 @@ impl CardApplicationStore for Store {
             .iter()
             .find(|issuance| issuance.key == *key)
             .map(|issuance| StoredIssuance {
-                request_fingerprint: issuance.request_fingerprint,
+                request_fingerprint: issuance.request_fingerprint.clone(),
                 application_number: issuance.application.number.clone(),
                 card: issuance.card.as_ref().map(|card| StoredCard {
                     par: card.card.par.clone(),
@@ -304,13 +304,26 @@ impl CardSecrets for Secrets {
         let mac = fake_mac(b"pan", pan.expose().as_bytes());
         let mut out = [0; 32];
         out.copy_from_slice(&STANDARD_NO_PAD.decode(mac).unwrap());
-        PanFingerprint(out)
+        PanFingerprint {
+            key_id: "idx-1".into(),
+            digest: out,
+        }
     }
     fn request_fingerprint(&self, canonical: &str) -> RequestFingerprint {
-        let mac = fake_mac(b"request", canonical.as_bytes());
+        self.request_fingerprint_with("idx-1", canonical).unwrap()
+    }
+    fn request_fingerprint_with(
+        &self,
+        key_id: &str,
+        canonical: &str,
+    ) -> Option<RequestFingerprint> {
+        let mac = fake_mac(key_id.as_bytes(), canonical.as_bytes());
         let mut out = [0; 32];
         out.copy_from_slice(&STANDARD_NO_PAD.decode(mac).unwrap());
-        RequestFingerprint(out)
+        Some(RequestFingerprint {
+            key_id: key_id.to_owned(),
+            digest: out,
+        })
     }
 }
 
@@ -330,7 +343,11 @@ impl CardVerification for LastThree {
 struct Identity;
 
 impl CardNumbering for Identity {
-    fn account_number(&self, _: &Bin, capacity: u64, serial: u64) -> Option<u64> {
+    fn current_key_id(&self) -> String {
+        "idx-1".to_owned()
+    }
+
+    fn account_number(&self, _: &str, _: &Bin, capacity: u64, serial: u64) -> Option<u64> {
         (serial < capacity).then_some(serial)
     }
 }
@@ -346,9 +363,13 @@ impl CardNumberSerials for Serials {
         _: &Bin,
         count: u64,
         capacity: u64,
-    ) -> Result<std::ops::Range<u64>, PortError> {
+        key_id: &str,
+    ) -> Result<SerialBlock, PortError> {
         let start = self.0.fetch_add(count, Ordering::SeqCst).min(capacity);
-        Ok(start..(start + count).min(capacity))
+        Ok(SerialBlock {
+            serials: start..(start + count).min(capacity),
+            key_id: key_id.to_owned(),
+        })
     }
 }
 

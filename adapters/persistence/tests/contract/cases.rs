@@ -217,7 +217,7 @@ pub async fn a_colliding_pan_fingerprint_is_reported_and_writes_nothing(backend:
         backend,
         |second, first| {
             second.card.as_mut().unwrap().pan_fingerprint =
-                first.card.as_ref().unwrap().pan_fingerprint;
+                first.card.as_ref().unwrap().pan_fingerprint.clone();
         },
         UniqueNumber::Pan,
     )
@@ -737,22 +737,47 @@ pub async fn serials_are_reserved_in_order_each_once_up_to_the_last(backend: Bac
     use prepaid_application::ports::CardNumberSerials as _;
     let test = open(&backend);
     let bin = fresh_bin();
+    let reserve = |count| {
+        let (db, bin) = (test.db.clone(), bin.clone());
+        async move { db.reserve(&bin, count, 25, "idx-1").await.unwrap().serials }
+    };
 
-    assert_eq!(test.db.reserve(&bin, 10, 25).await.unwrap(), 0..10);
-    assert_eq!(test.db.reserve(&bin, 10, 25).await.unwrap(), 10..20);
+    assert_eq!(reserve(10).await, 0..10);
+    assert_eq!(reserve(10).await, 10..20);
+    assert_eq!(reserve(10).await, 20..25, "cut at the last");
+    assert!(reserve(10).await.is_empty(), "all taken");
     assert_eq!(
-        test.db.reserve(&bin, 10, 25).await.unwrap(),
-        20..25,
-        "cut at the last"
-    );
-    assert!(
-        test.db.reserve(&bin, 10, 25).await.unwrap().is_empty(),
-        "all taken"
-    );
-    assert_eq!(
-        test.db.reserve(&fresh_bin(), 3, 25).await.unwrap(),
+        test.db
+            .reserve(&fresh_bin(), 3, 25, "idx-1")
+            .await
+            .unwrap()
+            .serials,
         0..3,
         "each BIN its own serials"
+    );
+}
+
+pub async fn a_bin_keeps_the_numbering_key_it_started_with(backend: Backend) {
+    use prepaid_application::ports::CardNumberSerials as _;
+    let test = open(&backend);
+    let bin = fresh_bin();
+
+    let first = test.db.reserve(&bin, 5, 100, "idx-1").await.unwrap();
+    let after_rotation = test.db.reserve(&bin, 5, 100, "idx-2").await.unwrap();
+
+    assert_eq!((first.serials, first.key_id.as_str()), (0..5, "idx-1"));
+    assert_eq!(
+        (after_rotation.serials, after_rotation.key_id.as_str()),
+        (5..10, "idx-1")
+    );
+    let other = test
+        .db
+        .reserve(&fresh_bin(), 5, 100, "idx-2")
+        .await
+        .unwrap();
+    assert_eq!(
+        other.key_id, "idx-2",
+        "a BIN that starts now takes the current key"
     );
 }
 
@@ -772,7 +797,7 @@ pub async fn concurrent_reservations_from_two_handles_never_share_a_serial(backe
                 second.clone()
             };
             let bin = bin.clone();
-            tokio::spawn(async move { db.reserve(&bin, 7, 400).await.unwrap() })
+            tokio::spawn(async move { db.reserve(&bin, 7, 400, "idx-1").await.unwrap().serials })
         })
         .collect();
     let mut serials = Vec::new();

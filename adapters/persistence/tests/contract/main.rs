@@ -48,6 +48,7 @@ const CASES: &[(&str, Case)] = cases![
     the_database_reports_ready_after_migrations,
     a_closed_database_leaves_no_wal_behind,
     serials_are_reserved_in_order_each_once_up_to_the_last,
+    a_bin_keeps_the_numbering_key_it_started_with,
     concurrent_reservations_from_two_handles_never_share_a_serial,
 ];
 

@@ -160,7 +160,10 @@ pub fn issuance(member: MemberId, key: IdempotencyKey, seed: u64, with_card: boo
     fingerprint[..8].copy_from_slice(&seed.to_le_bytes());
     NewIssuance {
         key,
-        request_fingerprint: RequestFingerprint([7; 32]),
+        request_fingerprint: RequestFingerprint {
+            key_id: format!("idx-{}", seed % 5),
+            digest: [7; 32],
+        },
         application: CardApplication {
             number,
             member,
@@ -185,7 +188,10 @@ pub fn issuance(member: MemberId, key: IdempotencyKey, seed: u64, with_card: boo
                 key_id: "k1".into(),
                 ciphertext: vec![1, 2, 3, 4],
             },
-            pan_fingerprint: PanFingerprint(fingerprint),
+            pan_fingerprint: PanFingerprint {
+                key_id: format!("idx-{}", seed % 3),
+                digest: fingerprint,
+            },
             cvk_id: format!("cvk-{}", seed % 7),
         }),
         delivery: Some(Delivery {
