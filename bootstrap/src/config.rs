@@ -69,6 +69,12 @@ pub struct KeySettings {
     pub index_key_id: Option<String>,
     /// Retired index keys, kept for the fingerprints and the BINs made with them, as `id:hex`.
     pub retired_index_keys: Vec<String>,
+    /// The key-encryption key of access keys' secret keys (not the PAN data key), 64 hex digits.
+    pub secret_kek: Option<String>,
+    /// Its id (`kek-1` by default).
+    pub secret_kek_id: Option<String>,
+    /// Retired key-encryption keys, as `id:hex` (a start seals their secrets again).
+    pub retired_secret_keks: Vec<String>,
     /// Card verification key pair `KeyA` `KeyB`, 32 hex digits.
     pub card_verification_key: Option<String>,
     /// Id of the current card verification key, recorded with each card (`cvk-1` by default:
@@ -84,6 +90,10 @@ impl std::fmt::Debug for KeySettings {
             .field("data_key_id", &self.data_key_id)
             .field("data_key", &self.data_key.as_ref().map(|_| "<redacted>"))
             .field("index_key", &self.index_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "secret_kek",
+                &self.secret_kek.as_ref().map(|_| "<redacted>"),
+            )
             .field(
                 "card_verification_key",
                 &self.card_verification_key.as_ref().map(|_| "<redacted>"),
@@ -206,6 +216,9 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("PREPAID_DATA_KEY", "keys.data_key"),
     ("PREPAID_INDEX_KEY", "keys.index_key"),
     ("PREPAID_INDEX_KEY_ID", "keys.index_key_id"),
+    ("PREPAID_SECRET_KEK", "keys.secret_kek"),
+    ("PREPAID_SECRET_KEK_ID", "keys.secret_kek_id"),
+    ("PREPAID_RETIRED_SECRET_KEKS", "keys.retired_secret_keks"),
     ("PREPAID_RETIRED_INDEX_KEYS", "keys.retired_index_keys"),
     (
         "PREPAID_CARD_VERIFICATION_KEY",
@@ -315,6 +328,9 @@ impl Settings {
             "keys.data_key" => self.keys.data_key = Some(value.to_owned()),
             "keys.index_key" => self.keys.index_key = Some(value.to_owned()),
             "keys.index_key_id" => self.keys.index_key_id = Some(value.to_owned()),
+            "keys.secret_kek" => self.keys.secret_kek = Some(value.to_owned()),
+            "keys.secret_kek_id" => self.keys.secret_kek_id = Some(value.to_owned()),
+            "keys.retired_secret_keks" => self.keys.retired_secret_keks = comma_list(value),
             "keys.retired_index_keys" => self.keys.retired_index_keys = comma_list(value),
             "keys.card_verification_key" => {
                 self.keys.card_verification_key = Some(value.to_owned());

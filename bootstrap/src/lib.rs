@@ -21,8 +21,8 @@ use prepaid_application::{
     Authenticator, CachedProjectDirectory, CardIssuanceService, IssuancePorts,
 };
 use prepaid_crypto::{
-    AesGcmCardSecrets, CardVerificationKey, DataKey, DesCardVerification, HmacCardNumbering,
-    HmacTranTokenSigner, IndexKey, JoseMessageCipher, OsRandom, SystemClock,
+    AesGcmCardSecrets, AesGcmSecretVault, CardVerificationKey, DataKey, DesCardVerification,
+    HmacCardNumbering, HmacTranTokenSigner, IndexKey, JoseMessageCipher, OsRandom, SystemClock,
 };
 use prepaid_http::{ApiMetrics, ApiState, HttpConfig};
 use prepaid_persistence::Database;
@@ -164,8 +164,49 @@ fn card_verification(keys: &KeySettings) -> Result<DesCardVerification, StartupE
 /// # Errors
 /// [`StartupError`] when keys are missing or weak.
 pub fn master_keys(settings: &Settings) -> Result<Arc<dyn SecretVault>, StartupError> {
-    Ok(Arc::new(card_secrets(&resolve_keys(settings)?)?))
+    Ok(Arc::new(secret_vault(&resolve_keys(settings)?)?))
 }
+
+/// The vault of access keys' secrets: sealing with the key-encryption key, unsealing with it,
+/// the retired ones, or the PAN data keys (what secrets were sealed with before they had a key
+/// of their own; a start seals those again).
+fn secret_vault(keys: &KeySettings) -> Result<AesGcmSecretVault, StartupError> {
+    let setting = "keys.secret_kek";
+    let hex = keys
+        .secret_kek
+        .clone()
+        .ok_or_else(|| ConfigError::new(setting, "is required outside the sandbox"))?;
+    let id = keys.secret_kek_id.as_deref().unwrap_or(DEFAULT_KEK_ID);
+    let current = DataKey::from_hex(id, &hex)
+        .map_err(|error| ConfigError::new(setting, error.to_string()))?;
+    let mut others = Vec::new();
+    for entry in &keys.retired_secret_keks {
+        let (id, hex) = entry
+            .split_once(':')
+            .ok_or_else(|| ConfigError::new("keys.retired_secret_keks", "entries are `id:hex`"))?;
+        others
+            .push(DataKey::from_hex(id, hex).map_err(|error| {
+                ConfigError::new("keys.retired_secret_keks", error.to_string())
+            })?);
+    }
+    let data_entries = keys
+        .data_key_id
+        .iter()
+        .zip(&keys.data_key)
+        .map(|(id, hex)| format!("{id}:{hex}"))
+        .chain(keys.retired_data_keys.iter().cloned());
+    for entry in data_entries {
+        if let Some((id, hex)) = entry.split_once(':')
+            && let Ok(key) = DataKey::from_hex(id, hex)
+        {
+            others.push(key);
+        }
+    }
+    Ok(AesGcmSecretVault::new(current, others))
+}
+
+/// The id of the key-encryption key when none is configured.
+const DEFAULT_KEK_ID: &str = "kek-1";
 
 /// The configured keys, or in the sandbox without configured keys the generated ones.
 fn resolve_keys(settings: &Settings) -> Result<KeySettings, StartupError> {
@@ -216,7 +257,14 @@ impl Application {
         let keys = resolve_keys(&settings)?;
         let secrets = Arc::new(card_secrets(&keys)?);
         let verification = Arc::new(card_verification(&keys)?);
-        let vault: Arc<dyn SecretVault> = secrets.clone();
+        let vault: Arc<dyn SecretVault> = Arc::new(secret_vault(&keys)?);
+        let resealed = database.reseal_secrets(vault.clone()).await?;
+        if resealed > 0 {
+            tracing::info!(
+                resealed,
+                "access key secrets sealed again with the current key"
+            );
+        }
 
         let products = settings.card_products()?;
         for product in products.clone() {

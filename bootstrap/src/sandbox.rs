@@ -317,18 +317,31 @@ pub fn sandbox_master_keys(data_dir: &Path) -> Result<crate::config::KeySettings
         data_key: String,
         index_key: String,
         card_verification_key: String,
+        /// Added later: a sandbox made before has none until its next start writes one.
+        #[serde(default)]
+        secret_kek: Option<String>,
     }
     let path = data_dir.join("master-keys.toml");
-    let stored = if path.exists() {
+    let (mut stored, mut changed) = if path.exists() {
         let text = fs::read_to_string(&path).map_err(|error| StartupError::io(&path, error))?;
-        toml::from_str::<Stored>(&text).map_err(|_| StartupError::Fixture("master-keys.toml"))?
+        let stored = toml::from_str::<Stored>(&text)
+            .map_err(|_| StartupError::Fixture("master-keys.toml"))?;
+        (stored, false)
     } else {
         let stored = Stored {
             data_key_id: format!("sandbox-{}", random_alphanumeric(8).to_ascii_lowercase()),
             data_key: random_hex(32).map_err(StartupError::Crypto)?,
             index_key: random_hex(32).map_err(StartupError::Crypto)?,
             card_verification_key: random_hex(16).map_err(StartupError::Crypto)?,
+            secret_kek: None,
         };
+        (stored, true)
+    };
+    if stored.secret_kek.is_none() {
+        stored.secret_kek = Some(random_hex(32).map_err(StartupError::Crypto)?);
+        changed = true;
+    }
+    if changed {
         let text = toml::to_string(&stored).map_err(|_| StartupError::Fixture("master keys"))?;
         write_private(
             &path,
@@ -336,8 +349,7 @@ pub fn sandbox_master_keys(data_dir: &Path) -> Result<crate::config::KeySettings
                 "# Sandbox master keys, generated at first start. Never use them in production.\n{text}"
             ),
         )?;
-        stored
-    };
+    }
     Ok(crate::config::KeySettings {
         data_key_id: Some(stored.data_key_id),
         data_key: Some(stored.data_key),
@@ -348,6 +360,9 @@ pub fn sandbox_master_keys(data_dir: &Path) -> Result<crate::config::KeySettings
         retired_card_verification_keys: Vec::new(),
         index_key_id: None,
         retired_index_keys: Vec::new(),
+        secret_kek: stored.secret_kek,
+        secret_kek_id: None,
+        retired_secret_keks: Vec::new(),
     })
 }
 

@@ -363,6 +363,7 @@ fn with_keys(
     settings.keys = prepaid_bootstrap::config::KeySettings {
         data_key_id: Some("data-1".into()),
         data_key: Some("0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0".into()),
+        secret_kek: Some("1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f00f".into()),
         index_key_id: Some(index.0.into()),
         index_key: Some(index.1.into()),
         retired_index_keys: owned(retired_index),
@@ -471,4 +472,66 @@ async fn rotating_the_verification_and_index_keys_keeps_every_card_s_cvc_and_ret
         );
         running.handle.stop(true).await;
     }
+}
+
+/// The `key = "value"` of a TOML file.
+fn toml_value(text: &str, key: &str) -> String {
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{key} = \"")))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap()
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn secrets_sealed_with_the_data_key_by_an_older_sandbox_are_moved_to_their_own_key() {
+    use prepaid_crypto::{AesGcmSecretVault, DataKey};
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(dir.path()).await;
+    running.handle.stop(true).await;
+
+    // The sandbox as an older version left it: no key-encryption key in its master keys, and
+    // the project's secret sealed with the PAN data key.
+    let keys_file = dir.path().join("master-keys.toml");
+    let text = std::fs::read_to_string(&keys_file).unwrap();
+    let data_key = DataKey::from_hex(
+        &toml_value(&text, "data_key_id"),
+        &toml_value(&text, "data_key"),
+    )
+    .unwrap();
+    let first_kek = DataKey::from_hex("kek-1", &toml_value(&text, "secret_kek")).unwrap();
+    let older = text
+        .lines()
+        .filter(|line| !line.starts_with("secret_kek"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&keys_file, older).unwrap();
+    let database =
+        prepaid_persistence::Database::open_beside(&settings(dir.path()).database().unwrap())
+            .unwrap();
+    let to_data_key =
+        std::sync::Arc::new(AesGcmSecretVault::new(data_key.clone(), vec![first_kek]));
+    assert!(database.reseal_secrets(to_data_key).await.unwrap() >= 1);
+
+    let running = start(dir.path()).await;
+    let answer = call(
+        &running,
+        &request("1001", sandbox::MOBILE_PRODUCT, false, false),
+    )
+    .await;
+    assert_eq!(
+        answer.status, 200,
+        "the project still authenticates: {}",
+        answer.body
+    );
+    running.handle.stop(true).await;
+
+    let text = std::fs::read_to_string(&keys_file).unwrap();
+    let new_kek = DataKey::from_hex("kek-1", &toml_value(&text, "secret_kek")).unwrap();
+    let only_the_kek = std::sync::Arc::new(AesGcmSecretVault::new(new_kek, vec![]));
+    assert_eq!(
+        database.reseal_secrets(only_the_kek).await.unwrap(),
+        0,
+        "every secret is sealed with the key-encryption key now, none with the data key"
+    );
 }

@@ -7,6 +7,7 @@ mod numbering;
 mod secrets;
 mod system;
 mod token;
+mod vault;
 
 pub use cvc::{DEFAULT_CVK_ID, DesCardVerification};
 pub use jwe::{
@@ -18,3 +19,4 @@ pub use numbering::HmacCardNumbering;
 pub use secrets::{AesGcmCardSecrets, DEFAULT_INDEX_KEY_ID};
 pub use system::{OsRandom, SystemClock};
 pub use token::HmacTranTokenSigner;
+pub use vault::AesGcmSecretVault;

@@ -10,15 +10,13 @@ use openssl::cipher::{Cipher, CipherRef};
 use openssl::cipher_ctx::CipherCtx;
 use openssl::error::ErrorStack;
 use prepaid_application::PortError;
-use prepaid_application::ports::{
-    CardSecrets, PanFingerprint, ProtectedPan, RequestFingerprint, SecretVault,
-};
-use prepaid_domain::{Pan, Par, SecretKey};
+use prepaid_application::ports::{CardSecrets, PanFingerprint, ProtectedPan, RequestFingerprint};
+use prepaid_domain::{Pan, Par};
 
 use crate::keys::{DataKey, IndexKey};
 
-const NONCE_LEN: usize = 12;
-const TAG_LEN: usize = 16;
+pub(crate) const NONCE_LEN: usize = 12;
+pub(crate) const TAG_LEN: usize = 16;
 
 /// Card secrets on OpenSSL: encrypts with the current data key, decrypts with any known key.
 #[derive(Debug)]
@@ -88,7 +86,7 @@ fn aes_256_gcm() -> Result<&'static CipherRef, ErrorStack> {
 
 /// AES-256-GCM encryption of `data` under `key` and the 96-bit `nonce`, authenticating `aad`;
 /// the tag goes to `tag`.
-fn encrypt_aead(
+pub(crate) fn encrypt_aead(
     key: &[u8],
     nonce: Option<&[u8]>,
     aad: &[u8],
@@ -106,7 +104,7 @@ fn encrypt_aead(
 }
 
 /// AES-256-GCM decryption, refused unless `tag` authenticates `data` and `aad`.
-fn decrypt_aead(
+pub(crate) fn decrypt_aead(
     key: &[u8],
     nonce: Option<&[u8]>,
     aad: &[u8],
@@ -245,66 +243,6 @@ impl CardSecrets for AesGcmCardSecrets {
             digest: self.keyed_digest_with(key_id, b"request/v1/", canonical_form.as_bytes())?,
         })
     }
-}
-
-/// Sealed secrets are `key id length (1 byte) | key id | nonce | ciphertext | tag`.
-#[async_trait]
-impl SecretVault for AesGcmCardSecrets {
-    fn seal(&self, secret: &SecretKey, context: &str) -> Result<Vec<u8>, PortError> {
-        let mut nonce = [0_u8; NONCE_LEN];
-        openssl::rand::rand_bytes(&mut nonce).map_err(|error| PortError::new("nonce", error))?;
-        let mut tag = [0_u8; TAG_LEN];
-        let aad = vault_associated_data(context);
-        let ciphertext = encrypt_aead(
-            &self.current.key,
-            Some(&nonce),
-            &aad,
-            secret.expose(),
-            &mut tag,
-        )
-        .map_err(|error| PortError::new("secret sealing failed", error))?;
-        let id = self.current.id.as_bytes();
-        let mut sealed = Vec::with_capacity(1 + id.len() + NONCE_LEN + ciphertext.len() + TAG_LEN);
-        sealed.push(u8::try_from(id.len()).map_err(|_| PortError::msg("data key id too long"))?);
-        sealed.extend_from_slice(id);
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&ciphertext);
-        sealed.extend_from_slice(&tag);
-        Ok(sealed)
-    }
-
-    fn unseal(&self, sealed: &[u8], context: &str) -> Result<SecretKey, PortError> {
-        let broken = || PortError::msg("sealed secret is malformed");
-        let (&id_len, rest) = sealed.split_first().ok_or_else(broken)?;
-        let (id, rest) = rest
-            .split_at_checked(usize::from(id_len))
-            .ok_or_else(broken)?;
-        let id = std::str::from_utf8(id).map_err(|_| broken())?;
-        let key = self
-            .key(id)
-            .ok_or_else(|| PortError::msg("secret sealed under an unknown data key"))?;
-        if rest.len() < NONCE_LEN + TAG_LEN {
-            return Err(broken());
-        }
-        let (nonce, rest) = rest.split_at(NONCE_LEN);
-        let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
-        let plaintext = decrypt_aead(
-            &key.key,
-            Some(nonce),
-            &vault_associated_data(context),
-            ciphertext,
-            tag,
-        )
-        .map_err(|_| PortError::msg("sealed secret failed authentication"))?;
-        let text = String::from_utf8(plaintext).map_err(|_| broken())?;
-        SecretKey::parse(&text).map_err(|error| PortError::new("unsealed secret", error))
-    }
-}
-
-fn vault_associated_data(context: &str) -> Vec<u8> {
-    let mut aad = b"prepaid-card/secret/v1/".to_vec();
-    aad.extend_from_slice(context.as_bytes());
-    aad
 }
 
 #[cfg(test)]
@@ -471,17 +409,6 @@ mod tests {
                 .key_id,
             "idx-2"
         );
-    }
-
-    #[test]
-    fn a_sealed_secret_unseals_only_in_its_context_and_hides_the_secret() {
-        let secrets = secrets();
-        let secret = SecretKey::parse("the-secret-key-0123456789-abcdefghij").unwrap();
-        let sealed = secrets.seal(&secret, "access-key-1").unwrap();
-        assert!(!sealed.windows(10).any(|w| w == &secret.expose()[..10]));
-        assert_eq!(secrets.unseal(&sealed, "access-key-1").unwrap(), secret);
-        assert!(secrets.unseal(&sealed, "access-key-2").is_err());
-        assert!(secrets.unseal(&sealed[..5], "access-key-1").is_err());
     }
 
     #[test]

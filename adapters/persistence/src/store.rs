@@ -326,6 +326,68 @@ impl Database {
         .await
     }
 
+    /// Seals again, with the key `vault` seals with now, every access key's secret that was
+    /// sealed with another (a rotated key-encryption key, or the PAN data key secrets were
+    /// sealed with before they had a key of their own). Returns how many. Each secret is
+    /// written only if it is still what was read, so concurrent starts do not undo each other.
+    /// A secret no key of `vault` opens is left as it is, with a warning: its access key cannot
+    /// authenticate anyway, and one such row must not keep the service from starting.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the secrets cannot be read or written.
+    pub async fn reseal_secrets(
+        &self,
+        vault: Arc<dyn SecretVault>,
+    ) -> Result<usize, DatabaseError> {
+        let rows: Vec<(String, Vec<u8>)> = self
+            .blocking(|pools| {
+                with_conn!(pools, |conn| Ok(access_keys::table
+                    .select((access_keys::access_key, access_keys::sealed_secret))
+                    .load(conn)?))
+            })
+            .await?;
+        let mut resealed = Vec::new();
+        for (access_key, sealed) in rows {
+            if vault.sealed_with_current_key(&sealed) {
+                continue;
+            }
+            let secret = match vault.unseal(&sealed, &access_key) {
+                Ok(secret) => secret,
+                Err(error) => {
+                    tracing::warn!(
+                        error = %error,
+                        "an access key's secret opens with no configured key; left as it is"
+                    );
+                    continue;
+                }
+            };
+            let again = vault
+                .seal(&secret, &access_key)
+                .map_err(DatabaseError::Vault)?;
+            resealed.push((access_key, sealed, again));
+        }
+        let count = resealed.len();
+        if count > 0 {
+            self.blocking(move |pools| {
+                write_transaction!(pools, |conn| {
+                    for (access_key, before, after) in &resealed {
+                        diesel::update(
+                            access_keys::table
+                                .find(access_key)
+                                .filter(access_keys::sealed_secret.eq(before)),
+                        )
+                        .set(access_keys::sealed_secret.eq(after))
+                        .execute(conn)?;
+                    }
+                    Ok::<(), DieselError>(())
+                })
+                .map_err(DatabaseError::from)
+            })
+            .await?;
+        }
+        Ok(count)
+    }
+
     /// Stores a project with its access keys (secret keys sealed by `vault`) and crypto key ids.
     ///
     /// # Errors

@@ -13,6 +13,10 @@ pub trait SecretVault: Send + Sync {
     /// [`PortError`] when the sealing key is unavailable.
     fn seal(&self, secret: &SecretKey, context: &str) -> Result<Vec<u8>, PortError>;
 
+    /// Whether `sealed` was sealed with the key [`SecretVault::seal`] uses now (a start seals
+    /// the others again).
+    fn sealed_with_current_key(&self, sealed: &[u8]) -> bool;
+
     /// Decrypts what [`SecretVault::seal`] made for the same `context`.
     ///
     /// # Errors

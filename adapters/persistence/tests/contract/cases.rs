@@ -333,7 +333,7 @@ pub async fn members_can_be_cancelled(backend: Backend) {
 
 pub async fn projects_round_trip_with_sealed_secrets(backend: Backend) {
     let test = open(&backend);
-    let vault = Arc::new(XorVault);
+    let vault = Arc::new(XorVault(1));
     let asp_id = AspId::parse(&asp()).unwrap();
     let secret = SecretKey::parse(&alnum(unique(), 40)).unwrap();
     let project = Project {
@@ -810,4 +810,48 @@ pub async fn concurrent_reservations_from_two_handles_never_share_a_serial(backe
         (0..400).collect::<Vec<_>>(),
         "every serial once, none past the last"
     );
+}
+
+pub async fn secrets_sealed_with_an_old_key_are_sealed_again_with_the_current_one(
+    backend: Backend,
+) {
+    // Resealing reads every access key of the database: the PostgreSQL one is shared with
+    // other runs and test binaries, whose secrets this test vault cannot open.
+    let Backend::Sqlite = backend else {
+        return;
+    };
+    let test = open(&backend);
+    let asp_id = AspId::parse(&asp()).unwrap();
+    let access_key = AccessKey::parse(&alnum(unique(), 40)).unwrap();
+    let secret = SecretKey::parse(&alnum(unique(), 40)).unwrap();
+    let project = Project {
+        asp_id: asp_id.clone(),
+        access_keys: vec![ProjectAccessKey {
+            access_key,
+            secret_key: secret.clone(),
+            state: AccessKeyState::Active,
+        }],
+        crypto_keys: vec![],
+        plaintext_allowed: false,
+    };
+    test.db
+        .save_project(project, Arc::new(XorVault(1)), Timestamp::from_millis(NOW))
+        .await
+        .unwrap();
+
+    let resealed = test.db.reseal_secrets(Arc::new(XorVault(2))).await.unwrap();
+    assert!(resealed >= 1, "its secret was sealed under generation 1");
+    assert_eq!(
+        test.db.reseal_secrets(Arc::new(XorVault(2))).await.unwrap(),
+        0,
+        "nothing left to seal again"
+    );
+    let found = test
+        .db
+        .projects(Arc::new(XorVault(2)))
+        .find(&asp_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.access_keys[0].secret_key, secret);
 }

@@ -36,6 +36,7 @@ const CASES: &[(&str, Case)] = cases![
     products_round_trip_and_update_in_place,
     members_can_be_cancelled,
     projects_round_trip_with_sealed_secrets,
+    secrets_sealed_with_an_old_key_are_sealed_again_with_the_current_one,
     a_signature_belongs_to_one_correlation_id_until_it_expires,
     of_64_concurrent_correlation_ids_one_binds_a_signature,
     purging_removes_only_expired_idempotency_records,

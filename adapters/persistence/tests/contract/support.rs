@@ -202,15 +202,16 @@ pub fn issuance(member: MemberId, key: IdempotencyKey, seed: u64, with_card: boo
     }
 }
 
-/// A vault for tests: "seals" by XOR with a context-derived byte, enough to show the secret is
-/// not stored as given and that the context is bound.
-pub struct XorVault;
+/// A vault for tests: "seals" by XOR with a context-derived byte after a byte naming its key
+/// (the field), enough to show the secret is not stored as given, that the context is bound,
+/// and which key sealed it.
+pub struct XorVault(pub u8);
 
 impl XorVault {
-    fn mask(context: &str) -> u8 {
+    fn mask(&self, context: &str) -> u8 {
         context
             .bytes()
-            .fold(0x5A_u8, |acc, byte| acc.rotate_left(3) ^ byte)
+            .fold(0x5A_u8 ^ self.0, |acc, byte| acc.rotate_left(3) ^ byte)
             | 1
     }
 }
@@ -218,13 +219,23 @@ impl XorVault {
 #[async_trait]
 impl SecretVault for XorVault {
     fn seal(&self, secret: &SecretKey, context: &str) -> Result<Vec<u8>, PortError> {
-        let mask = Self::mask(context);
-        Ok(secret.expose().iter().map(|byte| byte ^ mask).collect())
+        let mask = self.mask(context);
+        Ok(std::iter::once(self.0)
+            .chain(secret.expose().iter().map(|byte| byte ^ mask))
+            .collect())
     }
 
+    fn sealed_with_current_key(&self, sealed: &[u8]) -> bool {
+        sealed.first() == Some(&self.0)
+    }
+
+    /// Unseals what any generation sealed (as a vault holding its old keys does).
     fn unseal(&self, sealed: &[u8], context: &str) -> Result<SecretKey, PortError> {
-        let mask = Self::mask(context);
-        let text: String = sealed.iter().map(|byte| char::from(byte ^ mask)).collect();
+        let (&generation, rest) = sealed
+            .split_first()
+            .ok_or_else(|| PortError::msg("empty"))?;
+        let mask = XorVault(generation).mask(context);
+        let text: String = rest.iter().map(|byte| char::from(byte ^ mask)).collect();
         SecretKey::parse(&text).map_err(|error| PortError::new("unseal", error))
     }
 }
