@@ -28,8 +28,9 @@ use crate::database::{SqliteSynchronous, connection_pragmas};
 use crate::error::DatabaseError;
 use crate::memory::BindingJournal;
 use crate::rows::ReplayBindingRow;
+use crate::schema::card_number_serials;
 use crate::schema::{card_applications, cards, deliveries, idempotency_records, replay_bindings};
-use crate::store::{IssuanceRows, insert_issuance_rows, record_outcome};
+use crate::store::{IssuanceRows, insert_issuance_rows, record_outcome, reserve_serial_block};
 
 /// The most issuances written in one transaction.
 const MAX_BATCH: usize = 256;
@@ -64,10 +65,21 @@ enum Job {
     /// A replay binding, written with the next commit and answered to nobody. It is queued
     /// before anything its request records afterwards, so it is never less durable than that.
     Binding { row: ReplayBindingRow, now: i64 },
+    /// A block of card-number serials, answered once it is durable.
+    Reserve {
+        bin: String,
+        count: i64,
+        capacity: i64,
+        key_id: String,
+        now: i64,
+        reply: tokio::sync::oneshot::Sender<Result<(i64, i64, String), DatabaseError>>,
+    },
 }
 
-/// How often, at most, the writer deletes replay bindings that have expired.
-const PURGE_BINDINGS_EVERY_MILLIS: i64 = 10_000;
+/// For each binding a batch writes, it deletes up to this many that have expired (and a few
+/// more): the table keeps pace with the request rate in small steps, where one delete of every
+/// expired binding at once held the write lock for seconds under load.
+const PURGED_PER_BINDING: usize = 2;
 
 /// What the last checkpoint found, for [`GroupCommitWriter::wal_status`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,6 +208,33 @@ impl GroupCommitWriter {
         })
     }
 
+    /// Reserves a block of card-number serials with the next group commit (see
+    /// `CardNumberSerials::reserve`) and answers once it is durable.
+    pub(crate) async fn reserve(
+        &self,
+        bin: String,
+        count: i64,
+        capacity: i64,
+        key_id: String,
+        now: i64,
+    ) -> Result<(i64, i64, String), DatabaseError> {
+        let stopped = || DatabaseError::Connect("SQLite writer stopped".into());
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.sender
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(Job::Reserve {
+                bin,
+                count,
+                capacity,
+                key_id,
+                now,
+                reply,
+            })
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
     /// Writes `issuance` with the next group commit and answers once it is durable.
     pub(crate) async fn submit(&self, issuance: NewIssuance) -> Result<(), RecordError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
@@ -275,7 +314,6 @@ fn run(
 ) {
     let mut since_request = 0;
     let mut seen_reports = 0;
-    let mut last_purge = i64::MIN;
     loop {
         let Ok(first) = receiver.recv() else {
             return;
@@ -288,6 +326,9 @@ fn run(
             }
         }
         let mut outcomes: Vec<Option<Result<(), RecordError>>> = Vec::with_capacity(batch.len());
+        let mut reservations: Vec<Result<(i64, i64, String), DatabaseError>> = Vec::new();
+        let mut bindings = 0;
+        let mut latest = i64::MIN;
         let committed = connection.immediate_transaction(|connection| {
             for job in &batch {
                 match job {
@@ -301,25 +342,42 @@ fn run(
                     }
                     Job::Binding { row, now } => {
                         write_binding(connection, row);
-                        if *now >= last_purge + PURGE_BINDINGS_EVERY_MILLIS {
-                            last_purge = *now;
-                            purge_bindings(connection, *now);
-                        }
+                        bindings += 1;
+                        latest = latest.max(*now);
+                        outcomes.push(None);
+                    }
+                    Job::Reserve {
+                        bin,
+                        count,
+                        capacity,
+                        key_id,
+                        now,
+                        ..
+                    } => {
+                        // Alone in the writer's transaction: no other reservation interleaves.
+                        let reserved = connection.transaction(|connection| {
+                            reserve_serial_block!(connection, bin, *count, *capacity, key_id, *now)
+                        });
+                        reservations.push(match reserved {
+                            Ok(Some(block)) => Ok(block),
+                            Ok(None) => {
+                                Err(DatabaseError::Corrupt("serials moved under the writer"))
+                            }
+                            Err(error) => Err(DatabaseError::from(error)),
+                        });
                         outcomes.push(None);
                     }
                 }
+            }
+            if bindings > 0 {
+                purge_bindings(connection, latest, bindings * PURGED_PER_BINDING + 16);
             }
             Ok::<(), DieselError>(())
         });
         match committed {
             Ok(()) => {
                 since_request += batch.len();
-                for (job, outcome) in batch.into_iter().zip(outcomes) {
-                    if let (Job::Issuance { reply, .. }, Some(outcome)) = (job, outcome) {
-                        // The requester may have gone (client disconnected): nothing to undo.
-                        let _ = reply.send(outcome);
-                    }
-                }
+                answer_committed(batch, outcomes, reservations);
                 if since_request >= CHECKPOINT_EVERY {
                     since_request = 0;
                     // Full: a request is already pending, and it will copy these frames too.
@@ -341,15 +399,49 @@ fn run(
                 }
             }
             Err(error) => {
-                let message = format!("group commit failed: {error}");
-                for job in batch {
-                    if let Job::Issuance { reply, .. } = job {
-                        let _ = reply.send(Err(RecordError::Unavailable(PortError::msg(
-                            message.clone(),
-                        ))));
-                    }
-                }
+                answer_failed(batch, &format!("group commit failed: {error}"));
             }
+        }
+    }
+}
+
+/// Answers each job of a committed batch with its outcome. The requester may have gone (client
+/// disconnected): nothing to undo.
+fn answer_committed(
+    batch: Vec<Job>,
+    outcomes: Vec<Option<Result<(), RecordError>>>,
+    reservations: Vec<Result<(i64, i64, String), DatabaseError>>,
+) {
+    let mut reservations = reservations.into_iter();
+    for (job, outcome) in batch.into_iter().zip(outcomes) {
+        match (job, outcome) {
+            (Job::Issuance { reply, .. }, Some(outcome)) => {
+                let _ = reply.send(outcome);
+            }
+            (Job::Reserve { reply, .. }, _) => {
+                let reserved = reservations.next().unwrap_or_else(|| {
+                    Err(DatabaseError::Corrupt("a reservation without its outcome"))
+                });
+                let _ = reply.send(reserved);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Answers each job of a batch whose commit failed: nothing of it was written.
+fn answer_failed(batch: Vec<Job>, message: &str) {
+    for job in batch {
+        match job {
+            Job::Issuance { reply, .. } => {
+                let _ = reply.send(Err(RecordError::Unavailable(PortError::msg(
+                    message.to_owned(),
+                ))));
+            }
+            Job::Reserve { reply, .. } => {
+                let _ = reply.send(Err(DatabaseError::Connect(message.to_owned())));
+            }
+            Job::Binding { .. } => {}
         }
     }
 }
@@ -368,11 +460,18 @@ fn write_binding(connection: &mut SqliteConnection, row: &ReplayBindingRow) {
     }
 }
 
-/// Deletes the replay bindings that expired before `now`.
-fn purge_bindings(connection: &mut SqliteConnection, now: i64) {
+/// Deletes up to `limit` of the replay bindings that expired before `now`, the oldest first
+/// (through the expiry index).
+fn purge_bindings(connection: &mut SqliteConnection, now: i64, limit: usize) {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let purged = connection.transaction(|connection| {
-        diesel::delete(replay_bindings::table.filter(replay_bindings::expires_at.lt(now)))
-            .execute(connection)
+        diesel::sql_query(
+            "DELETE FROM replay_bindings WHERE rowid IN \
+             (SELECT rowid FROM replay_bindings WHERE expires_at < ? ORDER BY expires_at LIMIT ?)",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(now)
+        .bind::<diesel::sql_types::BigInt, _>(limit)
+        .execute(connection)
     });
     if let Err(error) = purged {
         tracing::warn!(error = %error, "expired replay bindings not purged");
