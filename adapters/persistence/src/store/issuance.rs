@@ -1,0 +1,220 @@
+//! Recording issuances: the rows one issuance writes, in one transaction or the writer's savepoint.
+
+use super::{
+    CardApplicationStore, CardApplyNo, CardKind, CardRow, Connection, Database, DatabaseError,
+    DatabaseErrorKind, DieselError, Expiry, ExpressionMethods, IdempotencyKey, IdempotencyRow,
+    NewApplicationRow, NewCardRow, NewDeliveryRow, NewIdempotencyRow, NewIssuance,
+    OptionalExtension, Par, Pools, PortError, ProtectedPan, Purpose, QueryDsl, RecordError,
+    RequestFingerprint, RunQueryDsl, SelectableHelper, StoredCard, StoredIssuance, UniqueNumber,
+    async_trait, card_applications, cards, deliveries, idempotency_records, on_conn,
+    write_transaction,
+};
+
+/// Which unique number (or the idempotency key) a unique violation is about.
+fn classify_unique_violation(info: &dyn diesel::result::DatabaseErrorInformation) -> RecordError {
+    // PostgreSQL names the constraint; SQLite names `table.column` in the message.
+    let text = format!(
+        "{} {}",
+        info.constraint_name().unwrap_or(""),
+        info.message()
+    );
+    if text.contains("idempotency_records") {
+        RecordError::KeyTaken
+    } else if text.contains("pan_fingerprint") {
+        RecordError::NumberTaken(UniqueNumber::Pan)
+    } else if text.contains("cards") {
+        RecordError::NumberTaken(UniqueNumber::Par)
+    } else {
+        RecordError::NumberTaken(UniqueNumber::ApplicationNumber)
+    }
+}
+
+/// The rows one issuance writes.
+pub(crate) struct IssuanceRows<'a> {
+    pub(crate) application: NewApplicationRow<'a>,
+    pub(crate) card: Option<NewCardRow<'a>>,
+    pub(crate) delivery: Option<NewDeliveryRow<'a>>,
+    pub(crate) claim: NewIdempotencyRow<'a>,
+}
+
+impl<'a> IssuanceRows<'a> {
+    pub(crate) fn of(issuance: &'a NewIssuance, retention_millis: i64) -> Self {
+        let application = &issuance.application;
+        let apply_no = application.number.as_str();
+        let asp_id = issuance.key.asp_id.as_str();
+        let created_at = application.created_at.as_millis();
+        Self {
+            application: NewApplicationRow {
+                apply_no,
+                asp_id,
+                member_id: application.member.get().to_string(),
+                service_id: application.product.as_str(),
+                application_type: application.application_type.as_str(),
+                status: application.status.as_str(),
+                purpose: application.purpose.map(Purpose::as_str),
+                created_at,
+            },
+            card: issuance.card.as_ref().map(|card| NewCardRow {
+                par: card.card.par.as_str(),
+                asp_id,
+                apply_no,
+                pan_ciphertext: &card.protected_pan.ciphertext,
+                pan_key_id: &card.protected_pan.key_id,
+                pan_fingerprint: &card.pan_fingerprint.digest,
+                pan_fingerprint_key_id: &card.pan_fingerprint.key_id,
+                cvk_id: &card.cvk_id,
+                expiry: card.card.expiry.to_yymm(),
+                kind: card.card.kind.as_str(),
+                status: card.card.status.as_str(),
+                created_at,
+            }),
+            delivery: issuance.delivery.as_ref().map(|delivery| NewDeliveryRow {
+                apply_no,
+                asp_id,
+                address: delivery.address.address.as_str(),
+                address_detail: delivery.address.detail.as_str(),
+                zip_code: delivery.address.zip_code.as_str(),
+                status: delivery.status.as_str(),
+                created_at: delivery.created_at.as_millis(),
+                updated_at: delivery.created_at.as_millis(),
+            }),
+            claim: NewIdempotencyRow {
+                asp_id: issuance.key.asp_id.as_str(),
+                correlation_id: issuance.key.correlation_id.as_str(),
+                request_fingerprint: &issuance.request_fingerprint.digest,
+                request_fingerprint_key_id: &issuance.request_fingerprint.key_id,
+                apply_no,
+                created_at,
+                expires_at: created_at.saturating_add(retention_millis),
+            },
+        }
+    }
+}
+
+/// Inserts the rows of one issuance on `$conn` (any backend), inside the caller's transaction.
+macro_rules! insert_issuance_rows {
+    ($conn:expr, $rows:expr) => {{
+        let conn = $conn;
+        let rows: &$crate::store::IssuanceRows<'_> = $rows;
+        diesel::insert_into(card_applications::table)
+            .values(&rows.application)
+            .execute(conn)?;
+        if let Some(row) = &rows.card {
+            diesel::insert_into(cards::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        if let Some(row) = &rows.delivery {
+            diesel::insert_into(deliveries::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        // The claim goes last: on PostgreSQL a concurrent holder of the key makes this insert
+        // wait for its commit, then fail as a unique violation.
+        diesel::insert_into(idempotency_records::table)
+            .values(&rows.claim)
+            .execute(conn)?;
+        Ok::<(), DieselError>(())
+    }};
+}
+
+pub(crate) use insert_issuance_rows;
+
+/// The outcome of one issuance's inserts, as the port reports it.
+pub(crate) fn record_outcome(result: Result<(), DieselError>) -> Result<(), RecordError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
+            Err(classify_unique_violation(info.as_ref()))
+        }
+        Err(error) => Err(RecordError::Unavailable(DatabaseError::from(error).into())),
+    }
+}
+
+/// One issuance, one transaction (PostgreSQL; SQLite goes through the group-commit writer).
+fn record(pools: &Pools, issuance: &NewIssuance, retention_millis: i64) -> Result<(), RecordError> {
+    let rows = IssuanceRows::of(issuance, retention_millis);
+    let transaction = || -> Result<Result<(), DieselError>, DatabaseError> {
+        Ok(write_transaction!(pools, |conn| insert_issuance_rows!(
+            conn, &rows
+        )))
+    };
+    match transaction() {
+        Ok(result) => record_outcome(result),
+        Err(error) => Err(RecordError::Unavailable(error.into())),
+    }
+}
+
+#[async_trait]
+impl CardApplicationStore for Database {
+    async fn find_issuance(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<StoredIssuance>, PortError> {
+        let asp = key.asp_id.as_str().to_owned();
+        let correlation = key.correlation_id.as_str().to_owned();
+        let found = self
+            .read(move |source| {
+                on_conn!(source, |conn| {
+                    let Some(record) = idempotency_records::table
+                        .find((&asp, &correlation))
+                        .select(IdempotencyRow::as_select())
+                        .get_result(conn)
+                        .optional()?
+                    else {
+                        return Ok(None);
+                    };
+                    let card = cards::table
+                        .filter(cards::apply_no.eq(&record.apply_no))
+                        .filter(cards::kind.eq(CardKind::Mobile.as_str()))
+                        .select(CardRow::as_select())
+                        .get_result(conn)
+                        .optional()?;
+                    Ok(Some((record, card)))
+                })
+            })
+            .await?;
+        let Some((record, card)) = found else {
+            return Ok(None);
+        };
+        let fingerprint: [u8; 32] = record
+            .request_fingerprint
+            .try_into()
+            .map_err(|_| DatabaseError::Corrupt("request fingerprint"))?;
+        let card = card
+            .map(|card| {
+                Ok::<_, DatabaseError>(StoredCard {
+                    par: Par::parse(&card.par).map_err(|_| DatabaseError::Corrupt("par"))?,
+                    expiry: Expiry::parse(&card.expiry)
+                        .map_err(|_| DatabaseError::Corrupt("expiry"))?,
+                    protected_pan: ProtectedPan {
+                        key_id: card.pan_key_id,
+                        ciphertext: card.pan_ciphertext,
+                    },
+                    cvk_id: card.cvk_id,
+                })
+            })
+            .transpose()?;
+        Ok(Some(StoredIssuance {
+            request_fingerprint: RequestFingerprint {
+                key_id: record.request_fingerprint_key_id,
+                digest: fingerprint,
+            },
+            application_number: CardApplyNo::parse(&record.apply_no)
+                .map_err(|_| DatabaseError::Corrupt("apply_no"))?,
+            card,
+        }))
+    }
+
+    async fn record_issuance(&self, issuance: &NewIssuance) -> Result<(), RecordError> {
+        if let Some(writer) = &self.writer {
+            return writer.submit(issuance.clone()).await;
+        }
+        let issuance = issuance.clone();
+        let retention = self.retention_millis;
+        let pools = self.pools.clone();
+        tokio::task::spawn_blocking(move || record(&pools, &issuance, retention))
+            .await
+            .map_err(|error| RecordError::Unavailable(DatabaseError::Task(error).into()))?
+    }
+}
