@@ -1,0 +1,215 @@
+//! Operators' checks and tests' look-ups: counts, integrity, orphans, stored values.
+
+use super::{
+    AddressDetail, CardApplyNo, Database, DatabaseError, Delivery, DeliveryAddress, DeliveryRow,
+    DeliveryStatus, ExpressionMethods, MemberId, OptionalExtension, Pools, QueryDsl, RoadAddress,
+    RunQueryDsl, SelectableHelper, Timestamp, ZipCode, access_keys, card_applications,
+    card_products, cards, crypto_keys, deliveries, idempotency_records, members, projects,
+    replay_bindings, with_conn,
+};
+
+impl Database {
+    /// Rows that break the issuance invariants: cards without their application, applications
+    /// without an idempotency record, deliveries without their application. All zero in a
+    /// healthy database.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when a count fails.
+    pub async fn orphan_counts(&self) -> Result<(i64, i64, i64), DatabaseError> {
+        self.blocking(move |pools| {
+            with_conn!(pools, |conn| {
+                let applications = card_applications::table.select(card_applications::apply_no);
+                let claimed = idempotency_records::table.select(idempotency_records::apply_no);
+                let cards_alone = cards::table
+                    .filter(diesel::dsl::not(cards::apply_no.eq_any(applications)))
+                    .count()
+                    .get_result(conn)?;
+                let unclaimed = card_applications::table
+                    .filter(diesel::dsl::not(
+                        card_applications::apply_no.eq_any(claimed),
+                    ))
+                    .count()
+                    .get_result(conn)?;
+                let deliveries_alone = deliveries::table
+                    .filter(diesel::dsl::not(deliveries::apply_no.eq_any(applications)))
+                    .count()
+                    .get_result(conn)?;
+                Ok((cards_alone, unclaimed, deliveries_alone))
+            })
+        })
+        .await
+    }
+
+    /// SQLite's `PRAGMA integrity_check` (`"ok"` when sound); `"ok"` on PostgreSQL.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the check cannot run.
+    pub async fn integrity_check(&self) -> Result<String, DatabaseError> {
+        #[derive(diesel::QueryableByName)]
+        struct Line {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            integrity_check: String,
+        }
+        self.blocking(move |pools| match pools {
+            Pools::Sqlite(pool) => {
+                let mut conn = pool.get().map_err(DatabaseError::Pool)?;
+                let lines: Vec<Line> =
+                    diesel::sql_query("PRAGMA integrity_check").load(&mut *conn)?;
+                Ok(lines
+                    .into_iter()
+                    .map(|line| line.integrity_check)
+                    .collect::<Vec<_>>()
+                    .join("; "))
+            }
+            Pools::Postgres(_) => Ok("ok".to_owned()),
+        })
+        .await
+    }
+
+    /// How many applications, cards and deliveries member `member` has (for operators' checks
+    /// and tests).
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when a count fails.
+    pub async fn count_issued_to(&self, member: MemberId) -> Result<IssuedCounts, DatabaseError> {
+        let key = member.get().to_string();
+        self.blocking(move |pools| {
+            with_conn!(pools, |conn| {
+                let numbers = card_applications::table
+                    .filter(card_applications::member_id.eq(&key))
+                    .select(card_applications::apply_no);
+                Ok(IssuedCounts {
+                    applications: card_applications::table
+                        .filter(card_applications::member_id.eq(&key))
+                        .count()
+                        .get_result(conn)?,
+                    cards: cards::table
+                        .filter(cards::apply_no.eq_any(numbers))
+                        .count()
+                        .get_result(conn)?,
+                    deliveries: deliveries::table
+                        .filter(deliveries::apply_no.eq_any(numbers))
+                        .count()
+                        .get_result(conn)?,
+                    idempotency_records: idempotency_records::table
+                        .filter(idempotency_records::apply_no.eq_any(numbers))
+                        .count()
+                        .get_result(conn)?,
+                })
+            })
+        })
+        .await
+    }
+
+    /// The delivery of application `number`, if one was asked for.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the read fails or the row does not parse.
+    pub async fn find_delivery(
+        &self,
+        number: &CardApplyNo,
+    ) -> Result<Option<Delivery>, DatabaseError> {
+        let key = number.as_str().to_owned();
+        let row = self
+            .blocking(move |pools| {
+                with_conn!(pools, |conn| Ok(deliveries::table
+                    .find(&key)
+                    .select(DeliveryRow::as_select())
+                    .get_result(conn)
+                    .optional()?))
+            })
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let corrupt = |what| move |_| DatabaseError::Corrupt(what);
+        Ok(Some(Delivery {
+            address: DeliveryAddress {
+                address: RoadAddress::parse(&row.address).map_err(corrupt("address"))?,
+                detail: AddressDetail::parse(&row.address_detail)
+                    .map_err(corrupt("address_detail"))?,
+                zip_code: ZipCode::parse(&row.zip_code).map_err(corrupt("zip_code"))?,
+            },
+            status: DeliveryStatus::parse(&row.status)
+                .ok_or(DatabaseError::Corrupt("delivery status"))?,
+            created_at: Timestamp::from_millis(row.created_at),
+        }))
+    }
+
+    /// How many text cells of any table hold exactly `value`: an audit that card data never
+    /// reached a column (a CVC would be a 3-digit cell, a PAN a 16-digit one).
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when a count fails.
+    pub async fn count_text_cells_equal_to(&self, value: &str) -> Result<i64, DatabaseError> {
+        let value = value.to_owned();
+        self.blocking(move |pools| {
+            with_conn!(pools, |conn| {
+                macro_rules! count_eq {
+                    ($($table:ident . $column:ident),* $(,)?) => {{
+                        let mut total = 0_i64;
+                        $(
+                            total += $table::table
+                                .filter($table::$column.eq(&value))
+                                .count()
+                                .get_result::<i64>(conn)?;
+                        )*
+                        total
+                    }};
+                }
+                let total = count_eq!(
+                    projects.asp_id,
+                    access_keys.access_key,
+                    access_keys.asp_id,
+                    access_keys.state,
+                    crypto_keys.key_id,
+                    crypto_keys.asp_id,
+                    members.member_id,
+                    members.status,
+                    card_products.service_id,
+                    card_products.name,
+                    card_products.bin,
+                    card_products.product_type,
+                    card_applications.apply_no,
+                    card_applications.member_id,
+                    card_applications.service_id,
+                    card_applications.application_type,
+                    card_applications.status,
+                    cards.par,
+                    cards.apply_no,
+                    cards.pan_key_id,
+                    cards.expiry,
+                    cards.kind,
+                    cards.status,
+                    deliveries.apply_no,
+                    deliveries.address,
+                    deliveries.address_detail,
+                    deliveries.zip_code,
+                    deliveries.status,
+                    idempotency_records.asp_id,
+                    idempotency_records.correlation_id,
+                    idempotency_records.apply_no,
+                    replay_bindings.asp_id,
+                    replay_bindings.correlation_id,
+                );
+                let purposes: i64 = card_applications::table
+                    .filter(card_applications::purpose.eq(&value))
+                    .count()
+                    .get_result(conn)?;
+                Ok(total + purposes)
+            })
+        })
+        .await
+    }
+}
+
+/// What one member holds, row by row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IssuedCounts {
+    /// Card applications.
+    pub applications: i64,
+    /// Cards.
+    pub cards: i64,
+    /// Deliveries.
+    pub deliveries: i64,
+    /// Idempotency records of those applications.
+    pub idempotency_records: i64,
+}
