@@ -425,7 +425,7 @@ async fn provision_sandbox(
     Ok((Some(credentials), Some(path)))
 }
 
-/// Purges expired idempotency records and used tokens every ten minutes, off the request path.
+/// Purges expired idempotency records and replay bindings every ten minutes, off the request path.
 fn spawn_purge(database: Database, clock: Arc<dyn Clock>) {
     actix_web::rt::spawn(async move {
         let mut interval = actix_web::rt::time::interval(Duration::from_mins(10));
