@@ -229,4 +229,94 @@ mod tests {
         assert!(cache.find(&asp).await.is_err());
         assert!(cache.find(&asp).await.is_ok());
     }
+
+    /// A cache over a directory where every ASP id of `known` is a project, counting the reads
+    /// of each id, with the clock at `now`.
+    fn counting(
+        known: impl Fn(&str) -> bool + Send + Sync + 'static,
+        now: Arc<AtomicI64>,
+    ) -> (CachedProjectDirectory, Arc<Mutex<HashMap<String, usize>>>) {
+        let reads = Arc::new(Mutex::new(HashMap::<String, usize>::new()));
+        let counted = reads.clone();
+        let mut inner = MockProjectDirectory::new();
+        inner.expect_find().returning(move |asp| {
+            *counted
+                .lock()
+                .unwrap()
+                .entry(asp.as_str().to_owned())
+                .or_default() += 1;
+            Ok(known(asp.as_str()).then(|| project(asp)))
+        });
+        let mut clock = MockClock::new();
+        clock
+            .expect_now()
+            .returning(move || Timestamp::from_millis(now.load(Ordering::SeqCst)));
+        (
+            CachedProjectDirectory::new(Arc::new(inner), Arc::new(clock), 5_000),
+            reads,
+        )
+    }
+
+    fn asp_number(n: usize) -> AspId {
+        AspId::parse(&format!("ASPP{n:011}")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn unknown_ids_are_remembered_until_their_half_is_full() {
+        let (cache, reads) = counting(|_| false, Arc::new(AtomicI64::new(0)));
+        for _ in 0..2 {
+            for n in 0..10 {
+                assert!(cache.find(&asp_number(n)).await.unwrap().is_none());
+            }
+        }
+        assert!(
+            reads.lock().unwrap().values().all(|count| *count == 1),
+            "each unknown id read once"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cache_full_of_live_projects_reads_a_new_one_each_time_and_keeps_the_others() {
+        let (cache, reads) = counting(|_| true, Arc::new(AtomicI64::new(0)));
+        for n in 0..CAPACITY {
+            assert!(cache.find(&asp_number(n)).await.unwrap().is_some());
+        }
+        let newcomer = asp_number(CAPACITY);
+        cache.find(&newcomer).await.unwrap();
+        cache.find(&newcomer).await.unwrap();
+        cache.find(&asp_number(0)).await.unwrap();
+        cache.find(&asp_number(CAPACITY - 1)).await.unwrap();
+        let reads = reads.lock().unwrap();
+        assert_eq!(reads[newcomer.as_str()], 2, "no room: read each time");
+        assert_eq!(reads[asp_number(0).as_str()], 1, "the first stayed");
+        assert_eq!(
+            reads[asp_number(CAPACITY - 1).as_str()],
+            1,
+            "the last stayed"
+        );
+        assert_eq!(cache.entries.lock().unwrap().projects.len(), CAPACITY);
+    }
+
+    #[tokio::test]
+    async fn a_full_cache_makes_room_by_forgetting_the_projects_that_expired() {
+        let now = Arc::new(AtomicI64::new(0));
+        let (cache, reads) = counting(|_| true, now.clone());
+        // Half read at 0 ms (expiring at 5,000), half at 1,000 ms (expiring at 6,000).
+        for n in 0..CAPACITY {
+            if n == CAPACITY / 2 {
+                now.store(1_000, Ordering::SeqCst);
+            }
+            cache.find(&asp_number(n)).await.unwrap();
+        }
+        now.store(5_000, Ordering::SeqCst);
+        let newcomer = asp_number(CAPACITY);
+        cache.find(&newcomer).await.unwrap();
+        cache.find(&newcomer).await.unwrap();
+        assert_eq!(reads.lock().unwrap()[newcomer.as_str()], 1, "remembered");
+        assert_eq!(
+            cache.entries.lock().unwrap().projects.len(),
+            CAPACITY - CAPACITY / 2 + 1,
+            "the expired half went, the live half stayed"
+        );
+    }
 }

@@ -911,3 +911,20 @@ async fn a_bin_is_numbered_with_the_key_it_started_with_not_the_current_one() {
 
     assert!(outcome.mobile_card.is_some());
 }
+
+#[tokio::test]
+async fn the_numbers_left_count_those_never_reserved_and_those_of_this_instance_s_block() {
+    let (service, _) = Fixture::new().service();
+    assert!(service.card_numbers_left().is_empty(), "nothing issued yet");
+
+    service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+
+    // 10⁹ - 1,000 never reserved, and 999 of this instance's block of 1,000 not used yet.
+    assert_eq!(
+        service.card_numbers_left(),
+        [(Bin::parse("943512").unwrap(), 999_999_999)]
+    );
+}
