@@ -246,4 +246,23 @@ mod tests {
             "an unknown key id"
         );
     }
+
+    #[test]
+    fn an_input_of_more_than_32_digits_or_with_anything_but_digits_is_refused() {
+        let deriver = reference_key();
+        assert!(deriver.compute("4123456789012345", "8701", "111").is_ok());
+        assert!(
+            deriver
+                .compute("4123456789012345678901234", "8701", "1111")
+                .is_err(),
+            "33 digits"
+        );
+        assert!(deriver.compute("4123456789012345", "87A1", "111").is_err());
+        assert!(
+            deriver
+                .compute("412345678901234567890123", "8701", "1111")
+                .is_ok(),
+            "32 digits exactly"
+        );
+    }
 }

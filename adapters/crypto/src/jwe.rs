@@ -489,3 +489,19 @@ pub fn decrypt_with(private_pem: &str, compact: &str) -> Result<Vec<u8>, PortErr
     .map_err(|error| PortError::new("JWE does not decrypt", error))?;
     Ok(plaintext)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_random_content_key_has_the_length_asked_and_is_never_the_same_twice() {
+        for bytes in [16, 32] {
+            let first = random_key(bytes).unwrap();
+            let second = random_key(bytes).unwrap();
+            assert_eq!((first.len(), second.len()), (bytes, bytes));
+            assert_ne!(first, second);
+            assert!(first.iter().any(|byte| *byte > 1), "not a constant fill");
+        }
+    }
+}

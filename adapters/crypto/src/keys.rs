@@ -169,4 +169,20 @@ mod tests {
         assert!(CardVerificationKey::from_hex("0123456789ABCDEF0123456789ABCDEF").is_err());
         assert!(DataKey::from_hex("bad id!", &"0123".repeat(16)).is_err());
     }
+
+    #[test]
+    fn a_data_key_has_64_hex_digits_keeps_its_id_and_shows_only_the_id() {
+        let key = DataKey::from_hex("k1", &"0123456789abcdef".repeat(4)).unwrap();
+        assert_eq!(key.id(), "k1");
+        assert_eq!(format!("{key:?}"), "DataKey(k1, <redacted>)");
+        for wrong in [
+            "0123456789abcdef".repeat(4)[1..].to_owned(),
+            "0123456789abcdef".repeat(5),
+        ] {
+            match DataKey::from_hex("k1", &wrong) {
+                Err(KeyError::Format { hex_digits, .. }) => assert_eq!(hex_digits, 64),
+                other => panic!("{} hex digits: {other:?}", wrong.len()),
+            }
+        }
+    }
 }

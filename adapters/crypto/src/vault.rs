@@ -153,4 +153,24 @@ mod tests {
         assert!(before.unseal(&sealed_again, "ak").is_err());
         assert!(!after.sealed_with_current_key(b""));
     }
+
+    #[test]
+    fn a_sealed_secret_cut_after_its_key_id_is_refused_without_a_panic() {
+        let vault = vault();
+        let secret = SecretKey::parse("the-secret-key-0123456789-abcdefghij").unwrap();
+        let sealed = vault.seal(&secret, "ak").unwrap();
+        let id_end = 1 + usize::from(sealed[0]);
+        for length in [
+            id_end,
+            id_end + 1,
+            id_end + NONCE_LEN,
+            id_end + NONCE_LEN + TAG_LEN - 1,
+        ] {
+            assert!(
+                vault.unseal(&sealed[..length], "ak").is_err(),
+                "{length} bytes"
+            );
+        }
+        assert_eq!(vault.unseal(&sealed, "ak").unwrap(), secret);
+    }
 }

@@ -454,3 +454,25 @@ fn keys_of_3072_and_4096_bits_load_and_carry_requests_and_responses() {
         }
     }
 }
+
+#[test]
+fn a_cipher_holds_its_key_ids_and_shows_nothing_but_them() {
+    let cipher = cipher();
+    assert!(cipher.holds(&key_id()));
+    assert!(!cipher.holds(&CryptoKeyId::parse("ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ").unwrap()));
+    let shown = format!("{cipher:?}");
+    assert!(
+        shown.contains(KEY_ID) && !shown.contains("PRIVATE"),
+        "{shown}"
+    );
+    let pair = CryptoKeyPair {
+        id: key_id(),
+        server_private_pem: keys().server_private.clone(),
+        client_public_pem: keys().client_public.clone(),
+    };
+    let shown = format!("{pair:?}");
+    assert!(
+        shown.starts_with("CryptoKeyPair { id: ") && shown.contains("<redacted>"),
+        "{shown}"
+    );
+}
