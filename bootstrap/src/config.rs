@@ -366,7 +366,7 @@ impl Settings {
         if self.idempotency_retention_hours < 24 {
             return Err(ConfigError::new(
                 "idempotency_retention_hours",
-                "must be at least 24 (D6)",
+                "must be at least 24: a retry is recognised for a day at least",
             ));
         }
         if self.workers == Some(0) {

@@ -679,19 +679,17 @@ async fn the_attack_matrix_is_refused_and_issues_nothing_and_no_card_data_leaks(
 /// database (and one data folder for the sandbox keys).
 #[actix_web::test]
 async fn two_binaries_on_postgresql_issue_one_card_per_correlation_id_and_unique_numbers() {
-    let Some(url) = support::postgres_url("reliability") else {
+    let Some(support::TwoOnPostgres {
+        mut first,
+        mut second,
+        credentials,
+        db,
+        member,
+        root: _root,
+    }) = support::two_on_postgres("reliability", 8_000_000).await
+    else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    let (mut first, mut second) = support::start_two_on_postgres(root.path(), &url);
-    let credentials = credentials(&root.path().join("data"));
-    let db = support::postgres(&url);
-    let member = support::active_member(
-        &db,
-        &credentials.asp_id,
-        8_000_000 + u64::from(std::process::id()),
-    )
-    .await;
     let urls = [first.base_url.clone(), second.base_url.clone()];
 
     let correlation_id = client::new_correlation_id(SystemClock.now());

@@ -190,19 +190,17 @@ async fn a_captured_request_sent_again_is_its_own_retry_or_a_replay_before_and_a
 
 #[actix_web::test]
 async fn a_request_captured_at_one_instance_is_a_replay_at_the_other_on_postgresql() {
-    let Some(url) = support::postgres_url("replay") else {
+    let Some(support::TwoOnPostgres {
+        mut first,
+        mut second,
+        credentials,
+        db,
+        member,
+        root: _root,
+    }) = support::two_on_postgres("replay", 8_100_000).await
+    else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    let (mut first, mut second) = support::start_two_on_postgres(root.path(), &url);
-    let credentials = credentials(&root.path().join("data"));
-    let db = support::postgres(&url);
-    let member = support::active_member(
-        &db,
-        &credentials.asp_id,
-        8_100_000 + u64::from(std::process::id()),
-    )
-    .await;
 
     for encrypted in [false, true] {
         let request = Captured::signed(&credentials, member, encrypted);

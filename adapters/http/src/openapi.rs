@@ -59,7 +59,7 @@ fn parameters() -> Value {
         header(
             names::CORRELATION_ID,
             true,
-            "yyMMddHHmmss-xxxxxxx (a real time, 7 hex digits). Idempotency key of the request, scoped to the ASP (D6).",
+            "yyMMddHHmmss-xxxxxxx (a real time, 7 hex digits). Idempotency key of the request, scoped to the ASP: sent again with the same payload it answers the first outcome.",
             &json!({"type": "string", "minLength": CorrelationId::LENGTH, "maxLength": CorrelationId::LENGTH, "pattern": "^[0-9]{12}-[0-9A-Fa-f]{7}$"})
         ),
         header(
@@ -71,7 +71,7 @@ fn parameters() -> Value {
         header(
             names::CRYPTO_KEY_ID,
             false,
-            "Crypto key id; required when the body is encrypted (D5).",
+            "Crypto key id; required when the body is encrypted.",
             &json!({"type": "string", "minLength": CryptoKeyId::LENGTH, "maxLength": CryptoKeyId::LENGTH, "pattern": "^[A-Za-z0-9]{32}$"})
         ),
         header(

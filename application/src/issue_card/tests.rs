@@ -151,6 +151,20 @@ fn request_fingerprint(key_id: &str, text: &str) -> RequestFingerprint {
     }
 }
 
+/// What a store answers for `issuance` when it is looked up again.
+fn stored(issuance: &NewIssuance) -> StoredIssuance {
+    StoredIssuance {
+        request_fingerprint: issuance.request_fingerprint.clone(),
+        application_number: issuance.application.number.clone(),
+        card: issuance.card.as_ref().map(|card| StoredCard {
+            par: card.card.par.clone(),
+            expiry: card.card.expiry,
+            protected_pan: card.protected_pan.clone(),
+            cvk_id: card.cvk_id.clone(),
+        }),
+    }
+}
+
 fn fingerprint_of(text: &str) -> [u8; 32] {
     let mut out = [0_u8; 32];
     for (index, byte) in text.bytes().enumerate() {
@@ -193,16 +207,7 @@ impl Fixture {
                 .unwrap()
                 .iter()
                 .find(|issuance| issuance.key == *key)
-                .map(|issuance| StoredIssuance {
-                    request_fingerprint: issuance.request_fingerprint.clone(),
-                    application_number: issuance.application.number.clone(),
-                    card: issuance.card.as_ref().map(|card| StoredCard {
-                        par: card.card.par.clone(),
-                        expiry: card.card.expiry,
-                        protected_pan: card.protected_pan.clone(),
-                        cvk_id: card.cvk_id.clone(),
-                    }),
-                }))
+                .map(stored))
         });
         let kept = Arc::clone(&recorded);
         store.expect_record_issuance().returning(move |issuance| {
@@ -639,141 +644,6 @@ async fn numbers_that_never_stop_colliding_end_in_a_system_error() {
 }
 
 #[tokio::test]
-async fn a_product_is_offered_only_when_it_is_known_and_active() {
-    let mut fixture = Fixture::new();
-    fixture.products = MockProductCatalogue::new();
-    fixture.products.expect_find().returning(|id| {
-        Ok(match id.as_str() {
-            MOBILE => Some(product(MOBILE, ProductType::Mobile, false, false)),
-            NORMAL => Some(CardProduct {
-                active: false,
-                ..product(NORMAL, ProductType::Normal, false, false)
-            }),
-            _ => None,
-        })
-    });
-    let (service, _) = fixture.service();
-
-    for (id, offered) in [(MOBILE, true), (NORMAL, false), ("999999999999999", false)] {
-        assert_eq!(
-            service
-                .offers(&ServiceId::parse(id).unwrap())
-                .await
-                .unwrap(),
-            offered,
-            "{id}"
-        );
-    }
-}
-
-#[tokio::test]
-async fn a_failing_catalogue_is_a_system_error_when_asked_what_is_offered() {
-    let mut fixture = Fixture::new();
-    fixture.products = MockProductCatalogue::new();
-    fixture
-        .products
-        .expect_find()
-        .returning(|_| Err(PortError::msg("catalogue down")));
-    let (service, _) = fixture.service();
-
-    let result = service.offers(&ServiceId::parse(MOBILE).unwrap()).await;
-
-    assert_eq!(result.unwrap_err().code().code(), "000_099");
-}
-
-#[tokio::test]
-async fn card_numbers_follow_the_serials_through_the_numbering_and_run_out_at_the_last() {
-    let mut fixture = Fixture::new();
-    // Three serials left of the 10⁹ under the 6-digit BIN.
-    fixture.serials = serials(999_999_997);
-    fixture.numbering = MockCardNumbering::new();
-    fixture
-        .numbering
-        .expect_current_key_id()
-        .returning(|| "idx-2".to_owned());
-    fixture
-        .numbering
-        .expect_account_number()
-        .returning(|_, _, capacity, serial| {
-            assert_eq!(capacity, 1_000_000_000, "the BIN's whole account space");
-            (serial < capacity).then_some(capacity - 1 - serial)
-        });
-    let (service, recorded) = fixture.service();
-
-    let mut numbers = Vec::new();
-    for n in 0..3_u32 {
-        let mut next = command(ACTIVE_MEMBER, MOBILE, false, None);
-        next.key.correlation_id = CorrelationId::parse(&format!("261125153000-{n:07x}")).unwrap();
-        let outcome = service.issue_and_deliver(next).await.unwrap();
-        numbers.push(outcome.mobile_card.unwrap().pan.expose()[6..15].to_owned());
-    }
-    assert_eq!(numbers, ["000000002", "000000001", "000000000"]);
-    assert_eq!(
-        service.card_numbers_left(),
-        [(Bin::parse("943512").unwrap(), 0)]
-    );
-
-    let mut last = command(ACTIVE_MEMBER, MOBILE, false, None);
-    last.key.correlation_id = CorrelationId::parse("261125153000-00000ff").unwrap();
-    assert_eq!(
-        error_code(service.issue_and_deliver(last).await),
-        "000_099",
-        "every number is taken: a system error, nothing recorded"
-    );
-    assert_eq!(recorded.lock().unwrap().len(), 3);
-}
-
-#[tokio::test]
-async fn a_card_number_met_from_before_is_passed_over_to_the_next_serial() {
-    let mut fixture = Fixture::new();
-    fixture.store = MockCardApplicationStore::new();
-    fixture.store.expect_find_issuance().returning(|_| Ok(None));
-    let tries = Arc::new(Mutex::new(Vec::new()));
-    let seen = tries.clone();
-    fixture
-        .store
-        .expect_record_issuance()
-        .returning(move |issuance| {
-            let pan = issuance
-                .card
-                .as_ref()
-                .unwrap()
-                .protected_pan
-                .ciphertext
-                .clone();
-            let mut seen = seen.lock().unwrap();
-            seen.push(pan);
-            if seen.len() < 3 {
-                Err(RecordError::NumberTaken(UniqueNumber::Pan))
-            } else {
-                Ok(())
-            }
-        });
-    let (service, _) = fixture.service();
-
-    let outcome = service
-        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
-        .await
-        .unwrap();
-
-    let tries = tries.lock().unwrap();
-    assert_eq!(tries.len(), 3);
-    assert!(
-        tries[0] != tries[1] && tries[1] != tries[2],
-        "a new number each try"
-    );
-    // Serials 0, 1, 2: account numbers 3, 10, 17.
-    assert!(
-        outcome
-            .mobile_card
-            .unwrap()
-            .pan
-            .expose()
-            .starts_with("943512000000017")
-    );
-}
-
-#[tokio::test]
 async fn a_retry_that_changes_only_the_address_detail_or_only_the_zip_code_is_a_conflict() {
     for change in ["detail", "zip"] {
         let (service, recorded) = Fixture::new().service();
@@ -797,134 +667,5 @@ async fn a_retry_that_changes_only_the_address_detail_or_only_the_zip_code_is_a_
     }
 }
 
-#[tokio::test]
-async fn a_card_keeps_the_cvc_of_the_key_it_was_issued_with_after_a_rotation() {
-    let (service, recorded) = Fixture::new().service();
-    let first = service
-        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
-        .await
-        .unwrap();
-    let card = first.mobile_card.unwrap();
-    assert!(
-        card.cvc.expose().starts_with('2'),
-        "derived with the current key cvk-2"
-    );
-    assert_eq!(
-        recorded.lock().unwrap()[0].card.as_ref().unwrap().cvk_id,
-        "cvk-2",
-        "the key id is recorded with the card"
-    );
-
-    // The same records, served after a rotation: the current key is now cvk-3.
-    let mut rotated = Fixture::new();
-    rotated.verification = verification("cvk-3");
-    rotated.recorded = recorded.clone();
-    let kept = recorded.clone();
-    rotated.store = MockCardApplicationStore::new();
-    rotated.store.expect_find_issuance().returning(move |_| {
-        let all = kept.lock().unwrap();
-        let issuance = &all[0];
-        let card = issuance.card.as_ref().unwrap();
-        Ok(Some(StoredIssuance {
-            request_fingerprint: issuance.request_fingerprint.clone(),
-            application_number: issuance.application.number.clone(),
-            card: Some(StoredCard {
-                par: card.card.par.clone(),
-                expiry: card.card.expiry,
-                protected_pan: card.protected_pan.clone(),
-                cvk_id: card.cvk_id.clone(),
-            }),
-        }))
-    });
-    let (service, _) = rotated.service();
-
-    let again = service
-        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
-        .await
-        .unwrap();
-
-    assert!(again.replayed);
-    assert_eq!(again.mobile_card.unwrap().cvc, card.cvc);
-}
-
-#[tokio::test]
-async fn a_retry_recorded_before_an_index_key_rotation_is_compared_under_its_own_key() {
-    let (service, recorded) = Fixture::new().service();
-    service
-        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
-        .await
-        .unwrap();
-    // As if recorded under the retired key idx-1.
-    {
-        let mut all = recorded.lock().unwrap();
-        let canonical = command(ACTIVE_MEMBER, MOBILE, false, None)
-            .request
-            .canonical_form();
-        all[0].request_fingerprint = request_fingerprint("idx-1", &canonical);
-    }
-
-    let again = service
-        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
-        .await
-        .unwrap();
-    assert!(
-        again.replayed,
-        "the same payload under the old key is a retry"
-    );
-    let changed = service
-        .issue_and_deliver(command(ACTIVE_MEMBER, GIFTABLE, false, None))
-        .await;
-    assert_eq!(error_code(changed), "000_094");
-    assert_eq!(recorded.lock().unwrap().len(), 1);
-}
-
-#[tokio::test]
-async fn a_bin_is_numbered_with_the_key_it_started_with_not_the_current_one() {
-    let mut fixture = Fixture::new();
-    fixture.serials = MockCardNumberSerials::new();
-    fixture
-        .serials
-        .expect_reserve()
-        .withf(|_, _, _, current| current == "idx-2")
-        .returning(|_, count, _, _| {
-            Ok(SerialBlock {
-                serials: 0..count,
-                key_id: "idx-1".to_owned(),
-            })
-        });
-    fixture.numbering = MockCardNumbering::new();
-    fixture
-        .numbering
-        .expect_current_key_id()
-        .returning(|| "idx-2".to_owned());
-    fixture
-        .numbering
-        .expect_account_number()
-        .withf(|key_id, _, _, _| key_id == "idx-1")
-        .returning(|_, _, _, serial| Some(serial));
-    let (service, _) = fixture.service();
-
-    let outcome = service
-        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
-        .await
-        .unwrap();
-
-    assert!(outcome.mobile_card.is_some());
-}
-
-#[tokio::test]
-async fn the_numbers_left_count_those_never_reserved_and_those_of_this_instance_s_block() {
-    let (service, _) = Fixture::new().service();
-    assert!(service.card_numbers_left().is_empty(), "nothing issued yet");
-
-    service
-        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
-        .await
-        .unwrap();
-
-    // 10⁹ - 1,000 never reserved, and 999 of this instance's block of 1,000 not used yet.
-    assert_eq!(
-        service.card_numbers_left(),
-        [(Bin::parse("943512").unwrap(), 999_999_999)]
-    );
-}
+mod numbers;
+mod rotation;

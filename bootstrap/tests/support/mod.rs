@@ -197,6 +197,41 @@ pub fn start_two_on_postgres(root: &Path, url: &str) -> (Service, Service) {
     (first, second)
 }
 
+/// Two binaries on PostgreSQL with the sandbox's credentials, the database, and a fresh
+/// active member of the sandbox project (id `member_base` plus this process's id).
+pub struct TwoOnPostgres {
+    pub first: Service,
+    pub second: Service,
+    pub credentials: ClientCredentials,
+    pub db: prepaid_persistence::Database,
+    pub member: prepaid_domain::MemberId,
+    /// The temporary folder of both (the data folder is in it): kept alive with the binaries.
+    pub root: tempfile::TempDir,
+}
+
+/// [`TwoOnPostgres`] for the PostgreSQL test `what`, or `None` when it is skipped.
+pub async fn two_on_postgres(what: &str, member_base: u64) -> Option<TwoOnPostgres> {
+    let url = postgres_url(what)?;
+    let root = tempfile::tempdir().unwrap();
+    let (first, second) = start_two_on_postgres(root.path(), &url);
+    let credentials = credentials(&root.path().join("data"));
+    let db = postgres(&url);
+    let member = active_member(
+        &db,
+        &credentials.asp_id,
+        member_base + u64::from(std::process::id()),
+    )
+    .await;
+    Some(TwoOnPostgres {
+        first,
+        second,
+        credentials,
+        db,
+        member,
+        root,
+    })
+}
+
 /// The PostgreSQL database at `url`.
 pub fn postgres(url: &str) -> prepaid_persistence::Database {
     let settings = prepaid_bootstrap::config::Settings {
