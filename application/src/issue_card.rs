@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use prepaid_domain::{
     ApplicationType, Bin, CardApplication, CardApplyNo, CardKind, CardProduct, CardStatus, Cvc,
     Delivery, DeliveryStatus, ErrorCode, Expiry, Field, IssuancePlan, IssuanceRefusal,
-    IssuanceRequest, IssuedCard, Pan, Par, ServiceId, Timestamp, decide,
+    IssuanceRequest, IssuedCard, Pan, Par, Timestamp, decide,
 };
 
 use crate::ports::{
@@ -192,20 +192,6 @@ impl CardIssuanceService {
             // a gap, never a repeat.
             serials.blocks.insert(bin.clone(), (block, reserved.key_id));
         }
-    }
-
-    /// Whether product `id` is offered (known and active): for reporting an unknown product at
-    /// its place in the body's order (D2), before the problems of the fields after it.
-    ///
-    /// # Errors
-    /// [`IssueCardError::Unavailable`] when the catalogue cannot be read.
-    pub async fn offers(&self, id: &ServiceId) -> Result<bool, IssueCardError> {
-        Ok(self
-            .ports
-            .products
-            .find(id)
-            .await?
-            .is_some_and(|product| product.active && product.id == *id))
     }
 
     /// Issues a card (and a delivery) as `command` asks, or answers the outcome of the first

@@ -2,11 +2,17 @@
 
 mod authenticate;
 mod cached_projects;
+mod inbound;
+mod inquire_products;
 mod issue_card;
 pub mod ports;
 
 pub use authenticate::{AuthError, Authenticator, Credentials};
 pub use cached_projects::CachedProjectDirectory;
+pub use inbound::{AuthenticateRequests, InquireProducts, IssueCards, Readiness};
+#[cfg(any(test, feature = "mock"))]
+pub use inbound::{MockAuthenticateRequests, MockInquireProducts, MockIssueCards, MockReadiness};
+pub use inquire_products::ProductInquiryService;
 pub use issue_card::{
     CardIssuanceService, IssuancePorts, IssueCardCommand, IssueCardError, IssueCardOutcome,
     MobileCard,

@@ -14,17 +14,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::dev::Service as _;
-use actix_web::{App, HttpResponse, HttpServer, web};
-use prepaid_application::ports::{Clock, ReplayGuard, SecretVault};
+use prepaid_application::ports::{Clock, ProductCatalogue, ReplayGuard, SecretVault};
 use prepaid_application::{
     Authenticator, CachedProjectDirectory, CardIssuanceService, IssuancePorts,
+    ProductInquiryService,
 };
 use prepaid_crypto::{
     AesGcmCardSecrets, AesGcmSecretVault, CardVerificationKey, DataKey, DesCardVerification,
     HmacCardNumbering, HmacTranTokenSigner, IndexKey, JoseMessageCipher, OsRandom, SystemClock,
 };
-use prepaid_http::{ApiMetrics, ApiState, HttpConfig};
+use prepaid_http::{ApiMetrics, HttpConfig, InboundPorts};
 use prepaid_persistence::Database;
 
 use crate::config::{ConfigError, KeySettings, Mode, Settings};
@@ -291,9 +290,11 @@ impl Application {
         // SQLite (one instance): in memory, journaled with the group commit; PostgreSQL:
         // shared by every instance.
         let replay: Arc<dyn ReplayGuard> = database.replay_guard(clock.clone())?;
+        let catalogue: Arc<dyn ProductCatalogue> =
+            Arc::new(catalogue::ConfiguredProducts::new(products));
         let issuance = CardIssuanceService::new(IssuancePorts {
             members: Arc::new(database.clone()),
-            products: Arc::new(catalogue::ConfiguredProducts::new(products)),
+            products: catalogue.clone(),
             store: Arc::new(database.clone()),
             secrets,
             verification,
@@ -313,15 +314,21 @@ impl Application {
             clock.clone(),
             settings.window()?,
         );
-        let metrics = ApiMetrics::new();
-        let state = web::Data::new(ApiState {
-            issuance,
-            authenticator,
+        let ports = InboundPorts {
+            authenticator: Arc::new(authenticator),
+            issuance: Arc::new(issuance),
+            products: Arc::new(ProductInquiryService::new(catalogue)),
+            readiness: Arc::new(database.clone()),
             cipher,
+            metrics: ApiMetrics::new(),
+        };
+        let http = HttpConfig {
+            base_paths: settings.base_paths.clone(),
             max_body_bytes: settings.max_body_bytes,
-            metrics: metrics.clone(),
-        });
-        let server = http_server(&settings, state, metrics, database.clone(), listener)?;
+            workers: settings.workers,
+        };
+        let server = prepaid_http::serve(ports, http, listener)
+            .map_err(|error| StartupError::io(&settings.listen, error))?;
         // The purge does not hold the service lock: dropping the application releases the file.
         spawn_purge(database.without_service_lock(), clock);
         Ok(Self {
@@ -350,53 +357,6 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-/// The HTTP server over `state`, with metrics middleware, health and readiness.
-fn http_server(
-    settings: &Settings,
-    state: web::Data<ApiState>,
-    metrics: ApiMetrics,
-    database: Database,
-    listener: std::net::TcpListener,
-) -> Result<Server, StartupError> {
-    let http = HttpConfig {
-        base_paths: settings.base_paths.clone(),
-        max_body_bytes: settings.max_body_bytes,
-    };
-    let ready_db = web::Data::new(database);
-    let mut server = HttpServer::new(move || {
-        let metrics = metrics.clone();
-        App::new()
-            .wrap_fn(move |request, service| {
-                let started = std::time::Instant::now();
-                let route = request
-                    .match_pattern()
-                    .unwrap_or_else(|| "unmatched".to_owned());
-                let metrics = metrics.clone();
-                let response = service.call(request);
-                async move {
-                    let response = response.await?;
-                    metrics.observe_request(&route, response.status().as_u16(), started.elapsed());
-                    Ok(response)
-                }
-            })
-            .configure(|config| prepaid_http::configure(config, state.clone(), &http))
-            .app_data(ready_db.clone())
-            .route("/healthz", web::get().to(healthz))
-            .route("/readyz", web::get().to(readyz))
-            .default_service(web::to(prepaid_http::not_found))
-    })
-    .shutdown_timeout(30);
-    if let Some(workers) = settings.workers {
-        server = server.workers(workers);
-    }
-    let server = server
-        .listen(listener)
-        .map_err(|error| StartupError::io(&settings.listen, error))?
-        .run();
-
-    Ok(server)
 }
 
 /// The sandbox's fixtures, and its project and credentials file on first start.
@@ -438,24 +398,4 @@ fn spawn_purge(database: Database, clock: Arc<dyn Clock>) {
             }
         }
     });
-}
-
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(r#"{"status":"up"}"#)
-}
-
-async fn readyz(database: web::Data<Database>) -> HttpResponse {
-    match database.check_ready().await {
-        Ok(()) => HttpResponse::Ok()
-            .content_type("application/json")
-            .body(r#"{"status":"ready"}"#),
-        Err(error) => {
-            tracing::warn!(error = %error, "not ready");
-            HttpResponse::ServiceUnavailable()
-                .content_type("application/json")
-                .body(r#"{"status":"not ready"}"#)
-        }
-    }
 }

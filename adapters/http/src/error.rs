@@ -4,24 +4,29 @@
 use actix_web::http::StatusCode;
 use prepaid_domain::{ErrorClass, ErrorCode, Field, FieldError};
 
-/// An error answered to the caller: a catalogue code and, for field errors, the field.
+/// An error answered to the caller: a catalogue code and, for field errors, the field's path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ApiError {
     code: ErrorCode,
-    field: Option<Field>,
+    path: Option<&'static str>,
 }
 
 impl ApiError {
     /// An error with `code` and no field.
     pub const fn new(code: ErrorCode) -> Self {
-        Self { code, field: None }
+        Self { code, path: None }
     }
 
     /// An error with `code` naming `field`.
     pub const fn with_field(code: ErrorCode, field: Field) -> Self {
+        Self::at(code, field.path())
+    }
+
+    /// An error with `code` naming the member at `path` (a header name or a dotted JSON path).
+    pub const fn at(code: ErrorCode, path: &'static str) -> Self {
         Self {
             code,
-            field: Some(field),
+            path: Some(path),
         }
     }
 
@@ -50,8 +55,8 @@ impl ApiError {
 
     /// The envelope's `description`: the message, then the field path when there is one (D2).
     pub fn description(&self) -> String {
-        match self.field {
-            Some(field) => format!("{} {}", self.code.message(), field.path()),
+        match self.path {
+            Some(path) => format!("{} {path}", self.code.message()),
             None => self.code.message().to_owned(),
         }
     }

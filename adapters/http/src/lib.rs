@@ -4,22 +4,62 @@ mod body;
 mod docs;
 mod dto;
 mod error;
-mod handler;
 mod headers;
 mod metrics;
 mod openapi;
+mod operation;
+mod operations;
+mod pipeline;
+mod server;
 
-use actix_web::{HttpResponse, web};
+use std::sync::Arc;
 
-pub use body::issuance_request as parse_issue_delivery_body;
+use prepaid_application::ports::MessageCipher;
+use prepaid_application::{AuthenticateRequests, InquireProducts, IssueCards, Readiness};
+
 pub use error::ApiError;
-pub use handler::{ApiState, issue_delivery, method_not_allowed, not_found};
 pub use headers::names as header_names;
 pub use metrics::ApiMetrics;
-pub use openapi::document as openapi_document;
+pub use openapi::{api_error_tables, document as openapi_document};
+pub use operations::OPERATIONS;
+pub use server::{configure, serve};
 
 /// The path of the issue-and-delivery API under a base path.
 pub const ISSUE_DELIVERY_PATH: &str = "/api/v1/prepay-card/issue/delivery";
+
+/// The path of the card product inquiry under a base path.
+pub const PRODUCT_INQUIRY_PATH: &str = "/api/v1/service/info/list";
+
+/// Parses an issue-and-delivery body (plaintext JSON) as the pipeline does: the JSON object,
+/// its table, then the domain request. For benchmarks and tools.
+///
+/// # Errors
+/// The first problem, as the API would answer it (an unknown product is not looked up).
+pub fn parse_issue_delivery_body(
+    bytes: &[u8],
+) -> Result<prepaid_domain::IssuanceRequest, ApiError> {
+    let body = body::json_object(bytes)?;
+    operation::validate(operations::ISSUE_DELIVERY.request, &body)
+        .map_err(|refusal| refusal.error)?;
+    operations::issue_delivery_request(&body)
+}
+
+/// The use cases the HTTP adapter drives, and what it needs to answer.
+#[derive(Clone)]
+pub struct InboundPorts {
+    /// Request authentication.
+    pub authenticator: Arc<dyn AuthenticateRequests>,
+    /// Card issuance.
+    pub issuance: Arc<dyn IssueCards>,
+    /// The product catalogue.
+    pub products: Arc<dyn InquireProducts>,
+    /// Whether the service can serve (`/readyz`).
+    pub readiness: Arc<dyn Readiness>,
+    /// Message encryption (D5).
+    pub cipher: Arc<dyn MessageCipher>,
+    /// Metrics (`/metrics`).
+    pub metrics: ApiMetrics,
+}
 
 /// The HTTP adapter's settings.
 #[derive(Clone, Debug)]
@@ -28,6 +68,8 @@ pub struct HttpConfig {
     pub base_paths: Vec<String>,
     /// The largest body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// How many worker threads serve requests (one per core when `None`).
+    pub workers: Option<usize>,
 }
 
 impl Default for HttpConfig {
@@ -35,34 +77,7 @@ impl Default for HttpConfig {
         Self {
             base_paths: vec![String::new(), "/open-api".to_owned()],
             max_body_bytes: 64 * 1024,
+            workers: None,
         }
     }
-}
-
-/// Registers the API (under every base path), `/openapi.json`, `/docs` and `/metrics`. Add
-/// `.default_service(web::to(prepaid_http::not_found))` to the `App` so unknown paths get an
-/// envelope too.
-pub fn configure(config: &mut web::ServiceConfig, state: web::Data<ApiState>, http: &HttpConfig) {
-    let state_metrics = state.metrics.clone();
-    let document = web::Data::new(
-        serde_json::to_vec(&openapi::document(&http.base_paths)).unwrap_or_default(),
-    );
-    config.app_data(state).app_data(document);
-    for base in &http.base_paths {
-        config.service(
-            web::resource(format!("{base}{ISSUE_DELIVERY_PATH}"))
-                .route(web::post().to(issue_delivery))
-                .default_service(web::to(method_not_allowed)),
-        );
-    }
-    config.route("/openapi.json", web::get().to(serve_openapi));
-    config.app_data(web::Data::new(state_metrics));
-    config.route("/metrics", web::get().to(metrics::serve));
-    docs::configure(config);
-}
-
-async fn serve_openapi(document: web::Data<Vec<u8>>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(document.get_ref().clone())
 }

@@ -3,13 +3,10 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpResponse, web};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
     TextEncoder,
 };
-
-use crate::handler::ApiState;
 
 /// The service's metrics.
 #[derive(Clone)]
@@ -157,13 +154,4 @@ impl Default for ApiMetrics {
     fn default() -> Self {
         Self::new()
     }
-}
-
-pub(crate) async fn serve(state: web::Data<ApiState>) -> HttpResponse {
-    state
-        .metrics
-        .set_card_numbers_left(&state.issuance.card_numbers_left());
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
 }

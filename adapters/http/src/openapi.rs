@@ -1,51 +1,21 @@
-//! The OpenAPI 3 document of the API, built from the code's own constants: the error-code
-//! catalogue, the value types' lengths and the header names. Served at `/openapi.json`.
+//! The OpenAPI 3 document of the API, served at `/openapi.json`, and the operations' code tables
+//! of `docs/API.md`: both rendered from the operations' declarations, the error-code catalogue
+//! and the header names, so that they say what the pipeline does.
+
+use std::fmt::Write as _;
 
 use prepaid_domain::{
-    AccessKey, AspId, CardApplyNo, CorrelationId, CryptoKeyId, ErrorClass, ErrorCode, MemberId,
-    Par, ServiceId, TranTime, TranToken,
+    AccessKey, AspId, CorrelationId, CryptoKeyId, ErrorClass, ErrorCode, TranTime, TranToken,
 };
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
+use crate::error::ApiError;
 use crate::headers::names;
+use crate::operation::{Kind, Member, Operation, Presence};
+use crate::operations::OPERATIONS;
 
 fn header(name: &str, required: bool, description: &str, schema: &Value) -> Value {
     json!({"name": name, "in": "header", "required": required, "description": description, "schema": schema})
-}
-
-fn envelope_example(code: ErrorCode, path: Option<&str>) -> Value {
-    let description = path.map_or_else(
-        || code.message().to_owned(),
-        |path| format!("{} {path}", code.message()),
-    );
-    json!({"response": {"code": code.code(), "description": description}})
-}
-
-fn codes_of(class: ErrorClass) -> Vec<ErrorCode> {
-    ErrorCode::ALL
-        .into_iter()
-        .filter(|code| code.class() == class)
-        .collect()
-}
-
-fn code_table(codes: &[ErrorCode]) -> String {
-    codes
-        .iter()
-        .map(|code| format!("- `{}` {}", code.code(), code.message()))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn error_response(class: ErrorClass, description: &str, examples: &Value) -> Value {
-    let codes = codes_of(class);
-    json!({
-        "description": format!("{description}\n\n{}", code_table(&codes)),
-        "headers": {names::CORRELATION_ID: {"$ref": "#/components/headers/CorrelationId"}},
-        "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-            "examples": examples,
-        }},
-    })
 }
 
 fn parameters() -> Value {
@@ -59,7 +29,7 @@ fn parameters() -> Value {
         header(
             names::CORRELATION_ID,
             true,
-            "yyMMddHHmmss-xxxxxxx (a real time, 7 hex digits). Idempotency key of the request, scoped to the ASP: sent again with the same payload it answers the first outcome.",
+            "yyMMddHHmmss-xxxxxxx (a real time, 7 hex digits). Idempotency key of the request, scoped to the ASP: an operation that changes state, sent again with the same payload, answers its first outcome.",
             &json!({"type": "string", "minLength": CorrelationId::LENGTH, "maxLength": CorrelationId::LENGTH, "pattern": "^[0-9]{12}-[0-9A-Fa-f]{7}$"})
         ),
         header(
@@ -71,13 +41,13 @@ fn parameters() -> Value {
         header(
             names::CRYPTO_KEY_ID,
             false,
-            "Crypto key id; required when the body is encrypted.",
+            "Crypto key id: required with an encrypted body, and names the key an encrypted answer is sent to.",
             &json!({"type": "string", "minLength": CryptoKeyId::LENGTH, "maxLength": CryptoKeyId::LENGTH, "pattern": "^[A-Za-z0-9]{32}$"})
         ),
         header(
             names::TRAN_TOKEN,
             true,
-            "KMV1:<yyyyMMddHHmmssSSS>:<Base64 HMAC-SHA256(secret key, raw body)>, padded (67) or not (66) (D4).",
+            "KMV1:{yyyyMMddHHmmssSSS}:{Base64 HMAC-SHA256 of the raw body, keyed with the secret key's text}, padded (67 characters) or not (66).",
             &json!({"type": "string", "minLength": TranToken::UNPADDED_LENGTH, "maxLength": TranToken::PADDED_LENGTH, "pattern": "^KMV1:[0-9]{17}:[A-Za-z0-9+/]{43}=?$"})
         ),
         header(
@@ -95,87 +65,241 @@ fn parameters() -> Value {
     ])
 }
 
-fn schemas() -> Value {
-    json!({
-        "IssueDeliveryRequest": {
-            "type": "object",
-            "required": ["userInfo", "serviceId"],
-            "properties": {
-                "userInfo": {"type": "object", "required": ["userId"], "properties": {"userId": {"type": "integer", "minimum": MemberId::MIN, "maximum": MemberId::MAX, "description": "Member id, 1 to 9999999999999999999 (beyond int64)."}}},
-                "addressInfo": {"type": "object", "description": "Required when isDeliveryRequired is true (the default).", "required": ["address", "addressDetail", "zipCode"], "properties": {
-                    "address": {"type": "string", "minLength": 1, "maxLength": 255},
-                    "addressDetail": {"type": "string", "minLength": 1, "maxLength": 255},
-                    "zipCode": {"type": "string", "minLength": 5, "maxLength": 5, "pattern": "^[0-9]{5}$"},
-                }},
-                "serviceId": {"type": "string", "minLength": ServiceId::LENGTH, "maxLength": ServiceId::LENGTH, "pattern": "^[A-Za-z0-9]{15}$"},
-                "isDeliveryRequired": {"type": "boolean", "default": true},
-                "purpose": {"type": "string", "minLength": 1, "maxLength": 10, "enum": ["GIFTABLE"]},
+/// The JSON schema of a member's kind.
+fn schema_of(kind: &Kind) -> Value {
+    match kind {
+        Kind::Text(text) => {
+            let mut schema =
+                json!({"type": "string", "minLength": text.min, "maxLength": text.max});
+            if let Some(pattern) = text.pattern {
+                schema["pattern"] = json!(pattern);
+            }
+            if !text.values.is_empty() {
+                schema["enum"] = json!(text.values);
+            }
+            schema
+        }
+        Kind::Integer { min, max, .. } => {
+            json!({"type": "integer", "minimum": min, "maximum": max})
+        }
+        Kind::Boolean { default } => {
+            let mut schema = json!({"type": "boolean"});
+            if let Some(default) = default {
+                schema["default"] = json!(default);
+            }
+            schema
+        }
+        Kind::Object(table) => object_schema(table),
+        Kind::List { min, max, item } => {
+            json!({"type": "array", "minItems": min, "maxItems": max, "items": schema_of(item)})
+        }
+    }
+}
+
+/// The schema of an object whose members are `table`, in its order.
+fn object_schema(table: &[Member]) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for member in table {
+        let mut schema = schema_of(&member.kind);
+        let description = match member.presence {
+            Presence::RequiredUnlessFalse(flag) => format!(
+                "{} Required unless {flag} is false; ignored then.",
+                member.description
+            ),
+            Presence::Required | Presence::Optional => member.description.to_owned(),
+        };
+        schema["description"] = json!(description);
+        if member.presence == Presence::Required {
+            required.push(member.name);
+        }
+        properties.insert(member.name.to_owned(), schema);
+    }
+    let mut schema = json!({"type": "object", "properties": properties});
+    if !required.is_empty() {
+        schema["required"] = json!(required);
+    }
+    schema
+}
+
+/// A schema name from an operation id: `issuePrepaidCardWithDelivery` → `IssuePrepaidCardWithDelivery`.
+fn type_name(operation: &Operation) -> String {
+    let mut name = operation.id.to_owned();
+    if let Some(first) = name.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    name
+}
+
+/// The envelope of `code`, with `path` in its description.
+fn envelope_example(code: ErrorCode, path: Option<&'static str>) -> Value {
+    let error = path.map_or(ApiError::new(code), |path| ApiError::at(code, path));
+    json!({"response": {"code": code.code(), "description": error.description()}})
+}
+
+/// What the encryption of an operation is, in a sentence.
+fn encryption_text(operation: &Operation) -> &'static str {
+    match (operation.encrypted_request, operation.encrypted_response) {
+        (true, true) => {
+            "Encrypted both ways: the body is {\"encData\": JWE} (a project allowed plaintext may send JSON); an encrypted request, or a plaintext one with X-KM-Crypto-Key-Id, gets an encrypted answer."
+        }
+        (false, true) => {
+            "Plaintext request, encrypted answer: send X-KM-Crypto-Key-Id to name the key the answer is encrypted to (a project allowed plaintext may leave it out and get plaintext)."
+        }
+        (true, false) => {
+            "Encrypted request: the body is {\"encData\": JWE} (a project allowed plaintext may send JSON); the answer is plaintext unless the request was encrypted."
+        }
+        (false, false) => {
+            "Plaintext both ways; an encrypted request still gets an encrypted answer."
+        }
+    }
+}
+
+/// What an operation id gets under `base`, so that every copy's id is unique: `/open-api` →
+/// `OpenApi`.
+fn id_suffix(base: &str) -> String {
+    base.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut part = part.to_owned();
+            if let Some(first) = part.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            part
+        })
+        .collect()
+}
+
+fn operation_object(operation: &Operation, base: &str) -> Value {
+    let name = type_name(operation);
+    let codes = operation.all_codes();
+    let mut request_examples = Map::new();
+    let mut answers: Vec<(ErrorClass, Map<String, Value>)> = Vec::new();
+    for scenario in operation.scenarios {
+        let request: Value = serde_json::from_str(scenario.request).unwrap_or_default();
+        request_examples.insert(
+            scenario.name.to_owned(),
+            json!({"summary": scenario.summary, "value": request}),
+        );
+        let mut answer = envelope_example(scenario.code, scenario.path);
+        if let Some(Ok(Value::Object(payload))) =
+            scenario.payload.map(serde_json::from_str::<Value>)
+        {
+            for (key, value) in payload {
+                answer[key] = value;
+            }
+        }
+        let class = scenario.code.class();
+        let example = json!({"summary": scenario.summary, "value": answer});
+        match answers.iter_mut().find(|(known, _)| *known == class) {
+            Some((_, examples)) => {
+                examples.insert(scenario.name.to_owned(), example);
+            }
+            None => answers.push((class, Map::from_iter([(scenario.name.to_owned(), example)]))),
+        }
+    }
+    let mut responses = Map::new();
+    for (class, status, summary) in [
+        (ErrorClass::Success, "200", "Success."),
+        (
+            ErrorClass::Rejected,
+            "400",
+            "A header or body field is invalid, or a rule refused the request.",
+        ),
+        (
+            ErrorClass::Unauthenticated,
+            "401",
+            "Authentication failed; nothing was carried out.",
+        ),
+        (
+            ErrorClass::TooLarge,
+            "413",
+            "The body is larger than 64 KiB.",
+        ),
+        (
+            ErrorClass::Unavailable,
+            "500",
+            "The service failed. Retry with the same correlation id.",
+        ),
+    ] {
+        let table: Vec<String> = codes
+            .iter()
+            .filter(|(code, _)| code.class() == class)
+            .map(|(code, when)| format!("- `{}` {} {when}", code.code(), code.message()))
+            .collect();
+        let schema = if class == ErrorClass::Success {
+            json!({"oneOf": [{"$ref": format!("#/components/schemas/{name}Response")}, {"$ref": "#/components/schemas/EncryptedBody"}]})
+        } else {
+            json!({"oneOf": [{"$ref": "#/components/schemas/ErrorEnvelope"}, {"$ref": "#/components/schemas/EncryptedBody"}]})
+        };
+        let mut content = json!({"schema": schema});
+        if let Some((_, examples)) = answers.iter().find(|(known, _)| *known == class) {
+            content["examples"] = json!(examples);
+        }
+        responses.insert(status.to_owned(), json!({
+            "description": format!("{summary}\n\n{}", table.join("\n")),
+            "headers": {
+                names::CORRELATION_ID: {"$ref": "#/components/headers/CorrelationId"},
+                names::CRYPTO_KEY_ID: {"description": "Present when the answer is encrypted.", "schema": {"type": "string", "minLength": CryptoKeyId::LENGTH, "maxLength": CryptoKeyId::LENGTH}},
             },
-        },
-        "EncryptedBody": {"type": "object", "required": ["encData"], "properties": {"encData": {"type": "string", "description": "JWE compact serialization: RSA-OAEP-256 or RSA-OAEP, A128GCM or A256GCM."}}},
-        "ResponseStatus": {"type": "object", "required": ["code", "description"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{3}_[0-9]{3}$", "enum": ErrorCode::ALL.iter().map(|code| code.code()).collect::<Vec<_>>()}, "description": {"type": "string"}}},
-        "ErrorEnvelope": {"type": "object", "required": ["response"], "properties": {"response": {"$ref": "#/components/schemas/ResponseStatus"}}},
-        "IssueDeliveryResponse": {"type": "object", "required": ["response", "cardApplyNo"], "properties": {
-            "response": {"$ref": "#/components/schemas/ResponseStatus"},
-            "cardApplyNo": {"type": "string", "minLength": CardApplyNo::LENGTH, "maxLength": CardApplyNo::LENGTH},
-            "mobileCardNo": {"type": "string", "minLength": 16, "maxLength": 16, "pattern": "^[0-9]{16}$"},
-            "mobileCardCVC": {"type": "string", "minLength": 3, "maxLength": 3, "pattern": "^[0-9]{3}$"},
-            "mobileCardPar": {"type": "string", "minLength": Par::LENGTH, "maxLength": Par::LENGTH, "pattern": "^[0-9A-Z]{27}$"},
-        }},
+            "content": {"application/json": content},
+        }));
+    }
+    let suffix = id_suffix(base);
+    json!({
+        "operationId": format!("{}{suffix}", operation.id),
+        "summary": operation.summary,
+        "description": format!(
+            "{}\n\n{}{}",
+            operation.description,
+            encryption_text(operation),
+            if operation.changes_state { " Changes state: a retry with the same correlation id and payload answers the first outcome." } else { " Changes nothing." }
+        ),
+        "parameters": parameters(),
+        "requestBody": {"required": true, "content": {"application/json": {
+            "schema": {"oneOf": [{"$ref": format!("#/components/schemas/{name}Request")}, {"$ref": "#/components/schemas/EncryptedBody"}]},
+            "examples": request_examples,
+        }}},
+        "responses": responses,
     })
 }
 
 /// The document, with `paths` under each of `base_paths` (`""` for the root).
 pub fn document(base_paths: &[String]) -> Value {
-    let string_of =
-        |length: usize| json!({"type": "string", "minLength": length, "maxLength": length});
-    let success_examples = json!({
-        "delivery": {"summary": "200 - Test succeeded (delivery, card comes at physical registration)", "value": {"response": {"code": "000_000", "description": "Success."}, "cardApplyNo": "20261125063000123AB12C"}},
-        "mobileOnly": {"summary": "200 - Test succeeded _Issuing only a mobile card", "value": {"response": {"code": "000_000", "description": "Success."}, "cardApplyNo": "20261125063000456ZX90Q", "mobileCardNo": "9435120001234561", "mobileCardCVC": "123", "mobileCardPar": "Q1AB2CD3EF4GH5IJ6KL7MN8OP9Q"}},
-    });
-    let operation = json!({
-        "operationId": "issuePrepaidCardWithDelivery",
-        "summary": "Application for Issuance and Delivery of Prepaid Card",
-        "description": "A member selects a prepaid card product; the card is issued and a physical card delivered to the address. The body may be plaintext JSON (sandbox project) or {\"encData\": JWE} (D5); an encrypted request gets an encrypted response.",
-        "parameters": parameters(),
-        "requestBody": {"required": true, "content": {"application/json": {
-            "schema": {"oneOf": [{"$ref": "#/components/schemas/IssueDeliveryRequest"}, {"$ref": "#/components/schemas/EncryptedBody"}]},
-            "examples": {
-                "delivery": {"summary": "Issue with delivery", "value": {"userInfo": {"userId": 1001}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}, "serviceId": "000170000002000", "isDeliveryRequired": true}},
-                "mobileOnly": {"summary": "Mobile card only (MOBILE product)", "value": {"userInfo": {"userId": 1001}, "serviceId": "000170000003000", "isDeliveryRequired": false}},
-                "invalidServiceId": {"summary": "Unknown product", "value": {"userInfo": {"userId": 1001}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}, "serviceId": "999999999999999"}},
-                "nonMember": {"summary": "Non-member", "value": {"userInfo": {"userId": 9999}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}, "serviceId": "000170000002000"}},
-                "normalWithoutDelivery": {"summary": "NORMAL product without delivery", "value": {"userInfo": {"userId": 1001}, "serviceId": "000170000002000", "isDeliveryRequired": false}},
-            },
-        }}},
-        "responses": {
-            "200": {"description": "Success: `000_000`.", "headers": {names::CORRELATION_ID: {"$ref": "#/components/headers/CorrelationId"}, names::CRYPTO_KEY_ID: {"description": "Present when the response is encrypted.", "schema": string_of(CryptoKeyId::LENGTH)}},
-                "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/IssueDeliveryResponse"}, {"$ref": "#/components/schemas/EncryptedBody"}]}, "examples": success_examples}}},
-            "400": error_response(ErrorClass::Rejected, "A header or body field is invalid (D2), a business rule refused the application, the correlation id was reused with another payload, or the encrypted body could not be decrypted.", &json!({
-                "invalidServiceId": {"summary": "400 - Invalid input parameter", "value": envelope_example(ErrorCode::InvalidInput, Some("serviceId"))},
-                "nonMember": {"summary": "400 - Non-member or a member who has canceled membership", "value": envelope_example(ErrorCode::WalletUserNotFound, None)},
-                "normalWithoutDelivery": {"summary": "400 - For normal type cards, delivery is required", "value": envelope_example(ErrorCode::DeliveryRequiredForNormalType, None)},
-                "missingUserId": {"summary": "A required value is missing", "value": envelope_example(ErrorCode::MissingValue, Some("userInfo.userId"))},
-                "zipCodeLength": {"summary": "A length is wrong", "value": envelope_example(ErrorCode::LengthMismatch, Some("addressInfo.zipCode"))},
-            })),
-            "401": error_response(ErrorClass::Unauthenticated, "Authentication failed (D3, D4). No business rule ran.", &json!({
-                "authentication": {"summary": "Unknown ASP or access key", "value": envelope_example(ErrorCode::AuthenticationFailed, None)},
-            })),
-            "413": error_response(ErrorClass::TooLarge, "The body is larger than 64 KiB.", &json!({
-                "tooLarge": {"summary": "Body over 64 KiB", "value": envelope_example(ErrorCode::PayloadTooLarge, None)},
-            })),
-            "500": error_response(ErrorClass::Unavailable, "The service failed before or after carrying out the request. Retry with the same correlation id: it answers the outcome, or carries the request out once.", &json!({
-                "system": {"summary": "Temporary failure", "value": envelope_example(ErrorCode::SystemError, None)},
-            })),
-        },
-    });
-    let mut paths = serde_json::Map::new();
-    for base in base_paths {
-        paths.insert(
-            format!("{base}/api/v1/prepay-card/issue/delivery"),
-            json!({"post": operation}),
-        );
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    for operation in OPERATIONS {
+        let name = type_name(operation);
+        schemas.insert(format!("{name}Request"), object_schema(operation.request));
+        let mut response = object_schema(operation.response);
+        response["properties"]
+            .as_object_mut()
+            .map(|properties| {
+                let mut with_status = Map::new();
+                with_status.insert(
+                    "response".to_owned(),
+                    json!({"$ref": "#/components/schemas/ResponseStatus"}),
+                );
+                with_status.append(properties);
+                *properties = with_status;
+            })
+            .unwrap_or_default();
+        let mut required = vec![json!("response")];
+        if let Some(Value::Array(names)) = response.get("required") {
+            required.extend(names.iter().cloned());
+        }
+        response["required"] = json!(required);
+        schemas.insert(format!("{name}Response"), response);
+        for base in base_paths {
+            paths.insert(
+                format!("{base}{}", operation.path),
+                json!({"post": operation_object(operation, base)}),
+            );
+        }
     }
+    schemas.insert("EncryptedBody".to_owned(), json!({"type": "object", "required": ["encData"], "properties": {"encData": {"type": "string", "description": "JWE compact serialization: RSA-OAEP-256 or RSA-OAEP, A128GCM or A256GCM."}}}));
+    schemas.insert("ResponseStatus".to_owned(), json!({"type": "object", "required": ["code", "description"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{3}_[0-9]{3}$", "enum": ErrorCode::ALL.iter().map(|code| code.code()).collect::<Vec<_>>()}, "description": {"type": "string"}}}));
+    schemas.insert("ErrorEnvelope".to_owned(), json!({"type": "object", "required": ["response"], "properties": {"response": {"$ref": "#/components/schemas/ResponseStatus"}}}));
     let codes: Vec<Value> = ErrorCode::ALL
         .iter()
         .map(|code| json!({"code": code.code(), "message": code.message(), "documentedByPlatform": code.is_documented_by_platform()}))
@@ -185,13 +309,43 @@ pub fn document(base_paths: &[String]) -> Value {
         "info": {
             "title": "Prepaid card issuing service",
             "version": "1.0.0",
-            "description": "Server side of the Konaplate-style prepaid-card API. See docs/API.md for the envelope, the error codes, authentication (X-KM-Tran-Token) and message encryption.",
+            "description": "Server side of the Konaplate-style prepaid-card API. The repository's docs/API.md explains the envelope, the error codes, authentication (X-KM-Tran-Token) and message encryption.",
         },
         "x-error-codes": codes,
         "paths": paths,
         "components": {
-            "headers": {"CorrelationId": {"description": "The request's correlation id, echoed when it was well formed.", "schema": string_of(CorrelationId::LENGTH)}},
-            "schemas": schemas(),
+            "headers": {"CorrelationId": {"description": "The request's correlation id, echoed when it was well formed.", "schema": {"type": "string", "minLength": CorrelationId::LENGTH, "maxLength": CorrelationId::LENGTH}}},
+            "schemas": schemas,
         },
     })
+}
+
+/// The operations section of `docs/API.md`: per operation, its encryption, whether it changes
+/// state, and every code it answers with its HTTP status and when.
+pub fn api_error_tables() -> String {
+    let mut text = String::new();
+    for operation in OPERATIONS {
+        let yes_no = |flag: bool| if flag { "yes" } else { "no" };
+        let _ = write!(
+            text,
+            "### {} (`POST {}`)\n\nOperation id `{}`. Encrypted request: {}. Encrypted response: {}. Changes state: {}.\n\n| Code | HTTP | Message | When |\n|---|---|---|---|\n",
+            operation.summary,
+            operation.path,
+            operation.id,
+            yes_no(operation.encrypted_request),
+            yes_no(operation.encrypted_response),
+            yes_no(operation.changes_state),
+        );
+        for (code, when) in operation.all_codes() {
+            let _ = writeln!(
+                text,
+                "| `{}` | {} | {} | {when} |",
+                code.code(),
+                ApiError::new(code).status().as_u16(),
+                code.message(),
+            );
+        }
+        text.push('\n');
+    }
+    text
 }

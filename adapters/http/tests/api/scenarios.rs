@@ -209,12 +209,6 @@ async fn broken_envelopes_and_foreign_keys_get_plain_envelopes() {
         |body: &str| Call::new(body.to_owned()).header("X-KM-Crypto-Key-Id", Some(CRYPTO_KEY));
     let cases = [
         (
-            plain("{}"),
-            400,
-            "000_003",
-            "Missing required values. encData",
-        ),
-        (
             plain("{\"encData\":7}"),
             400,
             "000_002",
@@ -276,6 +270,47 @@ async fn a_crypto_key_of_another_project_is_refused_even_for_a_body_encrypted_to
         )
     );
     assert!(store.0.lock().unwrap().is_empty());
+}
+
+#[actix_web::test]
+async fn a_plaintext_body_beside_a_key_id_is_served_where_plaintext_is_allowed_and_answered_encrypted()
+ {
+    let app = app(Store::default()).await;
+    let call = Call::new(mobile_body(ACTIVE_MEMBER, MOBILE))
+        .header("X-KM-Crypto-Key-Id", Some(CRYPTO_KEY));
+    let answer = send(&app, call.request()).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.crypto_key_id.as_deref(), Some(CRYPTO_KEY));
+    assert_eq!(answer.decrypted()["response"]["code"], "000_000");
+
+    let refused = send(
+        &app,
+        Call::new("{}")
+            .header("X-KM-Crypto-Key-Id", Some(CRYPTO_KEY))
+            .request(),
+    )
+    .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.crypto_key_id.as_deref(), Some(CRYPTO_KEY));
+    assert_eq!(
+        refused.decrypted()["response"]["description"],
+        "Missing required values. userInfo"
+    );
+}
+
+#[actix_web::test]
+async fn a_project_that_must_encrypt_cannot_send_plaintext_even_with_its_key_id() {
+    let app = app(Store::default()).await;
+    let call = Call::new(mobile_body(ACTIVE_MEMBER, MOBILE))
+        .header("X-KM-User-AspId", Some(OTHER_ASP))
+        .header("X-KM-Access-Key", Some(OTHER_ASP_KEY))
+        .header("X-KM-Crypto-Key-Id", Some(OTHER_CRYPTO_KEY));
+    let answer = send(&app, call.request()).await;
+    assert_eq!(
+        (answer.status, answer.code(), answer.description()),
+        (400, "000_003", "Missing required values. encData")
+    );
+    assert!(answer.crypto_key_id.is_none());
 }
 
 #[actix_web::test]

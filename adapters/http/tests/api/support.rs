@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use actix_web::App;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test::{self, TestRequest};
-use actix_web::{App, web};
 use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
@@ -18,13 +18,15 @@ use prepaid_application::ports::{
     Project, ProjectAccessKey, ProjectDirectory, ProtectedPan, RandomSource, RecordError,
     ReplayGuard, RequestFingerprint, SerialBlock, StoredCard, StoredIssuance, TranTokenSigner,
 };
-use prepaid_application::{Authenticator, CardIssuanceService, IssuancePorts, PortError};
+use prepaid_application::{
+    Authenticator, CardIssuanceService, IssuancePorts, PortError, ProductInquiryService, Readiness,
+};
 use prepaid_domain::{
     AccessKey, AspId, Bin, CardProduct, CorrelationId, CryptoKeyId, Cvc, DateTime, Expiry, Member,
     MemberId, MemberStatus, Pan, Par, ProductName, ProductType, RequestWindow, SecretKey,
     ServiceId, TimeZone, Timestamp, TranToken, Validity,
 };
-use prepaid_http::{ApiState, HttpConfig, ISSUE_DELIVERY_PATH};
+use prepaid_http::{HttpConfig, ISSUE_DELIVERY_PATH, InboundPorts};
 
 pub const ASP: &str = "ASPSANDBOX00001";
 pub const OTHER_ASP: &str = "ASPOTHER0000002";
@@ -391,9 +393,18 @@ impl Clock for FixedClock {
     }
 }
 
-/// The API over fakes, with the store shared for inspection.
-/// The state over `store` with `cipher`.
-pub fn state_with(store: Store, cipher: Arc<FakeCipher>) -> web::Data<ApiState> {
+/// Always ready.
+struct Ready;
+
+#[async_trait]
+impl Readiness for Ready {
+    async fn check_ready(&self) -> Result<(), PortError> {
+        Ok(())
+    }
+}
+
+/// The use cases over fakes, with the store shared for inspection, and `cipher`.
+pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
     let clock = Arc::new(FixedClock(now()));
     let issuance = CardIssuanceService::new(IssuancePorts {
         members: Arc::new(Members),
@@ -413,13 +424,14 @@ pub fn state_with(store: Store, cipher: Arc<FakeCipher>) -> web::Data<ApiState> 
         clock,
         RequestWindow::DEFAULT,
     );
-    web::Data::new(ApiState {
-        issuance,
-        authenticator,
+    InboundPorts {
+        authenticator: Arc::new(authenticator),
+        issuance: Arc::new(issuance),
+        products: Arc::new(ProductInquiryService::new(Arc::new(Catalogue))),
+        readiness: Arc::new(Ready),
         cipher,
-        max_body_bytes: 64 * 1024,
         metrics: prepaid_http::ApiMetrics::new(),
-    })
+    }
 }
 
 pub async fn app(
@@ -441,11 +453,10 @@ pub async fn app_with(
     Response = ServiceResponse<impl MessageBody>,
     Error = actix_web::Error,
 > {
-    let state = state_with(store, cipher);
+    let ports = ports_with(store, cipher);
     test::init_service(
         App::new()
-            .configure(|config| prepaid_http::configure(config, state, &HttpConfig::default()))
-            .default_service(web::to(prepaid_http::not_found)),
+            .configure(|config| prepaid_http::configure(config, &ports, &HttpConfig::default())),
     )
     .await
 }

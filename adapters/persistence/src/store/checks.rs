@@ -7,6 +7,7 @@ use super::{
     card_products, cards, crypto_keys, deliveries, idempotency_records, members, projects,
     replay_bindings, with_conn,
 };
+use super::{PortError, async_trait};
 
 impl Database {
     /// Rows that break the issuance invariants: cards without their application, applications
@@ -212,4 +213,11 @@ pub struct IssuedCounts {
     pub deliveries: i64,
     /// Idempotency records of those applications.
     pub idempotency_records: i64,
+}
+
+#[async_trait]
+impl prepaid_application::Readiness for Database {
+    async fn check_ready(&self) -> Result<(), PortError> {
+        Ok(Database::check_ready(self).await?)
+    }
 }

@@ -1,49 +1,6 @@
-//! Card numbers: the serials, the permutation, what is left, and which products are offered.
+//! Card numbers: the serials, the permutation and what is left.
 
 use super::*;
-
-#[tokio::test]
-async fn a_product_is_offered_only_when_it_is_known_and_active() {
-    let mut fixture = Fixture::new();
-    fixture.products = MockProductCatalogue::new();
-    fixture.products.expect_find().returning(|id| {
-        Ok(match id.as_str() {
-            MOBILE => Some(product(MOBILE, ProductType::Mobile, false, false)),
-            NORMAL => Some(CardProduct {
-                active: false,
-                ..product(NORMAL, ProductType::Normal, false, false)
-            }),
-            _ => None,
-        })
-    });
-    let (service, _) = fixture.service();
-
-    for (id, offered) in [(MOBILE, true), (NORMAL, false), ("999999999999999", false)] {
-        assert_eq!(
-            service
-                .offers(&ServiceId::parse(id).unwrap())
-                .await
-                .unwrap(),
-            offered,
-            "{id}"
-        );
-    }
-}
-
-#[tokio::test]
-async fn a_failing_catalogue_is_a_system_error_when_asked_what_is_offered() {
-    let mut fixture = Fixture::new();
-    fixture.products = MockProductCatalogue::new();
-    fixture
-        .products
-        .expect_find()
-        .returning(|_| Err(PortError::msg("catalogue down")));
-    let (service, _) = fixture.service();
-
-    let result = service.offers(&ServiceId::parse(MOBILE).unwrap()).await;
-
-    assert_eq!(result.unwrap_err().code().code(), "000_099");
-}
 
 #[tokio::test]
 async fn card_numbers_follow_the_serials_through_the_numbering_and_run_out_at_the_last() {

@@ -1,13 +1,17 @@
-//! `POST /api/v1/prepay-card/issue/delivery`.
+//! The one pipeline every operation runs through (D12): headers, authentication and replay,
+//! decryption, body validation in the order of the operation's request table, the operation's
+//! use case, the envelope, and the encryption of the answer (D13).
 //!
-//! # Responses
-//! - 200 `000_000` with `cardApplyNo` (and the mobile card fields when one was issued);
-//! - 400 `000_002` / `000_003` / `000_015` for a header or body field (D2), `001_006`,
-//!   `003_024`, `000_094` (correlation id reused with another payload), `000_095` (undecryptable);
+//! # Answers
+//! - 200 `000_000` with the operation's payload;
+//! - 400 for a header or body field (D2) and the operation's own refusals;
 //! - 401 `000_090` to `000_093` (authentication, D3/D4);
 //! - 413 `000_096` (body over the limit);
-//! - 500 `000_099` (carried out or not: the retry with the same correlation id answers the
-//!   outcome, or carries it out once).
+//! - 500 `000_099` (carried out or not: a retry with the same correlation id answers the
+//!   outcome of an operation that changes state, or carries it out once).
+//!
+//! Answers before authentication, and those about the encryption itself (an unknown key id, a
+//! JWE that does not open), are plain; every later answer is encrypted when a success would be.
 
 use std::sync::Arc;
 
@@ -15,31 +19,32 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt as _;
+use prepaid_application::Credentials;
 use prepaid_application::ports::{DecryptError, JweProfile, MessageCipher};
-use prepaid_application::{
-    AuthError, Authenticator, CardIssuanceService, Credentials, IssueCardCommand, IssueCardError,
-    IssueCardOutcome, ports::IdempotencyKey,
-};
-use prepaid_domain::{CorrelationId, CryptoKeyId, ErrorCode, Field, FieldError};
+use prepaid_application::{AuthError, AuthenticateRequests, InquireProducts};
+use prepaid_domain::{CorrelationId, CryptoKeyId, ErrorCode, Field, FieldError, ServiceId};
 use tracing::Instrument as _;
 
 use crate::body;
-use crate::dto::{EncryptedBody, Envelope, IssueDeliveryPayload, ResponseStatus};
+use crate::dto::{EncryptedBody, ResponseStatus};
 use crate::error::ApiError;
 use crate::headers::{self, names};
+use crate::metrics::ApiMetrics;
+use crate::operation::{self, Reference, Refusal};
+use crate::operations::{Call, Endpoint};
 
-/// What the handlers need.
+/// What the pipeline needs besides the endpoint.
 pub struct ApiState {
-    /// The card-issuance use cases.
-    pub issuance: CardIssuanceService,
     /// Request authentication.
-    pub authenticator: Authenticator,
+    pub authenticator: Arc<dyn AuthenticateRequests>,
+    /// The catalogue, to report an unknown product at its place in the order (D2).
+    pub products: Arc<dyn InquireProducts>,
     /// Message encryption.
     pub cipher: Arc<dyn MessageCipher>,
     /// The largest body accepted, in bytes (D2: 64 KiB).
     pub max_body_bytes: usize,
     /// Metrics.
-    pub metrics: crate::metrics::ApiMetrics,
+    pub metrics: ApiMetrics,
 }
 
 /// How an answer is sent: with which correlation id, encrypted or not.
@@ -75,36 +80,43 @@ impl Reply {
     }
 
     fn error(&self, error: ApiError, cipher: &dyn MessageCipher) -> HttpResponse {
-        let envelope = Envelope::<IssueDeliveryPayload> {
-            response: ResponseStatus {
-                code: error.code().code(),
-                description: error.description(),
-            },
-            payload: None,
-        };
-        self.json(error.status(), serialize(&envelope), cipher)
+        self.json(
+            error.status(),
+            envelope(error.code(), error.description(), None),
+            cipher,
+        )
     }
 
-    fn success(&self, outcome: IssueCardOutcome, cipher: &dyn MessageCipher) -> HttpResponse {
-        let mobile = outcome.mobile_card;
-        let envelope = Envelope {
-            response: ResponseStatus {
-                code: ErrorCode::Success.code(),
-                description: ErrorCode::Success.message().to_owned(),
-            },
-            payload: Some(IssueDeliveryPayload {
-                card_apply_no: outcome.application_number.as_str().to_owned(),
-                mobile_card_no: mobile.as_ref().map(|card| card.pan.expose().to_owned()),
-                mobile_card_cvc: mobile.as_ref().map(|card| card.cvc.expose().to_owned()),
-                mobile_card_par: mobile.as_ref().map(|card| card.par.as_str().to_owned()),
-            }),
-        };
-        self.json(StatusCode::OK, serialize(&envelope), cipher)
+    fn success(&self, payload: &[u8], cipher: &dyn MessageCipher) -> HttpResponse {
+        let body = envelope(
+            ErrorCode::Success,
+            ErrorCode::Success.message().to_owned(),
+            Some(payload),
+        );
+        self.json(StatusCode::OK, body, cipher)
     }
 }
 
-/// Serialises a DTO; our DTOs have only strings and objects, so this cannot fail.
-fn serialize<T: serde::Serialize>(value: &T) -> Vec<u8> {
+/// A whole body: `response` first, then the members of `payload` (a JSON object) beside it (D1).
+fn envelope(code: ErrorCode, description: String, payload: Option<&[u8]>) -> Vec<u8> {
+    let mut body = br#"{"response":"#.to_vec();
+    body.extend_from_slice(&serialize(&ResponseStatus {
+        code: code.code(),
+        description,
+    }));
+    match payload {
+        Some(members) if members.len() > 2 && members.first() == Some(&b'{') => {
+            body.push(b',');
+            body.extend_from_slice(&members[1..]);
+        }
+        _ => body.push(b'}'),
+    }
+    body
+}
+
+/// Serialises a DTO; our DTOs have only strings, numbers, booleans and objects, so this cannot
+/// fail.
+pub(crate) fn serialize<T: serde::Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
 
@@ -146,15 +158,17 @@ async fn read_body(
     Ok(body.freeze())
 }
 
-/// The handler of `POST .../prepay-card/issue/delivery`.
-pub async fn issue_delivery(
+/// Runs `endpoint`'s operation for one request.
+pub async fn run(
+    endpoint: Arc<dyn Endpoint>,
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<ApiState>,
 ) -> HttpResponse {
     let correlation_id = headers::correlation_id(&request);
     let span = tracing::info_span!(
-        "issue_delivery",
+        "request",
+        operation = endpoint.operation().id,
         correlation_id = correlation_id.as_ref().map_or("-", CorrelationId::as_str),
         asp_id = tracing::field::Empty,
     );
@@ -163,20 +177,10 @@ pub async fn issue_delivery(
         encryption: None,
     };
     async move {
-        let result = handle(&request, payload, &state, &mut reply).await;
+        let result = handle(endpoint.as_ref(), &request, payload, &state, &mut reply).await;
         let cipher = state.cipher.as_ref();
         match result {
-            Ok(outcome) => {
-                state
-                    .metrics
-                    .issued(outcome.mobile_card.is_some(), outcome.replayed);
-                tracing::info!(
-                    replayed = outcome.replayed,
-                    mobile_card = outcome.mobile_card.is_some(),
-                    "card application accepted"
-                );
-                reply.success(outcome, cipher)
-            }
+            Ok(payload) => reply.success(&payload, cipher),
             Err(error) => {
                 tracing::info!(code = error.code().code(), "request refused");
                 reply.error(error, cipher)
@@ -188,11 +192,13 @@ pub async fn issue_delivery(
 }
 
 async fn handle(
+    endpoint: &dyn Endpoint,
     request: &HttpRequest,
     payload: web::Payload,
     state: &ApiState,
     reply: &mut Reply,
-) -> Result<IssueCardOutcome, ApiError> {
+) -> Result<Vec<u8>, ApiError> {
+    let operation = endpoint.operation();
     let headers = headers::parse(request)?;
     tracing::Span::current().record("asp_id", headers.asp_id.as_str());
     headers::check_content_type(request)?;
@@ -232,59 +238,83 @@ async fn handle(
                 .crypto_key(sent)
                 .ok_or_else(|| ApiError::from(FieldError::invalid(Field::CryptoKeyId)))?
                 .id;
-            let compact = body::enc_data(&raw)?;
-            let message = state
-                .cipher
-                .decrypt(key_id, &compact)
-                .map_err(|error| match error {
-                    DecryptError::UnknownKey => {
-                        ApiError::from(FieldError::invalid(Field::CryptoKeyId))
+            match body::enc_data(&raw)? {
+                Some(compact) => {
+                    let message =
+                        state
+                            .cipher
+                            .decrypt(key_id, &compact)
+                            .map_err(|error| match error {
+                                DecryptError::UnknownKey => {
+                                    ApiError::from(FieldError::invalid(Field::CryptoKeyId))
+                                }
+                                DecryptError::Undecryptable => {
+                                    ApiError::new(ErrorCode::DecryptionFailed)
+                                }
+                            })?;
+                    // From here on, every answer is encrypted the way the request was (D5).
+                    reply.encryption = Some((key_id.clone(), message.profile));
+                    message.plaintext
+                }
+                None if operation.encrypted_request && !project.plaintext_allowed => {
+                    return Err(FieldError::missing(Field::EncData).into());
+                }
+                // A plaintext body beside a key id, where plaintext is allowed: the key id names
+                // where an encrypted answer goes (D13).
+                None => {
+                    if operation.encrypted_response {
+                        reply.encryption = Some((key_id.clone(), JweProfile::DEFAULT));
                     }
-                    DecryptError::Undecryptable => ApiError::new(ErrorCode::DecryptionFailed),
-                })?;
-            // From here on, every answer is encrypted the way the request was (D5).
-            reply.encryption = Some((key_id.clone(), message.profile));
-            message.plaintext
+                    raw.to_vec()
+                }
+            }
         }
         None if project.plaintext_allowed => raw.to_vec(),
-        None => return Err(FieldError::invalid(Field::CryptoKeyId).into()),
+        None if operation.encrypted_request => {
+            return Err(FieldError::invalid(Field::CryptoKeyId).into());
+        }
+        None if operation.encrypted_response => {
+            return Err(FieldError::missing(Field::CryptoKeyId).into());
+        }
+        None => raw.to_vec(),
     };
 
-    let request = match body::issuance_request(&plaintext) {
-        Ok(request) => request,
-        Err(refusal) => {
-            // An unknown product comes before the fields after it (D2 order).
-            if let Some(service_id) = refusal.after_product
-                && !state.issuance.offers(&service_id).await.map_err(|error| {
-                    tracing::error!(error = %error, "product catalogue unavailable");
-                    ApiError::new(error.code())
-                })?
-            {
-                return Err(FieldError::invalid(Field::ServiceId).into());
-            }
-            return Err(refusal.error);
-        }
-    };
-    let command = IssueCardCommand {
-        key: IdempotencyKey {
-            asp_id: headers.asp_id,
-            correlation_id: headers.correlation_id,
-        },
-        request,
-    };
-    state
-        .issuance
-        .issue_and_deliver(command)
-        .await
-        .map_err(|error| {
-            if let IssueCardError::Unavailable(cause) = &error {
-                tracing::error!(error = %error_chain(cause), "issuance unavailable");
-            }
-            match error.field() {
-                Some(field) => ApiError::with_field(error.code(), field),
-                None => ApiError::new(error.code()),
-            }
+    let body = body::json_object(&plaintext)?;
+    if let Err(refusal) = operation::validate(operation.request, &body) {
+        return Err(first_refusal(refusal, state.products.as_ref()).await?);
+    }
+    endpoint
+        .run(Call {
+            headers: &headers,
+            body: &body,
+            metrics: &state.metrics,
         })
+        .await
+}
+
+/// The refusal to report for a body its table refused: a reference before the problem that
+/// names nothing (an unknown product) comes first, at its own place in the order (D2).
+async fn first_refusal(
+    refusal: Refusal,
+    products: &dyn InquireProducts,
+) -> Result<ApiError, ApiError> {
+    for (reference, path, text) in &refusal.references {
+        match reference {
+            Reference::Product => {
+                let Ok(id) = ServiceId::parse(text) else {
+                    continue;
+                };
+                let offered = products.offers(&id).await.map_err(|error| {
+                    tracing::error!(error = %error_chain(&error), "product catalogue unavailable");
+                    ApiError::new(ErrorCode::SystemError)
+                })?;
+                if !offered {
+                    return Ok(ApiError::at(ErrorCode::InvalidInput, path));
+                }
+            }
+        }
+    }
+    Ok(refusal.error)
 }
 
 /// Any other path: a `000_097` envelope, never the framework's default page.
@@ -303,21 +333,10 @@ pub async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
 }
 
 fn plain_error(request: &HttpRequest, error: ApiError) -> HttpResponse {
-    let reply = Reply {
-        correlation_id: headers::correlation_id(request),
-        encryption: None,
-    };
-    let envelope = Envelope::<IssueDeliveryPayload> {
-        response: ResponseStatus {
-            code: error.code().code(),
-            description: error.description(),
-        },
-        payload: None,
-    };
     let mut response = HttpResponse::build(error.status());
     response.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")));
-    if let Some(id) = &reply.correlation_id {
+    if let Some(id) = headers::correlation_id(request) {
         response.insert_header((names::CORRELATION_ID, id.as_str().to_owned()));
     }
-    response.body(serialize(&envelope))
+    response.body(envelope(error.code(), error.description(), None))
 }

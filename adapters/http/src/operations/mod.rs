@@ -1,0 +1,142 @@
+//! The operations of the API, each declared once ([`Operation`]) beside the code that runs it
+//! ([`Endpoint`]). Adding an operation is a module here: its declaration, its DTOs, the reading
+//! of its validated body into a domain request, and the call of its inbound port; then one line
+//! in [`OPERATIONS`] and one in [`endpoints`].
+
+mod issue_delivery;
+mod product_inquiry;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use prepaid_domain::{FieldError, Rule};
+use serde_json::{Map, Value};
+
+use crate::InboundPorts;
+use crate::error::ApiError;
+use crate::headers::RequestHeaders;
+use crate::metrics::ApiMetrics;
+use crate::operation::Operation;
+
+pub use issue_delivery::{OPERATION as ISSUE_DELIVERY, request as issue_delivery_request};
+
+/// Every operation, in the order the documentation lists them.
+pub const OPERATIONS: &[&Operation] = &[&issue_delivery::OPERATION, &product_inquiry::OPERATION];
+
+/// What an endpoint is given: the authenticated request with its body validated against the
+/// operation's request table.
+pub struct Call<'a> {
+    /// The request's headers.
+    pub headers: &'a RequestHeaders,
+    /// The body (plaintext), valid against the request table.
+    pub body: &'a Map<String, Value>,
+    /// The metrics.
+    pub metrics: &'a ApiMetrics,
+}
+
+/// The code that runs one operation.
+#[async_trait]
+pub trait Endpoint: Send + Sync {
+    /// Its declaration.
+    fn operation(&self) -> &'static Operation;
+
+    /// Runs the use case and answers the success payload: a JSON object whose members go
+    /// beside `response`.
+    async fn run(&self, call: Call<'_>) -> Result<Vec<u8>, ApiError>;
+}
+
+/// The endpoints over `ports`, one per operation of [`OPERATIONS`].
+pub fn endpoints(ports: &InboundPorts) -> Vec<Arc<dyn Endpoint>> {
+    vec![
+        Arc::new(issue_delivery::IssueDelivery(ports.issuance.clone())),
+        Arc::new(product_inquiry::ProductInquiry(ports.products.clone())),
+    ]
+}
+
+/// The rule a domain constructor's refusal broke: how a table's check reuses the constructor.
+pub fn rule_of<T>(parsed: Result<T, FieldError>) -> Result<(), Rule> {
+    parsed.map(drop).map_err(|error| error.rule())
+}
+
+/// The text of the string member `name` of a validated object (empty when the table let it be
+/// absent; the domain's constructor then refuses it).
+fn text<'a>(object: &'a Map<String, Value>, name: &str) -> &'a str {
+    object.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The object member `name` of a validated object.
+fn object<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Map<String, Value>> {
+    object.get(name).and_then(Value::as_object)
+}
+
+/// The success payload of a DTO.
+fn payload<T: serde::Serialize>(dto: &T) -> Vec<u8> {
+    crate::pipeline::serialize(dto)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::operation::{Kind, flatten};
+
+    fn every_text_check() -> Vec<(&'static str, &'static crate::operation::Text)> {
+        let mut checks = Vec::new();
+        for operation in OPERATIONS {
+            for member in flatten(operation.request)
+                .into_iter()
+                .chain(flatten(operation.response))
+            {
+                let mut kind = &member.kind;
+                if let Kind::List { item, .. } = kind {
+                    kind = item;
+                }
+                if let Kind::Text(text) = kind {
+                    checks.push((member.path, text));
+                }
+            }
+        }
+        checks
+    }
+
+    #[test]
+    fn every_documented_length_is_the_length_its_check_enforces() {
+        for (path, text) in every_text_check() {
+            assert_eq!(
+                (text.check)(&"9".repeat(text.max + 1)),
+                Err(Rule::Length),
+                "{path}: one over the documented maximum"
+            );
+            assert_eq!(
+                (text.check)(&"9".repeat(text.min.saturating_sub(1))),
+                Err(Rule::Length),
+                "{path}: one under the documented minimum"
+            );
+            for length in [text.min, text.max] {
+                assert_ne!(
+                    (text.check)(&"9".repeat(length)),
+                    Err(Rule::Length),
+                    "{path}: {length} characters are within the documented length"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_documented_value_of_an_enumeration_is_accepted() {
+        for (path, text) in every_text_check() {
+            for value in text.values {
+                assert_eq!((text.check)(value), Ok(()), "{path}: {value}");
+            }
+        }
+    }
+
+    #[test]
+    fn operations_have_distinct_ids_and_paths_and_one_endpoint_each() {
+        let ids: HashSet<_> = OPERATIONS.iter().map(|operation| operation.id).collect();
+        let paths: HashSet<_> = OPERATIONS.iter().map(|operation| operation.path).collect();
+        assert_eq!(ids.len(), OPERATIONS.len());
+        assert_eq!(paths.len(), OPERATIONS.len());
+    }
+}

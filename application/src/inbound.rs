@@ -1,0 +1,73 @@
+//! The inbound ports: the use cases as the driving adapters (HTTP, the admin commands) see
+//! them. An adapter holds `Arc<dyn ...>` of these traits, never a concrete service, so that its
+//! tests can mock the few use cases it drives instead of faking every outbound port.
+
+use async_trait::async_trait;
+use prepaid_domain::{Bin, CardProduct, ServiceId};
+
+use crate::authenticate::{AuthError, Authenticator, Credentials};
+use crate::issue_card::{CardIssuanceService, IssueCardCommand, IssueCardError, IssueCardOutcome};
+use crate::ports::{PortError, Project};
+
+/// Authenticates a request (D3, D4).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait AuthenticateRequests: Send + Sync {
+    /// The caller's project, or why it is refused.
+    async fn authenticate<'a>(&self, credentials: Credentials<'a>) -> Result<Project, AuthError>;
+}
+
+/// Issues cards: "Application for Issuance and Delivery of Prepaid Card".
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait IssueCards: Send + Sync {
+    /// Issues a card as `command` asks, or answers the first outcome of its correlation id.
+    async fn issue_and_deliver(
+        &self,
+        command: IssueCardCommand,
+    ) -> Result<IssueCardOutcome, IssueCardError>;
+
+    /// How many card numbers are left under each BIN this instance issued from.
+    fn card_numbers_left(&self) -> Vec<(Bin, u64)>;
+}
+
+/// Reads the product catalogue: "Card product inquiry", and the check that a request's
+/// product exists at its place in the body's order (D2).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait InquireProducts: Send + Sync {
+    /// Whether product `id` is offered (known and active).
+    async fn offers(&self, id: &ServiceId) -> Result<bool, PortError>;
+
+    /// The products among `ids` that exist, active or not, in the order asked, each once.
+    async fn products(&self, ids: &[ServiceId]) -> Result<Vec<CardProduct>, PortError>;
+}
+
+/// Whether the service can serve: its database answers.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait Readiness: Send + Sync {
+    /// `Ok` when requests can be served now.
+    async fn check_ready(&self) -> Result<(), PortError>;
+}
+
+#[async_trait]
+impl AuthenticateRequests for Authenticator {
+    async fn authenticate<'a>(&self, credentials: Credentials<'a>) -> Result<Project, AuthError> {
+        Authenticator::authenticate(self, credentials).await
+    }
+}
+
+#[async_trait]
+impl IssueCards for CardIssuanceService {
+    async fn issue_and_deliver(
+        &self,
+        command: IssueCardCommand,
+    ) -> Result<IssueCardOutcome, IssueCardError> {
+        CardIssuanceService::issue_and_deliver(self, command).await
+    }
+
+    fn card_numbers_left(&self) -> Vec<(Bin, u64)> {
+        CardIssuanceService::card_numbers_left(self)
+    }
+}
