@@ -21,6 +21,9 @@ pub use error::ApiError;
 pub use headers::names as header_names;
 pub use metrics::ApiMetrics;
 pub use openapi::{api_error_tables, document as openapi_document};
+pub use operation::{
+    COMMON_CODES, Check, Kind, Member, Operation, Presence, Reference, Scenario, Text,
+};
 pub use operations::OPERATIONS;
 pub use server::{configure, serve};
 

@@ -133,6 +133,37 @@ mod tests {
     }
 
     #[test]
+    fn every_scenario_is_json_and_every_success_payload_fits_its_response_table() {
+        for operation in OPERATIONS {
+            for scenario in operation.scenarios {
+                let request: Value = serde_json::from_str(scenario.request).unwrap();
+                assert!(request.is_object(), "{} {}", operation.id, scenario.name);
+                assert_eq!(
+                    scenario.payload.is_some(),
+                    scenario.code == prepaid_domain::ErrorCode::Success,
+                    "{} {}: a payload exactly for a success",
+                    operation.id,
+                    scenario.name
+                );
+                if let Some(payload) = scenario.payload {
+                    let payload: Value = serde_json::from_str(payload).unwrap();
+                    let valid = crate::operation::validate(
+                        operation.response,
+                        payload.as_object().unwrap(),
+                    );
+                    assert!(
+                        valid.is_ok(),
+                        "{} {}: {:?}",
+                        operation.id,
+                        scenario.name,
+                        valid.err().map(|refusal| refusal.error.description())
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn operations_have_distinct_ids_and_paths_and_one_endpoint_each() {
         let ids: HashSet<_> = OPERATIONS.iter().map(|operation| operation.id).collect();
         let paths: HashSet<_> = OPERATIONS.iter().map(|operation| operation.path).collect();

@@ -164,7 +164,7 @@ static SCENARIOS: [Scenario; 3] = [
         code: ErrorCode::Success,
         path: None,
         payload: Some(
-            r#"{"serviceInfos": [{"serviceId": "000170000002000", "serviceName": "Sandbox Prepaid (NORMAL)", "cardType": "NORMAL", "preIssuance": false, "giftable": false, "validityMonths": 60, "status": "ACTIVE"}, {"serviceId": "000170000003000", "serviceName": "Sandbox Mobile", "cardType": "MOBILE", "preIssuance": false, "giftable": false, "validityMonths": 60, "status": "ACTIVE"}]}"#,
+            r#"{"serviceInfos": [{"serviceId": "000170000002000", "serviceName": "Sandbox NORMAL prepaid card", "cardType": "NORMAL", "preIssuance": false, "giftable": false, "validityMonths": 60, "status": "ACTIVE"}, {"serviceId": "000170000003000", "serviceName": "Sandbox MOBILE prepaid card", "cardType": "MOBILE", "preIssuance": false, "giftable": false, "validityMonths": 60, "status": "ACTIVE"}]}"#,
         ),
     },
     Scenario {

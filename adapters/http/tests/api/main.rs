@@ -2,7 +2,9 @@
 
 mod auth;
 mod body;
+mod declarations;
 mod headers;
+mod products;
 mod properties;
 mod scenarios;
 mod support;
