@@ -5,7 +5,9 @@
 - prepaid-application depends on prepaid-domain, async-trait, thiserror (and mockall, optional,
   behind the `mock` feature) and nothing else;
 - no adapter depends on another adapter, in any dependency kind;
-- only prepaid-bootstrap depends on adapters (dev-dependencies included).
+- only prepaid-bootstrap and prepaid-tools depend on adapters (dev-dependencies included);
+- no production crate depends on prepaid-tools; prepaid-bootstrap may, as a dev-dependency,
+  for the end-to-end tests of its binary.
 """
 import json
 import subprocess
@@ -24,7 +26,7 @@ metadata = json.loads(
 )
 problems = []
 packages = {package["name"]: package for package in metadata["packages"]}
-for required in ["prepaid-domain", "prepaid-application", "prepaid-bootstrap", *sorted(ADAPTERS)]:
+for required in ["prepaid-domain", "prepaid-application", "prepaid-bootstrap", "prepaid-tools", *sorted(ADAPTERS)]:
     if required not in packages:
         problems.append(f"package {required} is missing from the workspace")
 
@@ -40,12 +42,18 @@ for name, package in packages.items():
         mock = [d for d in normal if d["name"] == "mockall"]
         if mock and not mock[0]["optional"]:
             problems.append("prepaid-application must make mockall optional (feature `mock`)")
-    if name != "prepaid-bootstrap":
+    if name not in ("prepaid-bootstrap", "prepaid-tools"):
         adapters = sorted({d["name"] for d in deps if d["name"] in ADAPTERS and d["name"] != name})
         if adapters:
             problems.append(f"{name} depends on adapter(s) {adapters}: only prepaid-bootstrap may")
-    if name != "prepaid-bootstrap" and any(d["name"] == "prepaid-bootstrap" for d in deps):
+    if name not in ("prepaid-bootstrap", "prepaid-tools") and any(d["name"] == "prepaid-bootstrap" for d in deps):
         problems.append(f"{name} depends on prepaid-bootstrap")
+    if name != "prepaid-tools":
+        on_tools = [d for d in deps if d["name"] == "prepaid-tools"]
+        if any(d["kind"] != "dev" for d in on_tools):
+            problems.append(f"{name} depends on prepaid-tools: production crates never do")
+        if on_tools and name != "prepaid-bootstrap":
+            problems.append(f"{name} uses prepaid-tools: only bootstrap's end-to-end tests may")
 
 if problems:
     print("dependency rule broken:", file=sys.stderr)

@@ -10,8 +10,9 @@ OUT="$(mktemp -d)"
 # PERF_KEEP=1 keeps the raw results (JSON, timelines, profiles) in $OUT.
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${PERF_KEEP:-}" ] || rm -rf "$OUT"' EXIT
 
-cargo build --release --locked -p prepaid-bootstrap >/dev/null
+cargo build --release --locked -p prepaid-bootstrap -p prepaid-tools >/dev/null
 BIN="$(pwd)/target/release/prepaid-card-service"
+TOOLS="$(pwd)/target/release/prepaid-tools"
 echo "results in $OUT"
 
 # Starts the service; sets PORT and PID. $1: data dir, $2: extra env (KEY=VALUE ...).
@@ -31,7 +32,7 @@ start_service() {
   echo "service did not start" >&2; cat "$data.err" >&2; exit 1
 }
 
-loadgen() { "$BIN" loadgen --json --duration "$SECONDS_PER_RUN" "$@"; }
+loadgen() { "$TOOLS" loadgen --json --duration "$SECONDS_PER_RUN" "$@"; }
 
 echo "== machine"
 {
@@ -39,20 +40,20 @@ echo "== machine"
 } >"$OUT/machine.json"
 
 echo "== ceilings: crypto, database"
-"$BIN" bench rsa --duration "$SECONDS_PER_RUN" >"$OUT/ceiling-rsa.json"
-(cd "$OUT" && "$BIN" bench database --duration "$SECONDS_PER_RUN" --database-url "$OUT/bench.sqlite3") >"$OUT/ceiling-db-sqlite.json"
+"$TOOLS" bench rsa --duration "$SECONDS_PER_RUN" >"$OUT/ceiling-rsa.json"
+(cd "$OUT" && "$TOOLS" bench database --duration "$SECONDS_PER_RUN" --database-url "$OUT/bench.sqlite3") >"$OUT/ceiling-db-sqlite.json"
 PG_OK=0
 if psql -h 127.0.0.1 -U postgres -d test -qc "CREATE DATABASE prepaid_perf_$$" >/dev/null 2>&1; then
   PG_OK=1
   PG_URL="postgres://postgres@127.0.0.1:5432/prepaid_perf_$$"
-  "$BIN" bench database --duration "$SECONDS_PER_RUN" --database-url "$PG_URL" --concurrency 8 >"$OUT/ceiling-db-postgres.json"
+  "$TOOLS" bench database --duration "$SECONDS_PER_RUN" --database-url "$PG_URL" --concurrency 8 >"$OUT/ceiling-db-postgres.json"
 fi
 
 echo "== ceiling: HTTP echo"
 mkdir -p "$OUT/sandbox"
 start_service "$OUT/sandbox"
 SANDBOX_PORT=$PORT; SANDBOX_PID=$PID; echo "{\"readyMs\": $READY_MS}" >"$OUT/startup-first.json"
-"$BIN" bench echo-server --listen 127.0.0.1:0 >"$OUT/echo.out" 2>/dev/null &
+"$TOOLS" bench echo-server --listen 127.0.0.1:0 >"$OUT/echo.out" 2>/dev/null &
 ECHO_PID=$!
 sleep 0.5
 ECHO_URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$OUT/echo.out" | head -1)
@@ -131,7 +132,7 @@ echo "== sustained full load for one replay window (peak memory: the replay guar
 SUSTAINED_SECONDS="${SUSTAINED_SECONDS:-310}"
 mkdir -p "$OUT/sustained"
 start_service "$OUT/sustained"
-"$BIN" loadgen --json --duration "$SUSTAINED_SECONDS" --credentials "$OUT/sustained/sandbox-credentials.json" \
+"$TOOLS" loadgen --json --duration "$SUSTAINED_SECONDS" --credentials "$OUT/sustained/sandbox-credentials.json" \
   --url "http://127.0.0.1:$PORT" --concurrency 64 --server-pid "$PID" >"$OUT/sustained.json"
 kill "$PID" || true; wait "$PID" 2>/dev/null || true
 

@@ -284,7 +284,7 @@ the most this machine can do with both on it.
 
 Measured by `bash scripts/perf.sh {seconds}` ({seconds} s per run) on {machine['date']}:
 {machine['cpu']}, {machine['cores']} cores, {machine['memoryGiB']} GiB, Linux {machine['kernel']}, {machine['rustc']}.
-The load generator (`prepaid-card-service loadgen`) runs on the same two cores as the service:
+The load generator (`prepaid-tools loadgen`) runs on the same two cores as the service:
 every figure below is what one machine does when it both sends and serves.
 
 ## Ceilings (same machine, same run)
@@ -321,7 +321,7 @@ every figure below is what one machine does when it both sends and serves.
 {pg_rows}
 {analysis}## Changes measured one at a time (2026-11-26)
 
-Each against the commit before it, on a fresh sandbox, with `prepaid-card-service loadgen
+Each against the commit before it, on a fresh sandbox, with `prepaid-tools loadgen
 --concurrency 64 --duration 5` (four rounds in a row, full load) or with `--rate 4000` (three
 rounds, paced, the service's own histogram read from `/metrics` before and after), on this
 machine; figures vary by 15 % and more from run to run here, and with the hour (on

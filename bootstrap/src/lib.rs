@@ -2,10 +2,7 @@
 //! The only crate that knows every adapter.
 
 pub mod catalogue;
-pub mod ceilings;
-pub mod client;
 pub mod config;
-pub mod loadgen;
 pub mod sandbox;
 pub mod telemetry;
 

@@ -8,9 +8,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use prepaid_application::ports::Clock as _;
-use prepaid_bootstrap::client::{self, IssueRequest};
 use prepaid_bootstrap::sandbox::{self, ClientCredentials};
 use prepaid_crypto::SystemClock;
+use prepaid_tools::client::{self, IssueRequest};
 
 mod support;
 

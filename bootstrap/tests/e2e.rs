@@ -5,10 +5,10 @@ use std::path::Path;
 
 use prepaid_application::ports::Clock as _;
 use prepaid_bootstrap::Application;
-use prepaid_bootstrap::client::{self, Answer, IssueRequest};
 use prepaid_bootstrap::config::Settings;
 use prepaid_bootstrap::sandbox::{self, ClientCredentials};
 use prepaid_crypto::SystemClock;
+use prepaid_tools::client::{self, Answer, IssueRequest};
 use serde_json::json;
 
 fn settings(data_dir: &Path) -> Settings {

@@ -8,9 +8,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use prepaid_application::ports::Clock as _;
-use prepaid_bootstrap::client::{self, IssueRequest};
 use prepaid_bootstrap::sandbox;
 use prepaid_crypto::SystemClock;
+use prepaid_tools::client::{self, IssueRequest};
 
 /// How many kill moments (`PREPAID_FIRST_START_ROUNDS` for more).
 fn rounds() -> u64 {

@@ -10,10 +10,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use prepaid_application::ports::{Clock as _, JweProfile};
-use prepaid_bootstrap::client;
 use prepaid_bootstrap::sandbox::{self, ClientCredentials};
-use prepaid_crypto::{SystemClock, encrypt_to, generate_rsa_pem};
+use prepaid_crypto::{SystemClock, generate_rsa_pem};
 use prepaid_domain::MemberId;
+use prepaid_tools::client;
+use prepaid_tools::jwe::encrypt_to;
 use serde_json::{Value, json};
 use support::{credentials, database, pan_like_runs, post_signed, start, terminate};
 

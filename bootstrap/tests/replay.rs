@@ -7,10 +7,11 @@
 mod support;
 
 use prepaid_application::ports::{Clock as _, JweProfile};
-use prepaid_bootstrap::client;
 use prepaid_bootstrap::sandbox::{self, ClientCredentials};
-use prepaid_crypto::{SystemClock, decrypt_with, encrypt_to};
+use prepaid_crypto::SystemClock;
 use prepaid_domain::{DateTime, MemberId, TimeZone, Timestamp, TranToken};
+use prepaid_tools::client;
+use prepaid_tools::jwe::{decrypt_with, encrypt_to};
 use serde_json::{Value, json};
 use support::{credentials, database, start, terminate};
 

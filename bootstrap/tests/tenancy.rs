@@ -8,9 +8,9 @@ mod support;
 use std::path::Path;
 
 use prepaid_application::ports::Clock as _;
-use prepaid_bootstrap::client;
 use prepaid_bootstrap::sandbox::{self, ClientCredentials};
 use prepaid_crypto::SystemClock;
+use prepaid_tools::client;
 use serde_json::{Value, json};
 use support::{Service, credentials, post_signed, terminate};
 

@@ -10,10 +10,7 @@ mod token;
 mod vault;
 
 pub use cvc::{DEFAULT_CVK_ID, DesCardVerification};
-pub use jwe::{
-    CryptoKeyPair, JoseMessageCipher, KeyPairError, MIN_RSA_BITS, RequestEncrypter,
-    SharedKeyEncrypter, decrypt_with, encrypt_to, generate_rsa_pem,
-};
+pub use jwe::{CryptoKeyPair, JoseMessageCipher, KeyPairError, MIN_RSA_BITS, generate_rsa_pem};
 pub use keys::{CardVerificationKey, DataKey, IndexKey, KeyError, random_hex};
 pub use numbering::HmacCardNumbering;
 pub use secrets::{AesGcmCardSecrets, DEFAULT_INDEX_KEY_ID};

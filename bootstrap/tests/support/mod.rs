@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use prepaid_application::ports::Clock as _;
-use prepaid_bootstrap::client;
 use prepaid_bootstrap::sandbox::ClientCredentials;
 use prepaid_crypto::SystemClock;
+use prepaid_tools::client;
 
 /// The binary under test: `PREPAID_BINARY` (the release build, as `.ci/run` sets it) or the
 /// debug build of this test run.

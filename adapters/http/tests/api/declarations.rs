@@ -11,7 +11,7 @@ async fn every_test_data_scenario_of_every_operation_gets_its_declared_answer() 
         for (index, scenario) in operation.scenarios.iter().enumerate() {
             let mut call = Call::new(scenario.request)
                 .correlation(&format!("261125153000-{:07x}", 0x100 + index));
-            call.path = operation.path.to_owned();
+            operation.path.clone_into(&mut call.path);
             let answer = send(&app, call.request()).await;
             let expected = scenario.path.map_or_else(
                 || scenario.code.message().to_owned(),

@@ -11,7 +11,7 @@ use crate::support::{
 
 fn inquiry(ids: &Value) -> Call {
     let mut call = Call::new(json!({ "serviceIdList": ids }).to_string());
-    call.path = prepaid_http::PRODUCT_INQUIRY_PATH.to_owned();
+    prepaid_http::PRODUCT_INQUIRY_PATH.clone_into(&mut call.path);
     call
 }
 
@@ -141,7 +141,7 @@ async fn an_encrypted_inquiry_gets_an_encrypted_answer() {
         "encData": fake_encrypt(CRYPTO_KEY, json!({"serviceIdList": [MOBILE]}).to_string().as_bytes())
     });
     let mut call = Call::new(envelope.to_string()).header("X-KM-Crypto-Key-Id", Some(CRYPTO_KEY));
-    call.path = prepaid_http::PRODUCT_INQUIRY_PATH.to_owned();
+    prepaid_http::PRODUCT_INQUIRY_PATH.clone_into(&mut call.path);
     let answer = send(&app, call.request()).await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.crypto_key_id.as_deref(), Some(CRYPTO_KEY));

@@ -19,13 +19,14 @@ use prepaid_application::ports::{
 use prepaid_crypto::{
     AesGcmCardSecrets, CardVerificationKey, CryptoKeyPair, DEFAULT_CVK_ID, DataKey,
     DesCardVerification, HmacTranTokenSigner, IndexKey, JoseMessageCipher, OsRandom, SystemClock,
-    encrypt_to, generate_rsa_pem,
+    generate_rsa_pem,
 };
 use prepaid_domain::{
     AccessKey, AspId, Bin, CorrelationId, CryptoKeyId, Expiry, Pan, Par, SecretKey, TimeZone,
     TranTime, TranToken,
 };
 use prepaid_persistence::InMemoryReplayGuard;
+use prepaid_tools::jwe::encrypt_to;
 
 const BODY: &str = r#"{"userInfo":{"userId":1001},"addressInfo":{"address":"서울특별시 강남구 테헤란로 1","addressDetail":"101동 1001호","zipCode":"06236"},"serviceId":"000170000002000","isDeliveryRequired":true}"#;
 

@@ -5,7 +5,7 @@
     reason = "statistics over counts and durations far below 2^52; exact integers are not needed"
 )]
 
-//! The project's own load generator and ceiling measurements (issue 6). Every request needs a
+//! The project's own load generator and ceiling measurements. Every request needs a
 //! fresh correlation id and an HMAC over its body, which generic tools cannot make.
 
 use std::fmt::Write as _;
@@ -14,11 +14,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use prepaid_application::ports::{Clock as _, JweProfile};
-use prepaid_crypto::{SharedKeyEncrypter, SystemClock};
+use prepaid_bootstrap::sandbox::ClientCredentials;
+use prepaid_crypto::SystemClock;
 use serde_json::json;
 
 use crate::client;
-use crate::sandbox::ClientCredentials;
+use crate::jwe::SharedKeyEncrypter;
 
 /// What to drive.
 #[derive(Clone, Debug)]

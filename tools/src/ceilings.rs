@@ -5,7 +5,7 @@
     reason = "statistics over counts and durations far below 2^52; exact integers are not needed"
 )]
 
-//! The three ceilings the service is measured against (issue 6): a bare HTTP echo, the database
+//! The three ceilings the service is measured against: a bare HTTP echo, the database
 //! writes of an issuance without HTTP, and RSA-2048 OAEP decryptions on all cores.
 
 use std::sync::Arc;
@@ -78,7 +78,7 @@ fn sample_issuance(
     let random = OsRandom;
     let mut draw = || random.next_u64();
     let now = SystemClock.now();
-    let bin = prepaid_domain::Bin::parse(crate::sandbox::SANDBOX_BIN)
+    let bin = prepaid_domain::Bin::parse(prepaid_bootstrap::sandbox::SANDBOX_BIN)
         .map_err(|error| error.to_string())?;
     let pan = Pan::generate(&bin, &mut draw);
     let par = Par::generate(&mut draw);
@@ -99,7 +99,7 @@ fn sample_issuance(
         application: CardApplication {
             number,
             member,
-            product: prepaid_domain::ServiceId::parse(crate::sandbox::MOBILE_PRODUCT)
+            product: prepaid_domain::ServiceId::parse(prepaid_bootstrap::sandbox::MOBILE_PRODUCT)
                 .map_err(|error| error.to_string())?,
             application_type: ApplicationType::Issue,
             status: ApplicationStatus::DigitalIssued,
@@ -138,13 +138,13 @@ pub async fn database(
         .map_err(|error| error.to_string())?
         .map_err(|error| error.to_string())?;
     let now = SystemClock.now();
-    for product in crate::sandbox::fixture_products() {
+    for product in prepaid_bootstrap::sandbox::fixture_products() {
         database
             .save_product(product, now)
             .await
             .map_err(|error| error.to_string())?;
     }
-    let asp = AspId::parse(&crate::sandbox::random_alphanumeric(15))
+    let asp = AspId::parse(&prepaid_bootstrap::sandbox::random_alphanumeric(15))
         .map_err(|error| error.to_string())?;
     let member = MemberId::new(1001).map_err(|error| error.to_string())?;
     database

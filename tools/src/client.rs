@@ -2,11 +2,12 @@
 //! sandbox credentials, and decrypts the answer. What an integrator's code would do.
 
 use prepaid_application::ports::{JweProfile, RandomSource, TranTokenSigner};
-use prepaid_crypto::{HmacTranTokenSigner, OsRandom, decrypt_with, encrypt_to};
+use prepaid_bootstrap::sandbox::ClientCredentials;
+use prepaid_crypto::{HmacTranTokenSigner, OsRandom};
 use prepaid_domain::{CorrelationId, SecretKey, TimeZone, Timestamp, TranToken};
 use serde_json::{Value, json};
 
-use crate::sandbox::ClientCredentials;
+use crate::jwe::{decrypt_with, encrypt_to};
 
 /// The client failed before getting an answer.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +57,11 @@ pub struct Answer {
     pub encrypted: bool,
     /// The (decrypted) JSON body.
     pub body: Value,
+}
+
+/// The JSON payload of a card product inquiry for `ids`.
+pub fn products_payload(ids: &[String]) -> String {
+    json!({ "serviceIdList": ids }).to_string()
 }
 
 /// The JSON payload of `request`.
@@ -147,12 +153,45 @@ pub async fn issue(
     request: &IssueRequest,
     now: Timestamp,
 ) -> Result<Answer, ClientError> {
-    let correlation_id = request
+    let call = Outgoing {
+        path: prepaid_http::ISSUE_DELIVERY_PATH,
+        payload: payload(request),
+        encrypt: request.encrypt,
+        correlation_id: request.correlation_id.clone(),
+    };
+    send(credentials, base_url, &call, now).await
+}
+
+/// A request for any operation.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    /// The operation's path.
+    pub path: &'static str,
+    /// Its JSON body (plaintext).
+    pub payload: String,
+    /// Encrypt the body (D5).
+    pub encrypt: bool,
+    /// Use this correlation id instead of a fresh one (to try retries).
+    pub correlation_id: Option<String>,
+}
+
+/// Sends `call` to `base_url`, signed (and encrypted when asked), and reads the answer,
+/// decrypting it when it is encrypted.
+///
+/// # Errors
+/// [`ClientError`] when the request cannot be built or sent, or the answer not read.
+pub async fn send(
+    credentials: &ClientCredentials,
+    base_url: &str,
+    call: &Outgoing,
+    now: Timestamp,
+) -> Result<Answer, ClientError> {
+    let correlation_id = call
         .correlation_id
         .clone()
         .unwrap_or_else(|| new_correlation_id(now));
-    let plaintext = with_nonce(&payload(request), &correlation_id);
-    let body = if request.encrypt {
+    let plaintext = with_nonce(&call.payload, &correlation_id);
+    let body = if call.encrypt {
         let compact = encrypt_to(
             &credentials.server_public_key_pem,
             plaintext.as_bytes(),
@@ -168,12 +207,12 @@ pub async fn issue(
         body.as_bytes(),
         now,
         &correlation_id,
-        request.encrypt,
+        call.encrypt,
     )?;
     let client = awc::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .finish();
-    let mut outgoing = client.post(format!("{base_url}{}", prepaid_http::ISSUE_DELIVERY_PATH));
+    let mut outgoing = client.post(format!("{base_url}{}", call.path));
     for (name, value) in headers {
         outgoing = outgoing.insert_header((name, value));
     }
