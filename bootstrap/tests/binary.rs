@@ -57,7 +57,7 @@ async fn half_sent(
 }
 
 fn client_command(service: &Service, data_dir: &Path, arguments: &[&str]) -> String {
-    let output = Command::new(support::binary())
+    let output = Command::new(support::tools_binary())
         .args([
             "client",
             "issue",
@@ -226,7 +226,7 @@ fn the_load_generator_drives_the_service_and_every_answer_is_200() {
     let data_dir = root.path().join("data");
     let mut service = start(&data_dir, "loadgen.log");
     for encrypt in [false, true] {
-        let mut command = Command::new(support::binary());
+        let mut command = Command::new(support::tools_binary());
         command
             .args([
                 "loadgen",

@@ -23,6 +23,25 @@ pub fn binary() -> PathBuf {
     )
 }
 
+/// The tools binary (`client`, `loadgen`): `PREPAID_TOOLS_BINARY` (the release build, as
+/// `.ci/run` sets it) or the build of this test run, which `cargo test --workspace` makes beside
+/// the test executables (the tools package has integration tests of its own).
+pub fn tools_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("PREPAID_TOOLS_BINARY") {
+        return PathBuf::from(path);
+    }
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|test| Some(test.parent()?.parent()?.join("prepaid-tools")));
+    match beside {
+        Some(path) if path.exists() => path,
+        _ => panic!(
+            "the tools binary is missing: run the workspace's tests (`cargo test --workspace`), \
+             or `cargo build -p prepaid-tools` first, or set PREPAID_TOOLS_BINARY"
+        ),
+    }
+}
+
 pub struct Service {
     pub child: Child,
     pub base_url: String,
