@@ -34,7 +34,7 @@ use crate::schema::{
     access_keys, card_applications, card_number_serials, card_products, cards, crypto_keys,
     deliveries, idempotency_records, members, projects, replay_bindings,
 };
-use crate::writer::{GroupCommitWriter, WalStatus};
+use crate::writer::{Answer, GroupCommitWriter, WalStatus};
 
 mod catalogue;
 mod checks;
@@ -45,9 +45,7 @@ mod serials;
 
 pub use checks::IssuedCounts;
 pub use directory::DieselProjectDirectory;
-pub(crate) use issuance::{IssuanceRows, insert_issuance_rows, record_outcome};
 pub use replay::DieselReplayGuard;
-pub(crate) use serials::reserve_serial_block;
 
 /// The database: implements [`CardApplicationStore`], [`MemberDirectory`] and
 /// [`ProductCatalogue`]; [`Database::projects`] and [`Database::replay_guard`] give the
@@ -87,7 +85,6 @@ impl Database {
                 &path,
                 config.sqlite_synchronous,
                 config.busy_timeout.as_millis(),
-                database.retention_millis,
                 config.sqlite_wal_frames_limit,
             )?));
             database.service_lock = Some(lock);
@@ -157,6 +154,36 @@ impl Database {
         tokio::task::spawn_blocking(move || work(&pools))
             .await
             .map_err(DatabaseError::Task)?
+    }
+
+    /// Runs the state change `work` in a write transaction of its own: on a serving SQLite
+    /// database through the group-commit writer (a savepoint in its next batch, answered once
+    /// that is committed), otherwise as one transaction on a pooled connection (`BEGIN
+    /// IMMEDIATE` on SQLite). Every write of every operation goes through here.
+    ///
+    /// The outer error: the change could not be attempted or committed, and nothing of it was
+    /// written. The inner result is `work`'s own; on `Err` nothing of it was written either.
+    pub(crate) async fn execute<T, F>(&self, work: F) -> Answer<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Conn<'_>) -> Result<T, DieselError> + Send + 'static,
+    {
+        if let Some(writer) = &self.writer {
+            return writer.execute(work).await;
+        }
+        self.blocking(move |pools| {
+            Ok(match pools {
+                Pools::Sqlite(pool) => {
+                    let mut pooled = pool.get().map_err(DatabaseError::Pool)?;
+                    pooled.immediate_transaction(|conn| work(Conn::Sqlite(conn)))
+                }
+                Pools::Postgres(pool) => {
+                    let mut pooled = pool.get().map_err(DatabaseError::Pool)?;
+                    pooled.transaction(|conn| work(Conn::Postgres(conn)))
+                }
+            })
+        })
+        .await
     }
 
     /// Runs the read `work` on one connection.

@@ -1,15 +1,17 @@
-//! Group commit for SQLite: one writer thread owns the write connection, takes every issuance
-//! waiting at that moment, writes each inside its own savepoint of one `BEGIN IMMEDIATE`
-//! transaction, commits once (one `fsync` at `synchronous=FULL`) and only then answers each.
+//! Group commit for SQLite: one writer thread owns the write connection, takes every command (a
+//! state change of any operation) waiting at that moment, runs each inside its own savepoint of
+//! one `BEGIN IMMEDIATE` transaction, commits once (one `fsync` at `synchronous=FULL`) and only
+//! then answers each. The writer knows nothing of what a command writes: the store hands it
+//! closures over a connection, the same ones it runs as transactions on PostgreSQL.
 //!
 //! A second thread, the checkpointer, copies the WAL into the database file on its own
 //! connection (a `PASSIVE` checkpoint takes no lock the writer needs), so no issuance waits for
 //! a checkpoint: one takes milliseconds (a `fsync` of the database file with every page changed
 //! since the last one), and run by the writer it was most of the latency tail.
 //!
-//! Durability is unchanged: an issuance is acknowledged only after the commit that holds it.
-//! Isolation is unchanged: a failing issuance (a unique violation) rolls back to its own
-//! savepoint and leaves the others of the batch intact. Writers never meet `SQLITE_BUSY`
+//! Durability: a command is answered only after the commit that holds it. Isolation: a failing
+//! command (a unique violation, a lost optimistic update) rolls back to its own savepoint and
+//! leaves the others of the batch intact. Writers never meet `SQLITE_BUSY`
 //! between themselves, so no request waits in SQLite's busy-handler back-off.
 
 use std::sync::Arc;
@@ -21,18 +23,14 @@ use diesel::connection::SimpleConnection as _;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sqlite::SqliteConnection;
-use prepaid_application::PortError;
-use prepaid_application::ports::{NewIssuance, RecordError};
 
-use crate::database::{SqliteSynchronous, connection_pragmas};
+use crate::database::{Conn, SqliteSynchronous, connection_pragmas};
 use crate::error::DatabaseError;
 use crate::memory::BindingJournal;
 use crate::rows::ReplayBindingRow;
-use crate::schema::card_number_serials;
-use crate::schema::{card_applications, cards, deliveries, idempotency_records, replay_bindings};
-use crate::store::{IssuanceRows, insert_issuance_rows, record_outcome, reserve_serial_block};
+use crate::schema::replay_bindings;
 
-/// The most issuances written in one transaction.
+/// The most commands written in one transaction.
 const MAX_BATCH: usize = 256;
 
 /// Issuances committed between two requests to the checkpointer. Small checkpoints keep each
@@ -54,26 +52,56 @@ const CHECKPOINT_EVERY: usize = 25;
 /// keeps those few.
 pub(crate) const WAL_FRAMES_LIMIT: i64 = 65_536;
 
+/// What a command's caller gets: `Err` when the batch could not be committed (nothing of it
+/// was written), else the command's own outcome (on `Err`, it was rolled back to its savepoint).
+pub(crate) type Answer<T> = Result<Result<T, DieselError>, DatabaseError>;
+
+/// A state change queued for the writer.
+trait Command: Send {
+    /// Runs the change on the writer's connection, inside the batch's transaction.
+    fn run(&mut self, connection: &mut SqliteConnection);
+    /// Answers the caller once the batch is committed (`Ok`) or has failed (`Err`).
+    fn answer(self: Box<Self>, committed: Result<(), &str>);
+}
+
+/// A command made of a closure and the channel its outcome goes back on.
+struct Pending<T, F> {
+    work: Option<F>,
+    outcome: Option<Result<T, DieselError>>,
+    reply: tokio::sync::oneshot::Sender<Answer<T>>,
+}
+
+impl<T, F> Command for Pending<T, F>
+where
+    T: Send,
+    F: FnOnce(Conn<'_>) -> Result<T, DieselError> + Send,
+{
+    fn run(&mut self, connection: &mut SqliteConnection) {
+        if let Some(work) = self.work.take() {
+            // A nested transaction is a savepoint: a failure undoes this command only.
+            self.outcome =
+                Some(connection.transaction(|connection| work(Conn::Sqlite(connection))));
+        }
+    }
+
+    fn answer(self: Box<Self>, committed: Result<(), &str>) {
+        let answer = match (committed, self.outcome) {
+            (Ok(()), Some(outcome)) => Ok(outcome),
+            (Ok(()), None) => Err(DatabaseError::Corrupt("a command the writer never ran")),
+            (Err(message), _) => Err(DatabaseError::Connect(message.to_owned())),
+        };
+        // The requester may have gone (client disconnected): nothing to undo.
+        let _ = self.reply.send(answer);
+    }
+}
+
 enum Job {
-    /// An issuance, answered once it is durable.
-    Issuance {
-        // Boxed: an issuance is ten times the size of a binding, and the channel's slots are as
-        // large as its largest job.
-        issuance: Box<NewIssuance>,
-        reply: tokio::sync::oneshot::Sender<Result<(), RecordError>>,
-    },
+    /// A state change, answered once it is durable. Boxed: the channel's slots are as large as
+    /// its largest job.
+    Command(Box<dyn Command>),
     /// A replay binding, written with the next commit and answered to nobody. It is queued
     /// before anything its request records afterwards, so it is never less durable than that.
     Binding { row: ReplayBindingRow, now: i64 },
-    /// A block of card-number serials, answered once it is durable.
-    Reserve {
-        bin: String,
-        count: i64,
-        capacity: i64,
-        key_id: String,
-        now: i64,
-        reply: tokio::sync::oneshot::Sender<Result<(i64, i64, String), DatabaseError>>,
-    },
 }
 
 /// For each binding a batch writes, it deletes up to this many that have expired (and a few
@@ -123,7 +151,6 @@ impl GroupCommitWriter {
         path: &str,
         synchronous: SqliteSynchronous,
         busy_timeout_ms: u128,
-        retention_millis: i64,
         wal_frames_limit: i64,
     ) -> Result<Self, DatabaseError> {
         let connect = || {
@@ -177,7 +204,6 @@ impl GroupCommitWriter {
                     &receiver,
                     &wake,
                     &figures,
-                    retention_millis,
                     wal_frames_limit,
                 );
                 // The last handle is gone: stop the checkpointer, then copy every frame into
@@ -208,47 +234,26 @@ impl GroupCommitWriter {
         })
     }
 
-    /// Reserves a block of card-number serials with the next group commit (see
-    /// `CardNumberSerials::reserve`) and answers once it is durable.
-    pub(crate) async fn reserve(
-        &self,
-        bin: String,
-        count: i64,
-        capacity: i64,
-        key_id: String,
-        now: i64,
-    ) -> Result<(i64, i64, String), DatabaseError> {
+    /// Runs `work` with the next group commit, in its own savepoint, and answers once the
+    /// batch is durable.
+    pub(crate) async fn execute<T, F>(&self, work: F) -> Answer<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Conn<'_>) -> Result<T, DieselError> + Send + 'static,
+    {
         let stopped = || DatabaseError::Connect("SQLite writer stopped".into());
         let (reply, answer) = tokio::sync::oneshot::channel();
+        let command = Pending {
+            work: Some(work),
+            outcome: None,
+            reply,
+        };
         self.sender
             .as_ref()
             .ok_or_else(stopped)?
-            .send(Job::Reserve {
-                bin,
-                count,
-                capacity,
-                key_id,
-                now,
-                reply,
-            })
+            .send(Job::Command(Box::new(command)))
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
-    }
-
-    /// Writes `issuance` with the next group commit and answers once it is durable.
-    pub(crate) async fn submit(&self, issuance: NewIssuance) -> Result<(), RecordError> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.sender
-            .as_ref()
-            .ok_or_else(|| RecordError::Unavailable(PortError::msg("SQLite writer stopped")))?
-            .send(Job::Issuance {
-                issuance: Box::new(issuance),
-                reply,
-            })
-            .map_err(|_| RecordError::Unavailable(PortError::msg("SQLite writer stopped")))?;
-        answer
-            .await
-            .map_err(|_| RecordError::Unavailable(PortError::msg("SQLite writer stopped")))?
     }
 }
 
@@ -309,7 +314,6 @@ fn run(
     receiver: &mpsc::Receiver<Job>,
     checkpointer: &mpsc::SyncSender<()>,
     figures: &WalFigures,
-    retention_millis: i64,
     wal_frames_limit: i64,
 ) {
     let mut since_request = 0;
@@ -325,47 +329,16 @@ fn run(
                 Err(_) => break,
             }
         }
-        let mut outcomes: Vec<Option<Result<(), RecordError>>> = Vec::with_capacity(batch.len());
-        let mut reservations: Vec<Result<(i64, i64, String), DatabaseError>> = Vec::new();
         let mut bindings = 0;
         let mut latest = i64::MIN;
         let committed = connection.immediate_transaction(|connection| {
-            for job in &batch {
+            for job in &mut batch {
                 match job {
-                    Job::Issuance { issuance, .. } => {
-                        let rows = IssuanceRows::of(issuance, retention_millis);
-                        // A nested transaction is a savepoint: a failure undoes this issuance
-                        // only.
-                        let result = connection
-                            .transaction(|connection| insert_issuance_rows!(connection, &rows));
-                        outcomes.push(Some(record_outcome(result)));
-                    }
+                    Job::Command(command) => command.run(connection),
                     Job::Binding { row, now } => {
                         write_binding(connection, row);
                         bindings += 1;
                         latest = latest.max(*now);
-                        outcomes.push(None);
-                    }
-                    Job::Reserve {
-                        bin,
-                        count,
-                        capacity,
-                        key_id,
-                        now,
-                        ..
-                    } => {
-                        // Alone in the writer's transaction: no other reservation interleaves.
-                        let reserved = connection.transaction(|connection| {
-                            reserve_serial_block!(connection, bin, *count, *capacity, key_id, *now)
-                        });
-                        reservations.push(match reserved {
-                            Ok(Some(block)) => Ok(block),
-                            Ok(None) => {
-                                Err(DatabaseError::Corrupt("serials moved under the writer"))
-                            }
-                            Err(error) => Err(DatabaseError::from(error)),
-                        });
-                        outcomes.push(None);
                     }
                 }
             }
@@ -377,7 +350,7 @@ fn run(
         match committed {
             Ok(()) => {
                 since_request += batch.len();
-                answer_committed(batch, outcomes, reservations);
+                answer(batch, Ok(()));
                 if since_request >= CHECKPOINT_EVERY {
                     since_request = 0;
                     // Full: a request is already pending, and it will copy these frames too.
@@ -399,49 +372,18 @@ fn run(
                 }
             }
             Err(error) => {
-                answer_failed(batch, &format!("group commit failed: {error}"));
+                answer(batch, Err(&format!("group commit failed: {error}")));
             }
         }
     }
 }
 
-/// Answers each job of a committed batch with its outcome. The requester may have gone (client
-/// disconnected): nothing to undo.
-fn answer_committed(
-    batch: Vec<Job>,
-    outcomes: Vec<Option<Result<(), RecordError>>>,
-    reservations: Vec<Result<(i64, i64, String), DatabaseError>>,
-) {
-    let mut reservations = reservations.into_iter();
-    for (job, outcome) in batch.into_iter().zip(outcomes) {
-        match (job, outcome) {
-            (Job::Issuance { reply, .. }, Some(outcome)) => {
-                let _ = reply.send(outcome);
-            }
-            (Job::Reserve { reply, .. }, _) => {
-                let reserved = reservations.next().unwrap_or_else(|| {
-                    Err(DatabaseError::Corrupt("a reservation without its outcome"))
-                });
-                let _ = reply.send(reserved);
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Answers each job of a batch whose commit failed: nothing of it was written.
-fn answer_failed(batch: Vec<Job>, message: &str) {
+/// Answers each command of a batch: its outcome once the batch is committed, or the batch's
+/// failure (nothing of it was written).
+fn answer(batch: Vec<Job>, committed: Result<(), &str>) {
     for job in batch {
-        match job {
-            Job::Issuance { reply, .. } => {
-                let _ = reply.send(Err(RecordError::Unavailable(PortError::msg(
-                    message.to_owned(),
-                ))));
-            }
-            Job::Reserve { reply, .. } => {
-                let _ = reply.send(Err(DatabaseError::Connect(message.to_owned())));
-            }
-            Job::Binding { .. } => {}
+        if let Job::Command(command) = job {
+            command.answer(committed);
         }
     }
 }

@@ -1,13 +1,12 @@
 //! Recording issuances: the rows one issuance writes, in one transaction or the writer's savepoint.
 
 use super::{
-    CardApplicationStore, CardApplyNo, CardKind, CardRow, Connection, Database, DatabaseError,
+    CardApplicationStore, CardApplyNo, CardKind, CardRow, Database, DatabaseError,
     DatabaseErrorKind, DieselError, Expiry, ExpressionMethods, IdempotencyKey, IdempotencyRow,
     NewApplicationRow, NewCardRow, NewDeliveryRow, NewIdempotencyRow, NewIssuance,
-    OptionalExtension, Par, Pools, PortError, ProtectedPan, Purpose, QueryDsl, RecordError,
+    OptionalExtension, Par, PortError, ProtectedPan, Purpose, QueryDsl, RecordError,
     RequestFingerprint, RunQueryDsl, SelectableHelper, StoredCard, StoredIssuance, UniqueNumber,
     async_trait, card_applications, cards, deliveries, idempotency_records, on_conn,
-    write_transaction,
 };
 
 /// Which unique number (or the idempotency key) a unique violation is about.
@@ -30,7 +29,7 @@ fn classify_unique_violation(info: &dyn diesel::result::DatabaseErrorInformation
 }
 
 /// The rows one issuance writes.
-pub(crate) struct IssuanceRows<'a> {
+struct IssuanceRows<'a> {
     pub(crate) application: NewApplicationRow<'a>,
     pub(crate) card: Option<NewCardRow<'a>>,
     pub(crate) delivery: Option<NewDeliveryRow<'a>>,
@@ -38,7 +37,7 @@ pub(crate) struct IssuanceRows<'a> {
 }
 
 impl<'a> IssuanceRows<'a> {
-    pub(crate) fn of(issuance: &'a NewIssuance, retention_millis: i64) -> Self {
+    fn of(issuance: &'a NewIssuance, retention_millis: i64) -> Self {
         let application = &issuance.application;
         let apply_no = application.number.as_str();
         let asp_id = issuance.key.asp_id.as_str();
@@ -95,7 +94,7 @@ impl<'a> IssuanceRows<'a> {
 macro_rules! insert_issuance_rows {
     ($conn:expr, $rows:expr) => {{
         let conn = $conn;
-        let rows: &$crate::store::IssuanceRows<'_> = $rows;
+        let rows: &IssuanceRows<'_> = $rows;
         diesel::insert_into(card_applications::table)
             .values(&rows.application)
             .execute(conn)?;
@@ -118,30 +117,14 @@ macro_rules! insert_issuance_rows {
     }};
 }
 
-pub(crate) use insert_issuance_rows;
-
 /// The outcome of one issuance's inserts, as the port reports it.
-pub(crate) fn record_outcome(result: Result<(), DieselError>) -> Result<(), RecordError> {
+fn record_outcome(result: Result<(), DieselError>) -> Result<(), RecordError> {
     match result {
         Ok(()) => Ok(()),
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
             Err(classify_unique_violation(info.as_ref()))
         }
         Err(error) => Err(RecordError::Unavailable(DatabaseError::from(error).into())),
-    }
-}
-
-/// One issuance, one transaction (PostgreSQL; SQLite goes through the group-commit writer).
-fn record(pools: &Pools, issuance: &NewIssuance, retention_millis: i64) -> Result<(), RecordError> {
-    let rows = IssuanceRows::of(issuance, retention_millis);
-    let transaction = || -> Result<Result<(), DieselError>, DatabaseError> {
-        Ok(write_transaction!(pools, |conn| insert_issuance_rows!(
-            conn, &rows
-        )))
-    };
-    match transaction() {
-        Ok(result) => record_outcome(result),
-        Err(error) => Err(RecordError::Unavailable(error.into())),
     }
 }
 
@@ -207,14 +190,15 @@ impl CardApplicationStore for Database {
     }
 
     async fn record_issuance(&self, issuance: &NewIssuance) -> Result<(), RecordError> {
-        if let Some(writer) = &self.writer {
-            return writer.submit(issuance.clone()).await;
-        }
         let issuance = issuance.clone();
         let retention = self.retention_millis;
-        let pools = self.pools.clone();
-        tokio::task::spawn_blocking(move || record(&pools, &issuance, retention))
+        let written = self
+            .execute(move |source| {
+                let rows = IssuanceRows::of(&issuance, retention);
+                on_conn!(source, |conn| insert_issuance_rows!(conn, &rows))
+            })
             .await
-            .map_err(|error| RecordError::Unavailable(DatabaseError::Task(error).into()))?
+            .map_err(|error| RecordError::Unavailable(error.into()))?;
+        record_outcome(written)
     }
 }

@@ -1,9 +1,8 @@
 //! Card-number serials, reserved in blocks (D7: card numbers unique by construction).
 
 use super::{
-    Bin, CardNumberSerials, Connection, Database, DatabaseError, DieselError, ExpressionMethods,
-    PortError, QueryDsl, RunQueryDsl, SerialBlock, async_trait, card_number_serials,
-    write_transaction,
+    Bin, CardNumberSerials, Database, DatabaseError, DieselError, ExpressionMethods, PortError,
+    QueryDsl, RunQueryDsl, SerialBlock, async_trait, card_number_serials, on_conn,
 };
 
 /// Reserves up to `$count` serials of `$bin` below `$capacity` on `$conn` (any backend), inside
@@ -46,7 +45,6 @@ macro_rules! reserve_serial_block {
         Ok::<_, DieselError>((moved == 1).then_some((start, end, numbering_key)))
     }};
 }
-pub(crate) use reserve_serial_block;
 
 #[async_trait]
 impl CardNumberSerials for Database {
@@ -66,25 +64,22 @@ impl CardNumberSerials for Database {
             .map_or(0, |elapsed| {
                 i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
             });
-        let (start, end, numbering_key) = if let Some(writer) = &self.writer {
-            // SQLite: through the group-commit writer, which holds the file's write lock; a
-            // transaction of its own beside it would wait for that lock (seconds under load).
-            writer
-                .reserve(bin, count, capacity, key_id, now)
-                .await
-                .map_err(PortError::from)?
-        } else {
-            self.blocking(move |pools| {
-                loop {
-                    let reserved: Option<(i64, i64, String)> = write_transaction!(pools, |conn| {
-                        reserve_serial_block!(conn, &bin, count, capacity, &key_id, now)
-                    })?;
-                    if let Some(reserved) = reserved {
-                        return Ok::<_, DatabaseError>(reserved);
-                    }
-                }
-            })
-            .await?
+        // A concurrent reservation (PostgreSQL, read committed; or another instance) moves the
+        // BIN on between the read and the update: try again. Through the SQLite writer nothing
+        // interleaves, so the first try succeeds.
+        let (start, end, numbering_key) = loop {
+            let (bin, key_id) = (bin.clone(), key_id.clone());
+            let reserved = self
+                .execute(move |source| {
+                    on_conn!(source, |conn| reserve_serial_block!(
+                        conn, &bin, count, capacity, &key_id, now
+                    ))
+                })
+                .await?
+                .map_err(DatabaseError::from)?;
+            if let Some(reserved) = reserved {
+                break reserved;
+            }
         };
         let start = u64::try_from(start).map_err(|_| DatabaseError::Corrupt("serial"))?;
         let end = u64::try_from(end).map_err(|_| DatabaseError::Corrupt("serial"))?;
