@@ -5,16 +5,18 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use prepaid_domain::{
-    ApplicationType, Bin, CardApplication, CardApplyNo, CardKind, CardProduct, CardStatus, Cvc,
-    Delivery, DeliveryStatus, ErrorCode, Expiry, Field, IssuancePlan, IssuanceRefusal,
+    ApplicationType, AspId, Bin, CardApplication, CardApplyNo, CardKind, CardProduct, CardStatus,
+    Cvc, Delivery, DeliveryStatus, ErrorCode, Expiry, Field, IssuancePlan, IssuanceRefusal,
     IssuanceRequest, IssuedCard, Pan, Par, Timestamp, decide,
 };
 
 use crate::ports::{
     CardApplicationStore, CardNumberSerials, CardNumbering, CardSecrets, CardVerification, Clock,
-    IdempotencyKey, MemberDirectory, NewIssuance, NewIssuedCard, PortError, ProductCatalogue,
-    RandomSource, RecordError, RequestFingerprint, StoredIssuance,
+    IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore, IdempotentOperation,
+    MemberDirectory, NewIssuance, NewIssuedCard, PortError, ProductCatalogue, RandomSource,
+    RecordError, RequestFingerprint,
 };
+use crate::retry::{Retry, RetryRefusal, recognise};
 
 /// How many times an issuance is tried again when one of its numbers is taken. Card numbers are
 /// unique by construction; only numbers issued before that (drawn at random) can be met, and a
@@ -35,6 +37,8 @@ pub struct IssuancePorts {
     pub products: Arc<dyn ProductCatalogue>,
     /// Where issuances are recorded.
     pub store: Arc<dyn CardApplicationStore>,
+    /// The idempotency records of every operation (D14).
+    pub idempotency: Arc<dyn IdempotencyStore>,
     /// PAN encryption and fingerprints.
     pub secrets: Arc<dyn CardSecrets>,
     /// CVC derivation.
@@ -205,8 +209,9 @@ impl CardIssuanceService {
     ) -> Result<IssueCardOutcome, IssueCardError> {
         let ports = &self.ports;
         let canonical = command.request.canonical_form();
-        if let Some(stored) = ports.store.find_issuance(&command.key).await? {
-            return self.replay(stored, &canonical);
+        let record = ports.idempotency.find_record(&command.key).await?;
+        if record.is_some() {
+            return self.replay(record, &command.key.asp_id, &canonical).await;
         }
         let fingerprint = ports.secrets.request_fingerprint(&canonical);
 
@@ -236,17 +241,11 @@ impl CardIssuanceService {
                 Err(RecordError::NumberTaken(_)) => {}
                 Err(RecordError::KeyTaken) => {
                     // A concurrent request with the same key committed first: answer its outcome.
-                    let stored =
-                        ports
-                            .store
-                            .find_issuance(&command.key)
-                            .await?
-                            .ok_or_else(|| {
-                                PortError::msg(
-                                    "idempotency key claimed but its issuance is missing",
-                                )
-                            })?;
-                    return self.replay(stored, &canonical);
+                    let record = ports.idempotency.find_record(&command.key).await?;
+                    if record.is_none() {
+                        return Err(PortError::msg("idempotency key claimed but not found").into());
+                    }
+                    return self.replay(record, &command.key.asp_id, &canonical).await;
                 }
                 Err(RecordError::Unavailable(error)) => return Err(error.into()),
             }
@@ -277,8 +276,13 @@ impl CardIssuanceService {
             None => (None, None),
         };
         let issuance = NewIssuance {
-            key: command.key.clone(),
-            request_fingerprint,
+            claim: IdempotencyClaim {
+                key: command.key.clone(),
+                operation: IdempotentOperation::IssueAndDeliver,
+                request_fingerprint,
+                outcome: number.as_str().to_owned(),
+                created_at: now,
+            },
             application: CardApplication {
                 number: number.clone(),
                 member: command.request.member,
@@ -354,21 +358,34 @@ impl CardIssuanceService {
     /// The outcome of the first request, if this request's payload (`canonical`, its canonical
     /// form) is that request's (D6): compared under the index key the first one was
     /// fingerprinted with, so that a rotation in between changes nothing.
-    fn replay(
+    /// Answers a request whose key has a record: the first outcome when it is a retry of the
+    /// same issuance, else a conflict.
+    async fn replay(
         &self,
-        stored: StoredIssuance,
+        record: Option<IdempotencyRecord>,
+        asp_id: &AspId,
         canonical: &str,
     ) -> Result<IssueCardOutcome, IssueCardError> {
-        let fingerprint = self
-            .ports
-            .secrets
-            .request_fingerprint_with(&stored.request_fingerprint.key_id, canonical)
-            .ok_or_else(|| {
-                PortError::msg("a request fingerprinted under an index key no longer configured")
-            })?;
-        if stored.request_fingerprint != fingerprint {
-            return Err(IssueCardError::CorrelationConflict);
-        }
+        let ports = &self.ports;
+        let outcome = match recognise(
+            record,
+            IdempotentOperation::IssueAndDeliver,
+            canonical,
+            ports.secrets.as_ref(),
+        ) {
+            Ok(Retry::Same(outcome)) => outcome,
+            Ok(Retry::First) => return Err(PortError::msg("a replay without a record").into()),
+            Err(RetryRefusal::Conflict) => return Err(IssueCardError::CorrelationConflict),
+            Err(RetryRefusal::Unavailable(error)) => return Err(error.into()),
+        };
+        let number = CardApplyNo::parse(&outcome).map_err(|_| {
+            PortError::msg("an issuance record whose outcome is not an application number")
+        })?;
+        let stored = ports
+            .store
+            .find_issuance(asp_id, &number)
+            .await?
+            .ok_or_else(|| PortError::msg("idempotency record without its issuance"))?;
         let mobile_card = match stored.card {
             Some(card) => {
                 let pan = self.ports.secrets.reveal(&card.protected_pan, &card.par)?;

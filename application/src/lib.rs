@@ -6,6 +6,7 @@ mod inbound;
 mod inquire_products;
 mod issue_card;
 pub mod ports;
+mod retry;
 
 pub use authenticate::{AuthError, Authenticator, Credentials};
 pub use cached_projects::CachedProjectDirectory;

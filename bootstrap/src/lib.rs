@@ -293,6 +293,7 @@ impl Application {
             members: Arc::new(database.clone()),
             products: catalogue.clone(),
             store: Arc::new(database.clone()),
+            idempotency: Arc::new(database.clone()),
             secrets,
             verification,
             random: Arc::new(OsRandom),

@@ -18,8 +18,8 @@ use openssl::hash::MessageDigest;
 use openssl::pkey::PKey;
 use openssl::rsa::{Padding, Rsa};
 use prepaid_application::ports::{
-    CardApplicationStore, CardSecrets, Clock as _, IdempotencyKey, NewIssuance, NewIssuedCard,
-    RandomSource as _, RequestFingerprint,
+    CardApplicationStore, CardSecrets, Clock as _, IdempotencyClaim, IdempotencyKey,
+    IdempotentOperation, NewIssuance, NewIssuedCard, RandomSource as _, RequestFingerprint,
 };
 use prepaid_crypto::{AesGcmCardSecrets, DataKey, IndexKey, OsRandom, SystemClock, random_hex};
 use prepaid_domain::{
@@ -88,13 +88,18 @@ fn sample_issuance(
         CorrelationId::compose(civil, u32::try_from(serial & 0x0fff_ffff).unwrap_or(0))
             .ok_or("correlation id")?;
     Ok(NewIssuance {
-        key: IdempotencyKey {
-            asp_id: asp.clone(),
-            correlation_id: correlation,
-        },
-        request_fingerprint: RequestFingerprint {
-            key_id: prepaid_crypto::DEFAULT_INDEX_KEY_ID.to_owned(),
-            digest: [7; 32],
+        claim: IdempotencyClaim {
+            key: IdempotencyKey {
+                asp_id: asp.clone(),
+                correlation_id: correlation,
+            },
+            operation: IdempotentOperation::IssueAndDeliver,
+            request_fingerprint: RequestFingerprint {
+                key_id: prepaid_crypto::DEFAULT_INDEX_KEY_ID.to_owned(),
+                digest: [7; 32],
+            },
+            outcome: number.as_str().to_owned(),
+            created_at: now,
         },
         application: CardApplication {
             number,

@@ -387,9 +387,17 @@ mod tests {
         assert_eq!(
             owners(
                 &mut conn,
-                "SELECT apply_no AS key, asp_id FROM idempotency_records"
+                "SELECT outcome AS key, asp_id FROM idempotency_records"
             ),
             [("2026112500000000000001".into(), OTHER.into())]
+        );
+        assert_eq!(
+            owners(
+                &mut conn,
+                "SELECT operation AS key, correlation_id AS asp_id FROM idempotency_records"
+            ),
+            [("ISSUE_AND_DELIVER".into(), "261125153000-0000001".into())],
+            "an existing record is an issuance's, its outcome the application number"
         );
 
         let schema: String =

@@ -142,9 +142,10 @@ pub struct DeliveryRow {
 pub struct NewIdempotencyRow<'a> {
     pub asp_id: &'a str,
     pub correlation_id: &'a str,
+    pub operation: &'a str,
     pub request_fingerprint: &'a [u8],
     pub request_fingerprint_key_id: &'a str,
-    pub apply_no: &'a str,
+    pub outcome: &'a str,
     pub created_at: i64,
     pub expires_at: i64,
 }
@@ -152,9 +153,11 @@ pub struct NewIdempotencyRow<'a> {
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = idempotency_records)]
 pub struct IdempotencyRow {
+    pub operation: String,
     pub request_fingerprint: Vec<u8>,
     pub request_fingerprint_key_id: String,
-    pub apply_no: String,
+    pub outcome: String,
+    pub created_at: i64,
 }
 
 /// A replay binding: a signature's digest and the correlation id it belongs to.

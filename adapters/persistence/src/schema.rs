@@ -99,11 +99,12 @@ diesel::table! {
     idempotency_records (asp_id, correlation_id) {
         asp_id -> Text,
         correlation_id -> Text,
+        operation -> Text,
         request_fingerprint -> Binary,
-        apply_no -> Text,
+        request_fingerprint_key_id -> Text,
+        outcome -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
-        request_fingerprint_key_id -> Text,
     }
 }
 
@@ -130,7 +131,6 @@ diesel::joinable!(crypto_keys -> projects (asp_id));
 diesel::joinable!(card_applications -> card_products (service_id));
 diesel::joinable!(cards -> card_applications (apply_no));
 diesel::joinable!(deliveries -> card_applications (apply_no));
-diesel::joinable!(idempotency_records -> card_applications (apply_no));
 
 diesel::allow_tables_to_appear_in_same_query!(
     projects,

@@ -9,9 +9,9 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use prepaid_application::PortError;
 use prepaid_application::ports::{
     AccessKeyState, CardApplicationStore, CardNumberSerials, Clock, CryptoKeyRef, IdempotencyKey,
-    MemberDirectory, NewIssuance, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory,
-    ProtectedPan, RecordError, ReplayGuard, RequestFingerprint, SecretVault, SerialBlock,
-    StoredCard, StoredIssuance, UniqueNumber,
+    IdempotencyRecord, IdempotencyStore, MemberDirectory, NewIssuance, ProductCatalogue, Project,
+    ProjectAccessKey, ProjectDirectory, ProtectedPan, RecordError, ReplayGuard, RequestFingerprint,
+    SecretVault, SerialBlock, StoredCard, StoredIssuance, UniqueNumber,
 };
 use prepaid_domain::{
     AccessKey, AddressDetail, AspId, Bin, CardApplyNo, CardKind, CardProduct, CorrelationId,

@@ -12,8 +12,9 @@ use prepaid_domain::{
 use super::*;
 use crate::ports::{
     MockCardApplicationStore, MockCardNumberSerials, MockCardNumbering, MockCardSecrets,
-    MockCardVerification, MockClock, MockMemberDirectory, MockProductCatalogue, MockRandomSource,
-    PanFingerprint, ProtectedPan, SerialBlock, StoredCard, UniqueNumber,
+    MockCardVerification, MockClock, MockIdempotencyStore, MockMemberDirectory,
+    MockProductCatalogue, MockRandomSource, PanFingerprint, ProtectedPan, SerialBlock, StoredCard,
+    StoredIssuance, UniqueNumber,
 };
 
 const NORMAL: &str = "000170000002000";
@@ -87,6 +88,7 @@ struct Fixture {
     members: MockMemberDirectory,
     products: MockProductCatalogue,
     store: MockCardApplicationStore,
+    idempotency: MockIdempotencyStore,
     secrets: MockCardSecrets,
     verification: MockCardVerification,
     random: MockRandomSource,
@@ -151,10 +153,34 @@ fn request_fingerprint(key_id: &str, text: &str) -> RequestFingerprint {
     }
 }
 
+/// The idempotency record `issuance` leaves.
+fn record_of(issuance: &NewIssuance) -> IdempotencyRecord {
+    IdempotencyRecord {
+        operation: issuance.claim.operation.as_str().to_owned(),
+        request_fingerprint: issuance.claim.request_fingerprint.clone(),
+        outcome: issuance.claim.outcome.clone(),
+        created_at: issuance.claim.created_at,
+    }
+}
+
+/// A store of idempotency records that answers the claims of `recorded`.
+fn records_of(recorded: &Arc<Mutex<Vec<NewIssuance>>>) -> MockIdempotencyStore {
+    let kept = Arc::clone(recorded);
+    let mut idempotency = MockIdempotencyStore::new();
+    idempotency.expect_find_record().returning(move |key| {
+        Ok(kept
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|issuance| issuance.claim.key == *key)
+            .map(record_of))
+    });
+    idempotency
+}
+
 /// What a store answers for `issuance` when it is looked up again.
 fn stored(issuance: &NewIssuance) -> StoredIssuance {
     StoredIssuance {
-        request_fingerprint: issuance.request_fingerprint.clone(),
         application_number: issuance.application.number.clone(),
         card: issuance.card.as_ref().map(|card| StoredCard {
             par: card.card.par.clone(),
@@ -201,18 +227,23 @@ impl Fixture {
         let recorded = Arc::new(Mutex::new(Vec::<NewIssuance>::new()));
         let mut store = MockCardApplicationStore::new();
         let kept = Arc::clone(&recorded);
-        store.expect_find_issuance().returning(move |key| {
+        store.expect_find_issuance().returning(move |asp, number| {
             Ok(kept
                 .lock()
                 .unwrap()
                 .iter()
-                .find(|issuance| issuance.key == *key)
+                .find(|issuance| {
+                    issuance.claim.key.asp_id == *asp && issuance.application.number == *number
+                })
                 .map(stored))
         });
         let kept = Arc::clone(&recorded);
         store.expect_record_issuance().returning(move |issuance| {
             let mut all = kept.lock().unwrap();
-            if all.iter().any(|other| other.key == issuance.key) {
+            if all
+                .iter()
+                .any(|other| other.claim.key == issuance.claim.key)
+            {
                 return Err(RecordError::KeyTaken);
             }
             all.push(issuance.clone());
@@ -265,6 +296,7 @@ impl Fixture {
             members,
             products,
             store,
+            idempotency: records_of(&recorded),
             secrets,
             verification,
             random,
@@ -280,6 +312,7 @@ impl Fixture {
             members: Arc::new(self.members),
             products: Arc::new(self.products),
             store: Arc::new(self.store),
+            idempotency: Arc::new(self.idempotency),
             secrets: Arc::new(self.secrets),
             verification: Arc::new(self.verification),
             random: Arc::new(self.random),
@@ -510,13 +543,20 @@ async fn a_retry_with_a_different_payload_is_a_conflict_and_issues_nothing() {
 #[tokio::test]
 async fn losing_the_race_for_the_key_answers_the_winners_outcome() {
     let mut fixture = Fixture::new();
-    let winner = Arc::new(Mutex::new(None::<StoredIssuance>));
+    let winner = Arc::new(Mutex::new(None::<IdempotencyRecord>));
     fixture.store = MockCardApplicationStore::new();
+    fixture.idempotency = MockIdempotencyStore::new();
     let seen = Arc::clone(&winner);
     fixture
-        .store
-        .expect_find_issuance()
+        .idempotency
+        .expect_find_record()
         .returning(move |_| Ok(seen.lock().unwrap().clone()));
+    fixture.store.expect_find_issuance().returning(|_, number| {
+        Ok(Some(StoredIssuance {
+            application_number: number.clone(),
+            card: None,
+        }))
+    });
     let seen = Arc::clone(&winner);
     fixture
         .store
@@ -524,10 +564,9 @@ async fn losing_the_race_for_the_key_answers_the_winners_outcome() {
         .times(1)
         .returning(move |issuance| {
             // Another instance committed this key (with this payload) a moment earlier.
-            *seen.lock().unwrap() = Some(StoredIssuance {
-                request_fingerprint: issuance.request_fingerprint.clone(),
-                application_number: CardApplyNo::parse("2026112506295999912345").unwrap(),
-                card: None,
+            *seen.lock().unwrap() = Some(IdempotencyRecord {
+                outcome: "2026112506295999912345".to_owned(),
+                ..record_of(issuance)
             });
             Err(RecordError::KeyTaken)
         });
@@ -546,11 +585,61 @@ async fn losing_the_race_for_the_key_answers_the_winners_outcome() {
 }
 
 #[tokio::test]
+async fn a_correlation_id_used_for_another_operation_is_a_conflict_and_issues_nothing() {
+    let mut fixture = Fixture::new();
+    fixture.idempotency = MockIdempotencyStore::new();
+    fixture.idempotency.expect_find_record().returning(|_| {
+        Ok(Some(IdempotencyRecord {
+            operation: "CANCEL_APPLICATION".to_owned(),
+            request_fingerprint: request_fingerprint("idx-2", "anything"),
+            outcome: "2026112506295999912345".to_owned(),
+            created_at: Timestamp::from_millis(NOW),
+        }))
+    });
+    fixture.store.expect_record_issuance().never();
+    let (service, recorded) = fixture.service();
+
+    let result = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await;
+
+    assert_eq!(error_code(result), "000_094");
+    assert!(recorded.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_record_without_its_issuance_is_a_system_error_not_a_new_issuance() {
+    let mut fixture = Fixture::new();
+    let canonical = command(ACTIVE_MEMBER, MOBILE, false, None)
+        .request
+        .canonical_form();
+    fixture.idempotency = MockIdempotencyStore::new();
+    fixture
+        .idempotency
+        .expect_find_record()
+        .returning(move |_| {
+            Ok(Some(IdempotencyRecord {
+                operation: "ISSUE_AND_DELIVER".to_owned(),
+                request_fingerprint: request_fingerprint("idx-2", &canonical),
+                outcome: "2026112506295999912345".to_owned(),
+                created_at: Timestamp::from_millis(NOW),
+            }))
+        });
+    fixture.store.expect_record_issuance().never();
+    let (service, _) = fixture.service();
+
+    let result = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await;
+
+    assert_eq!(error_code(result), "000_099");
+}
+
+#[tokio::test]
 async fn a_colliding_number_is_drawn_again() {
     let mut fixture = Fixture::new();
     let attempts = Arc::new(Mutex::new(Vec::<NewIssuance>::new()));
     fixture.store = MockCardApplicationStore::new();
-    fixture.store.expect_find_issuance().returning(|_| Ok(None));
     let seen = Arc::clone(&attempts);
     fixture
         .store
@@ -583,7 +672,6 @@ async fn a_colliding_number_is_drawn_again() {
 async fn a_failing_store_answers_a_system_error_and_records_nothing() {
     let mut fixture = Fixture::new();
     fixture.store = MockCardApplicationStore::new();
-    fixture.store.expect_find_issuance().returning(|_| Ok(None));
     fixture
         .store
         .expect_record_issuance()
@@ -628,7 +716,6 @@ async fn a_failing_member_directory_answers_a_system_error_before_anything_is_dr
 async fn numbers_that_never_stop_colliding_end_in_a_system_error() {
     let mut fixture = Fixture::new();
     fixture.store = MockCardApplicationStore::new();
-    fixture.store.expect_find_issuance().returning(|_| Ok(None));
     fixture
         .store
         .expect_record_issuance()

@@ -30,8 +30,9 @@ pub use projects::{
 };
 pub use random::RandomSource;
 pub use store::{
-    CardApplicationStore, IdempotencyKey, NewIssuance, NewIssuedCard, RecordError, StoredCard,
-    StoredIssuance, UniqueNumber,
+    CardApplicationStore, IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore,
+    IdempotentOperation, NewIssuance, NewIssuedCard, RecordError, StoredCard, StoredIssuance,
+    UniqueNumber,
 };
 pub use vault::SecretVault;
 pub use verification::CardVerification;
@@ -53,7 +54,7 @@ pub use projects::{MockProjectDirectory, MockReplayGuard};
 #[cfg(any(test, feature = "mock"))]
 pub use random::MockRandomSource;
 #[cfg(any(test, feature = "mock"))]
-pub use store::MockCardApplicationStore;
+pub use store::{MockCardApplicationStore, MockIdempotencyStore};
 #[cfg(any(test, feature = "mock"))]
 pub use vault::MockSecretVault;
 #[cfg(any(test, feature = "mock"))]

@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use prepaid_domain::{
     AspId, CardApplication, CardApplyNo, CorrelationId, Delivery, Expiry, IssuedCard, Par,
+    Timestamp,
 };
 
 use super::{PanFingerprint, PortError, ProtectedPan, RequestFingerprint};
@@ -12,6 +13,67 @@ pub struct IdempotencyKey {
     pub asp_id: AspId,
     /// The request's correlation id.
     pub correlation_id: CorrelationId,
+}
+
+/// The operations that change state, each recognising its own retries (D14). Stored by name in
+/// idempotency records: a name is never reused for another operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IdempotentOperation {
+    /// "Application for Issuance and Delivery of Prepaid Card".
+    IssueAndDeliver,
+}
+
+impl IdempotentOperation {
+    /// The name stored in idempotency records.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::IssueAndDeliver => "ISSUE_AND_DELIVER",
+        }
+    }
+}
+
+/// What a state change claims with its correlation id, in the same transaction (D14).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    /// The ASP id and correlation id.
+    pub key: IdempotencyKey,
+    /// The operation the correlation id is used for.
+    pub operation: IdempotentOperation,
+    /// The keyed fingerprint of the request's canonical form, to tell retries from conflicts.
+    pub request_fingerprint: RequestFingerprint,
+    /// The reference of the outcome a retry answers (for an issuance, its application number).
+    pub outcome: String,
+    /// When it was claimed.
+    pub created_at: Timestamp,
+}
+
+/// An idempotency record as stored: what the first request with a key did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// The operation's stored name (see [`IdempotentOperation::as_str`]); a name this version
+    /// does not know is another operation.
+    pub operation: String,
+    /// The fingerprint of the first request.
+    pub request_fingerprint: RequestFingerprint,
+    /// The reference of its outcome.
+    pub outcome: String,
+    /// When it was claimed.
+    pub created_at: Timestamp,
+}
+
+/// The idempotency records of every operation that changes state (D14). Records are written by
+/// the state changes themselves, with [`IdempotencyClaim`], in their own transaction.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// The record under `key`, if any (and not yet purged; records are kept at least 24 hours).
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn find_record(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<IdempotencyRecord>, PortError>;
 }
 
 /// A card issued with an application: its public facts, its protected PAN and fingerprint.
@@ -31,9 +93,7 @@ pub struct NewIssuedCard {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewIssuance {
     /// The idempotency claim.
-    pub key: IdempotencyKey,
-    /// The fingerprint of the request payload, to tell retries from conflicts.
-    pub request_fingerprint: RequestFingerprint,
+    pub claim: IdempotencyClaim,
     /// The application.
     pub application: CardApplication,
     /// The mobile card issued now, if any.
@@ -70,8 +130,6 @@ pub enum RecordError {
 /// What a recorded issuance answers to a retry (D6). It never holds a CVC (D7).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredIssuance {
-    /// The fingerprint of the first request's payload.
-    pub request_fingerprint: RequestFingerprint,
     /// The application number answered the first time.
     pub application_number: CardApplyNo,
     /// The mobile card answered the first time, if any.
@@ -91,22 +149,22 @@ pub struct StoredCard {
     pub cvk_id: String,
 }
 
-/// Card applications, cards, deliveries and idempotency records.
+/// Card applications with their cards and deliveries.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait CardApplicationStore: Send + Sync {
-    /// The issuance recorded under `key`, if any (and not yet purged; records are kept at least
-    /// 24 hours).
+    /// The issuance of application `number` of project `asp_id`, as a retry answers it.
     ///
     /// # Errors
     /// [`PortError`] when the store cannot be read.
     async fn find_issuance(
         &self,
-        key: &IdempotencyKey,
+        asp_id: &AspId,
+        number: &CardApplyNo,
     ) -> Result<Option<StoredIssuance>, PortError>;
 
-    /// Records `issuance` atomically: the idempotency claim, the application, the card and the
-    /// delivery commit together, durably, or nothing is written.
+    /// Records `issuance` atomically: the application, the card, the delivery and the
+    /// idempotency claim commit together, durably, or nothing is written.
     ///
     /// The claim must be made atomically (a unique constraint, never check-then-insert), so that
     /// of concurrent calls with one key, on one instance or several, exactly one succeeds.

@@ -14,17 +14,18 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use prepaid_application::ports::{
     AccessKeyState, CardApplicationStore, CardNumberSerials, CardNumbering, CardSecrets,
     CardVerification, Clock, CryptoKeyRef, DecryptError, DecryptedMessage, IdempotencyKey,
-    JweProfile, MemberDirectory, MessageCipher, NewIssuance, PanFingerprint, ProductCatalogue,
-    Project, ProjectAccessKey, ProjectDirectory, ProtectedPan, RandomSource, RecordError,
-    ReplayGuard, RequestFingerprint, SerialBlock, StoredCard, StoredIssuance, TranTokenSigner,
+    IdempotencyRecord, IdempotencyStore, JweProfile, MemberDirectory, MessageCipher, NewIssuance,
+    PanFingerprint, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory, ProtectedPan,
+    RandomSource, RecordError, ReplayGuard, RequestFingerprint, SerialBlock, StoredCard,
+    StoredIssuance, TranTokenSigner,
 };
 use prepaid_application::{
     Authenticator, CardIssuanceService, IssuancePorts, PortError, ProductInquiryService, Readiness,
 };
 use prepaid_domain::{
-    AccessKey, AspId, Bin, CardProduct, CorrelationId, CryptoKeyId, Cvc, DateTime, Expiry, Member,
-    MemberId, MemberStatus, Pan, Par, ProductName, ProductType, RequestWindow, SecretKey,
-    ServiceId, TimeZone, Timestamp, TranToken, Validity,
+    AccessKey, AspId, Bin, CardApplyNo, CardProduct, CorrelationId, CryptoKeyId, Cvc, DateTime,
+    Expiry, Member, MemberId, MemberStatus, Pan, Par, ProductName, ProductType, RequestWindow,
+    SecretKey, ServiceId, TimeZone, Timestamp, TranToken, Validity,
 };
 use prepaid_http::{HttpConfig, ISSUE_DELIVERY_PATH, InboundPorts};
 
@@ -252,19 +253,42 @@ impl MemberDirectory for Members {
 pub struct Store(pub Arc<Mutex<Vec<NewIssuance>>>);
 
 #[async_trait]
+impl IdempotencyStore for Store {
+    async fn find_record(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<IdempotencyRecord>, PortError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|issuance| issuance.claim.key == *key)
+            .map(|issuance| IdempotencyRecord {
+                operation: issuance.claim.operation.as_str().to_owned(),
+                request_fingerprint: issuance.claim.request_fingerprint.clone(),
+                outcome: issuance.claim.outcome.clone(),
+                created_at: issuance.claim.created_at,
+            }))
+    }
+}
+
+#[async_trait]
 impl CardApplicationStore for Store {
     async fn find_issuance(
         &self,
-        key: &IdempotencyKey,
+        asp_id: &AspId,
+        number: &CardApplyNo,
     ) -> Result<Option<StoredIssuance>, PortError> {
         Ok(self
             .0
             .lock()
             .unwrap()
             .iter()
-            .find(|issuance| issuance.key == *key)
+            .find(|issuance| {
+                issuance.claim.key.asp_id == *asp_id && issuance.application.number == *number
+            })
             .map(|issuance| StoredIssuance {
-                request_fingerprint: issuance.request_fingerprint.clone(),
                 application_number: issuance.application.number.clone(),
                 card: issuance.card.as_ref().map(|card| StoredCard {
                     par: card.card.par.clone(),
@@ -274,9 +298,13 @@ impl CardApplicationStore for Store {
                 }),
             }))
     }
+
     async fn record_issuance(&self, issuance: &NewIssuance) -> Result<(), RecordError> {
         let mut all = self.0.lock().unwrap();
-        if all.iter().any(|other| other.key == issuance.key) {
+        if all
+            .iter()
+            .any(|other| other.claim.key == issuance.claim.key)
+        {
             return Err(RecordError::KeyTaken);
         }
         all.push(issuance.clone());
@@ -409,7 +437,8 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
     let issuance = CardIssuanceService::new(IssuancePorts {
         members: Arc::new(Members),
         products: Arc::new(Catalogue),
-        store: Arc::new(store),
+        store: Arc::new(store.clone()),
+        idempotency: Arc::new(store),
         secrets: Arc::new(Secrets),
         verification: Arc::new(LastThree),
         random: Arc::new(Counter(AtomicU64::new(1))),

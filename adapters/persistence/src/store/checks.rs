@@ -9,6 +9,10 @@ use super::{
 };
 use super::{PortError, async_trait};
 
+/// The stored name of the issuance operation, whose records' outcome is an application number.
+const ISSUE_AND_DELIVER: &str =
+    prepaid_application::ports::IdempotentOperation::IssueAndDeliver.as_str();
+
 impl Database {
     /// Rows that break the issuance invariants: cards without their application, applications
     /// without an idempotency record, deliveries without their application. All zero in a
@@ -20,7 +24,9 @@ impl Database {
         self.blocking(move |pools| {
             with_conn!(pools, |conn| {
                 let applications = card_applications::table.select(card_applications::apply_no);
-                let claimed = idempotency_records::table.select(idempotency_records::apply_no);
+                let claimed = idempotency_records::table
+                    .filter(idempotency_records::operation.eq(ISSUE_AND_DELIVER))
+                    .select(idempotency_records::outcome);
                 let cards_alone = cards::table
                     .filter(diesel::dsl::not(cards::apply_no.eq_any(applications)))
                     .count()
@@ -93,7 +99,8 @@ impl Database {
                         .count()
                         .get_result(conn)?,
                     idempotency_records: idempotency_records::table
-                        .filter(idempotency_records::apply_no.eq_any(numbers))
+                        .filter(idempotency_records::operation.eq(ISSUE_AND_DELIVER))
+                        .filter(idempotency_records::outcome.eq_any(numbers))
                         .count()
                         .get_result(conn)?,
                 })
@@ -187,7 +194,8 @@ impl Database {
                     deliveries.status,
                     idempotency_records.asp_id,
                     idempotency_records.correlation_id,
-                    idempotency_records.apply_no,
+                    idempotency_records.operation,
+                    idempotency_records.outcome,
                     replay_bindings.asp_id,
                     replay_bindings.correlation_id,
                 );

@@ -1,12 +1,13 @@
 //! Recording issuances: the rows one issuance writes, in one transaction or the writer's savepoint.
 
 use super::{
-    CardApplicationStore, CardApplyNo, CardKind, CardRow, Database, DatabaseError,
-    DatabaseErrorKind, DieselError, Expiry, ExpressionMethods, IdempotencyKey, IdempotencyRow,
-    NewApplicationRow, NewCardRow, NewDeliveryRow, NewIdempotencyRow, NewIssuance,
-    OptionalExtension, Par, PortError, ProtectedPan, Purpose, QueryDsl, RecordError,
-    RequestFingerprint, RunQueryDsl, SelectableHelper, StoredCard, StoredIssuance, UniqueNumber,
-    async_trait, card_applications, cards, deliveries, idempotency_records, on_conn,
+    AspId, CardApplicationStore, CardApplyNo, CardKind, CardRow, Database, DatabaseError,
+    DatabaseErrorKind, DieselError, Expiry, ExpressionMethods, IdempotencyKey, IdempotencyRecord,
+    IdempotencyRow, IdempotencyStore, NewApplicationRow, NewCardRow, NewDeliveryRow,
+    NewIdempotencyRow, NewIssuance, OptionalExtension, Par, PortError, ProtectedPan, Purpose,
+    QueryDsl, RecordError, RequestFingerprint, RunQueryDsl, SelectableHelper, StoredCard,
+    StoredIssuance, Timestamp, UniqueNumber, async_trait, card_applications, cards, deliveries,
+    idempotency_records, on_conn,
 };
 
 /// Which unique number (or the idempotency key) a unique violation is about.
@@ -40,7 +41,7 @@ impl<'a> IssuanceRows<'a> {
     fn of(issuance: &'a NewIssuance, retention_millis: i64) -> Self {
         let application = &issuance.application;
         let apply_no = application.number.as_str();
-        let asp_id = issuance.key.asp_id.as_str();
+        let asp_id = issuance.claim.key.asp_id.as_str();
         let created_at = application.created_at.as_millis();
         Self {
             application: NewApplicationRow {
@@ -78,13 +79,18 @@ impl<'a> IssuanceRows<'a> {
                 updated_at: delivery.created_at.as_millis(),
             }),
             claim: NewIdempotencyRow {
-                asp_id: issuance.key.asp_id.as_str(),
-                correlation_id: issuance.key.correlation_id.as_str(),
-                request_fingerprint: &issuance.request_fingerprint.digest,
-                request_fingerprint_key_id: &issuance.request_fingerprint.key_id,
-                apply_no,
-                created_at,
-                expires_at: created_at.saturating_add(retention_millis),
+                asp_id: issuance.claim.key.asp_id.as_str(),
+                correlation_id: issuance.claim.key.correlation_id.as_str(),
+                operation: issuance.claim.operation.as_str(),
+                request_fingerprint: &issuance.claim.request_fingerprint.digest,
+                request_fingerprint_key_id: &issuance.claim.request_fingerprint.key_id,
+                outcome: &issuance.claim.outcome,
+                created_at: issuance.claim.created_at.as_millis(),
+                expires_at: issuance
+                    .claim
+                    .created_at
+                    .as_millis()
+                    .saturating_add(retention_millis),
             },
         }
     }
@@ -129,41 +135,75 @@ fn record_outcome(result: Result<(), DieselError>) -> Result<(), RecordError> {
 }
 
 #[async_trait]
+impl IdempotencyStore for Database {
+    async fn find_record(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<IdempotencyRecord>, PortError> {
+        let asp = key.asp_id.as_str().to_owned();
+        let correlation = key.correlation_id.as_str().to_owned();
+        let row = self
+            .read(move |source| {
+                on_conn!(source, |conn| Ok(idempotency_records::table
+                    .find((&asp, &correlation))
+                    .select(IdempotencyRow::as_select())
+                    .get_result(conn)
+                    .optional()?))
+            })
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let digest: [u8; 32] = row
+            .request_fingerprint
+            .try_into()
+            .map_err(|_| DatabaseError::Corrupt("request fingerprint"))?;
+        Ok(Some(IdempotencyRecord {
+            operation: row.operation,
+            request_fingerprint: RequestFingerprint {
+                key_id: row.request_fingerprint_key_id,
+                digest,
+            },
+            outcome: row.outcome,
+            created_at: Timestamp::from_millis(row.created_at),
+        }))
+    }
+}
+
+#[async_trait]
 impl CardApplicationStore for Database {
     async fn find_issuance(
         &self,
-        key: &IdempotencyKey,
+        asp_id: &AspId,
+        number: &CardApplyNo,
     ) -> Result<Option<StoredIssuance>, PortError> {
-        let asp = key.asp_id.as_str().to_owned();
-        let correlation = key.correlation_id.as_str().to_owned();
+        let asp = asp_id.as_str().to_owned();
+        let apply_no = number.as_str().to_owned();
         let found = self
             .read(move |source| {
                 on_conn!(source, |conn| {
-                    let Some(record) = idempotency_records::table
-                        .find((&asp, &correlation))
-                        .select(IdempotencyRow::as_select())
+                    let application: Option<String> = card_applications::table
+                        .filter(card_applications::asp_id.eq(&asp))
+                        .filter(card_applications::apply_no.eq(&apply_no))
+                        .select(card_applications::apply_no)
                         .get_result(conn)
-                        .optional()?
-                    else {
+                        .optional()?;
+                    let Some(application) = application else {
                         return Ok(None);
                     };
                     let card = cards::table
-                        .filter(cards::apply_no.eq(&record.apply_no))
+                        .filter(cards::apply_no.eq(&application))
                         .filter(cards::kind.eq(CardKind::Mobile.as_str()))
                         .select(CardRow::as_select())
                         .get_result(conn)
                         .optional()?;
-                    Ok(Some((record, card)))
+                    Ok(Some((application, card)))
                 })
             })
             .await?;
-        let Some((record, card)) = found else {
+        let Some((application, card)) = found else {
             return Ok(None);
         };
-        let fingerprint: [u8; 32] = record
-            .request_fingerprint
-            .try_into()
-            .map_err(|_| DatabaseError::Corrupt("request fingerprint"))?;
         let card = card
             .map(|card| {
                 Ok::<_, DatabaseError>(StoredCard {
@@ -179,11 +219,7 @@ impl CardApplicationStore for Database {
             })
             .transpose()?;
         Ok(Some(StoredIssuance {
-            request_fingerprint: RequestFingerprint {
-                key_id: record.request_fingerprint_key_id,
-                digest: fingerprint,
-            },
-            application_number: CardApplyNo::parse(&record.apply_no)
+            application_number: CardApplyNo::parse(&application)
                 .map_err(|_| DatabaseError::Corrupt("apply_no"))?,
             card,
         }))

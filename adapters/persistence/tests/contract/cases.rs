@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use prepaid_application::ports::{
-    AccessKeyState, CardApplicationStore, CryptoKeyRef, MemberDirectory, ProductCatalogue, Project,
-    ProjectAccessKey, ProjectDirectory, RecordError, UniqueNumber,
+    AccessKeyState, CardApplicationStore, CryptoKeyRef, IdempotencyStore, MemberDirectory,
+    ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory, RecordError, UniqueNumber,
 };
 use prepaid_domain::{
     AccessKey, AddressDetail, AspId, CorrelationId, CryptoKeyId, DeliveryAddress, MemberId,
@@ -35,9 +35,18 @@ pub async fn an_issuance_with_card_and_delivery_is_found_again_by_its_key(backen
 
     test.db.record_issuance(&new).await.unwrap();
 
-    let found = test.db.find_issuance(&key).await.unwrap().unwrap();
+    let record = test.db.find_record(&key).await.unwrap().unwrap();
+    assert_eq!(record.operation, "ISSUE_AND_DELIVER");
+    assert_eq!(record.request_fingerprint, new.claim.request_fingerprint);
+    assert_eq!(record.outcome, new.application.number.as_str());
+    assert_eq!(record.created_at, new.claim.created_at);
+    let found = test
+        .db
+        .find_issuance(&new.claim.key.asp_id, &new.application.number)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.application_number, new.application.number);
-    assert_eq!(found.request_fingerprint, new.request_fingerprint);
     let card = found.card.unwrap();
     let expected = new.card.unwrap();
     assert_eq!(card.par, expected.card.par);
@@ -58,14 +67,12 @@ pub async fn an_issuance_without_card_is_found_again_without_card(backend: Backe
     let (asp_id, member) = member_and_product(&test.db).await;
     let key = key(&asp_id, unique());
 
-    test.db
-        .record_issuance(&issuance(member, key.clone(), unique(), false))
-        .await
-        .unwrap();
+    let new = issuance(member, key.clone(), unique(), false);
+    test.db.record_issuance(&new).await.unwrap();
 
     assert!(
         test.db
-            .find_issuance(&key)
+            .find_issuance(&key.asp_id, &new.application.number)
             .await
             .unwrap()
             .unwrap()
@@ -198,7 +205,13 @@ async fn collision_case(
         test.db.count_issued_to(member).await.unwrap(),
         counts(1, 1, 1)
     );
-    assert!(test.db.find_issuance(&second.key).await.unwrap().is_none());
+    assert!(
+        test.db
+            .find_record(&second.claim.key)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 pub async fn a_colliding_par_is_reported_and_writes_nothing(backend: Backend) {
@@ -254,7 +267,7 @@ pub async fn the_largest_member_id_round_trips_exactly(backend: Backend) {
         .record_issuance(&issuance(id, key.clone(), unique(), false))
         .await
         .unwrap();
-    assert!(test.db.find_issuance(&key).await.unwrap().is_some());
+    assert!(test.db.find_record(&key).await.unwrap().is_some());
 }
 
 pub async fn a_255_character_korean_address_round_trips_exactly(backend: Backend) {
@@ -489,7 +502,7 @@ pub async fn purging_removes_only_expired_idempotency_records(backend: Backend) 
         .await
         .unwrap();
     assert!(
-        test.db.find_issuance(&key).await.unwrap().is_some(),
+        test.db.find_record(&key).await.unwrap().is_some(),
         "kept for at least 24 hours"
     );
 
@@ -497,7 +510,7 @@ pub async fn purging_removes_only_expired_idempotency_records(backend: Backend) 
         .purge_expired(Timestamp::from_millis(NOW + 24 * 3_600_000 + 1))
         .await
         .unwrap();
-    assert!(test.db.find_issuance(&key).await.unwrap().is_none());
+    assert!(test.db.find_record(&key).await.unwrap().is_none());
     let after = test.db.count_issued_to(member).await.unwrap();
     assert_eq!(
         (after.applications, after.cards, after.idempotency_records),

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use prepaid_application::PortError;
 use prepaid_application::ports::{
-    Clock, IdempotencyKey, NewIssuance, NewIssuedCard, PanFingerprint, ProtectedPan,
-    RequestFingerprint, SecretVault,
+    Clock, IdempotencyClaim, IdempotencyKey, IdempotentOperation, NewIssuance, NewIssuedCard,
+    PanFingerprint, ProtectedPan, RequestFingerprint, SecretVault,
 };
 use prepaid_domain::{
     AddressDetail, ApplicationStatus, ApplicationType, AspId, Bin, CardApplication, CardApplyNo,
@@ -159,10 +159,15 @@ pub fn issuance(member: MemberId, key: IdempotencyKey, seed: u64, with_card: boo
     let mut fingerprint = [0_u8; 32];
     fingerprint[..8].copy_from_slice(&seed.to_le_bytes());
     NewIssuance {
-        key,
-        request_fingerprint: RequestFingerprint {
-            key_id: format!("idx-{}", seed % 5),
-            digest: [7; 32],
+        claim: IdempotencyClaim {
+            key,
+            operation: IdempotentOperation::IssueAndDeliver,
+            request_fingerprint: RequestFingerprint {
+                key_id: format!("idx-{}", seed % 5),
+                digest: [7; 32],
+            },
+            outcome: number.as_str().to_owned(),
+            created_at: Timestamp::from_millis(NOW),
         },
         application: CardApplication {
             number,

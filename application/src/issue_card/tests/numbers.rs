@@ -48,7 +48,6 @@ async fn card_numbers_follow_the_serials_through_the_numbering_and_run_out_at_th
 async fn a_card_number_met_from_before_is_passed_over_to_the_next_serial() {
     let mut fixture = Fixture::new();
     fixture.store = MockCardApplicationStore::new();
-    fixture.store.expect_find_issuance().returning(|_| Ok(None));
     let tries = Arc::new(Mutex::new(Vec::new()));
     let seen = tries.clone();
     fixture

@@ -24,12 +24,13 @@ async fn a_card_keeps_the_cvc_of_the_key_it_was_issued_with_after_a_rotation() {
     let mut rotated = Fixture::new();
     rotated.verification = verification("cvk-3");
     rotated.recorded = recorded.clone();
+    rotated.idempotency = records_of(&recorded);
     let kept = recorded.clone();
     rotated.store = MockCardApplicationStore::new();
     rotated
         .store
         .expect_find_issuance()
-        .returning(move |_| Ok(Some(stored(&kept.lock().unwrap()[0]))));
+        .returning(move |_, _| Ok(Some(stored(&kept.lock().unwrap()[0]))));
     let (service, _) = rotated.service();
 
     let again = service
@@ -54,7 +55,7 @@ async fn a_retry_recorded_before_an_index_key_rotation_is_compared_under_its_own
         let canonical = command(ACTIVE_MEMBER, MOBILE, false, None)
             .request
             .canonical_form();
-        all[0].request_fingerprint = request_fingerprint("idx-1", &canonical);
+        all[0].claim.request_fingerprint = request_fingerprint("idx-1", &canonical);
     }
 
     let again = service
