@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod authenticate;
+mod cached_products;
 mod cached_projects;
 mod inbound;
 mod inquire_products;
@@ -9,6 +10,7 @@ pub mod ports;
 mod retry;
 
 pub use authenticate::{AuthError, Authenticator, Credentials};
+pub use cached_products::CachedProductCatalogue;
 pub use cached_projects::CachedProjectDirectory;
 pub use inbound::{AuthenticateRequests, InquireProducts, IssueCards, Readiness};
 #[cfg(any(test, feature = "mock"))]

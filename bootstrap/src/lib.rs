@@ -1,7 +1,6 @@
 //! The prepaid-card service: reads configuration and wires every adapter into the application.
 //! The only crate that knows every adapter.
 
-pub mod catalogue;
 pub mod config;
 pub mod sandbox;
 pub mod telemetry;
@@ -13,8 +12,8 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use prepaid_application::ports::{Clock, ProductCatalogue, ReplayGuard, SecretVault};
 use prepaid_application::{
-    Authenticator, CachedProjectDirectory, CardIssuanceService, IssuancePorts,
-    ProductInquiryService,
+    Authenticator, CachedProductCatalogue, CachedProjectDirectory, CardIssuanceService,
+    IssuancePorts, ProductInquiryService,
 };
 use prepaid_crypto::{
     AesGcmCardSecrets, AesGcmSecretVault, CardVerificationKey, DataKey, DesCardVerification,
@@ -263,7 +262,7 @@ impl Application {
         }
 
         let products = settings.card_products()?;
-        for product in products.clone() {
+        for product in products {
             database.save_product(product, now).await?;
         }
 
@@ -287,8 +286,13 @@ impl Application {
         // SQLite (one instance): in memory, journaled with the group commit; PostgreSQL:
         // shared by every instance.
         let replay: Arc<dyn ReplayGuard> = database.replay_guard(clock.clone())?;
-        let catalogue: Arc<dyn ProductCatalogue> =
-            Arc::new(catalogue::ConfiguredProducts::new(products));
+        // The catalogue is the database's, shared by every instance; this one's configuration
+        // updated it above. Read at most once every 5 s, never per request.
+        let catalogue: Arc<dyn ProductCatalogue> = Arc::new(CachedProductCatalogue::new(
+            Arc::new(database.clone()),
+            clock.clone(),
+            5_000,
+        ));
         let issuance = CardIssuanceService::new(IssuancePorts {
             members: Arc::new(database.clone()),
             products: catalogue.clone(),

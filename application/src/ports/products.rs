@@ -12,4 +12,10 @@ pub trait ProductCatalogue: Send + Sync {
     /// # Errors
     /// [`PortError`] only when the catalogue cannot be read.
     async fn find(&self, id: &ServiceId) -> Result<Option<CardProduct>, PortError>;
+
+    /// Every product, active or not (an operator's catalogue: tens of products, not millions).
+    ///
+    /// # Errors
+    /// [`PortError`] only when the catalogue cannot be read.
+    async fn all(&self) -> Result<Vec<CardProduct>, PortError>;
 }

@@ -213,15 +213,21 @@ fn product(
 #[async_trait]
 impl ProductCatalogue for Catalogue {
     async fn find(&self, id: &ServiceId) -> Result<Option<CardProduct>, PortError> {
-        Ok([
+        Ok(self
+            .all()
+            .await?
+            .into_iter()
+            .find(|product| product.id == *id))
+    }
+
+    async fn all(&self) -> Result<Vec<CardProduct>, PortError> {
+        Ok(vec![
             product(NORMAL, ProductType::Normal, false, false, true),
             product(MOBILE, ProductType::Mobile, false, false, true),
             product(PRE_ISSUED, ProductType::Normal, true, false, true),
             product(GIFTABLE, ProductType::Mobile, false, true, true),
             product(INACTIVE_PRODUCT, ProductType::Mobile, false, false, false),
-        ]
-        .into_iter()
-        .find(|product| product.id == *id))
+        ])
     }
 }
 

@@ -62,4 +62,19 @@ impl ProductCatalogue for Database {
             .await?;
         Ok(row.as_ref().map(product_from_row).transpose()?)
     }
+
+    async fn all(&self) -> Result<Vec<CardProduct>, PortError> {
+        let rows = self
+            .blocking(move |pools| {
+                with_conn!(pools, |conn| Ok(card_products::table
+                    .order(card_products::service_id)
+                    .select(ProductRow::as_select())
+                    .load(conn)?))
+            })
+            .await?;
+        Ok(rows
+            .iter()
+            .map(product_from_row)
+            .collect::<Result<Vec<_>, _>>()?)
+    }
 }
