@@ -1,14 +1,20 @@
 //! Typed configuration: built-in defaults, then a TOML file, then `PREPAID_*` environment
-//! variables. Every setting is documented in `docs/CONFIGURATION.md`.
+//! variables, layered by `figment` into typed fields; keys are `secrecy` secrets (redacted in
+//! `Debug`, exposed only where a key is built). Every setting is documented in
+//! `docs/CONFIGURATION.md`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use figment::Figment;
+use figment::providers::{Format as _, Serialized, Toml};
 use prepaid_domain::{
     Bin, CardProduct, ProductName, ProductType, RequestWindow, ServiceId, Validity,
 };
 use prepaid_persistence::{DatabaseConfig, SqliteSynchronous};
+use secrecy::SecretString;
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 /// Invalid configuration: which setting, what is wrong. Start-up stops on it.
 #[derive(Debug, thiserror::Error)]
@@ -53,53 +59,36 @@ pub enum LogFormat {
 }
 
 /// Master keys (hex). In the sandbox they are generated into the data folder when absent.
-#[derive(Clone, Default, Deserialize)]
+/// Every key, retired ones included, is a secret: `Debug` shows none of them.
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KeySettings {
     /// Id of the current PAN data key.
     pub data_key_id: Option<String>,
     /// The current PAN data key, 64 hex digits (AES-256).
-    pub data_key: Option<String>,
+    pub data_key: Option<SecretString>,
     /// Retired data keys still used to decrypt, as `id:hex` pairs.
-    pub retired_data_keys: Vec<String>,
+    pub retired_data_keys: Vec<SecretString>,
     /// HMAC key for PAN and request fingerprints (and card numbering), 64 hex digits.
-    pub index_key: Option<String>,
+    pub index_key: Option<SecretString>,
     /// Id of the current index key, recorded with each fingerprint (`idx-1` by default: the id
     /// of keys configured before key ids existed).
     pub index_key_id: Option<String>,
     /// Retired index keys, kept for the fingerprints and the BINs made with them, as `id:hex`.
-    pub retired_index_keys: Vec<String>,
+    pub retired_index_keys: Vec<SecretString>,
     /// The key-encryption key of access keys' secret keys (not the PAN data key), 64 hex digits.
-    pub secret_kek: Option<String>,
+    pub secret_kek: Option<SecretString>,
     /// Its id (`kek-1` by default).
     pub secret_kek_id: Option<String>,
     /// Retired key-encryption keys, as `id:hex` (a start seals their secrets again).
-    pub retired_secret_keks: Vec<String>,
+    pub retired_secret_keks: Vec<SecretString>,
     /// Card verification key pair `KeyA` `KeyB`, 32 hex digits.
-    pub card_verification_key: Option<String>,
+    pub card_verification_key: Option<SecretString>,
     /// Id of the current card verification key, recorded with each card (`cvk-1` by default:
     /// the id of keys configured before key ids existed).
     pub card_verification_key_id: Option<String>,
     /// Retired card verification keys still used for the cards derived with them, as `id:hex`.
-    pub retired_card_verification_keys: Vec<String>,
-}
-
-impl std::fmt::Debug for KeySettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeySettings")
-            .field("data_key_id", &self.data_key_id)
-            .field("data_key", &self.data_key.as_ref().map(|_| "<redacted>"))
-            .field("index_key", &self.index_key.as_ref().map(|_| "<redacted>"))
-            .field(
-                "secret_kek",
-                &self.secret_kek.as_ref().map(|_| "<redacted>"),
-            )
-            .field(
-                "card_verification_key",
-                &self.card_verification_key.as_ref().map(|_| "<redacted>"),
-            )
-            .finish_non_exhaustive()
-    }
+    pub retired_card_verification_keys: Vec<SecretString>,
 }
 
 /// A card product as the operator configures it (D8).
@@ -192,62 +181,136 @@ impl Default for Settings {
     }
 }
 
-/// The environment variables read, with the setting each overrides.
-pub const ENVIRONMENT: &[(&str, &str)] = &[
-    ("PREPAID_MODE", "mode"),
-    ("PREPAID_LISTEN", "listen"),
-    ("PREPAID_DATA_DIR", "data_dir"),
-    ("PREPAID_DATABASE_URL", "database_url"),
-    ("PREPAID_SQLITE_SYNCHRONOUS", "sqlite_synchronous"),
+/// How an environment variable's text becomes a setting's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Read {
+    /// As it is.
+    Text,
+    /// A whole number.
+    Number,
+    /// Comma-separated, each entry trimmed (an empty entry is kept: `""` is the root path).
+    Paths,
+    /// Comma-separated, each entry trimmed, empty ones left out.
+    List,
+}
+
+/// The environment variables read, with the setting each overrides and how it is read.
+const ENVIRONMENT: &[(&str, &str, Read)] = &[
+    ("PREPAID_MODE", "mode", Read::Text),
+    ("PREPAID_LISTEN", "listen", Read::Text),
+    ("PREPAID_DATA_DIR", "data_dir", Read::Text),
+    ("PREPAID_DATABASE_URL", "database_url", Read::Text),
+    (
+        "PREPAID_SQLITE_SYNCHRONOUS",
+        "sqlite_synchronous",
+        Read::Text,
+    ),
     (
         "PREPAID_DATABASE_MAX_CONNECTIONS",
         "database_max_connections",
+        Read::Number,
     ),
-    ("PREPAID_REQUEST_WINDOW_SECONDS", "request_window_seconds"),
-    ("PREPAID_BASE_PATHS", "base_paths"),
-    ("PREPAID_MAX_BODY_BYTES", "max_body_bytes"),
-    ("PREPAID_LOG_FORMAT", "log_format"),
-    ("PREPAID_WORKERS", "workers"),
+    (
+        "PREPAID_REQUEST_WINDOW_SECONDS",
+        "request_window_seconds",
+        Read::Number,
+    ),
+    ("PREPAID_BASE_PATHS", "base_paths", Read::Paths),
+    ("PREPAID_MAX_BODY_BYTES", "max_body_bytes", Read::Number),
+    ("PREPAID_LOG_FORMAT", "log_format", Read::Text),
+    ("PREPAID_WORKERS", "workers", Read::Number),
     (
         "PREPAID_IDEMPOTENCY_RETENTION_HOURS",
         "idempotency_retention_hours",
+        Read::Number,
     ),
-    ("PREPAID_DATA_KEY_ID", "keys.data_key_id"),
-    ("PREPAID_DATA_KEY", "keys.data_key"),
-    ("PREPAID_INDEX_KEY", "keys.index_key"),
-    ("PREPAID_INDEX_KEY_ID", "keys.index_key_id"),
-    ("PREPAID_SECRET_KEK", "keys.secret_kek"),
-    ("PREPAID_SECRET_KEK_ID", "keys.secret_kek_id"),
-    ("PREPAID_RETIRED_SECRET_KEKS", "keys.retired_secret_keks"),
-    ("PREPAID_RETIRED_INDEX_KEYS", "keys.retired_index_keys"),
+    ("PREPAID_DATA_KEY_ID", "keys.data_key_id", Read::Text),
+    ("PREPAID_DATA_KEY", "keys.data_key", Read::Text),
+    ("PREPAID_INDEX_KEY", "keys.index_key", Read::Text),
+    ("PREPAID_INDEX_KEY_ID", "keys.index_key_id", Read::Text),
+    ("PREPAID_SECRET_KEK", "keys.secret_kek", Read::Text),
+    ("PREPAID_SECRET_KEK_ID", "keys.secret_kek_id", Read::Text),
+    (
+        "PREPAID_RETIRED_SECRET_KEKS",
+        "keys.retired_secret_keks",
+        Read::List,
+    ),
+    (
+        "PREPAID_RETIRED_INDEX_KEYS",
+        "keys.retired_index_keys",
+        Read::List,
+    ),
     (
         "PREPAID_CARD_VERIFICATION_KEY",
         "keys.card_verification_key",
+        Read::Text,
     ),
     (
         "PREPAID_CARD_VERIFICATION_KEY_ID",
         "keys.card_verification_key_id",
+        Read::Text,
     ),
     (
         "PREPAID_RETIRED_CARD_VERIFICATION_KEYS",
         "keys.retired_card_verification_keys",
+        Read::List,
     ),
 ];
 
-/// The entries of a comma-separated list, trimmed, empty ones left out.
-fn comma_list(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|entry| !entry.is_empty())
-        .map(str::to_owned)
-        .collect()
+/// The settings given by the environment `env`, as a nested object for the last layer.
+/// Variables are read by name from the table above, never by prefix, so an unrelated
+/// `PREPAID_*` variable is not an error; a number that is not one names its setting.
+fn environment(env: &impl Fn(&str) -> Option<String>) -> Result<Map<String, Value>, ConfigError> {
+    let mut layer = Map::new();
+    for (variable, setting, read) in ENVIRONMENT {
+        let Some(text) = env(variable) else { continue };
+        let value = match read {
+            Read::Text => Value::String(text),
+            Read::Number => text.trim().parse::<u64>().map(Value::from).map_err(|_| {
+                ConfigError::new(*setting, format!("`{text}` is not a valid number"))
+            })?,
+            Read::Paths => text
+                .split(',')
+                .map(|path| Value::from(path.trim()))
+                .collect(),
+            Read::List => text
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(Value::from)
+                .collect(),
+        };
+        match setting.split_once('.') {
+            Some((table, name)) => {
+                let table = layer
+                    .entry(table.to_owned())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(table) = table {
+                    table.insert(name.to_owned(), value);
+                }
+            }
+            None => {
+                layer.insert((*setting).to_owned(), value);
+            }
+        }
+    }
+    Ok(layer)
 }
 
-fn parse_number<T: std::str::FromStr>(setting: &str, text: &str) -> Result<T, ConfigError> {
-    text.trim()
-        .parse()
-        .map_err(|_| ConfigError::new(setting, format!("`{text}` is not a valid number")))
+/// A layering error as a configuration error naming the setting (its dotted path, or the
+/// file when the problem is not one setting's).
+fn layering_error(error: &figment::Error) -> ConfigError {
+    let setting = if error.path.is_empty() {
+        "config file".to_owned()
+    } else {
+        error.path.join(".")
+    };
+    let source = error
+        .metadata
+        .as_ref()
+        .map(|metadata| format!(" (in {})", metadata.name))
+        .unwrap_or_default();
+    ConfigError::new(setting, format!("{}{source}", error.kind))
 }
 
 impl Settings {
@@ -259,91 +322,23 @@ impl Settings {
     ) -> Result<Self, ConfigError> {
         let default_file = Path::new("prepaid.toml");
         let file = file.or_else(|| default_file.exists().then_some(default_file));
-        let mut settings = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|error| {
-                    ConfigError::new(
-                        "config file",
-                        format!("cannot read {}: {error}", path.display()),
-                    )
-                })?;
-                toml::from_str(&text).map_err(|error| {
-                    ConfigError::new(
-                        "config file",
-                        format!("{}: {}", path.display(), error.message()),
-                    )
-                })?
-            }
-            None => Self::default(),
-        };
-        for (variable, setting) in ENVIRONMENT {
-            let Some(value) = env(variable) else { continue };
-            settings.apply(setting, &value)?;
+        let mut layers = Figment::new();
+        if let Some(path) = file {
+            // A file named but missing is an error, not an empty layer.
+            std::fs::metadata(path).map_err(|error| {
+                ConfigError::new(
+                    "config file",
+                    format!("cannot read {}: {error}", path.display()),
+                )
+            })?;
+            layers = layers.merge(Toml::file(path));
         }
+        let settings: Self = layers
+            .merge(Serialized::globals(environment(&env)?))
+            .extract()
+            .map_err(|error| layering_error(&error))?;
         settings.validate()?;
         Ok(settings)
-    }
-
-    fn apply(&mut self, setting: &str, value: &str) -> Result<(), ConfigError> {
-        match setting {
-            "mode" => {
-                self.mode = match value {
-                    "sandbox" => Mode::Sandbox,
-                    "production" => Mode::Production,
-                    _ => {
-                        return Err(ConfigError::new(
-                            setting,
-                            "must be `sandbox` or `production`",
-                        ));
-                    }
-                }
-            }
-            "listen" => value.clone_into(&mut self.listen),
-            "data_dir" => self.data_dir = PathBuf::from(value),
-            "database_url" => self.database_url = Some(value.to_owned()),
-            "sqlite_synchronous" => value.clone_into(&mut self.sqlite_synchronous),
-            "database_max_connections" => {
-                self.database_max_connections = parse_number(setting, value)?;
-            }
-            "request_window_seconds" => self.request_window_seconds = parse_number(setting, value)?,
-            "base_paths" => {
-                self.base_paths = value
-                    .split(',')
-                    .map(|path| path.trim().to_owned())
-                    .collect();
-            }
-            "max_body_bytes" => self.max_body_bytes = parse_number(setting, value)?,
-            "log_format" => {
-                self.log_format = match value {
-                    "human" => LogFormat::Human,
-                    "json" => LogFormat::Json,
-                    _ => return Err(ConfigError::new(setting, "must be `human` or `json`")),
-                }
-            }
-            "workers" => self.workers = Some(parse_number(setting, value)?),
-            "idempotency_retention_hours" => {
-                self.idempotency_retention_hours = parse_number(setting, value)?;
-            }
-            "keys.data_key_id" => self.keys.data_key_id = Some(value.to_owned()),
-            "keys.data_key" => self.keys.data_key = Some(value.to_owned()),
-            "keys.index_key" => self.keys.index_key = Some(value.to_owned()),
-            "keys.index_key_id" => self.keys.index_key_id = Some(value.to_owned()),
-            "keys.secret_kek" => self.keys.secret_kek = Some(value.to_owned()),
-            "keys.secret_kek_id" => self.keys.secret_kek_id = Some(value.to_owned()),
-            "keys.retired_secret_keks" => self.keys.retired_secret_keks = comma_list(value),
-            "keys.retired_index_keys" => self.keys.retired_index_keys = comma_list(value),
-            "keys.card_verification_key" => {
-                self.keys.card_verification_key = Some(value.to_owned());
-            }
-            "keys.card_verification_key_id" => {
-                self.keys.card_verification_key_id = Some(value.to_owned());
-            }
-            "keys.retired_card_verification_keys" => {
-                self.keys.retired_card_verification_keys = comma_list(value);
-            }
-            _ => return Err(ConfigError::new(setting, "unknown setting")),
-        }
-        Ok(())
     }
 
     /// Checks every setting that can be checked without I/O.
@@ -461,6 +456,8 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
+
     use super::*;
 
     fn load(toml_text: Option<&str>, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
@@ -512,5 +509,57 @@ mod tests {
         let error = load(Some("[[products]]\nservice_id = \"short\"\nname = \"x\"\nbin = \"123456\"\ntype = \"NORMAL\"\n"), &[]).unwrap_err();
         assert_eq!(error.setting, "products[0].service_id");
         assert!(error.to_string().contains("serviceId"), "{error}");
+    }
+
+    #[test]
+    fn keys_from_the_file_or_the_environment_are_secrets_that_debug_output_never_shows() {
+        let digits = "1".repeat(64);
+        let settings = load(
+            Some(&format!(
+                "[keys]\ndata_key_id = \"d1\"\ndata_key = \"{}\"\n",
+                "a".repeat(64)
+            )),
+            &[
+                ("PREPAID_INDEX_KEY", &digits),
+                ("PREPAID_RETIRED_INDEX_KEYS", "idx-0:abc, ,idx-9:def"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            settings
+                .keys
+                .index_key
+                .as_ref()
+                .map(ExposeSecret::expose_secret),
+            Some(digits.as_str()),
+            "a key of digits only stays text"
+        );
+        assert_eq!(
+            settings.keys.retired_index_keys.len(),
+            2,
+            "empty entries left out"
+        );
+        let shown = format!("{settings:?}");
+        for secret in [digits.as_str(), &"a".repeat(64), "abc", "def"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("d1"), "key ids are not secrets");
+    }
+
+    #[test]
+    fn base_paths_from_the_environment_keep_the_root_as_an_empty_entry() {
+        let settings = load(None, &[("PREPAID_BASE_PATHS", ", /open-api")]).unwrap();
+        assert_eq!(settings.base_paths, ["", "/open-api"]);
+        let error = load(None, &[("PREPAID_WORKERS", "-1")]).unwrap_err();
+        assert_eq!(error.setting, "workers");
+        let error = load(None, &[("PREPAID_MODE", "staging")]).unwrap_err();
+        assert_eq!(error.setting, "mode");
+    }
+
+    #[test]
+    fn a_named_configuration_file_that_is_missing_is_an_error() {
+        let error =
+            Settings::load(Some(Path::new("/nonexistent/prepaid.toml")), |_| None).unwrap_err();
+        assert_eq!(error.setting, "config file");
     }
 }

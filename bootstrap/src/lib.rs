@@ -21,6 +21,7 @@ use prepaid_crypto::{
 };
 use prepaid_http::{ApiMetrics, HttpConfig, InboundPorts};
 use prepaid_persistence::Database;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{ConfigError, KeySettings, Mode, Settings};
 use crate::sandbox::ClientCredentials;
@@ -62,30 +63,51 @@ impl StartupError {
     }
 }
 
+/// The key `value` of `setting`, which every mode but the sandbox must configure.
+fn required<'a>(value: Option<&'a SecretString>, setting: &str) -> Result<&'a str, ConfigError> {
+    value
+        .map(ExposeSecret::expose_secret)
+        .ok_or_else(|| ConfigError::new(setting, "is required outside the sandbox"))
+}
+
+/// The retired keys of `setting`, each `id:hex`, as (id, hex).
+fn retired<'a>(
+    entries: &'a [SecretString],
+    setting: &str,
+) -> Result<Vec<(&'a str, &'a str)>, ConfigError> {
+    entries
+        .iter()
+        .map(|entry| {
+            entry
+                .expose_secret()
+                .split_once(':')
+                .ok_or_else(|| ConfigError::new(setting, "entries are `id:hex`"))
+        })
+        .collect()
+}
+
 /// The keys of `settings`, refusing missing or weak ones (PCI DSS 3.6/3.7).
 fn card_secrets(keys: &KeySettings) -> Result<AesGcmCardSecrets, StartupError> {
-    let required = |value: &Option<String>, setting: &str| {
-        value
-            .clone()
-            .ok_or_else(|| ConfigError::new(setting, "is required outside the sandbox"))
-    };
     let key_error = |setting: &'static str| {
         move |error: prepaid_crypto::KeyError| ConfigError::new(setting, error.to_string())
     };
-    let data_key_id = required(&keys.data_key_id, "keys.data_key_id")?;
-    let current = DataKey::from_hex(&data_key_id, &required(&keys.data_key, "keys.data_key")?)
-        .map_err(key_error("keys.data_key"))?;
-    let mut retired = Vec::new();
-    for entry in &keys.retired_data_keys {
-        let (id, hex) = entry
-            .split_once(':')
-            .ok_or_else(|| ConfigError::new("keys.retired_data_keys", "entries are `id:hex`"))?;
-        retired.push(DataKey::from_hex(id, hex).map_err(key_error("keys.retired_data_keys"))?);
+    let data_key_id = keys
+        .data_key_id
+        .as_deref()
+        .ok_or_else(|| ConfigError::new("keys.data_key_id", "is required outside the sandbox"))?;
+    let current = DataKey::from_hex(
+        data_key_id,
+        required(keys.data_key.as_ref(), "keys.data_key")?,
+    )
+    .map_err(key_error("keys.data_key"))?;
+    let mut old = Vec::new();
+    for (id, hex) in retired(&keys.retired_data_keys, "keys.retired_data_keys")? {
+        old.push(DataKey::from_hex(id, hex).map_err(key_error("keys.retired_data_keys"))?);
     }
     let (id, index, retired_index) = index_keys(keys)?;
     Ok(AesGcmCardSecrets::with_index_keys(
         current,
-        retired,
+        old,
         &id,
         &index,
         &retired_index,
@@ -97,26 +119,19 @@ type IndexKeys = (String, IndexKey, Vec<(String, IndexKey)>);
 
 /// The current index key with its id, and the retired ones.
 fn index_keys(keys: &KeySettings) -> Result<IndexKeys, StartupError> {
-    let hex = keys
-        .index_key
-        .clone()
-        .ok_or_else(|| ConfigError::new("keys.index_key", "is required outside the sandbox"))?;
-    let current = IndexKey::from_hex(&hex)
+    let current = IndexKey::from_hex(required(keys.index_key.as_ref(), "keys.index_key")?)
         .map_err(|error| ConfigError::new("keys.index_key", error.to_string()))?;
-    let mut retired = Vec::new();
-    for entry in &keys.retired_index_keys {
-        let (id, hex) = entry
-            .split_once(':')
-            .ok_or_else(|| ConfigError::new("keys.retired_index_keys", "entries are `id:hex`"))?;
+    let mut old = Vec::new();
+    for (id, hex) in retired(&keys.retired_index_keys, "keys.retired_index_keys")? {
         let key = IndexKey::from_hex(hex)
             .map_err(|error| ConfigError::new("keys.retired_index_keys", error.to_string()))?;
-        retired.push((id.to_owned(), key));
+        old.push((id.to_owned(), key));
     }
     let id = keys
         .index_key_id
         .clone()
         .unwrap_or_else(|| prepaid_crypto::DEFAULT_INDEX_KEY_ID.to_owned());
-    Ok((id, current, retired))
+    Ok((id, current, old))
 }
 
 fn card_numbering(keys: &KeySettings) -> Result<HmacCardNumbering, StartupError> {
@@ -125,32 +140,22 @@ fn card_numbering(keys: &KeySettings) -> Result<HmacCardNumbering, StartupError>
 }
 
 fn card_verification(keys: &KeySettings) -> Result<DesCardVerification, StartupError> {
-    let hex = keys.card_verification_key.clone().ok_or_else(|| {
-        ConfigError::new(
-            "keys.card_verification_key",
-            "is required outside the sandbox",
-        )
-    })?;
-    let key = CardVerificationKey::from_hex(&hex)
-        .map_err(|error| ConfigError::new("keys.card_verification_key", error.to_string()))?;
-    let mut retired = Vec::new();
-    for entry in &keys.retired_card_verification_keys {
-        let (id, hex) = entry.split_once(':').ok_or_else(|| {
-            ConfigError::new(
-                "keys.retired_card_verification_keys",
-                "entries are `id:hex`",
-            )
-        })?;
-        let old = CardVerificationKey::from_hex(hex).map_err(|error| {
-            ConfigError::new("keys.retired_card_verification_keys", error.to_string())
-        })?;
-        retired.push((id.to_owned(), old));
+    let setting = "keys.card_verification_key";
+    let key =
+        CardVerificationKey::from_hex(required(keys.card_verification_key.as_ref(), setting)?)
+            .map_err(|error| ConfigError::new(setting, error.to_string()))?;
+    let setting = "keys.retired_card_verification_keys";
+    let mut old = Vec::new();
+    for (id, hex) in retired(&keys.retired_card_verification_keys, setting)? {
+        let key = CardVerificationKey::from_hex(hex)
+            .map_err(|error| ConfigError::new(setting, error.to_string()))?;
+        old.push((id.to_owned(), key));
     }
     let id = keys
         .card_verification_key_id
         .as_deref()
         .unwrap_or(prepaid_crypto::DEFAULT_CVK_ID);
-    Ok(DesCardVerification::with_keys(id, key, retired))
+    Ok(DesCardVerification::with_keys(id, key, old))
 }
 
 /// The secret vault of `settings` (sandbox master keys when none are configured), for the admin
@@ -167,33 +172,27 @@ pub fn master_keys(settings: &Settings) -> Result<Arc<dyn SecretVault>, StartupE
 /// of their own; a start seals those again).
 fn secret_vault(keys: &KeySettings) -> Result<AesGcmSecretVault, StartupError> {
     let setting = "keys.secret_kek";
-    let hex = keys
-        .secret_kek
-        .clone()
-        .ok_or_else(|| ConfigError::new(setting, "is required outside the sandbox"))?;
     let id = keys.secret_kek_id.as_deref().unwrap_or(DEFAULT_KEK_ID);
-    let current = DataKey::from_hex(id, &hex)
+    let current = DataKey::from_hex(id, required(keys.secret_kek.as_ref(), setting)?)
         .map_err(|error| ConfigError::new(setting, error.to_string()))?;
+    let setting = "keys.retired_secret_keks";
     let mut others = Vec::new();
-    for entry in &keys.retired_secret_keks {
-        let (id, hex) = entry
-            .split_once(':')
-            .ok_or_else(|| ConfigError::new("keys.retired_secret_keks", "entries are `id:hex`"))?;
-        others
-            .push(DataKey::from_hex(id, hex).map_err(|error| {
-                ConfigError::new("keys.retired_secret_keks", error.to_string())
-            })?);
+    for (id, hex) in retired(&keys.retired_secret_keks, setting)? {
+        others.push(
+            DataKey::from_hex(id, hex)
+                .map_err(|error| ConfigError::new(setting, error.to_string()))?,
+        );
     }
-    let data_entries = keys
+    let current_data_key = keys
         .data_key_id
+        .as_deref()
+        .zip(keys.data_key.as_ref().map(ExposeSecret::expose_secret));
+    let retired_data_keys = keys
+        .retired_data_keys
         .iter()
-        .zip(&keys.data_key)
-        .map(|(id, hex)| format!("{id}:{hex}"))
-        .chain(keys.retired_data_keys.iter().cloned());
-    for entry in data_entries {
-        if let Some((id, hex)) = entry.split_once(':')
-            && let Ok(key) = DataKey::from_hex(id, hex)
-        {
+        .filter_map(|entry| entry.expose_secret().split_once(':'));
+    for (id, hex) in current_data_key.into_iter().chain(retired_data_keys) {
+        if let Ok(key) = DataKey::from_hex(id, hex) {
             others.push(key);
         }
     }

@@ -352,15 +352,15 @@ pub fn sandbox_master_keys(data_dir: &Path) -> Result<crate::config::KeySettings
     }
     Ok(crate::config::KeySettings {
         data_key_id: Some(stored.data_key_id),
-        data_key: Some(stored.data_key),
+        data_key: Some(stored.data_key.into()),
         retired_data_keys: Vec::new(),
-        index_key: Some(stored.index_key),
-        card_verification_key: Some(stored.card_verification_key),
+        index_key: Some(stored.index_key.into()),
+        card_verification_key: Some(stored.card_verification_key.into()),
         card_verification_key_id: None,
         retired_card_verification_keys: Vec::new(),
         index_key_id: None,
         retired_index_keys: Vec::new(),
-        secret_kek: stored.secret_kek,
+        secret_kek: stored.secret_kek.map(Into::into),
         secret_kek_id: None,
         retired_secret_keks: Vec::new(),
     })

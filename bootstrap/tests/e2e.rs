@@ -213,8 +213,8 @@ async fn production_mode_refuses_to_start_without_keys() {
     assert!(error.to_string().contains("keys.data_key"), "{error}");
 
     production.keys.data_key_id = Some("k1".into());
-    production.keys.data_key = Some("00".repeat(32));
-    production.keys.index_key = Some("11".repeat(32));
+    production.keys.data_key = Some("00".repeat(32).into());
+    production.keys.index_key = Some("11".repeat(32).into());
     production.keys.card_verification_key = Some("0123456789ABCDEFFEDCBA9876543210".into());
     let error = Application::build(production).await.err().expect("refused");
     assert!(error.to_string().contains("weak"), "{error}");
@@ -359,7 +359,7 @@ fn with_keys(
     retired_index: &[&str],
 ) -> Settings {
     let mut settings = settings(data_dir);
-    let owned = |entries: &[&str]| entries.iter().map(|entry| (*entry).to_owned()).collect();
+    let owned = |entries: &[&str]| entries.iter().map(|entry| (*entry).into()).collect();
     settings.keys = prepaid_bootstrap::config::KeySettings {
         data_key_id: Some("data-1".into()),
         data_key: Some("0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0".into()),
