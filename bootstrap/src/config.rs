@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Format as _, Serialized, Toml};
+use figment::value::{Dict, Value};
 use prepaid_domain::{
     Bin, CardProduct, ProductName, ProductType, RequestWindow, ServiceId, Validity,
 };
 use prepaid_persistence::{DatabaseConfig, SqliteSynchronous};
 use secrecy::SecretString;
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
 /// Invalid configuration: which setting, what is wrong. Start-up stops on it.
 #[derive(Debug, thiserror::Error)]
@@ -260,32 +260,34 @@ const ENVIRONMENT: &[(&str, &str, Read)] = &[
 /// The settings given by the environment `env`, as a nested object for the last layer.
 /// Variables are read by name from the table above, never by prefix, so an unrelated
 /// `PREPAID_*` variable is not an error; a number that is not one names its setting.
-fn environment(env: &impl Fn(&str) -> Option<String>) -> Result<Map<String, Value>, ConfigError> {
-    let mut layer = Map::new();
+fn environment(env: &impl Fn(&str) -> Option<String>) -> Result<Dict, ConfigError> {
+    let mut layer = Dict::new();
     for (variable, setting, read) in ENVIRONMENT {
         let Some(text) = env(variable) else { continue };
         let value = match read {
-            Read::Text => Value::String(text),
+            Read::Text => Value::from(text),
             Read::Number => text.trim().parse::<u64>().map(Value::from).map_err(|_| {
                 ConfigError::new(*setting, format!("`{text}` is not a valid number"))
             })?,
-            Read::Paths => text
-                .split(',')
-                .map(|path| Value::from(path.trim()))
-                .collect(),
-            Read::List => text
-                .split(',')
-                .map(str::trim)
-                .filter(|entry| !entry.is_empty())
-                .map(Value::from)
-                .collect(),
+            Read::Paths => Value::from(
+                text.split(',')
+                    .map(|path| Value::from(path.trim()))
+                    .collect::<Vec<_>>(),
+            ),
+            Read::List => Value::from(
+                text.split(',')
+                    .map(str::trim)
+                    .filter(|entry| !entry.is_empty())
+                    .map(Value::from)
+                    .collect::<Vec<_>>(),
+            ),
         };
         match setting.split_once('.') {
             Some((table, name)) => {
                 let table = layer
                     .entry(table.to_owned())
-                    .or_insert_with(|| Value::Object(Map::new()));
-                if let Value::Object(table) = table {
+                    .or_insert_with(|| Value::from(Dict::new()));
+                if let Value::Dict(_, table) = table {
                     table.insert(name.to_owned(), value);
                 }
             }
@@ -544,6 +546,30 @@ mod tests {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
         assert!(shown.contains("d1"), "key ids are not secrets");
+    }
+
+    #[test]
+    fn numbers_from_the_environment_are_numbers() {
+        let settings = load(
+            None,
+            &[
+                ("PREPAID_WORKERS", "3"),
+                ("PREPAID_REQUEST_WINDOW_SECONDS", " 60 "),
+                ("PREPAID_DATABASE_MAX_CONNECTIONS", "16"),
+                ("PREPAID_MAX_BODY_BYTES", "2048"),
+                ("PREPAID_IDEMPOTENCY_RETENTION_HOURS", "48"),
+                ("PREPAID_MODE", "production"),
+                ("PREPAID_LOG_FORMAT", "json"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(settings.workers, Some(3));
+        assert_eq!(settings.request_window_seconds, 60);
+        assert_eq!(settings.database_max_connections, 16);
+        assert_eq!(settings.max_body_bytes, 2048);
+        assert_eq!(settings.idempotency_retention_hours, 48);
+        assert_eq!(settings.mode, Mode::Production);
+        assert_eq!(settings.log_format, LogFormat::Json);
     }
 
     #[test]
