@@ -5,16 +5,16 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use prepaid_domain::{
-    ApplicationType, AspId, Bin, CardApplication, CardApplyNo, CardKind, CardProduct, CardStatus,
-    Cvc, Delivery, DeliveryStatus, ErrorCode, Expiry, Field, IssuancePlan, IssuanceRefusal,
-    IssuanceRequest, IssuedCard, Pan, Par, Timestamp, decide,
+    ApplicationType, AspId, Bin, CardApplication, CardApplyNo, CardId, CardKind, CardProduct,
+    CardStatus, Cvc, Delivery, DeliveryStatus, ErrorCode, Expiry, Field, IssuancePlan,
+    IssuanceRefusal, IssuanceRequest, IssuedCard, MemberId, Pan, Par, Timestamp, decide,
 };
 
 use crate::ports::{
     CardApplicationStore, CardNumberSerials, CardNumbering, CardSecrets, CardVerification, Clock,
     IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore, IdempotentOperation,
-    MemberDirectory, NewIssuance, NewIssuedCard, PortError, ProductCatalogue, RandomSource,
-    RecordError, RequestFingerprint,
+    MemberDirectory, NewIssuance, NewIssuedCard, PanBinding, PortError, ProductCatalogue,
+    RandomSource, RecordError, RequestFingerprint,
 };
 use crate::retry::{Retry, RetryRefusal, recognise};
 
@@ -270,7 +270,8 @@ impl CardIssuanceService {
 
         let (card, mobile_card) = match serial {
             Some((serial, key_id)) => {
-                let (card, mobile) = self.issue_mobile_card(product, serial, &key_id, now)?;
+                let (card, mobile) =
+                    self.issue_mobile_card(product, command.request.member, serial, &key_id, now)?;
                 (Some(card), Some(mobile))
             }
             None => (None, None),
@@ -310,6 +311,7 @@ impl CardIssuanceService {
     fn issue_mobile_card(
         &self,
         product: &CardProduct,
+        owner: MemberId,
         serial: u64,
         numbering_key: &str,
         now: Timestamp,
@@ -328,19 +330,23 @@ impl CardIssuanceService {
                 PortError::msg("card serial outside its BIN, or its numbering key is gone")
             })?;
         let pan = Pan::compose(&product.bin, account);
+        let id = CardId::generate(&mut random);
         let par = Par::generate(&mut random);
         let expiry = Expiry::from_issue_instant(now, product.validity)
             .ok_or_else(|| PortError::msg("clock outside the supported years"))?;
         let cvk_id = ports.verification.current_key_id();
         let cvc = ports.verification.derive(&cvk_id, &pan, expiry)?;
         let card = NewIssuedCard {
+            protected_pan: ports.secrets.protect(&pan, PanBinding::Card(&id))?,
             card: IssuedCard {
+                id,
                 par: par.clone(),
+                owner,
+                linked_to: None,
                 expiry,
                 kind: CardKind::Mobile,
                 status: CardStatus::Active,
             },
-            protected_pan: ports.secrets.protect(&pan, &par)?,
             pan_fingerprint: ports.secrets.fingerprint(&pan),
             cvk_id,
         };
@@ -388,7 +394,10 @@ impl CardIssuanceService {
             .ok_or_else(|| PortError::msg("idempotency record without its issuance"))?;
         let mobile_card = match stored.card {
             Some(card) => {
-                let pan = self.ports.secrets.reveal(&card.protected_pan, &card.par)?;
+                let pan = self
+                    .ports
+                    .secrets
+                    .reveal(&card.protected_pan, card.pan_binding())?;
                 // The CVC is never stored (D7): derive it again.
                 let cvc = self
                     .ports

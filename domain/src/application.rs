@@ -1,7 +1,7 @@
 //! Card applications, the cards they issue and their deliveries (reference section 6, D10).
 
 use crate::address::DeliveryAddress;
-use crate::card::{CardApplyNo, Expiry, Par};
+use crate::card::{CardApplyNo, CardId, Expiry, Par};
 use crate::member::MemberId;
 use crate::product::{Purpose, ServiceId};
 use crate::time::Timestamp;
@@ -153,8 +153,14 @@ pub struct CardApplication {
 /// The public facts of an issued card. The PAN is kept apart, encrypted (D7).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuedCard {
+    /// Its own id.
+    pub id: CardId,
     /// Its PAR.
     pub par: Par,
+    /// The member it was issued to.
+    pub owner: MemberId,
+    /// For a physical card, the mobile card it is linked to.
+    pub linked_to: Option<CardId>,
     /// Its expiry.
     pub expiry: Expiry,
     /// Mobile or physical.

@@ -171,6 +171,40 @@ impl fmt::Debug for Cvc {
     }
 }
 
+/// A card's own id in this service: 32 lower-case hex digits (128 random bits). Unlike the PAR it
+/// never changes and is never shown to a caller; the card's encrypted PAN is bound to it, and a
+/// physical card links to its mobile card by it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CardId(String);
+
+impl CardId {
+    /// The exact length.
+    pub const LENGTH: usize = 32;
+
+    /// Parses a card id: 32 characters (`000_015`), lower-case hex digits (`000_002`).
+    pub fn parse(text: &str) -> Result<Self, FieldError> {
+        check_char_length(text, Self::LENGTH, Self::LENGTH, Field::CardId)?;
+        if !text
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+        {
+            return Err(FieldError::invalid(Field::CardId));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// A new id from two values drawn from `random`.
+    pub fn generate(random: &mut impl FnMut() -> u64) -> Self {
+        let (high, low) = (random(), random());
+        Self(format!("{high:016x}{low:016x}"))
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A Payment Account Reference: 27 upper-case letters and digits, random, not derived from the
 /// PAN (D7). Not a secret: it cannot be used to pay and is safe to log.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -341,6 +375,37 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn a_card_id_is_32_lower_case_hex_digits() {
+        assert!(CardId::parse(&"0a".repeat(16)).is_ok());
+        assert_eq!(
+            CardId::parse(&"0".repeat(31)).unwrap_err().code().code(),
+            "000_015"
+        );
+        assert_eq!(
+            CardId::parse(&"0".repeat(33)).unwrap_err().code().code(),
+            "000_015"
+        );
+        for wrong in [
+            "A".repeat(32),
+            "g".repeat(32),
+            format!("{}-", "0".repeat(31)),
+        ] {
+            assert_eq!(CardId::parse(&wrong).unwrap_err().code().code(), "000_002");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_generated_card_id_parses_and_holds_both_draws(high in any::<u64>(), low in any::<u64>()) {
+            let mut draws = [high, low].into_iter();
+            let id = CardId::generate(&mut || draws.next().unwrap());
+            prop_assert_eq!(CardId::parse(id.as_str()), Ok(id.clone()));
+            prop_assert_eq!(u64::from_str_radix(&id.as_str()[..16], 16), Ok(high));
+            prop_assert_eq!(u64::from_str_radix(&id.as_str()[16..], 16), Ok(low));
+        }
+    }
 
     #[test]
     fn the_luhn_check_digit_of_a_known_number_is_right() {

@@ -226,6 +226,8 @@ pub enum Field {
     Cvc,
     /// `mobileCardPar`.
     Par,
+    /// A card's own id (never on the wire; for stored values).
+    CardId,
     /// A card expiry `YYMM`.
     Expiry,
     /// A card product's BIN.
@@ -262,6 +264,7 @@ impl Field {
             Self::CardNumber => "mobileCardNo",
             Self::Cvc => "mobileCardCVC",
             Self::Par => "mobileCardPar",
+            Self::CardId => "cardId",
             Self::Expiry => "expiryDate",
             Self::Bin => "bin",
             Self::Validity => "validityYears",

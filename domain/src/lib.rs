@@ -16,7 +16,9 @@ pub use application::{
     ApplicationStatus, ApplicationType, CardApplication, CardKind, CardStatus, Delivery,
     DeliveryStatus, IssuedCard,
 };
-pub use card::{Bin, CardApplyNo, Cvc, Expiry, Pan, Par, Validity, luhn_check_digit, luhn_valid};
+pub use card::{
+    Bin, CardApplyNo, CardId, Cvc, Expiry, Pan, Par, Validity, luhn_check_digit, luhn_valid,
+};
 pub use error::{ErrorClass, ErrorCode, Field, FieldError, Rule};
 pub use header::{
     AccessKey, AspId, CorrelationId, CryptoKeyId, RequestWindow, SecretKey, TranTime, TranToken,

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use prepaid_application::ports::{
-    CardSecrets, CardVerification, Clock, JweProfile, MessageCipher, RandomSource, ReplayGuard,
-    TranTokenSigner,
+    CardSecrets, CardVerification, Clock, JweProfile, MessageCipher, PanBinding, RandomSource,
+    ReplayGuard, TranTokenSigner,
 };
 use prepaid_crypto::{
     AesGcmCardSecrets, CardVerificationKey, CryptoKeyPair, DEFAULT_CVK_ID, DataKey,
@@ -111,7 +111,7 @@ fn cards(c: &mut Criterion) {
                 let mut draw = || random.next_u64();
                 let pan = Pan::generate(&bin, &mut draw);
                 let par = Par::generate(&mut draw);
-                black_box(secrets.protect(&pan, &par).is_ok());
+                black_box(secrets.protect(&pan, PanBinding::Par(&par)).is_ok());
                 black_box(secrets.fingerprint(&pan));
             });
         },

@@ -19,13 +19,14 @@ use openssl::pkey::PKey;
 use openssl::rsa::{Padding, Rsa};
 use prepaid_application::ports::{
     CardApplicationStore, CardSecrets, Clock as _, IdempotencyClaim, IdempotencyKey,
-    IdempotentOperation, NewIssuance, NewIssuedCard, RandomSource as _, RequestFingerprint,
+    IdempotentOperation, NewIssuance, NewIssuedCard, PanBinding, RandomSource as _,
+    RequestFingerprint,
 };
 use prepaid_crypto::{AesGcmCardSecrets, DataKey, IndexKey, OsRandom, SystemClock, random_hex};
 use prepaid_domain::{
-    ApplicationStatus, ApplicationType, AspId, CardApplication, CardApplyNo, CardKind, CardStatus,
-    CorrelationId, Expiry, IssuedCard, Member, MemberId, MemberStatus, Pan, Par, TimeZone,
-    Validity,
+    ApplicationStatus, ApplicationType, AspId, CardApplication, CardApplyNo, CardId, CardKind,
+    CardStatus, CorrelationId, Expiry, IssuedCard, Member, MemberId, MemberStatus, Pan, Par,
+    TimeZone, Validity,
 };
 use prepaid_persistence::{Database, DatabaseConfig};
 
@@ -81,6 +82,7 @@ fn sample_issuance(
     let bin = prepaid_domain::Bin::parse(prepaid_bootstrap::sandbox::SANDBOX_BIN)
         .map_err(|error| error.to_string())?;
     let pan = Pan::generate(&bin, &mut draw);
+    let id = CardId::generate(&mut draw);
     let par = Par::generate(&mut draw);
     let number = CardApplyNo::generate(now, &mut draw).ok_or("clock")?;
     let civil = now.civil(TimeZone::Kst).ok_or("clock")?;
@@ -113,13 +115,16 @@ fn sample_issuance(
         },
         card: Some(NewIssuedCard {
             card: IssuedCard {
+                id: id.clone(),
                 par: par.clone(),
+                owner: member,
+                linked_to: None,
                 expiry: Expiry::from_issue_instant(now, Validity::DEFAULT).ok_or("clock")?,
                 kind: CardKind::Mobile,
                 status: CardStatus::Active,
             },
             protected_pan: secrets
-                .protect(&pan, &par)
+                .protect(&pan, PanBinding::Card(&id))
                 .map_err(|error| error.to_string())?,
             pan_fingerprint: secrets.fingerprint(&pan),
             cvk_id: prepaid_crypto::DEFAULT_CVK_ID.to_owned(),

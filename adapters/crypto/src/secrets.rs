@@ -10,8 +10,10 @@ use openssl::cipher::{Cipher, CipherRef};
 use openssl::cipher_ctx::CipherCtx;
 use openssl::error::ErrorStack;
 use prepaid_application::PortError;
-use prepaid_application::ports::{CardSecrets, PanFingerprint, ProtectedPan, RequestFingerprint};
-use prepaid_domain::{Pan, Par};
+use prepaid_application::ports::{
+    CardSecrets, PanBinding, PanFingerprint, ProtectedPan, RequestFingerprint,
+};
+use prepaid_domain::Pan;
 
 use crate::keys::{DataKey, IndexKey};
 
@@ -122,9 +124,13 @@ pub(crate) fn decrypt_aead(
 }
 
 /// The associated data binding a PAN ciphertext to its card.
-fn associated_data(par: &Par) -> Vec<u8> {
-    let mut aad = b"prepaid-card/pan/v1/".to_vec();
-    aad.extend_from_slice(par.as_str().as_bytes());
+fn associated_data(binding: PanBinding<'_>) -> Vec<u8> {
+    let (prefix, text): (&[u8], &str) = match binding {
+        PanBinding::Card(id) => (b"prepaid-card/pan/v2/card/", id.as_str()),
+        PanBinding::Par(par) => (b"prepaid-card/pan/v1/", par.as_str()),
+    };
+    let mut aad = prefix.to_vec();
+    aad.extend_from_slice(text.as_bytes());
     aad
 }
 
@@ -174,14 +180,14 @@ impl AesGcmCardSecrets {
 
 #[async_trait]
 impl CardSecrets for AesGcmCardSecrets {
-    fn protect(&self, pan: &Pan, par: &Par) -> Result<ProtectedPan, PortError> {
+    fn protect(&self, pan: &Pan, binding: PanBinding<'_>) -> Result<ProtectedPan, PortError> {
         let mut nonce = [0_u8; NONCE_LEN];
         openssl::rand::rand_bytes(&mut nonce).map_err(|error| PortError::new("nonce", error))?;
         let mut tag = [0_u8; TAG_LEN];
         let ciphertext = encrypt_aead(
             &self.current.key,
             Some(&nonce),
-            &associated_data(par),
+            &associated_data(binding),
             pan.expose().as_bytes(),
             &mut tag,
         )
@@ -196,7 +202,7 @@ impl CardSecrets for AesGcmCardSecrets {
         })
     }
 
-    fn reveal(&self, protected: &ProtectedPan, par: &Par) -> Result<Pan, PortError> {
+    fn reveal(&self, protected: &ProtectedPan, binding: PanBinding<'_>) -> Result<Pan, PortError> {
         let key = self
             .key(&protected.key_id)
             .ok_or_else(|| PortError::msg("PAN encrypted under an unknown data key"))?;
@@ -209,7 +215,7 @@ impl CardSecrets for AesGcmCardSecrets {
         let plaintext = decrypt_aead(
             &key.key,
             Some(nonce),
-            &associated_data(par),
+            &associated_data(binding),
             ciphertext,
             tag,
         )
@@ -247,6 +253,8 @@ impl CardSecrets for AesGcmCardSecrets {
 
 #[cfg(test)]
 mod tests {
+    use prepaid_domain::{CardId, Par};
+
     use super::*;
 
     fn secrets() -> AesGcmCardSecrets {
@@ -286,7 +294,7 @@ mod tests {
     fn a_protected_pan_reveals_to_the_same_pan_and_hides_it() {
         let secrets = secrets();
         let pan = Pan::parse("4111111111111111").unwrap();
-        let protected = secrets.protect(&pan, &par('A')).unwrap();
+        let protected = secrets.protect(&pan, PanBinding::Par(&par('A'))).unwrap();
         assert_eq!(protected.key_id, "k2");
         assert!(
             !protected
@@ -294,7 +302,12 @@ mod tests {
                 .windows(16)
                 .any(|w| w == pan.expose().as_bytes())
         );
-        assert_eq!(secrets.reveal(&protected, &par('A')).unwrap(), pan);
+        assert_eq!(
+            secrets
+                .reveal(&protected, PanBinding::Par(&par('A')))
+                .unwrap(),
+            pan
+        );
     }
 
     #[test]
@@ -309,7 +322,7 @@ mod tests {
             openssl::symm::Cipher::aes_256_gcm(),
             &key,
             Some(&nonce),
-            &associated_data(&par('A')),
+            &associated_data(PanBinding::Par(&par('A'))),
             pan.expose().as_bytes(),
             &mut tag,
         )
@@ -319,16 +332,24 @@ mod tests {
             key_id: "k2".into(),
             ciphertext: sealed,
         };
-        assert_eq!(secrets.reveal(&protected, &par('A')).unwrap(), pan);
+        assert_eq!(
+            secrets
+                .reveal(&protected, PanBinding::Par(&par('A')))
+                .unwrap(),
+            pan
+        );
 
-        let ours = secrets.protect(&pan, &par('A')).unwrap().ciphertext;
+        let ours = secrets
+            .protect(&pan, PanBinding::Par(&par('A')))
+            .unwrap()
+            .ciphertext;
         let (nonce, rest) = ours.split_at(NONCE_LEN);
         let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
         let opened = openssl::symm::decrypt_aead(
             openssl::symm::Cipher::aes_256_gcm(),
             &key,
             Some(nonce),
-            &associated_data(&par('A')),
+            &associated_data(PanBinding::Par(&par('A'))),
             ciphertext,
             tag,
         )
@@ -340,8 +361,8 @@ mod tests {
     fn each_protection_uses_a_fresh_nonce() {
         let secrets = secrets();
         let pan = Pan::parse("4111111111111111").unwrap();
-        let first = secrets.protect(&pan, &par('A')).unwrap();
-        let second = secrets.protect(&pan, &par('A')).unwrap();
+        let first = secrets.protect(&pan, PanBinding::Par(&par('A'))).unwrap();
+        let second = secrets.protect(&pan, PanBinding::Par(&par('A'))).unwrap();
         assert_ne!(first.ciphertext, second.ciphertext);
     }
 
@@ -349,16 +370,53 @@ mod tests {
     fn a_ciphertext_moved_to_another_card_or_altered_does_not_decrypt() {
         let secrets = secrets();
         let pan = Pan::parse("4111111111111111").unwrap();
-        let protected = secrets.protect(&pan, &par('A')).unwrap();
-        assert!(secrets.reveal(&protected, &par('B')).is_err());
+        let protected = secrets.protect(&pan, PanBinding::Par(&par('A'))).unwrap();
+        assert!(
+            secrets
+                .reveal(&protected, PanBinding::Par(&par('B')))
+                .is_err()
+        );
         let mut altered = protected.clone();
         altered.ciphertext[NONCE_LEN] ^= 1;
-        assert!(secrets.reveal(&altered, &par('A')).is_err());
+        assert!(
+            secrets
+                .reveal(&altered, PanBinding::Par(&par('A')))
+                .is_err()
+        );
         let unknown = ProtectedPan {
             key_id: "k9".into(),
             ..protected
         };
-        assert!(secrets.reveal(&unknown, &par('A')).is_err());
+        assert!(
+            secrets
+                .reveal(&unknown, PanBinding::Par(&par('A')))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_pan_bound_to_a_card_id_decrypts_for_that_id_only_and_never_as_a_par_binding() {
+        let secrets = secrets();
+        let pan = Pan::parse("4111111111111111").unwrap();
+        let id = CardId::parse(&"0a".repeat(16)).unwrap();
+        let other = CardId::parse(&"0b".repeat(16)).unwrap();
+        let protected = secrets.protect(&pan, PanBinding::Card(&id)).unwrap();
+        assert_eq!(
+            secrets.reveal(&protected, PanBinding::Card(&id)).unwrap(),
+            pan
+        );
+        assert!(
+            secrets
+                .reveal(&protected, PanBinding::Card(&other))
+                .is_err()
+        );
+        // The two bindings never share associated data, whatever the text.
+        assert_ne!(
+            associated_data(PanBinding::Card(&id)),
+            associated_data(PanBinding::Par(&par('A')))
+        );
+        assert!(associated_data(PanBinding::Card(&id)).ends_with(id.as_str().as_bytes()));
+        assert!(associated_data(PanBinding::Par(&par('A'))).starts_with(b"prepaid-card/pan/v1/"));
     }
 
     #[test]
@@ -419,16 +477,26 @@ mod tests {
             &IndexKey::from_hex(&"00112233445566778899aabbccddeeff".repeat(2)).unwrap(),
         );
         let pan = Pan::parse("4111111111111111").unwrap();
-        let protected = old.protect(&pan, &par('C')).unwrap();
-        assert_eq!(secrets().reveal(&protected, &par('C')).unwrap(), pan);
+        let protected = old.protect(&pan, PanBinding::Par(&par('C'))).unwrap();
+        assert_eq!(
+            secrets()
+                .reveal(&protected, PanBinding::Par(&par('C')))
+                .unwrap(),
+            pan
+        );
     }
 
     #[test]
     fn a_pan_ciphertext_cut_anywhere_is_refused_without_a_panic() {
         let secrets = secrets();
         let pan = Pan::compose(&prepaid_domain::Bin::parse("943512").unwrap(), 42);
-        let protected = secrets.protect(&pan, &par('A')).unwrap();
-        assert_eq!(secrets.reveal(&protected, &par('A')).unwrap(), pan);
+        let protected = secrets.protect(&pan, PanBinding::Par(&par('A'))).unwrap();
+        assert_eq!(
+            secrets
+                .reveal(&protected, PanBinding::Par(&par('A')))
+                .unwrap(),
+            pan
+        );
         for length in [
             0,
             1,
@@ -441,7 +509,10 @@ mod tests {
                 key_id: protected.key_id.clone(),
                 ciphertext: protected.ciphertext[..length].to_vec(),
             };
-            assert!(secrets.reveal(&cut, &par('A')).is_err(), "{length} bytes");
+            assert!(
+                secrets.reveal(&cut, PanBinding::Par(&par('A'))).is_err(),
+                "{length} bytes"
+            );
         }
     }
 }

@@ -381,6 +381,15 @@ mod tests {
             [("P".repeat(27), OTHER.into())]
         );
         assert_eq!(
+            owners(
+                &mut conn,
+                "SELECT member_id || ' ' || pan_bound_to || ' ' || length(card_id) AS key, \
+                 lower(card_id) = card_id AS asp_id FROM cards"
+            ),
+            [("1001 PAR 32".into(), "1".into())],
+            "an existing card gets an id, its member, and keeps its PAN bound to its PAR"
+        );
+        assert_eq!(
             owners(&mut conn, "SELECT apply_no AS key, asp_id FROM deliveries"),
             [("2026112500000000000001".into(), OTHER.into())]
         );

@@ -90,26 +90,37 @@ pub struct NewApplicationRow<'a> {
 #[derive(Insertable)]
 #[diesel(table_name = cards)]
 pub struct NewCardRow<'a> {
+    pub card_id: &'a str,
     pub par: &'a str,
     pub asp_id: &'a str,
     pub apply_no: &'a str,
-    pub pan_ciphertext: &'a [u8],
-    pub pan_key_id: &'a str,
-    pub pan_fingerprint: &'a [u8],
-    pub expiry: String,
+    pub member_id: String,
     pub kind: &'a str,
     pub status: &'a str,
-    pub created_at: i64,
-    pub cvk_id: &'a str,
+    pub expiry: String,
+    pub linked_card_id: Option<&'a str>,
+    pub pan_ciphertext: &'a [u8],
+    pub pan_key_id: &'a str,
+    pub pan_bound_to: &'a str,
+    pub pan_fingerprint: &'a [u8],
     pub pan_fingerprint_key_id: &'a str,
+    pub cvk_id: &'a str,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
+
+/// What `pan_bound_to` holds for a PAN bound to the card's id.
+pub const PAN_BOUND_TO_CARD_ID: &str = "CARD_ID";
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = cards)]
 pub struct CardRow {
+    pub card_id: String,
     pub par: String,
     pub pan_ciphertext: Vec<u8>,
     pub pan_key_id: String,
+    pub pan_bound_to: String,
     pub expiry: String,
     pub cvk_id: String,
 }

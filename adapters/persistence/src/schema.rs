@@ -66,19 +66,25 @@ diesel::table! {
 }
 
 diesel::table! {
-    cards (par) {
+    cards (card_id) {
+        card_id -> Text,
         par -> Text,
         asp_id -> Text,
         apply_no -> Text,
-        pan_ciphertext -> Binary,
-        pan_key_id -> Text,
-        pan_fingerprint -> Binary,
-        expiry -> Text,
+        member_id -> Text,
         kind -> Text,
         status -> Text,
-        created_at -> BigInt,
-        cvk_id -> Text,
+        expiry -> Text,
+        linked_card_id -> Nullable<Text>,
+        pan_ciphertext -> Binary,
+        pan_key_id -> Text,
+        pan_bound_to -> Text,
+        pan_fingerprint -> Binary,
         pan_fingerprint_key_id -> Text,
+        cvk_id -> Text,
+        version -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
     }
 }
 

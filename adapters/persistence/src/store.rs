@@ -14,9 +14,10 @@ use prepaid_application::ports::{
     SecretVault, SerialBlock, StoredCard, StoredIssuance, UniqueNumber,
 };
 use prepaid_domain::{
-    AccessKey, AddressDetail, AspId, Bin, CardApplyNo, CardKind, CardProduct, CorrelationId,
-    CryptoKeyId, Delivery, DeliveryAddress, DeliveryStatus, Expiry, Member, MemberId, MemberStatus,
-    Par, ProductName, ProductType, Purpose, RoadAddress, ServiceId, Timestamp, Validity, ZipCode,
+    AccessKey, AddressDetail, AspId, Bin, CardApplyNo, CardId, CardKind, CardProduct,
+    CorrelationId, CryptoKeyId, Delivery, DeliveryAddress, DeliveryStatus, Expiry, Member,
+    MemberId, MemberStatus, Par, ProductName, ProductType, Purpose, RoadAddress, ServiceId,
+    Timestamp, Validity, ZipCode,
 };
 
 use crate::database::{

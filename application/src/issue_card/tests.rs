@@ -183,7 +183,9 @@ fn stored(issuance: &NewIssuance) -> StoredIssuance {
     StoredIssuance {
         application_number: issuance.application.number.clone(),
         card: issuance.card.as_ref().map(|card| StoredCard {
+            id: card.card.id.clone(),
             par: card.card.par.clone(),
+            pan_bound_to_id: true,
             expiry: card.card.expiry,
             protected_pan: card.protected_pan.clone(),
             cvk_id: card.cvk_id.clone(),
@@ -197,6 +199,44 @@ fn fingerprint_of(text: &str) -> [u8; 32] {
         out[index % 32] = out[index % 32].wrapping_mul(31).wrapping_add(byte);
     }
     out
+}
+
+/// A PAN "encrypted" by reversing its digits.
+fn reversed(pan: &Pan) -> ProtectedPan {
+    ProtectedPan {
+        key_id: "k1".into(),
+        ciphertext: pan.expose().bytes().rev().collect(),
+    }
+}
+
+/// The PAN of [`reversed`].
+fn unreversed(protected: &ProtectedPan) -> Pan {
+    let digits: String = protected
+        .ciphertext
+        .iter()
+        .rev()
+        .map(|byte| char::from(*byte))
+        .collect();
+    Pan::parse(&digits).unwrap()
+}
+
+/// Card secrets with working fingerprints (under the current index key idx-2, or any key
+/// asked for by name), and no PAN protection yet: each test adds its own.
+fn secrets_without_pan_protection() -> MockCardSecrets {
+    let mut secrets = MockCardSecrets::new();
+    secrets
+        .expect_fingerprint()
+        .returning(|pan| PanFingerprint {
+            key_id: "idx-2".into(),
+            digest: fingerprint_of(pan.expose()),
+        });
+    secrets
+        .expect_request_fingerprint()
+        .returning(|text| request_fingerprint("idx-2", text));
+    secrets
+        .expect_request_fingerprint_with()
+        .returning(|key_id, text| Some(request_fingerprint(key_id, text)));
+    secrets
 }
 
 impl Fixture {
@@ -250,35 +290,13 @@ impl Fixture {
             Ok(())
         });
 
-        let mut secrets = MockCardSecrets::new();
-        secrets.expect_protect().returning(|pan, _| {
-            Ok(ProtectedPan {
-                key_id: "k1".into(),
-                ciphertext: pan.expose().bytes().rev().collect(),
-            })
-        });
-        secrets.expect_reveal().returning(|protected, _| {
-            let digits: String = protected
-                .ciphertext
-                .iter()
-                .rev()
-                .map(|byte| char::from(*byte))
-                .collect();
-            Ok(Pan::parse(&digits).unwrap())
-        });
-        // Fingerprints under the current index key idx-2, or any key asked for by name.
+        let mut secrets = secrets_without_pan_protection();
         secrets
-            .expect_fingerprint()
-            .returning(|pan| PanFingerprint {
-                key_id: "idx-2".into(),
-                digest: fingerprint_of(pan.expose()),
-            });
+            .expect_protect()
+            .returning(|pan, _| Ok(reversed(pan)));
         secrets
-            .expect_request_fingerprint()
-            .returning(|text| request_fingerprint("idx-2", text));
-        secrets
-            .expect_request_fingerprint_with()
-            .returning(|key_id, text| Some(request_fingerprint(key_id, text)));
+            .expect_reveal()
+            .returning(|protected, _| Ok(unreversed(protected)));
 
         let verification = verification("cvk-2");
 
@@ -756,3 +774,104 @@ async fn a_retry_that_changes_only_the_address_detail_or_only_the_zip_code_is_a_
 
 mod numbers;
 mod rotation;
+
+#[tokio::test]
+async fn a_mobile_card_gets_its_own_id_its_owner_and_a_pan_bound_to_its_id() {
+    let mut fixture = Fixture::new();
+    let bindings = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = Arc::clone(&bindings);
+    let mut secrets = secrets_without_pan_protection();
+    secrets.expect_protect().returning(move |pan, binding| {
+        seen.lock().unwrap().push(match binding {
+            PanBinding::Card(id) => format!("card {}", id.as_str()),
+            PanBinding::Par(par) => format!("par {}", par.as_str()),
+        });
+        Ok(reversed(pan))
+    });
+    fixture.secrets = secrets;
+    let (service, recorded) = fixture.service();
+
+    service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+    let mut second = command(ACTIVE_MEMBER, MOBILE, false, None);
+    second.key.correlation_id = CorrelationId::parse("261125153000-0000002").unwrap();
+    service.issue_and_deliver(second).await.unwrap();
+
+    let recorded = recorded.lock().unwrap();
+    let first = &recorded[0].card.as_ref().unwrap().card;
+    let second = &recorded[1].card.as_ref().unwrap().card;
+    assert_eq!(first.owner.get(), ACTIVE_MEMBER);
+    assert_eq!(first.linked_to, None);
+    assert_ne!(first.id, second.id, "each card its own id");
+    assert_eq!(
+        *bindings.lock().unwrap(),
+        [
+            format!("card {}", first.id.as_str()),
+            format!("card {}", second.id.as_str())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_retry_reveals_the_pan_with_the_binding_it_was_stored_with() {
+    let mut fixture = Fixture::new();
+    let seen = Arc::new(Mutex::new(Vec::<bool>::new()));
+    let kept = Arc::clone(&fixture.recorded);
+    fixture.store = MockCardApplicationStore::new();
+    let record_into = Arc::clone(&kept);
+    fixture
+        .store
+        .expect_record_issuance()
+        .returning(move |issuance| {
+            record_into.lock().unwrap().push(issuance.clone());
+            Ok(())
+        });
+    // As if issued before cards had ids: the PAN is bound to the PAR.
+    fixture.store.expect_find_issuance().returning(move |_, _| {
+        Ok(kept.lock().unwrap().first().map(|issuance| {
+            let mut found = stored(issuance);
+            if let Some(card) = found.card.as_mut() {
+                card.pan_bound_to_id = false;
+            }
+            found
+        }))
+    });
+    let mut secrets = secrets_without_pan_protection();
+    secrets
+        .expect_protect()
+        .returning(|pan, _| Ok(reversed(pan)));
+    let noted = Arc::clone(&seen);
+    secrets
+        .expect_reveal()
+        .returning(move |protected, binding| {
+            noted
+                .lock()
+                .unwrap()
+                .push(matches!(binding, PanBinding::Par(_)));
+            Ok(unreversed(protected))
+        });
+    fixture.secrets = secrets;
+    let (service, _) = fixture.service();
+
+    let first = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+    let again = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await
+        .unwrap();
+
+    assert!(again.replayed);
+    assert_eq!(
+        again.mobile_card.unwrap().pan,
+        first.mobile_card.unwrap().pan
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [true],
+        "revealed with the PAR binding"
+    );
+}

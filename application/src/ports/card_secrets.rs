@@ -1,7 +1,7 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use prepaid_domain::{Pan, Par};
+use prepaid_domain::{CardId, Pan, Par};
 
 use super::PortError;
 
@@ -21,6 +21,16 @@ impl fmt::Debug for ProtectedPan {
             .field("ciphertext_len", &self.ciphertext.len())
             .finish()
     }
+}
+
+/// What a protected PAN is bound to (the associated data of its encryption): moved to another
+/// card, it does not decrypt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PanBinding<'a> {
+    /// The card's own id: every card issued since cards have one.
+    Card(&'a CardId),
+    /// The card's PAR: cards issued before (their PAN is kept as it was encrypted).
+    Par(&'a Par),
 }
 
 /// A keyed fingerprint (HMAC) of a PAN: equal PANs have equal fingerprints under one key;
@@ -65,14 +75,26 @@ pub trait CardSecrets: Send + Sync {
     ///
     /// # Errors
     /// [`PortError`] when the data key is unavailable.
-    fn protect(&self, pan: &Pan, par: &Par) -> Result<ProtectedPan, PortError>;
+    #[allow(
+        clippy::elidable_lifetime_names,
+        reason = "the generated mock needs the lifetime named"
+    )]
+    fn protect<'a>(&self, pan: &Pan, binding: PanBinding<'a>) -> Result<ProtectedPan, PortError>;
 
-    /// Decrypts a PAN protected by [`CardSecrets::protect`] for the same `par`.
+    /// Decrypts a PAN protected by [`CardSecrets::protect`] with the same `binding`.
     ///
     /// # Errors
     /// [`PortError`] when the key is unknown or the ciphertext was altered or moved to another
     /// card.
-    fn reveal(&self, protected: &ProtectedPan, par: &Par) -> Result<Pan, PortError>;
+    #[allow(
+        clippy::elidable_lifetime_names,
+        reason = "the generated mock needs the lifetime named"
+    )]
+    fn reveal<'a>(
+        &self,
+        protected: &ProtectedPan,
+        binding: PanBinding<'a>,
+    ) -> Result<Pan, PortError>;
 
     /// The keyed fingerprint of `pan` under the current index key, for uniqueness and
     /// look-ups.

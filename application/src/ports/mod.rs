@@ -16,7 +16,7 @@ mod store;
 mod vault;
 mod verification;
 
-pub use card_secrets::{CardSecrets, PanFingerprint, ProtectedPan, RequestFingerprint};
+pub use card_secrets::{CardSecrets, PanBinding, PanFingerprint, ProtectedPan, RequestFingerprint};
 pub use cipher::{
     ContentEncryption, DecryptError, DecryptedMessage, JweProfile, KeyWrapping, MessageCipher,
     TranTokenSigner,

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use prepaid_domain::{
-    AspId, CardApplication, CardApplyNo, CorrelationId, Delivery, Expiry, IssuedCard, Par,
+    AspId, CardApplication, CardApplyNo, CardId, CorrelationId, Delivery, Expiry, IssuedCard, Par,
     Timestamp,
 };
 
@@ -127,6 +127,17 @@ pub enum RecordError {
     Unavailable(#[from] PortError),
 }
 
+impl StoredCard {
+    /// What its protected PAN is bound to.
+    pub fn pan_binding(&self) -> super::PanBinding<'_> {
+        if self.pan_bound_to_id {
+            super::PanBinding::Card(&self.id)
+        } else {
+            super::PanBinding::Par(&self.par)
+        }
+    }
+}
+
 /// What a recorded issuance answers to a retry (D6). It never holds a CVC (D7).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredIssuance {
@@ -139,8 +150,13 @@ pub struct StoredIssuance {
 /// The stored facts of a mobile card, enough to answer a retry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredCard {
+    /// Its own id.
+    pub id: CardId,
     /// Its PAR.
     pub par: Par,
+    /// Whether its PAN is bound to its id (`false`: to its PAR, as cards issued before cards had
+    /// ids).
+    pub pan_bound_to_id: bool,
     /// Its expiry (to derive the CVC again).
     pub expiry: Expiry,
     /// Its PAN, encrypted.

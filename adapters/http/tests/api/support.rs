@@ -15,16 +15,16 @@ use prepaid_application::ports::{
     AccessKeyState, CardApplicationStore, CardNumberSerials, CardNumbering, CardSecrets,
     CardVerification, Clock, CryptoKeyRef, DecryptError, DecryptedMessage, IdempotencyKey,
     IdempotencyRecord, IdempotencyStore, JweProfile, MemberDirectory, MessageCipher, NewIssuance,
-    PanFingerprint, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory, ProtectedPan,
-    RandomSource, RecordError, ReplayGuard, RequestFingerprint, SerialBlock, StoredCard,
-    StoredIssuance, TranTokenSigner,
+    PanBinding, PanFingerprint, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory,
+    ProtectedPan, RandomSource, RecordError, ReplayGuard, RequestFingerprint, SerialBlock,
+    StoredCard, StoredIssuance, TranTokenSigner,
 };
 use prepaid_application::{
     Authenticator, CardIssuanceService, IssuancePorts, PortError, ProductInquiryService, Readiness,
 };
 use prepaid_domain::{
     AccessKey, AspId, Bin, CardApplyNo, CardProduct, CorrelationId, CryptoKeyId, Cvc, DateTime,
-    Expiry, Member, MemberId, MemberStatus, Pan, Par, ProductName, ProductType, RequestWindow,
+    Expiry, Member, MemberId, MemberStatus, Pan, ProductName, ProductType, RequestWindow,
     SecretKey, ServiceId, TimeZone, Timestamp, TranToken, Validity,
 };
 use prepaid_http::{HttpConfig, ISSUE_DELIVERY_PATH, InboundPorts};
@@ -297,7 +297,9 @@ impl CardApplicationStore for Store {
             .map(|issuance| StoredIssuance {
                 application_number: issuance.application.number.clone(),
                 card: issuance.card.as_ref().map(|card| StoredCard {
+                    id: card.card.id.clone(),
                     par: card.card.par.clone(),
+                    pan_bound_to_id: true,
                     expiry: card.card.expiry,
                     protected_pan: card.protected_pan.clone(),
                     cvk_id: card.cvk_id.clone(),
@@ -321,13 +323,13 @@ impl CardApplicationStore for Store {
 struct Secrets;
 
 impl CardSecrets for Secrets {
-    fn protect(&self, pan: &Pan, _: &Par) -> Result<ProtectedPan, PortError> {
+    fn protect(&self, pan: &Pan, _: PanBinding<'_>) -> Result<ProtectedPan, PortError> {
         Ok(ProtectedPan {
             key_id: "k".into(),
             ciphertext: pan.expose().bytes().rev().collect(),
         })
     }
-    fn reveal(&self, protected: &ProtectedPan, _: &Par) -> Result<Pan, PortError> {
+    fn reveal(&self, protected: &ProtectedPan, _: PanBinding<'_>) -> Result<Pan, PortError> {
         let text: String = protected
             .ciphertext
             .iter()

@@ -1,7 +1,9 @@
 //! Recording issuances: the rows one issuance writes, in one transaction or the writer's savepoint.
 
+use crate::rows::PAN_BOUND_TO_CARD_ID;
+
 use super::{
-    AspId, CardApplicationStore, CardApplyNo, CardKind, CardRow, Database, DatabaseError,
+    AspId, CardApplicationStore, CardApplyNo, CardId, CardKind, CardRow, Database, DatabaseError,
     DatabaseErrorKind, DieselError, Expiry, ExpressionMethods, IdempotencyKey, IdempotencyRecord,
     IdempotencyRow, IdempotencyStore, NewApplicationRow, NewCardRow, NewDeliveryRow,
     NewIdempotencyRow, NewIssuance, OptionalExtension, Par, PortError, ProtectedPan, Purpose,
@@ -55,18 +57,26 @@ impl<'a> IssuanceRows<'a> {
                 created_at,
             },
             card: issuance.card.as_ref().map(|card| NewCardRow {
+                card_id: card.card.id.as_str(),
                 par: card.card.par.as_str(),
                 asp_id,
                 apply_no,
+                member_id: card.card.owner.get().to_string(),
+                kind: card.card.kind.as_str(),
+                status: card.card.status.as_str(),
+                expiry: card.card.expiry.to_yymm(),
+                linked_card_id: card.card.linked_to.as_ref().map(CardId::as_str),
                 pan_ciphertext: &card.protected_pan.ciphertext,
                 pan_key_id: &card.protected_pan.key_id,
+                // A new card's PAN is always bound to its id (`CardSecrets::protect` with
+                // `PanBinding::Card`).
+                pan_bound_to: PAN_BOUND_TO_CARD_ID,
                 pan_fingerprint: &card.pan_fingerprint.digest,
                 pan_fingerprint_key_id: &card.pan_fingerprint.key_id,
                 cvk_id: &card.cvk_id,
-                expiry: card.card.expiry.to_yymm(),
-                kind: card.card.kind.as_str(),
-                status: card.card.status.as_str(),
+                version: 0,
                 created_at,
+                updated_at: created_at,
             }),
             delivery: issuance.delivery.as_ref().map(|delivery| NewDeliveryRow {
                 apply_no,
@@ -207,7 +217,10 @@ impl CardApplicationStore for Database {
         let card = card
             .map(|card| {
                 Ok::<_, DatabaseError>(StoredCard {
+                    id: CardId::parse(&card.card_id)
+                        .map_err(|_| DatabaseError::Corrupt("card_id"))?,
                     par: Par::parse(&card.par).map_err(|_| DatabaseError::Corrupt("par"))?,
+                    pan_bound_to_id: card.pan_bound_to == PAN_BOUND_TO_CARD_ID,
                     expiry: Expiry::parse(&card.expiry)
                         .map_err(|_| DatabaseError::Corrupt("expiry"))?,
                     protected_pan: ProtectedPan {

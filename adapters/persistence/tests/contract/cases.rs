@@ -49,6 +49,8 @@ pub async fn an_issuance_with_card_and_delivery_is_found_again_by_its_key(backen
     assert_eq!(found.application_number, new.application.number);
     let card = found.card.unwrap();
     let expected = new.card.unwrap();
+    assert_eq!(card.id, expected.card.id);
+    assert!(card.pan_bound_to_id, "a new card's PAN is bound to its id");
     assert_eq!(card.par, expected.card.par);
     assert_eq!(card.expiry, expected.card.expiry);
     assert_eq!(card.protected_pan, expected.protected_pan);

@@ -11,9 +11,9 @@ use prepaid_application::ports::{
 };
 use prepaid_domain::{
     AddressDetail, ApplicationStatus, ApplicationType, AspId, Bin, CardApplication, CardApplyNo,
-    CardKind, CardProduct, CardStatus, CorrelationId, Delivery, DeliveryAddress, DeliveryStatus,
-    Expiry, IssuedCard, Member, MemberId, MemberStatus, Par, ProductName, ProductType, RoadAddress,
-    SecretKey, ServiceId, Timestamp, Validity, ZipCode,
+    CardId, CardKind, CardProduct, CardStatus, CorrelationId, Delivery, DeliveryAddress,
+    DeliveryStatus, Expiry, IssuedCard, Member, MemberId, MemberStatus, Par, ProductName,
+    ProductType, RoadAddress, SecretKey, ServiceId, Timestamp, Validity, ZipCode,
 };
 use prepaid_persistence::{Database, DatabaseConfig};
 
@@ -184,7 +184,13 @@ pub fn issuance(member: MemberId, key: IdempotencyKey, seed: u64, with_card: boo
         },
         card: with_card.then(|| NewIssuedCard {
             card: IssuedCard {
+                id: CardId::generate(&mut {
+                    let mut draws = [seed, seed.rotate_left(7)].into_iter();
+                    move || draws.next().unwrap_or_default()
+                }),
                 par: Par::parse(&alnum(seed.rotate_left(19), 27)).unwrap(),
+                owner: member,
+                linked_to: None,
                 expiry: Expiry::parse("3111").unwrap(),
                 kind: CardKind::Mobile,
                 status: CardStatus::Active,
