@@ -12,5 +12,7 @@ mod writer;
 pub use database::{Backend, DatabaseConfig, SqliteSynchronous};
 pub use error::DatabaseError;
 pub use memory::InMemoryReplayGuard;
-pub use store::{Database, DieselProjectDirectory, DieselReplayGuard, IssuedCounts};
+#[cfg(any(test, feature = "test-support"))]
+pub use store::IssuedCounts;
+pub use store::{Database, DieselProjectDirectory, DieselReplayGuard};
 pub use writer::WalStatus;

@@ -138,16 +138,6 @@ pub struct NewDeliveryRow<'a> {
     pub updated_at: i64,
 }
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = deliveries)]
-pub struct DeliveryRow {
-    pub address: String,
-    pub address_detail: String,
-    pub zip_code: String,
-    pub status: String,
-    pub created_at: i64,
-}
-
 #[derive(Insertable)]
 #[diesel(table_name = idempotency_records)]
 pub struct NewIdempotencyRow<'a> {
@@ -179,4 +169,52 @@ pub struct ReplayBindingRow {
     pub token_digest: Vec<u8>,
     pub correlation_id: String,
     pub expires_at: i64,
+}
+
+/// An application as the lifecycle reads it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = card_applications)]
+pub struct ApplicationRow {
+    pub apply_no: String,
+    pub member_id: String,
+    pub service_id: String,
+    pub application_type: String,
+    pub status: String,
+    pub purpose: Option<String>,
+    pub created_at: i64,
+    pub version: i64,
+}
+
+/// A delivery as the lifecycle reads it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = deliveries)]
+pub struct DeliveryRecordRow {
+    pub apply_no: String,
+    pub address: String,
+    pub address_detail: String,
+    pub zip_code: String,
+    pub status: String,
+    pub created_at: i64,
+    pub version: i64,
+}
+
+/// A card as the lifecycle reads it (everything but its timestamps).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = cards)]
+pub struct CardRecordRow {
+    pub card_id: String,
+    pub par: String,
+    pub apply_no: String,
+    pub member_id: String,
+    pub kind: String,
+    pub status: String,
+    pub expiry: String,
+    pub linked_card_id: Option<String>,
+    pub pan_ciphertext: Vec<u8>,
+    pub pan_key_id: String,
+    pub pan_bound_to: String,
+    pub pan_fingerprint: Vec<u8>,
+    pub pan_fingerprint_key_id: String,
+    pub cvk_id: String,
+    pub version: i64,
 }

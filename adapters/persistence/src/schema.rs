@@ -62,6 +62,7 @@ diesel::table! {
         status -> Text,
         purpose -> Nullable<Text>,
         created_at -> BigInt,
+        version -> BigInt,
     }
 }
 
@@ -98,6 +99,7 @@ diesel::table! {
         status -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        version -> BigInt,
     }
 }
 

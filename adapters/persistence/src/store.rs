@@ -15,9 +15,8 @@ use prepaid_application::ports::{
 };
 use prepaid_domain::{
     AccessKey, AddressDetail, AspId, Bin, CardApplyNo, CardId, CardKind, CardProduct,
-    CorrelationId, CryptoKeyId, Delivery, DeliveryAddress, DeliveryStatus, Expiry, Member,
-    MemberId, MemberStatus, Par, ProductName, ProductType, Purpose, RoadAddress, ServiceId,
-    Timestamp, Validity, ZipCode,
+    CorrelationId, CryptoKeyId, Delivery, DeliveryAddress, Expiry, Member, MemberId, MemberStatus,
+    Par, ProductName, ProductType, Purpose, RoadAddress, ServiceId, Timestamp, Validity, ZipCode,
 };
 
 use crate::database::{
@@ -27,9 +26,9 @@ use crate::error::DatabaseError;
 use crate::lock::ServiceLock;
 use crate::memory::{BindingJournal, InMemoryReplayGuard, token_digest};
 use crate::rows::{
-    AccessKeyRow, CardRow, CryptoKeyRow, DeliveryRow, IdempotencyRow, MemberRow, NewApplicationRow,
-    NewCardRow, NewDeliveryRow, NewIdempotencyRow, NewMemberRow, NewProjectRow, ProductRow,
-    ProjectRow, ReplayBindingRow,
+    AccessKeyRow, CardRow, CryptoKeyRow, IdempotencyRow, MemberRow, NewApplicationRow, NewCardRow,
+    NewDeliveryRow, NewIdempotencyRow, NewMemberRow, NewProjectRow, ProductRow, ProjectRow,
+    ReplayBindingRow,
 };
 use crate::schema::{
     access_keys, card_applications, card_number_serials, card_products, cards, crypto_keys,
@@ -38,12 +37,15 @@ use crate::schema::{
 use crate::writer::{Answer, GroupCommitWriter, WalStatus};
 
 mod catalogue;
+#[cfg(any(test, feature = "test-support"))]
 mod checks;
 mod directory;
 mod issuance;
+mod lifecycle;
 mod replay;
 mod serials;
 
+#[cfg(any(test, feature = "test-support"))]
 pub use checks::IssuedCounts;
 pub use directory::DieselProjectDirectory;
 pub use replay::DieselReplayGuard;
@@ -559,6 +561,13 @@ impl Database {
                 clock,
             })),
         }
+    }
+}
+
+#[async_trait]
+impl prepaid_application::Readiness for Database {
+    async fn check_ready(&self) -> Result<(), PortError> {
+        Ok(Database::check_ready(self).await?)
     }
 }
 

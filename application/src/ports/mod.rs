@@ -30,9 +30,9 @@ pub use projects::{
 };
 pub use random::RandomSource;
 pub use store::{
-    CardApplicationStore, IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore,
-    IdempotentOperation, NewIssuance, NewIssuedCard, RecordError, StoredCard, StoredIssuance,
-    UniqueNumber,
+    CardApplicationStore, CardRecord, CardStore, IdempotencyClaim, IdempotencyKey,
+    IdempotencyRecord, IdempotencyStore, IdempotentOperation, NewIssuance, NewIssuedCard,
+    RecordError, StoredApplication, StoredCard, StoredDelivery, StoredIssuance, UniqueNumber,
 };
 pub use vault::SecretVault;
 pub use verification::CardVerification;
@@ -54,7 +54,7 @@ pub use projects::{MockProjectDirectory, MockReplayGuard};
 #[cfg(any(test, feature = "mock"))]
 pub use random::MockRandomSource;
 #[cfg(any(test, feature = "mock"))]
-pub use store::{MockCardApplicationStore, MockIdempotencyStore};
+pub use store::{MockCardApplicationStore, MockCardStore, MockIdempotencyStore};
 #[cfg(any(test, feature = "mock"))]
 pub use vault::MockSecretVault;
 #[cfg(any(test, feature = "mock"))]

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use prepaid_domain::{
-    AspId, CardApplication, CardApplyNo, CardId, CorrelationId, Delivery, Expiry, IssuedCard, Par,
-    Timestamp,
+    AspId, CardApplication, CardApplyNo, CardId, CorrelationId, Delivery, Expiry, IssuedCard,
+    MemberId, Par, Timestamp,
 };
 
 use super::{PanFingerprint, PortError, ProtectedPan, RequestFingerprint};
@@ -165,10 +165,135 @@ pub struct StoredCard {
     pub cvk_id: String,
 }
 
-/// Card applications with their cards and deliveries.
+/// A card application as stored, with the version its next state change must name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredApplication {
+    /// The application.
+    pub application: CardApplication,
+    /// Moved by each state change (optimistic concurrency).
+    pub version: u64,
+}
+
+/// A delivery as stored, with its version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredDelivery {
+    /// The application it belongs to.
+    pub application: CardApplyNo,
+    /// The delivery.
+    pub delivery: Delivery,
+    /// Moved by each state change (optimistic concurrency).
+    pub version: u64,
+}
+
+/// A card as stored: its facts, its protected PAN and fingerprint, the keys it depends on and
+/// its version. Never a plaintext PAN, never a CVC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardRecord {
+    /// Id, PAR, owner, link, expiry, kind, status.
+    pub card: IssuedCard,
+    /// The application it was issued with.
+    pub application: CardApplyNo,
+    /// Its PAN, encrypted.
+    pub protected_pan: ProtectedPan,
+    /// Whether its PAN is bound to its id (`false`: to its PAR).
+    pub pan_bound_to_id: bool,
+    /// Its PAN's keyed fingerprint.
+    pub pan_fingerprint: PanFingerprint,
+    /// The id of the card verification key its CVC is derived with.
+    pub cvk_id: String,
+    /// Moved by each state change (optimistic concurrency).
+    pub version: u64,
+}
+
+impl CardRecord {
+    /// What its protected PAN is bound to.
+    pub fn pan_binding(&self) -> super::PanBinding<'_> {
+        if self.pan_bound_to_id {
+            super::PanBinding::Card(&self.card.id)
+        } else {
+            super::PanBinding::Par(&self.card.par)
+        }
+    }
+}
+
+/// Cards, read by what the lifecycle looks them up by. Every read is scoped to the project
+/// (D15): another project's card is not found.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CardStore: Send + Sync {
+    /// The card with PAR `par`.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn card_by_par(&self, asp_id: &AspId, par: &Par)
+    -> Result<Option<CardRecord>, PortError>;
+
+    /// The card whose PAN has `fingerprint` (under the index key the fingerprint names).
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn card_by_fingerprint(
+        &self,
+        asp_id: &AspId,
+        fingerprint: &PanFingerprint,
+    ) -> Result<Option<CardRecord>, PortError>;
+
+    /// Every card issued to `member`, oldest first.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn cards_of_member(
+        &self,
+        asp_id: &AspId,
+        member: MemberId,
+    ) -> Result<Vec<CardRecord>, PortError>;
+
+    /// Every card issued with application `number`, oldest first.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn cards_of_application(
+        &self,
+        asp_id: &AspId,
+        number: &CardApplyNo,
+    ) -> Result<Vec<CardRecord>, PortError>;
+}
+
+/// Card applications with their cards and deliveries. Every read is scoped to the project
+/// (D15): another project's application is not found.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait CardApplicationStore: Send + Sync {
+    /// Application `number`.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn application(
+        &self,
+        asp_id: &AspId,
+        number: &CardApplyNo,
+    ) -> Result<Option<StoredApplication>, PortError>;
+
+    /// Every application of `member`, oldest first.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn applications_of_member(
+        &self,
+        asp_id: &AspId,
+        member: MemberId,
+    ) -> Result<Vec<StoredApplication>, PortError>;
+
+    /// The delivery of application `number`, if one was asked for.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn delivery(
+        &self,
+        asp_id: &AspId,
+        number: &CardApplyNo,
+    ) -> Result<Option<StoredDelivery>, PortError>;
+
     /// The issuance of application `number` of project `asp_id`, as a retry answers it.
     ///
     /// # Errors

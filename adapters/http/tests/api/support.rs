@@ -17,7 +17,7 @@ use prepaid_application::ports::{
     IdempotencyRecord, IdempotencyStore, JweProfile, MemberDirectory, MessageCipher, NewIssuance,
     PanBinding, PanFingerprint, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory,
     ProtectedPan, RandomSource, RecordError, ReplayGuard, RequestFingerprint, SerialBlock,
-    StoredCard, StoredIssuance, TranTokenSigner,
+    StoredApplication, StoredCard, StoredDelivery, StoredIssuance, TranTokenSigner,
 };
 use prepaid_application::{
     Authenticator, CardIssuanceService, IssuancePorts, PortError, ProductInquiryService, Readiness,
@@ -281,6 +281,67 @@ impl IdempotencyStore for Store {
 
 #[async_trait]
 impl CardApplicationStore for Store {
+    async fn application(
+        &self,
+        asp_id: &AspId,
+        number: &CardApplyNo,
+    ) -> Result<Option<StoredApplication>, PortError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|issuance| {
+                issuance.claim.key.asp_id == *asp_id && issuance.application.number == *number
+            })
+            .map(|issuance| StoredApplication {
+                application: issuance.application.clone(),
+                version: 0,
+            }))
+    }
+
+    async fn applications_of_member(
+        &self,
+        asp_id: &AspId,
+        member: MemberId,
+    ) -> Result<Vec<StoredApplication>, PortError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|issuance| {
+                issuance.claim.key.asp_id == *asp_id && issuance.application.member == member
+            })
+            .map(|issuance| StoredApplication {
+                application: issuance.application.clone(),
+                version: 0,
+            })
+            .collect())
+    }
+
+    async fn delivery(
+        &self,
+        asp_id: &AspId,
+        number: &CardApplyNo,
+    ) -> Result<Option<StoredDelivery>, PortError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|issuance| {
+                issuance.claim.key.asp_id == *asp_id && issuance.application.number == *number
+            })
+            .and_then(|issuance| {
+                issuance.delivery.clone().map(|delivery| StoredDelivery {
+                    application: number.clone(),
+                    delivery,
+                    version: 0,
+                })
+            }))
+    }
+
     async fn find_issuance(
         &self,
         asp_id: &AspId,

@@ -1,13 +1,10 @@
 //! Operators' checks and tests' look-ups: counts, integrity, orphans, stored values.
 
 use super::{
-    AddressDetail, CardApplyNo, Database, DatabaseError, Delivery, DeliveryAddress, DeliveryRow,
-    DeliveryStatus, ExpressionMethods, MemberId, OptionalExtension, Pools, QueryDsl, RoadAddress,
-    RunQueryDsl, SelectableHelper, Timestamp, ZipCode, access_keys, card_applications,
-    card_products, cards, crypto_keys, deliveries, idempotency_records, members, projects,
-    replay_bindings, with_conn,
+    Database, DatabaseError, ExpressionMethods, MemberId, Pools, QueryDsl, RunQueryDsl,
+    access_keys, card_applications, card_products, cards, crypto_keys, deliveries,
+    idempotency_records, members, projects, replay_bindings, with_conn,
 };
-use super::{PortError, async_trait};
 
 /// The stored name of the issuance operation, whose records' outcome is an application number.
 const ISSUE_AND_DELIVER: &str =
@@ -109,39 +106,6 @@ impl Database {
         .await
     }
 
-    /// The delivery of application `number`, if one was asked for.
-    ///
-    /// # Errors
-    /// [`DatabaseError`] when the read fails or the row does not parse.
-    pub async fn find_delivery(
-        &self,
-        number: &CardApplyNo,
-    ) -> Result<Option<Delivery>, DatabaseError> {
-        let key = number.as_str().to_owned();
-        let row = self
-            .blocking(move |pools| {
-                with_conn!(pools, |conn| Ok(deliveries::table
-                    .find(&key)
-                    .select(DeliveryRow::as_select())
-                    .get_result(conn)
-                    .optional()?))
-            })
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let corrupt = |what| move |_| DatabaseError::Corrupt(what);
-        Ok(Some(Delivery {
-            address: DeliveryAddress {
-                address: RoadAddress::parse(&row.address).map_err(corrupt("address"))?,
-                detail: AddressDetail::parse(&row.address_detail)
-                    .map_err(corrupt("address_detail"))?,
-                zip_code: ZipCode::parse(&row.zip_code).map_err(corrupt("zip_code"))?,
-            },
-            status: DeliveryStatus::parse(&row.status)
-                .ok_or(DatabaseError::Corrupt("delivery status"))?,
-            created_at: Timestamp::from_millis(row.created_at),
-        }))
-    }
-
     /// How many text cells of any table hold exactly `value`: an audit that card data never
     /// reached a column (a CVC would be a 3-digit cell, a PAN a 16-digit one).
     ///
@@ -224,11 +188,4 @@ pub struct IssuedCounts {
     pub deliveries: i64,
     /// Idempotency records of those applications.
     pub idempotency_records: i64,
-}
-
-#[async_trait]
-impl prepaid_application::Readiness for Database {
-    async fn check_ready(&self) -> Result<(), PortError> {
-        Ok(Database::check_ready(self).await?)
-    }
 }

@@ -1,5 +1,8 @@
 //! Recording issuances: the rows one issuance writes, in one transaction or the writer's savepoint.
 
+use prepaid_application::ports::{StoredApplication, StoredDelivery};
+use prepaid_domain::MemberId;
+
 use crate::rows::PAN_BOUND_TO_CARD_ID;
 
 use super::{
@@ -182,6 +185,30 @@ impl IdempotencyStore for Database {
 
 #[async_trait]
 impl CardApplicationStore for Database {
+    async fn application(
+        &self,
+        asp_id: &AspId,
+        number: &CardApplyNo,
+    ) -> Result<Option<StoredApplication>, PortError> {
+        self.read_application(asp_id, number).await
+    }
+
+    async fn applications_of_member(
+        &self,
+        asp_id: &AspId,
+        member: MemberId,
+    ) -> Result<Vec<StoredApplication>, PortError> {
+        self.read_applications_of(asp_id, member).await
+    }
+
+    async fn delivery(
+        &self,
+        asp_id: &AspId,
+        number: &CardApplyNo,
+    ) -> Result<Option<StoredDelivery>, PortError> {
+        self.read_delivery(asp_id, number).await
+    }
+
     async fn find_issuance(
         &self,
         asp_id: &AspId,

@@ -294,10 +294,11 @@ pub async fn a_255_character_korean_address_round_trips_exactly(backend: Backend
 
     let delivery = test
         .db
-        .find_delivery(&new.application.number)
+        .delivery(&new.claim.key.asp_id, &new.application.number)
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .delivery;
     assert_eq!(delivery.address, address);
     assert_eq!(delivery.address.address.as_str(), long);
     assert_eq!(delivery.address.detail.as_str(), detail);

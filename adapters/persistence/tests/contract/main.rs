@@ -5,6 +5,7 @@
 //! PostgreSQL half ran. With `CI=true` an unset or unreachable PostgreSQL fails the run.
 
 mod cases;
+mod lifecycle;
 mod support;
 
 use std::future::Future;
@@ -16,41 +17,45 @@ use support::Backend;
 type Case = fn(Backend) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
 macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        &[$((stringify!($name), |backend| Box::pin(cases::$name(backend)) as Pin<Box<dyn Future<Output = ()> + Send>>)),*]
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        &[$((stringify!($name), |backend| Box::pin($module::$name(backend)) as Pin<Box<dyn Future<Output = ()> + Send>>)),*]
     };
 }
 
 const CASES: &[(&str, Case)] = cases![
-    an_issuance_with_card_and_delivery_is_found_again_by_its_key,
-    an_issuance_without_card_is_found_again_without_card,
-    a_second_claim_of_a_key_is_refused_and_writes_nothing,
-    the_same_correlation_id_under_another_asp_is_another_key,
-    a_member_belongs_to_its_project_and_another_may_hold_the_same_id,
-    an_issuance_for_a_member_of_another_project_is_not_recorded,
-    a_colliding_par_is_reported_and_writes_nothing,
-    a_colliding_pan_fingerprint_is_reported_and_writes_nothing,
-    a_colliding_application_number_is_reported_and_writes_nothing,
-    the_largest_member_id_round_trips_exactly,
-    a_255_character_korean_address_round_trips_exactly,
-    products_round_trip_and_update_in_place,
-    members_can_be_cancelled,
-    projects_round_trip_with_sealed_secrets,
-    secrets_sealed_with_an_old_key_are_sealed_again_with_the_current_one,
-    a_signature_belongs_to_one_correlation_id_until_it_expires,
-    of_64_concurrent_correlation_ids_one_binds_a_signature,
-    purging_removes_only_expired_idempotency_records,
-    many_tasks_with_one_key_record_exactly_one_issuance,
-    many_tasks_with_distinct_keys_record_every_issuance,
-    the_wal_is_copied_into_the_database_file_beside_the_writer,
-    past_its_frame_limit_the_wal_starts_again_from_its_beginning,
-    two_instances_sharing_one_database_record_one_issuance_per_key,
-    one_process_serves_an_sqlite_file_and_admin_tools_open_it_beside,
-    the_database_reports_ready_after_migrations,
-    a_closed_database_leaves_no_wal_behind,
-    serials_are_reserved_in_order_each_once_up_to_the_last,
-    a_bin_keeps_the_numbering_key_it_started_with,
-    concurrent_reservations_from_two_handles_never_share_a_serial,
+    cases::an_issuance_with_card_and_delivery_is_found_again_by_its_key,
+    cases::an_issuance_without_card_is_found_again_without_card,
+    cases::a_second_claim_of_a_key_is_refused_and_writes_nothing,
+    cases::the_same_correlation_id_under_another_asp_is_another_key,
+    cases::a_member_belongs_to_its_project_and_another_may_hold_the_same_id,
+    cases::an_issuance_for_a_member_of_another_project_is_not_recorded,
+    cases::a_colliding_par_is_reported_and_writes_nothing,
+    cases::a_colliding_pan_fingerprint_is_reported_and_writes_nothing,
+    cases::a_colliding_application_number_is_reported_and_writes_nothing,
+    cases::the_largest_member_id_round_trips_exactly,
+    cases::a_255_character_korean_address_round_trips_exactly,
+    cases::products_round_trip_and_update_in_place,
+    cases::members_can_be_cancelled,
+    cases::projects_round_trip_with_sealed_secrets,
+    cases::secrets_sealed_with_an_old_key_are_sealed_again_with_the_current_one,
+    cases::a_signature_belongs_to_one_correlation_id_until_it_expires,
+    cases::of_64_concurrent_correlation_ids_one_binds_a_signature,
+    cases::purging_removes_only_expired_idempotency_records,
+    cases::many_tasks_with_one_key_record_exactly_one_issuance,
+    cases::many_tasks_with_distinct_keys_record_every_issuance,
+    cases::the_wal_is_copied_into_the_database_file_beside_the_writer,
+    cases::past_its_frame_limit_the_wal_starts_again_from_its_beginning,
+    cases::two_instances_sharing_one_database_record_one_issuance_per_key,
+    cases::one_process_serves_an_sqlite_file_and_admin_tools_open_it_beside,
+    cases::the_database_reports_ready_after_migrations,
+    cases::a_closed_database_leaves_no_wal_behind,
+    cases::serials_are_reserved_in_order_each_once_up_to_the_last,
+    cases::a_bin_keeps_the_numbering_key_it_started_with,
+    cases::concurrent_reservations_from_two_handles_never_share_a_serial,
+    lifecycle::an_application_and_its_delivery_are_read_by_number_in_their_project_only,
+    lifecycle::an_application_without_delivery_has_none,
+    lifecycle::a_members_applications_and_cards_are_listed_oldest_first_in_their_project_only,
+    lifecycle::a_card_is_read_by_par_fingerprint_and_application_with_everything_but_its_pan,
 ];
 
 fn main() {

@@ -1,0 +1,6 @@
+-- Applications and deliveries change state over their lives (cancel, delivery steps,
+-- registration): each change checks and moves a version, so two writers that meet (a partner's
+-- status report and a member's cancel, say) never both win.
+ALTER TABLE card_applications ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE deliveries ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX deliveries_by_asp ON deliveries (asp_id, apply_no);

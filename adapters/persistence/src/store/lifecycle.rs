@@ -1,0 +1,243 @@
+//! The reads the card lifecycle needs, per aggregate: applications by number and by member,
+//! deliveries by application, cards by PAR, by PAN fingerprint, by member and by application.
+//! Every read is scoped to the calling project (D15).
+
+use prepaid_application::ports::{
+    CardRecord, CardStore, PanFingerprint, StoredApplication, StoredDelivery,
+};
+use prepaid_domain::{
+    ApplicationStatus, ApplicationType, CardApplication, CardStatus, DeliveryStatus, IssuedCard,
+};
+
+use super::{
+    AddressDetail, AspId, CardApplyNo, CardId, CardKind, Database, DatabaseError, Delivery,
+    DeliveryAddress, Expiry, ExpressionMethods, MemberId, OptionalExtension, Par, PortError,
+    ProtectedPan, Purpose, QueryDsl, RoadAddress, RunQueryDsl, SelectableHelper, ServiceId,
+    Timestamp, ZipCode, async_trait, card_applications, cards, deliveries, on_conn,
+};
+use crate::rows::{ApplicationRow, CardRecordRow, DeliveryRecordRow, PAN_BOUND_TO_CARD_ID};
+
+fn version(stored: i64) -> Result<u64, DatabaseError> {
+    u64::try_from(stored).map_err(|_| DatabaseError::Corrupt("version"))
+}
+
+fn application_from_row(row: &ApplicationRow) -> Result<StoredApplication, DatabaseError> {
+    let corrupt = DatabaseError::Corrupt;
+    Ok(StoredApplication {
+        application: CardApplication {
+            number: CardApplyNo::parse(&row.apply_no).map_err(|_| corrupt("apply_no"))?,
+            member: MemberId::parse(&row.member_id).map_err(|_| corrupt("member_id"))?,
+            product: ServiceId::parse(&row.service_id).map_err(|_| corrupt("service_id"))?,
+            application_type: ApplicationType::parse(&row.application_type)
+                .ok_or(corrupt("application_type"))?,
+            status: ApplicationStatus::parse(&row.status).ok_or(corrupt("application status"))?,
+            purpose: row
+                .purpose
+                .as_deref()
+                .map(Purpose::parse)
+                .transpose()
+                .map_err(|_| corrupt("purpose"))?,
+            created_at: Timestamp::from_millis(row.created_at),
+        },
+        version: version(row.version)?,
+    })
+}
+
+fn delivery_from_row(row: &DeliveryRecordRow) -> Result<StoredDelivery, DatabaseError> {
+    let corrupt = DatabaseError::Corrupt;
+    Ok(StoredDelivery {
+        application: CardApplyNo::parse(&row.apply_no).map_err(|_| corrupt("apply_no"))?,
+        delivery: Delivery {
+            address: DeliveryAddress {
+                address: RoadAddress::parse(&row.address).map_err(|_| corrupt("address"))?,
+                detail: AddressDetail::parse(&row.address_detail)
+                    .map_err(|_| corrupt("address_detail"))?,
+                zip_code: ZipCode::parse(&row.zip_code).map_err(|_| corrupt("zip_code"))?,
+            },
+            status: DeliveryStatus::parse(&row.status).ok_or(corrupt("delivery status"))?,
+            created_at: Timestamp::from_millis(row.created_at),
+        },
+        version: version(row.version)?,
+    })
+}
+
+fn card_from_row(row: &CardRecordRow) -> Result<CardRecord, DatabaseError> {
+    let corrupt = DatabaseError::Corrupt;
+    let digest: [u8; 32] = row
+        .pan_fingerprint
+        .clone()
+        .try_into()
+        .map_err(|_| corrupt("pan_fingerprint"))?;
+    Ok(CardRecord {
+        card: IssuedCard {
+            id: CardId::parse(&row.card_id).map_err(|_| corrupt("card_id"))?,
+            par: Par::parse(&row.par).map_err(|_| corrupt("par"))?,
+            owner: MemberId::parse(&row.member_id).map_err(|_| corrupt("member_id"))?,
+            linked_to: row
+                .linked_card_id
+                .as_deref()
+                .map(CardId::parse)
+                .transpose()
+                .map_err(|_| corrupt("linked_card_id"))?,
+            expiry: Expiry::parse(&row.expiry).map_err(|_| corrupt("expiry"))?,
+            kind: CardKind::parse(&row.kind).ok_or(corrupt("card kind"))?,
+            status: CardStatus::parse(&row.status).ok_or(corrupt("card status"))?,
+        },
+        application: CardApplyNo::parse(&row.apply_no).map_err(|_| corrupt("apply_no"))?,
+        protected_pan: ProtectedPan {
+            key_id: row.pan_key_id.clone(),
+            ciphertext: row.pan_ciphertext.clone(),
+        },
+        pan_bound_to_id: row.pan_bound_to == PAN_BOUND_TO_CARD_ID,
+        pan_fingerprint: PanFingerprint {
+            key_id: row.pan_fingerprint_key_id.clone(),
+            digest,
+        },
+        cvk_id: row.cvk_id.clone(),
+        version: version(row.version)?,
+    })
+}
+
+/// Which cards of a project to read.
+enum CardsBy {
+    Par(String),
+    Fingerprint(Vec<u8>, String),
+    Member(String),
+    Application(String),
+}
+
+impl Database {
+    /// The cards of `asp_id` that `by` selects, oldest first.
+    async fn cards_where(&self, asp_id: &AspId, by: CardsBy) -> Result<Vec<CardRecord>, PortError> {
+        let asp = asp_id.as_str().to_owned();
+        let rows = self
+            .read(move |source| {
+                on_conn!(source, |conn| {
+                    let mine = cards::table.filter(cards::asp_id.eq(&asp)).into_boxed();
+                    let selected = match &by {
+                        CardsBy::Par(par) => mine.filter(cards::par.eq(par)),
+                        CardsBy::Fingerprint(digest, key_id) => mine
+                            .filter(cards::pan_fingerprint.eq(digest))
+                            .filter(cards::pan_fingerprint_key_id.eq(key_id)),
+                        CardsBy::Member(member) => mine.filter(cards::member_id.eq(member)),
+                        CardsBy::Application(number) => mine.filter(cards::apply_no.eq(number)),
+                    };
+                    Ok(selected
+                        .order((cards::created_at, cards::card_id))
+                        .select(CardRecordRow::as_select())
+                        .load(conn)?)
+                })
+            })
+            .await?;
+        Ok(rows
+            .iter()
+            .map(card_from_row)
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+#[async_trait]
+impl CardStore for Database {
+    async fn card_by_par(
+        &self,
+        asp_id: &AspId,
+        par: &Par,
+    ) -> Result<Option<CardRecord>, PortError> {
+        let found = self
+            .cards_where(asp_id, CardsBy::Par(par.as_str().to_owned()))
+            .await?;
+        Ok(found.into_iter().next())
+    }
+
+    async fn card_by_fingerprint(
+        &self,
+        asp_id: &AspId,
+        fingerprint: &PanFingerprint,
+    ) -> Result<Option<CardRecord>, PortError> {
+        let by = CardsBy::Fingerprint(fingerprint.digest.to_vec(), fingerprint.key_id.clone());
+        Ok(self.cards_where(asp_id, by).await?.into_iter().next())
+    }
+
+    async fn cards_of_member(
+        &self,
+        asp_id: &AspId,
+        member: MemberId,
+    ) -> Result<Vec<CardRecord>, PortError> {
+        self.cards_where(asp_id, CardsBy::Member(member.get().to_string()))
+            .await
+    }
+
+    async fn cards_of_application(
+        &self,
+        asp_id: &AspId,
+        number: &CardApplyNo,
+    ) -> Result<Vec<CardRecord>, PortError> {
+        self.cards_where(asp_id, CardsBy::Application(number.as_str().to_owned()))
+            .await
+    }
+}
+
+impl Database {
+    /// The application `number` of `asp_id`.
+    pub(crate) async fn read_application(
+        &self,
+        asp_id: &AspId,
+        number: &CardApplyNo,
+    ) -> Result<Option<StoredApplication>, PortError> {
+        let key = (asp_id.as_str().to_owned(), number.as_str().to_owned());
+        let row = self
+            .read(move |source| {
+                on_conn!(source, |conn| Ok(card_applications::table
+                    .filter(card_applications::asp_id.eq(&key.0))
+                    .filter(card_applications::apply_no.eq(&key.1))
+                    .select(ApplicationRow::as_select())
+                    .get_result(conn)
+                    .optional()?))
+            })
+            .await?;
+        Ok(row.as_ref().map(application_from_row).transpose()?)
+    }
+
+    /// Every application of `member` in `asp_id`, oldest first.
+    pub(crate) async fn read_applications_of(
+        &self,
+        asp_id: &AspId,
+        member: MemberId,
+    ) -> Result<Vec<StoredApplication>, PortError> {
+        let key = (asp_id.as_str().to_owned(), member.get().to_string());
+        let rows = self
+            .read(move |source| {
+                on_conn!(source, |conn| Ok(card_applications::table
+                    .filter(card_applications::asp_id.eq(&key.0))
+                    .filter(card_applications::member_id.eq(&key.1))
+                    .order((card_applications::created_at, card_applications::apply_no))
+                    .select(ApplicationRow::as_select())
+                    .load(conn)?))
+            })
+            .await?;
+        Ok(rows
+            .iter()
+            .map(application_from_row)
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The delivery of application `number` of `asp_id`.
+    pub(crate) async fn read_delivery(
+        &self,
+        asp_id: &AspId,
+        number: &CardApplyNo,
+    ) -> Result<Option<StoredDelivery>, PortError> {
+        let key = (asp_id.as_str().to_owned(), number.as_str().to_owned());
+        let row = self
+            .read(move |source| {
+                on_conn!(source, |conn| Ok(deliveries::table
+                    .filter(deliveries::asp_id.eq(&key.0))
+                    .filter(deliveries::apply_no.eq(&key.1))
+                    .select(DeliveryRecordRow::as_select())
+                    .get_result(conn)
+                    .optional()?))
+            })
+            .await?;
+        Ok(row.as_ref().map(delivery_from_row).transpose()?)
+    }
+}
