@@ -4,6 +4,7 @@ mod auth;
 mod body;
 mod declarations;
 mod headers;
+mod pipeline;
 mod products;
 mod properties;
 mod scenarios;
