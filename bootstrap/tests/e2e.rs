@@ -535,3 +535,52 @@ async fn secrets_sealed_with_the_data_key_by_an_older_sandbox_are_moved_to_their
         "every secret is sealed with the key-encryption key now, none with the data key"
     );
 }
+
+#[actix_web::test]
+async fn every_declared_test_data_scenario_is_reproduced_by_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(&dir.path().join("data")).await;
+    let mut checked = 0;
+    for operation in prepaid_http::OPERATIONS {
+        for scenario in operation.scenarios {
+            let outgoing = client::Outgoing {
+                path: operation.path,
+                payload: scenario.request.to_owned(),
+                encrypt: false,
+                correlation_id: None,
+            };
+            let answer = client::send(
+                &running.credentials,
+                &running.base_url,
+                &outgoing,
+                SystemClock.now(),
+            )
+            .await
+            .expect("an answer");
+            let expected = scenario.path.map_or_else(
+                || scenario.code.message().to_owned(),
+                |path| format!("{} {path}", scenario.code.message()),
+            );
+            assert_eq!(
+                (
+                    answer.body["response"]["code"].as_str(),
+                    answer.body["response"]["description"].as_str()
+                ),
+                (Some(scenario.code.code()), Some(expected.as_str())),
+                "{} {}",
+                operation.id,
+                scenario.name
+            );
+            // What an inquiry answers is the sandbox's own data: the documented example is it.
+            if let (false, Some(payload)) = (operation.changes_state, scenario.payload) {
+                let documented: serde_json::Value = serde_json::from_str(payload).unwrap();
+                for (member, value) in documented.as_object().unwrap() {
+                    assert_eq!(&answer.body[member], value, "{} {member}", operation.id);
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 9);
+    running.handle.stop(true).await;
+}
