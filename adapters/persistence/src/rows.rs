@@ -85,6 +85,7 @@ pub struct NewApplicationRow<'a> {
     pub status: &'a str,
     pub purpose: Option<&'a str>,
     pub created_at: i64,
+    pub updated_at: i64,
 }
 
 #[derive(Insertable)]

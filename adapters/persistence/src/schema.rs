@@ -63,6 +63,7 @@ diesel::table! {
         purpose -> Nullable<Text>,
         created_at -> BigInt,
         version -> BigInt,
+        updated_at -> BigInt,
     }
 }
 

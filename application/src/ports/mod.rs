@@ -30,9 +30,10 @@ pub use projects::{
 };
 pub use random::RandomSource;
 pub use store::{
-    CardApplicationStore, CardRecord, CardStore, IdempotencyClaim, IdempotencyKey,
-    IdempotencyRecord, IdempotencyStore, IdempotentOperation, NewIssuance, NewIssuedCard,
-    RecordError, StoredApplication, StoredCard, StoredDelivery, StoredIssuance, UniqueNumber,
+    CardApplicationStore, CardRecord, CardStore, ChangeError, DeliveryStore, IdempotencyClaim,
+    IdempotencyKey, IdempotencyRecord, IdempotencyStore, IdempotentOperation, LifecycleChange,
+    LifecycleChanges, NewIssuance, NewIssuedCard, RecordError, StoredApplication, StoredCard,
+    StoredDelivery, StoredIssuance, UniqueNumber, VersionedChange,
 };
 pub use vault::SecretVault;
 pub use verification::CardVerification;
@@ -54,7 +55,10 @@ pub use projects::{MockProjectDirectory, MockReplayGuard};
 #[cfg(any(test, feature = "mock"))]
 pub use random::MockRandomSource;
 #[cfg(any(test, feature = "mock"))]
-pub use store::{MockCardApplicationStore, MockCardStore, MockIdempotencyStore};
+pub use store::{
+    MockCardApplicationStore, MockCardStore, MockDeliveryStore, MockIdempotencyStore,
+    MockLifecycleChanges,
+};
 #[cfg(any(test, feature = "mock"))]
 pub use vault::MockSecretVault;
 #[cfg(any(test, feature = "mock"))]

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use prepaid_domain::{
-    AspId, CardApplication, CardApplyNo, CardId, CorrelationId, Delivery, Expiry, IssuedCard,
-    MemberId, Par, Timestamp,
+    ApplicationStatus, AspId, CardApplication, CardApplyNo, CardId, CardStatus, CorrelationId,
+    Delivery, DeliveryStatus, Expiry, IssuedCard, MemberId, Par, Timestamp,
 };
 
 use super::{PanFingerprint, PortError, ProtectedPan, RequestFingerprint};
@@ -259,6 +259,80 @@ pub trait CardStore: Send + Sync {
     ) -> Result<Vec<CardRecord>, PortError>;
 }
 
+/// Deliveries of physical cards, one per application that asked for one. Every read is scoped to
+/// the project (D15).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
+    /// The delivery of application `number`, if one was asked for.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn delivery(
+        &self,
+        asp_id: &AspId,
+        number: &CardApplyNo,
+    ) -> Result<Option<StoredDelivery>, PortError>;
+}
+
+/// One status change of one object, made only if the object is still at the version it was read
+/// at (optimistic concurrency: of two writers that read one version, one changes it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionedChange<K, S> {
+    /// Which object.
+    pub key: K,
+    /// The version it was read at.
+    pub from_version: u64,
+    /// Its new status.
+    pub status: S,
+}
+
+/// A state change of the lifecycle, across aggregates, made whole or not at all: the statuses
+/// of applications, deliveries and cards of one project, and the idempotency claim of the
+/// request that made it (D14).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LifecycleChange {
+    /// The project every object belongs to.
+    pub asp_id: AspId,
+    /// The claim of the request, for operations that record one.
+    pub claim: Option<IdempotencyClaim>,
+    /// Application status changes.
+    pub applications: Vec<VersionedChange<CardApplyNo, ApplicationStatus>>,
+    /// Delivery status changes (by application).
+    pub deliveries: Vec<VersionedChange<CardApplyNo, DeliveryStatus>>,
+    /// Card status changes.
+    pub cards: Vec<VersionedChange<CardId, CardStatus>>,
+    /// When it is made.
+    pub at: Timestamp,
+}
+
+/// Why a lifecycle change was not made. Whatever the reason, nothing of it was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// An object is no longer at the version it was read at (another writer changed it), or is
+    /// not in the project: read again and decide again.
+    #[error("changed by another writer since it was read")]
+    Stale,
+    /// The idempotency key is already claimed (a concurrent request with it committed first).
+    #[error("idempotency key already claimed")]
+    KeyTaken,
+    /// The store could not be written.
+    #[error(transparent)]
+    Unavailable(#[from] PortError),
+}
+
+/// Makes lifecycle changes.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait LifecycleChanges: Send + Sync {
+    /// Makes `change` whole, in one transaction, with every version checked and moved on by one,
+    /// or makes nothing of it.
+    ///
+    /// # Errors
+    /// See [`ChangeError`].
+    async fn apply(&self, change: &LifecycleChange) -> Result<(), ChangeError>;
+}
+
 /// Card applications with their cards and deliveries. Every read is scoped to the project
 /// (D15): another project's application is not found.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -283,16 +357,6 @@ pub trait CardApplicationStore: Send + Sync {
         asp_id: &AspId,
         member: MemberId,
     ) -> Result<Vec<StoredApplication>, PortError>;
-
-    /// The delivery of application `number`, if one was asked for.
-    ///
-    /// # Errors
-    /// [`PortError`] when the store cannot be read.
-    async fn delivery(
-        &self,
-        asp_id: &AspId,
-        number: &CardApplyNo,
-    ) -> Result<Option<StoredDelivery>, PortError>;
 
     /// The issuance of application `number` of project `asp_id`, as a retry answers it.
     ///

@@ -17,7 +17,7 @@ use prepaid_application::ports::{
     IdempotencyRecord, IdempotencyStore, JweProfile, MemberDirectory, MessageCipher, NewIssuance,
     PanBinding, PanFingerprint, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory,
     ProtectedPan, RandomSource, RecordError, ReplayGuard, RequestFingerprint, SerialBlock,
-    StoredApplication, StoredCard, StoredDelivery, StoredIssuance, TranTokenSigner,
+    StoredApplication, StoredCard, StoredIssuance, TranTokenSigner,
 };
 use prepaid_application::{
     Authenticator, CardIssuanceService, IssuancePorts, PortError, ProductInquiryService, Readiness,
@@ -318,28 +318,6 @@ impl CardApplicationStore for Store {
                 version: 0,
             })
             .collect())
-    }
-
-    async fn delivery(
-        &self,
-        asp_id: &AspId,
-        number: &CardApplyNo,
-    ) -> Result<Option<StoredDelivery>, PortError> {
-        Ok(self
-            .0
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|issuance| {
-                issuance.claim.key.asp_id == *asp_id && issuance.application.number == *number
-            })
-            .and_then(|issuance| {
-                issuance.delivery.clone().map(|delivery| StoredDelivery {
-                    application: number.clone(),
-                    delivery,
-                    version: 0,
-                })
-            }))
     }
 
     async fn find_issuance(

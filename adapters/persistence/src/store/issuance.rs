@@ -1,6 +1,6 @@
 //! Recording issuances: the rows one issuance writes, in one transaction or the writer's savepoint.
 
-use prepaid_application::ports::{StoredApplication, StoredDelivery};
+use prepaid_application::ports::{IdempotencyClaim, StoredApplication};
 use prepaid_domain::MemberId;
 
 use crate::rows::PAN_BOUND_TO_CARD_ID;
@@ -58,6 +58,7 @@ impl<'a> IssuanceRows<'a> {
                 status: application.status.as_str(),
                 purpose: application.purpose.map(Purpose::as_str),
                 created_at,
+                updated_at: created_at,
             },
             card: issuance.card.as_ref().map(|card| NewCardRow {
                 card_id: card.card.id.as_str(),
@@ -91,21 +92,25 @@ impl<'a> IssuanceRows<'a> {
                 created_at: delivery.created_at.as_millis(),
                 updated_at: delivery.created_at.as_millis(),
             }),
-            claim: NewIdempotencyRow {
-                asp_id: issuance.claim.key.asp_id.as_str(),
-                correlation_id: issuance.claim.key.correlation_id.as_str(),
-                operation: issuance.claim.operation.as_str(),
-                request_fingerprint: &issuance.claim.request_fingerprint.digest,
-                request_fingerprint_key_id: &issuance.claim.request_fingerprint.key_id,
-                outcome: &issuance.claim.outcome,
-                created_at: issuance.claim.created_at.as_millis(),
-                expires_at: issuance
-                    .claim
-                    .created_at
-                    .as_millis()
-                    .saturating_add(retention_millis),
-            },
+            claim: claim_row(&issuance.claim, retention_millis),
         }
+    }
+}
+
+/// The row of an idempotency claim, kept `retention_millis` after it was made.
+pub(super) fn claim_row(claim: &IdempotencyClaim, retention_millis: i64) -> NewIdempotencyRow<'_> {
+    NewIdempotencyRow {
+        asp_id: claim.key.asp_id.as_str(),
+        correlation_id: claim.key.correlation_id.as_str(),
+        operation: claim.operation.as_str(),
+        request_fingerprint: &claim.request_fingerprint.digest,
+        request_fingerprint_key_id: &claim.request_fingerprint.key_id,
+        outcome: &claim.outcome,
+        created_at: claim.created_at.as_millis(),
+        expires_at: claim
+            .created_at
+            .as_millis()
+            .saturating_add(retention_millis),
     }
 }
 
@@ -199,14 +204,6 @@ impl CardApplicationStore for Database {
         member: MemberId,
     ) -> Result<Vec<StoredApplication>, PortError> {
         self.read_applications_of(asp_id, member).await
-    }
-
-    async fn delivery(
-        &self,
-        asp_id: &AspId,
-        number: &CardApplyNo,
-    ) -> Result<Option<StoredDelivery>, PortError> {
-        self.read_delivery(asp_id, number).await
     }
 
     async fn find_issuance(

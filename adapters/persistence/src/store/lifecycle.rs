@@ -1,19 +1,24 @@
 //! The reads the card lifecycle needs, per aggregate: applications by number and by member,
-//! deliveries by application, cards by PAR, by PAN fingerprint, by member and by application.
-//! Every read is scoped to the calling project (D15).
+//! deliveries by application, cards by PAR, by PAN fingerprint, by member and by application;
+//! and its state changes, versioned and whole. Every read and change is scoped to the calling
+//! project (D15).
 
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use prepaid_application::ports::{
-    CardRecord, CardStore, PanFingerprint, StoredApplication, StoredDelivery,
+    CardRecord, CardStore, ChangeError, DeliveryStore, LifecycleChange, LifecycleChanges,
+    PanFingerprint, StoredApplication, StoredDelivery,
 };
 use prepaid_domain::{
     ApplicationStatus, ApplicationType, CardApplication, CardStatus, DeliveryStatus, IssuedCard,
 };
 
+use super::issuance::claim_row;
 use super::{
     AddressDetail, AspId, CardApplyNo, CardId, CardKind, Database, DatabaseError, Delivery,
     DeliveryAddress, Expiry, ExpressionMethods, MemberId, OptionalExtension, Par, PortError,
     ProtectedPan, Purpose, QueryDsl, RoadAddress, RunQueryDsl, SelectableHelper, ServiceId,
-    Timestamp, ZipCode, async_trait, card_applications, cards, deliveries, on_conn,
+    Timestamp, ZipCode, async_trait, card_applications, cards, deliveries, idempotency_records,
+    on_conn,
 };
 use crate::rows::{ApplicationRow, CardRecordRow, DeliveryRecordRow, PAN_BOUND_TO_CARD_ID};
 
@@ -222,7 +227,7 @@ impl Database {
     }
 
     /// The delivery of application `number` of `asp_id`.
-    pub(crate) async fn read_delivery(
+    async fn read_delivery(
         &self,
         asp_id: &AspId,
         number: &CardApplyNo,
@@ -239,5 +244,114 @@ impl Database {
             })
             .await?;
         Ok(row.as_ref().map(delivery_from_row).transpose()?)
+    }
+}
+
+#[async_trait]
+impl DeliveryStore for Database {
+    async fn delivery(
+        &self,
+        asp_id: &AspId,
+        number: &CardApplyNo,
+    ) -> Result<Option<StoredDelivery>, PortError> {
+        self.read_delivery(asp_id, number).await
+    }
+}
+
+/// A stored version of a version read: versions start at 0 and move by one, far below `i64::MAX`.
+fn stored_version(version: u64) -> i64 {
+    i64::try_from(version).unwrap_or(i64::MAX)
+}
+
+/// Makes `$change` on `$conn` (any backend), inside the caller's transaction: every status
+/// moved only from the version read, then the claim. An object not at its version (or not of
+/// the project) ends the change with `RollbackTransaction`, so that nothing of it is written.
+macro_rules! apply_lifecycle_change {
+    ($conn:expr, $change:expr, $retention:expr) => {{
+        let conn = $conn;
+        let change: &LifecycleChange = $change;
+        let asp = change.asp_id.as_str();
+        let at = change.at.as_millis();
+        for entry in &change.applications {
+            let moved = diesel::update(
+                card_applications::table
+                    .filter(card_applications::asp_id.eq(asp))
+                    .filter(card_applications::apply_no.eq(entry.key.as_str()))
+                    .filter(card_applications::version.eq(stored_version(entry.from_version))),
+            )
+            .set((
+                card_applications::status.eq(entry.status.as_str()),
+                card_applications::version.eq(card_applications::version + 1),
+                card_applications::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+            if moved != 1 {
+                return Err(DieselError::RollbackTransaction);
+            }
+        }
+        for entry in &change.deliveries {
+            let moved = diesel::update(
+                deliveries::table
+                    .filter(deliveries::asp_id.eq(asp))
+                    .filter(deliveries::apply_no.eq(entry.key.as_str()))
+                    .filter(deliveries::version.eq(stored_version(entry.from_version))),
+            )
+            .set((
+                deliveries::status.eq(entry.status.as_str()),
+                deliveries::version.eq(deliveries::version + 1),
+                deliveries::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+            if moved != 1 {
+                return Err(DieselError::RollbackTransaction);
+            }
+        }
+        for entry in &change.cards {
+            let moved = diesel::update(
+                cards::table
+                    .filter(cards::asp_id.eq(asp))
+                    .filter(cards::card_id.eq(entry.key.as_str()))
+                    .filter(cards::version.eq(stored_version(entry.from_version))),
+            )
+            .set((
+                cards::status.eq(entry.status.as_str()),
+                cards::version.eq(cards::version + 1),
+                cards::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+            if moved != 1 {
+                return Err(DieselError::RollbackTransaction);
+            }
+        }
+        if let Some(claim) = &change.claim {
+            diesel::insert_into(idempotency_records::table)
+                .values(&claim_row(claim, $retention))
+                .execute(conn)?;
+        }
+        Ok::<(), DieselError>(())
+    }};
+}
+
+#[async_trait]
+impl LifecycleChanges for Database {
+    async fn apply(&self, change: &LifecycleChange) -> Result<(), ChangeError> {
+        let change = change.clone();
+        let retention = self.retention_millis;
+        let made = self
+            .execute(move |source| {
+                on_conn!(source, |conn| apply_lifecycle_change!(
+                    conn, &change, retention
+                ))
+            })
+            .await
+            .map_err(|error| ChangeError::Unavailable(error.into()))?;
+        match made {
+            Ok(()) => Ok(()),
+            Err(DieselError::RollbackTransaction) => Err(ChangeError::Stale),
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                Err(ChangeError::KeyTaken)
+            }
+            Err(error) => Err(ChangeError::Unavailable(DatabaseError::from(error).into())),
+        }
     }
 }

@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use prepaid_application::ports::{
-    AccessKeyState, CardApplicationStore, CryptoKeyRef, IdempotencyStore, MemberDirectory,
-    ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory, RecordError, UniqueNumber,
+    AccessKeyState, CardApplicationStore, CryptoKeyRef, DeliveryStore, IdempotencyStore,
+    MemberDirectory, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory, RecordError,
+    UniqueNumber,
 };
 use prepaid_domain::{
     AccessKey, AddressDetail, AspId, CorrelationId, CryptoKeyId, DeliveryAddress, MemberId,

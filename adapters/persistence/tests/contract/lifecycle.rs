@@ -1,11 +1,19 @@
-//! The reads the card lifecycle needs, per aggregate, each scoped to its project (D15).
+//! The reads the card lifecycle needs, per aggregate, and its versioned state changes, each
+//! scoped to its project (D15).
 
-use prepaid_application::ports::{CardApplicationStore, CardStore};
+use prepaid_application::ports::{
+    CardApplicationStore, CardStore, ChangeError, DeliveryStore, IdempotencyClaim,
+    IdempotencyStore, IdempotentOperation, LifecycleChange, LifecycleChanges, NewIssuance,
+    RequestFingerprint, VersionedChange,
+};
 use prepaid_domain::{
-    ApplicationStatus, ApplicationType, AspId, CardKind, CardStatus, MemberStatus,
+    ApplicationStatus, ApplicationType, AspId, CardKind, CardStatus, DeliveryStatus, MemberStatus,
+    Timestamp,
 };
 
-use crate::support::{Backend, issuance, key, member_and_product, open, save_member_in, unique};
+use crate::support::{
+    Backend, NOW, TestDb, issuance, key, member_and_product, open, save_member_in, unique,
+};
 
 pub async fn an_application_and_its_delivery_are_read_by_number_in_their_project_only(
     backend: Backend,
@@ -163,5 +171,192 @@ pub async fn a_card_is_read_by_par_fingerprint_and_application_with_everything_b
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+/// An issuance with a card and a delivery, recorded; and the change that cancels it (D17): the
+/// application `CANCELLED`, the delivery `CANCEL`, the card `TERMINATED`, from version 0.
+async fn issued_and_its_cancel(test: &TestDb) -> (NewIssuance, LifecycleChange) {
+    let (asp_id, member) = member_and_product(&test.db).await;
+    let new = issuance(member, key(&asp_id, unique()), unique(), true);
+    test.db.record_issuance(&new).await.unwrap();
+    let number = new.application.number.clone();
+    let cancel = LifecycleChange {
+        asp_id: AspId::parse(&asp_id).unwrap(),
+        claim: Some(IdempotencyClaim {
+            key: key(&asp_id, unique()),
+            operation: IdempotentOperation::IssueAndDeliver,
+            request_fingerprint: RequestFingerprint {
+                key_id: "idx-1".into(),
+                digest: [9; 32],
+            },
+            outcome: number.as_str().to_owned(),
+            created_at: Timestamp::from_millis(NOW + 1_000),
+        }),
+        applications: vec![VersionedChange {
+            key: number.clone(),
+            from_version: 0,
+            status: ApplicationStatus::Cancelled,
+        }],
+        deliveries: vec![VersionedChange {
+            key: number,
+            from_version: 0,
+            status: DeliveryStatus::Cancel,
+        }],
+        cards: vec![VersionedChange {
+            key: new.card.as_ref().unwrap().card.id.clone(),
+            from_version: 0,
+            status: CardStatus::Terminated,
+        }],
+        at: Timestamp::from_millis(NOW + 1_000),
+    };
+    (new, cancel)
+}
+
+/// The application's, delivery's and card's (status, version) as stored.
+async fn states(test: &TestDb, new: &NewIssuance) -> (String, u64, String, u64, String, u64) {
+    let asp = &new.claim.key.asp_id;
+    let number = &new.application.number;
+    let application = test.db.application(asp, number).await.unwrap().unwrap();
+    let delivery = test.db.delivery(asp, number).await.unwrap().unwrap();
+    let card = test
+        .db
+        .card_by_par(asp, &new.card.as_ref().unwrap().card.par)
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        application.application.status.as_str().to_owned(),
+        application.version,
+        delivery.delivery.status.as_str().to_owned(),
+        delivery.version,
+        card.card.status.as_str().to_owned(),
+        card.version,
+    )
+}
+
+pub async fn a_lifecycle_change_moves_every_status_and_version_and_records_its_claim(
+    backend: Backend,
+) {
+    let test = open(&backend);
+    let (new, cancel) = issued_and_its_cancel(&test).await;
+
+    test.db.apply(&cancel).await.unwrap();
+
+    assert_eq!(
+        states(&test, &new).await,
+        (
+            "CANCELLED".into(),
+            1,
+            "CANCEL".into(),
+            1,
+            "TERMINATED".into(),
+            1
+        )
+    );
+    let claim = cancel.claim.as_ref().unwrap();
+    let record = test.db.find_record(&claim.key).await.unwrap().unwrap();
+    assert_eq!(record.outcome, claim.outcome);
+}
+
+pub async fn a_stale_version_anywhere_in_a_change_makes_nothing_of_it(backend: Backend) {
+    let test = open(&backend);
+    let (new, mut cancel) = issued_and_its_cancel(&test).await;
+    // The card was read at a version it is no longer at; the application and delivery come first.
+    cancel.cards[0].from_version = 7;
+
+    let refused = test.db.apply(&cancel).await;
+
+    assert!(matches!(refused, Err(ChangeError::Stale)), "{refused:?}");
+    assert_eq!(
+        states(&test, &new).await,
+        (
+            "DIGITAL_ISSUED".into(),
+            0,
+            "READY".into(),
+            0,
+            "ACTIVE".into(),
+            0
+        )
+    );
+    let claim = cancel.claim.as_ref().unwrap();
+    assert!(test.db.find_record(&claim.key).await.unwrap().is_none());
+}
+
+pub async fn another_projects_objects_are_never_changed(backend: Backend) {
+    let test = open(&backend);
+    let (new, mut cancel) = issued_and_its_cancel(&test).await;
+    cancel.asp_id = AspId::parse(&crate::support::asp()).unwrap();
+
+    assert!(matches!(
+        test.db.apply(&cancel).await,
+        Err(ChangeError::Stale)
+    ));
+    assert_eq!(
+        states(&test, &new).await,
+        (
+            "DIGITAL_ISSUED".into(),
+            0,
+            "READY".into(),
+            0,
+            "ACTIVE".into(),
+            0
+        )
+    );
+}
+
+pub async fn a_claimed_key_makes_nothing_of_the_change(backend: Backend) {
+    let test = open(&backend);
+    let (new, mut cancel) = issued_and_its_cancel(&test).await;
+    // The issuance's own key, already claimed.
+    cancel.claim.as_mut().unwrap().key = new.claim.key.clone();
+
+    assert!(matches!(
+        test.db.apply(&cancel).await,
+        Err(ChangeError::KeyTaken)
+    ));
+    assert_eq!(
+        states(&test, &new).await,
+        (
+            "DIGITAL_ISSUED".into(),
+            0,
+            "READY".into(),
+            0,
+            "ACTIVE".into(),
+            0
+        )
+    );
+}
+
+pub async fn of_many_writers_from_one_version_exactly_one_changes_it(backend: Backend) {
+    let test = open(&backend);
+    let (new, cancel) = issued_and_its_cancel(&test).await;
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let db = test.db.clone();
+            let mut change = cancel.clone();
+            change.claim = None;
+            tokio::spawn(async move { db.apply(&change).await })
+        })
+        .collect();
+    let mut made = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => made += 1,
+            Err(ChangeError::Stale) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(made, 1);
+    assert_eq!(
+        states(&test, &new).await,
+        (
+            "CANCELLED".into(),
+            1,
+            "CANCEL".into(),
+            1,
+            "TERMINATED".into(),
+            1
+        )
     );
 }

@@ -56,6 +56,11 @@ const CASES: &[(&str, Case)] = cases![
     lifecycle::an_application_without_delivery_has_none,
     lifecycle::a_members_applications_and_cards_are_listed_oldest_first_in_their_project_only,
     lifecycle::a_card_is_read_by_par_fingerprint_and_application_with_everything_but_its_pan,
+    lifecycle::a_lifecycle_change_moves_every_status_and_version_and_records_its_claim,
+    lifecycle::a_stale_version_anywhere_in_a_change_makes_nothing_of_it,
+    lifecycle::another_projects_objects_are_never_changed,
+    lifecycle::a_claimed_key_makes_nothing_of_the_change,
+    lifecycle::of_many_writers_from_one_version_exactly_one_changes_it,
 ];
 
 fn main() {
