@@ -142,4 +142,7 @@ async fn the_numbers_left_count_those_never_reserved_and_those_of_this_instance_
         service.card_numbers_left(),
         [(Bin::parse("943512").unwrap(), 999_999_999)]
     );
+    // The same through the inbound port the HTTP adapter reads it by.
+    let port: &dyn crate::IssueCards = &service;
+    assert_eq!(port.card_numbers_left(), service.card_numbers_left());
 }
