@@ -120,11 +120,13 @@ named_enum!(
 );
 
 named_enum!(
-    /// The state of an issued card.
+    /// The state of an issued card (D20).
     CardStatus {
+        /// A physical card produced and not registered yet.
+        Inactive => "INACTIVE",
         /// Usable.
         Active => "ACTIVE",
-        /// Suspended (for example after a loss report).
+        /// Suspended: reported lost, or locked after wrong registration attempts.
         Suspended => "SUSPENDED",
         /// Discarded; final.
         Terminated => "TERMINATED",
@@ -193,6 +195,7 @@ mod tests {
             assert_eq!(DeliveryStatus::parse(status.as_str()), Some(*status));
         }
         assert_eq!(DeliveryStatus::ALL.len(), 9);
+        assert_eq!(CardStatus::ALL.len(), 4, "D20: INACTIVE, ACTIVE, SUSPENDED, TERMINATED");
         for kind in CardKind::ALL {
             assert_eq!(CardKind::parse(kind.as_str()), Some(*kind));
         }
