@@ -195,7 +195,11 @@ mod tests {
             assert_eq!(DeliveryStatus::parse(status.as_str()), Some(*status));
         }
         assert_eq!(DeliveryStatus::ALL.len(), 9);
-        assert_eq!(CardStatus::ALL.len(), 4, "D20: INACTIVE, ACTIVE, SUSPENDED, TERMINATED");
+        assert_eq!(
+            CardStatus::ALL.len(),
+            4,
+            "D20: INACTIVE, ACTIVE, SUSPENDED, TERMINATED"
+        );
         for kind in CardKind::ALL {
             assert_eq!(CardKind::parse(kind.as_str()), Some(*kind));
         }

@@ -481,6 +481,17 @@ mod tests {
     }
 
     #[test]
+    fn text_not_marked_for_normalization_is_checked_exactly_as_sent() {
+        // 14 characters, then `A` and a combining ring: 16 as sent, 15 once composed to `Å`.
+        let decomposed = "00017000000200A\u{30a}";
+        assert_eq!(
+            first_problem(&json!({"outer": {"value": "ONE"}, "id": decomposed})).as_deref(),
+            Some("000_015 The length of value does not match. id"),
+            "counted as sent, not composed first"
+        );
+    }
+
+    #[test]
     fn a_list_refuses_too_few_or_too_many_items_and_reports_an_item_at_its_own_path() {
         let body =
             |ids: Value| json!({"outer": {"value": "ONE"}, "id": "000170000002000", "ids": ids});

@@ -340,3 +340,38 @@ fn plain_error(request: &HttpRequest, error: ApiError) -> HttpResponse {
     }
     response.body(envelope(error.code(), error.description(), None))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(body: &[u8]) -> serde_json::Value {
+        serde_json::from_slice(body).expect("valid JSON")
+    }
+
+    #[test]
+    fn the_envelope_puts_response_first_and_the_payload_members_beside_it() {
+        let body = envelope(
+            ErrorCode::Success,
+            "Success.".to_owned(),
+            Some(br#"{"a":1,"b":"x"}"#),
+        );
+        assert!(body.starts_with(br#"{"response":{"code":"000_000""#));
+        let json = parsed(&body);
+        assert_eq!(json["a"], 1);
+        assert_eq!(json["b"], "x");
+    }
+
+    #[test]
+    fn an_empty_payload_or_none_leaves_the_response_alone() {
+        for payload in [Some(&b"{}"[..]), None] {
+            let json = parsed(&envelope(
+                ErrorCode::Success,
+                "Success.".to_owned(),
+                payload,
+            ));
+            assert_eq!(json.as_object().unwrap().len(), 1, "{payload:?}");
+            assert_eq!(json["response"]["description"], "Success.");
+        }
+    }
+}
