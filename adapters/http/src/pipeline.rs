@@ -343,7 +343,153 @@ fn plain_error(request: &HttpRequest, error: ApiError) -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
+    use actix_web::test::{self, TestRequest};
+    use actix_web::{App, web};
+    use async_trait::async_trait;
+    use prepaid_application::ports::{
+        CryptoKeyRef, DecryptedMessage, MockMessageCipher, PortError, Project,
+    };
+    use prepaid_application::{MockAuthenticateRequests, MockInquireProducts};
+    use prepaid_domain::AspId;
+
     use super::*;
+    use crate::operation::Operation;
+
+    /// An operation with a plaintext request and an encrypted response (D13), taking an empty
+    /// object and answering an empty payload.
+    static PLAIN_IN_ENCRYPTED_OUT: Operation = Operation {
+        id: "testPlainInEncryptedOut",
+        summary: "",
+        description: "",
+        path: "/test",
+        request: &[],
+        response: &[],
+        codes: &[],
+        encrypted_request: false,
+        encrypted_response: true,
+        changes_state: false,
+        scenarios: &[],
+    };
+
+    struct Answering;
+
+    #[async_trait]
+    impl Endpoint for Answering {
+        fn operation(&self) -> &'static Operation {
+            &PLAIN_IN_ENCRYPTED_OUT
+        }
+
+        async fn run(&self, _: Call<'_>) -> Result<Vec<u8>, ApiError> {
+            Ok(b"{}".to_vec())
+        }
+    }
+
+    const KEY_ID: &str = "CK000000000000000000000000000001";
+
+    fn state(plaintext_allowed: bool) -> web::Data<ApiState> {
+        let mut authenticator = MockAuthenticateRequests::new();
+        authenticator.expect_authenticate().returning(move |_| {
+            Ok(Project {
+                asp_id: AspId::parse("ASPSANDBOX00001").unwrap(),
+                access_keys: Vec::new(),
+                crypto_keys: vec![CryptoKeyRef {
+                    id: CryptoKeyId::parse(KEY_ID).unwrap(),
+                }],
+                plaintext_allowed,
+            })
+        });
+        let mut cipher = MockMessageCipher::new();
+        cipher.expect_encrypt().returning(|key_id, plaintext, _| {
+            Ok(format!(
+                "{}:{}",
+                key_id.as_str(),
+                String::from_utf8_lossy(plaintext)
+            ))
+        });
+        cipher.expect_decrypt().returning(|_, _| {
+            Ok(DecryptedMessage {
+                plaintext: b"{}".to_vec(),
+                profile: JweProfile::DEFAULT,
+            })
+        });
+        web::Data::new(ApiState {
+            authenticator: Arc::new(authenticator),
+            products: Arc::new(MockInquireProducts::new()),
+            cipher: Arc::new(cipher),
+            max_body_bytes: 1024,
+            metrics: ApiMetrics::new(),
+        })
+    }
+
+    /// The answer's status, its `X-KM-Crypto-Key-Id` and its body, for a request with `key_id`.
+    async fn answer(
+        plaintext_allowed: bool,
+        key_id: Option<&str>,
+    ) -> (u16, Option<String>, String) {
+        let app = test::init_service(App::new().app_data(state(plaintext_allowed)).route(
+            "/test",
+            web::post().to(
+                |request: HttpRequest, payload: web::Payload, state: web::Data<ApiState>| {
+                    run(Arc::new(Answering), request, payload, state)
+                },
+            ),
+        ))
+        .await;
+        let mut request = TestRequest::post()
+            .uri("/test")
+            .insert_header((names::ASP_ID, "ASPSANDBOX00001"))
+            .insert_header((names::CORRELATION_ID, "261125153000-00000a1"))
+            .insert_header((
+                names::ACCESS_KEY,
+                "AK0000000000000000000000000000000000000A",
+            ))
+            .insert_header((
+                names::TRAN_TOKEN,
+                format!("KMV1:20261125153000250:{}", "A".repeat(43)),
+            ))
+            .insert_header((names::TRAN_TIME, "20261125153000"))
+            .insert_header((names::TIME_ZONE, "KST"))
+            .set_payload("{}");
+        if let Some(key_id) = key_id {
+            request = request.insert_header((names::CRYPTO_KEY_ID, key_id));
+        }
+        let response = test::call_service(&app, request.to_request()).await;
+        let status = response.status().as_u16();
+        let key = response
+            .headers()
+            .get(names::CRYPTO_KEY_ID)
+            .map(|value| value.to_str().unwrap().to_owned());
+        let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+        (status, key, body)
+    }
+
+    #[actix_web::test]
+    async fn a_plaintext_request_with_a_key_id_gets_its_answer_encrypted_to_that_key() {
+        let (status, key, body) = answer(false, Some(KEY_ID)).await;
+        assert_eq!((status, key.as_deref()), (200, Some(KEY_ID)));
+        assert!(body.contains(&format!("{KEY_ID}:")), "{body}");
+    }
+
+    #[actix_web::test]
+    async fn without_a_key_id_a_project_allowed_plaintext_gets_plaintext_and_others_000_003() {
+        let (status, key, body) = answer(true, None).await;
+        assert_eq!((status, key), (200, None));
+        assert!(body.contains("000_000"), "{body}");
+
+        let (status, key, body) = answer(false, None).await;
+        assert_eq!((status, key), (400, None));
+        assert!(
+            body.contains("Missing required values. X-KM-Crypto-Key-Id"),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn an_error_chain_names_every_cause_in_order() {
+        let inner = std::io::Error::other("disk full");
+        let outer = PortError::new("store", inner);
+        assert_eq!(error_chain(&outer), "store: disk full");
+    }
 
     fn parsed(body: &[u8]) -> serde_json::Value {
         serde_json::from_slice(body).expect("valid JSON")

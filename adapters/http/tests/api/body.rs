@@ -310,6 +310,38 @@ async fn a_body_over_64_kib_is_refused_before_parsing() {
     );
 }
 
+/// `body` padded with spaces (which JSON ignores) to exactly `length` bytes.
+fn padded_to(body: &serde_json::Value, length: usize) -> String {
+    let text = body.to_string();
+    format!("{text}{}", " ".repeat(length - text.len()))
+}
+
+#[actix_web::test]
+async fn a_body_of_exactly_64_kib_is_read_and_one_byte_more_is_refused() {
+    let app = app(Store::default()).await;
+    let limit = 64 * 1024;
+    let at_limit = send(&app, Call::new(padded_to(&valid(), limit)).request()).await;
+    assert_eq!(at_limit.code(), "000_000", "{}", at_limit.description());
+    let over = send(&app, Call::new(padded_to(&valid(), limit + 1)).request()).await;
+    assert_eq!((over.status, over.code()), (413, "000_096"));
+}
+
+#[actix_web::test]
+async fn a_body_without_a_declared_length_is_measured_as_it_arrives() {
+    let app = app(Store::default()).await;
+    let limit = 64 * 1024;
+    for (length, expected) in [(limit, "000_000"), (limit + 1, "000_096")] {
+        let call = Call::new(padded_to(&valid(), length))
+            .correlation(&format!("261125153000-{:07x}", length));
+        let mut request = call.request();
+        request
+            .headers_mut()
+            .remove(actix_web::http::header::CONTENT_LENGTH);
+        let answer = send(&app, request).await;
+        assert_eq!(answer.code(), expected, "{length} bytes");
+    }
+}
+
 #[actix_web::test]
 async fn a_member_named_twice_at_any_depth_is_refused_and_one_name_in_two_objects_is_not() {
     let service = format!(r#""serviceId":"{NORMAL}""#);
