@@ -332,7 +332,7 @@ async fn a_body_without_a_declared_length_is_measured_as_it_arrives() {
     let limit = 64 * 1024;
     for (length, expected) in [(limit, "000_000"), (limit + 1, "000_096")] {
         let call = Call::new(padded_to(&valid(), length))
-            .correlation(&format!("261125153000-{:07x}", length));
+            .correlation(&format!("261125153000-{length:07x}"));
         let mut request = call.request();
         request
             .headers_mut()
