@@ -298,14 +298,21 @@ fn check(
     }
 }
 
-/// Every member of `table` and of its nested objects, depth first, in order.
+/// Every member of `table` and of its nested objects (lists of objects included), depth first,
+/// in order.
 #[cfg(test)]
 pub fn flatten(table: &'static [Member]) -> Vec<&'static Member> {
     let mut members = Vec::new();
     for member in table {
         members.push(member);
-        if let Kind::Object(inner) = &member.kind {
-            members.extend(flatten(inner));
+        match &member.kind {
+            Kind::Object(inner) => members.extend(flatten(inner)),
+            Kind::List { item, .. } => {
+                if let Kind::Object(inner) = item {
+                    members.extend(flatten(inner));
+                }
+            }
+            _ => {}
         }
     }
     members
@@ -546,5 +553,19 @@ mod tests {
     fn flatten_lists_nested_members_after_their_object() {
         let paths: Vec<&str> = flatten(&TABLE).iter().map(|member| member.path).collect();
         assert_eq!(paths, ["outer", "outer.value", "id", "wanted", "ids"]);
+        static LISTED: [Member; 1] = [Member {
+            name: "items",
+            path: "items",
+            presence: Presence::Required,
+            kind: Kind::List {
+                min: 0,
+                max: 1,
+                item: &Kind::Object(&INNER),
+            },
+            description: "",
+            reference: None,
+        }];
+        let paths: Vec<&str> = flatten(&LISTED).iter().map(|member| member.path).collect();
+        assert_eq!(paths, ["items", "outer.value"]);
     }
 }
