@@ -5,7 +5,9 @@
 //! PostgreSQL half ran. With `CI=true` an unset or unreachable PostgreSQL fails the run.
 
 mod cases;
+mod files;
 mod lifecycle;
+mod serials;
 mod support;
 
 use std::future::Future;
@@ -43,15 +45,15 @@ const CASES: &[(&str, Case)] = cases![
     cases::purging_removes_only_expired_idempotency_records,
     cases::many_tasks_with_one_key_record_exactly_one_issuance,
     cases::many_tasks_with_distinct_keys_record_every_issuance,
-    cases::the_wal_is_copied_into_the_database_file_beside_the_writer,
-    cases::past_its_frame_limit_the_wal_starts_again_from_its_beginning,
+    files::the_wal_is_copied_into_the_database_file_beside_the_writer,
+    files::past_its_frame_limit_the_wal_starts_again_from_its_beginning,
     cases::two_instances_sharing_one_database_record_one_issuance_per_key,
-    cases::one_process_serves_an_sqlite_file_and_admin_tools_open_it_beside,
-    cases::the_database_reports_ready_after_migrations,
-    cases::a_closed_database_leaves_no_wal_behind,
-    cases::serials_are_reserved_in_order_each_once_up_to_the_last,
-    cases::a_bin_keeps_the_numbering_key_it_started_with,
-    cases::concurrent_reservations_from_two_handles_never_share_a_serial,
+    files::one_process_serves_an_sqlite_file_and_admin_tools_open_it_beside,
+    files::the_database_reports_ready_after_migrations,
+    files::a_closed_database_leaves_no_wal_behind,
+    serials::serials_are_reserved_in_order_each_once_up_to_the_last,
+    serials::a_bin_keeps_the_numbering_key_it_started_with,
+    serials::concurrent_reservations_from_two_handles_never_share_a_serial,
     lifecycle::an_application_and_its_delivery_are_read_by_number_in_their_project_only,
     lifecycle::an_application_without_delivery_has_none,
     lifecycle::a_members_applications_and_cards_are_listed_oldest_first_in_their_project_only,
