@@ -330,7 +330,7 @@ impl CardIssuanceService {
                 PortError::msg("card serial outside its BIN, or its numbering key is gone")
             })?;
         let pan = Pan::compose(&product.bin, account);
-        let id = CardId::generate(&mut random);
+        let id = CardId::generate(now, &mut random);
         let par = Par::generate(&mut random);
         let expiry = Expiry::from_issue_instant(now, product.validity)
             .ok_or_else(|| PortError::msg("clock outside the supported years"))?;

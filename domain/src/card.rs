@@ -171,9 +171,11 @@ impl fmt::Debug for Cvc {
     }
 }
 
-/// A card's own id in this service: 32 lower-case hex digits (128 random bits). Unlike the PAR it
-/// never changes and is never shown to a caller; the card's encrypted PAN is bound to it, and a
-/// physical card links to its mobile card by it.
+/// A card's own id in this service: 32 lower-case hex digits, the millisecond it was made (48
+/// bits) then 80 random bits, so that ids made later sort later (new cards land at the end of
+/// the index that keys them, not at a random place). Unlike the PAR it never changes and is
+/// never shown to a caller; the card's encrypted PAN is bound to it, and a physical card links
+/// to its mobile card by it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CardId(String);
 
@@ -193,10 +195,11 @@ impl CardId {
         Ok(Self(text.to_owned()))
     }
 
-    /// A new id from two values drawn from `random`.
-    pub fn generate(random: &mut impl FnMut() -> u64) -> Self {
-        let (high, low) = (random(), random());
-        Self(format!("{high:016x}{low:016x}"))
+    /// A new id made at `now`, with 80 bits drawn from `random` (two draws).
+    pub fn generate(now: Timestamp, random: &mut impl FnMut() -> u64) -> Self {
+        let millis = u64::try_from(now.as_millis()).unwrap_or(0) & 0xffff_ffff_ffff;
+        let (high, low) = (random() & 0xffff, random());
+        Self(format!("{millis:012x}{high:04x}{low:016x}"))
     }
 
     /// The id.
@@ -398,12 +401,33 @@ mod tests {
 
     proptest! {
         #[test]
-        fn a_generated_card_id_parses_and_holds_both_draws(high in any::<u64>(), low in any::<u64>()) {
+        fn a_generated_card_id_parses_and_holds_its_time_and_draws(
+            millis in 0_i64..(1 << 48),
+            high in any::<u64>(),
+            low in any::<u64>(),
+        ) {
             let mut draws = [high, low].into_iter();
-            let id = CardId::generate(&mut || draws.next().unwrap());
+            let id = CardId::generate(Timestamp::from_millis(millis), &mut || draws.next().unwrap());
             prop_assert_eq!(CardId::parse(id.as_str()), Ok(id.clone()));
-            prop_assert_eq!(u64::from_str_radix(&id.as_str()[..16], 16), Ok(high));
+            prop_assert_eq!(i64::from_str_radix(&id.as_str()[..12], 16), Ok(millis));
+            prop_assert_eq!(u64::from_str_radix(&id.as_str()[12..16], 16), Ok(high & 0xffff));
             prop_assert_eq!(u64::from_str_radix(&id.as_str()[16..], 16), Ok(low));
+        }
+
+        #[test]
+        fn a_card_id_made_later_sorts_later(
+            earlier in 0_i64..(1 << 47),
+            later_by in 1_i64..(1 << 46),
+            draws in any::<[u64; 4]>(),
+        ) {
+            let mut first = draws[..2].iter().copied();
+            let mut second = draws[2..].iter().copied();
+            let a = CardId::generate(Timestamp::from_millis(earlier), &mut || first.next().unwrap());
+            let b = CardId::generate(
+                Timestamp::from_millis(earlier + later_by),
+                &mut || second.next().unwrap(),
+            );
+            prop_assert!(a < b);
         }
     }
 

@@ -82,7 +82,7 @@ fn sample_issuance(
     let bin = prepaid_domain::Bin::parse(prepaid_bootstrap::sandbox::SANDBOX_BIN)
         .map_err(|error| error.to_string())?;
     let pan = Pan::generate(&bin, &mut draw);
-    let id = CardId::generate(&mut draw);
+    let id = CardId::generate(now, &mut draw);
     let par = Par::generate(&mut draw);
     let number = CardApplyNo::generate(now, &mut draw).ok_or("clock")?;
     let civil = now.civil(TimeZone::Kst).ok_or("clock")?;

@@ -184,7 +184,7 @@ pub fn issuance(member: MemberId, key: IdempotencyKey, seed: u64, with_card: boo
         },
         card: with_card.then(|| NewIssuedCard {
             card: IssuedCard {
-                id: CardId::generate(&mut {
+                id: CardId::generate(Timestamp::from_millis(NOW), &mut {
                     let mut draws = [seed, seed.rotate_left(7)].into_iter();
                     move || draws.next().unwrap_or_default()
                 }),

@@ -1,5 +1,6 @@
 -- Back to cards keyed by their PAR. Cards whose PAN is bound to their id cannot be read by the
 -- code before this migration; they are kept, and stay unreadable until it runs again.
+CREATE INDEX cards_by_asp ON cards (asp_id);
 DROP INDEX cards_by_member;
 ALTER TABLE cards DROP COLUMN updated_at;
 ALTER TABLE cards DROP COLUMN version;

@@ -24,3 +24,5 @@ ALTER TABLE cards ADD COLUMN updated_at BIGINT;
 UPDATE cards SET updated_at = created_at;
 ALTER TABLE cards ALTER COLUMN updated_at SET NOT NULL;
 CREATE INDEX cards_by_member ON cards (asp_id, member_id);
+-- `cards_by_member` starts with the ASP id: it serves what `cards_by_asp` did.
+DROP INDEX cards_by_asp;

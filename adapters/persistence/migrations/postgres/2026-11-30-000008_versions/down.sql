@@ -1,4 +1,3 @@
-DROP INDEX deliveries_by_asp;
 ALTER TABLE deliveries DROP COLUMN version;
 ALTER TABLE card_applications DROP COLUMN updated_at;
 ALTER TABLE card_applications DROP COLUMN version;

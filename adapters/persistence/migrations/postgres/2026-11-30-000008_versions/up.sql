@@ -6,4 +6,3 @@ ALTER TABLE card_applications ADD COLUMN updated_at BIGINT;
 UPDATE card_applications SET updated_at = created_at;
 ALTER TABLE card_applications ALTER COLUMN updated_at SET NOT NULL;
 ALTER TABLE deliveries ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
-CREATE INDEX deliveries_by_asp ON deliveries (asp_id, apply_no);

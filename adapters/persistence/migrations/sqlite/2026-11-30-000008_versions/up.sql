@@ -5,4 +5,3 @@ ALTER TABLE card_applications ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE card_applications ADD COLUMN updated_at BIGINT NOT NULL DEFAULT 0;
 UPDATE card_applications SET updated_at = created_at;
 ALTER TABLE deliveries ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
-CREATE INDEX deliveries_by_asp ON deliveries (asp_id, apply_no);
