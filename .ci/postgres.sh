@@ -5,14 +5,16 @@ PG_HOST="${PG_HOST:-127.0.0.1}"
 PG_PORT="${PG_PORT:-5432}"
 PG_USER="${PG_USER:-postgres}"
 pg_db="prepaid_ci_$(date +%s)_$$"
-if psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d test -v ON_ERROR_STOP=1 -qc "CREATE DATABASE ${pg_db}" >/dev/null 2>&1; then
+# The `postgres` database exists on every server (`test` only on some machines).
+if pg_error="$(psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -v ON_ERROR_STOP=1 -qc "CREATE DATABASE ${pg_db}" 2>&1 >/dev/null)"; then
   export PREPAID_TEST_DATABASE_URL="postgres://${PG_USER}@${PG_HOST}:${PG_PORT}/${pg_db}"
   echo "PostgreSQL: fresh database ${pg_db}"
   # Drop it when the run ends, whatever the outcome.
-  trap 'psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d test -qc "DROP DATABASE IF EXISTS ${pg_db} WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+  trap 'psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -qc "DROP DATABASE IF EXISTS ${pg_db} WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 elif [ "${CI:-}" = "true" ]; then
-  echo "PostgreSQL at ${PG_HOST}:${PG_PORT} is unreachable, and CI=true requires it" >&2
+  echo "PostgreSQL at ${PG_HOST}:${PG_PORT} is unusable, and CI=true requires it. psql said:" >&2
+  echo "$pg_error" >&2
   exit 1
 else
-  echo "PostgreSQL unreachable: its tests will say they were skipped"
+  echo "PostgreSQL unusable (psql said: ${pg_error}): its tests will say they were skipped"
 fi

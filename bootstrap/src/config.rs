@@ -300,19 +300,27 @@ fn environment(env: &impl Fn(&str) -> Option<String>) -> Result<Dict, ConfigErro
 }
 
 /// A layering error as a configuration error naming the setting (its dotted path, or the
-/// file when the problem is not one setting's).
+/// file when the problem is not one setting's) and where the value came from: the file (TOML
+/// parse errors carry their line and column) or the `PREPAID_*` variable.
 fn layering_error(error: &figment::Error) -> ConfigError {
     let setting = if error.path.is_empty() {
         "config file".to_owned()
     } else {
         error.path.join(".")
     };
-    let source = error
+    let file = error
         .metadata
         .as_ref()
-        .map(|metadata| format!(" (in {})", metadata.name))
-        .unwrap_or_default();
-    ConfigError::new(setting, format!("{}{source}", error.kind))
+        .and_then(|metadata| match &metadata.source {
+            Some(figment::Source::File(path)) => Some(format!(" (in {})", path.display())),
+            _ => None,
+        });
+    let variable = ENVIRONMENT
+        .iter()
+        .find(|(_, name, _)| *name == setting)
+        .map(|(variable, _, _)| format!(" (from {variable})"));
+    let origin = file.or(variable).unwrap_or_default();
+    ConfigError::new(setting, format!("{}{origin}", error.kind))
 }
 
 impl Settings {
@@ -580,6 +588,17 @@ mod tests {
         assert_eq!(error.setting, "workers");
         let error = load(None, &[("PREPAID_MODE", "staging")]).unwrap_err();
         assert_eq!(error.setting, "mode");
+    }
+
+    #[test]
+    fn an_error_says_where_the_value_came_from() {
+        let error = load(Some("listen = \"x\"\nworkers = = 2\n"), &[]).unwrap_err();
+        assert!(error.problem.contains("line 2, column 11"), "{error}");
+        let error = load(Some("workers = \"two\"\n"), &[]).unwrap_err();
+        assert_eq!(error.setting, "workers");
+        assert!(error.problem.contains("prepaid.toml"), "{error}");
+        let error = load(None, &[("PREPAID_MODE", "staging")]).unwrap_err();
+        assert!(error.problem.ends_with("(from PREPAID_MODE)"), "{error}");
     }
 
     #[test]

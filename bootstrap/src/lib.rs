@@ -372,9 +372,16 @@ async fn provision_sandbox(
     if path.exists() {
         let text =
             std::fs::read_to_string(&path).map_err(|error| StartupError::io(&path, error))?;
-        let credentials: ClientCredentials =
+        let mut credentials: ClientCredentials =
             serde_json::from_str(&text).map_err(|_| StartupError::Fixture("credentials"))?;
         sandbox::save_fixture_members(database, &credentials.asp_id, now).await?;
+        // The port may differ from the last start's: the file names where the service is now.
+        if credentials.base_url != base_url {
+            base_url.clone_into(&mut credentials.base_url);
+            let text = serde_json::to_string_pretty(&credentials)
+                .map_err(|_| StartupError::Fixture("credentials"))?;
+            sandbox::write_private(&path, &text)?;
+        }
         return Ok((None, Some(path)));
     }
     let credentials =

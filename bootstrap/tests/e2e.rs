@@ -192,6 +192,15 @@ async fn a_second_start_reuses_the_sandbox_credentials() {
         second.new_credentials.is_none(),
         "credentials are printed once"
     );
+    let stored: ClientCredentials = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("sandbox-credentials.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        stored.base_url,
+        format!("http://127.0.0.1:{}", second.port()),
+        "the file names where this start listens"
+    );
     let mode = std::os::unix::fs::PermissionsExt::mode(
         &std::fs::metadata(dir.path().join("sandbox-credentials.json"))
             .unwrap()

@@ -250,7 +250,15 @@ async fn run_client(config: Option<&Path>, action: &ClientAction) -> anyhow::Res
         "{}",
         serde_json::to_string_pretty(&answer.body).unwrap_or_default()
     );
-    Ok(())
+    // A refusal is an answer, but not a success: scripts can tell by the exit status.
+    match answer.body["response"]["code"].as_str() {
+        Some("000_000") => Ok(()),
+        code => anyhow::bail!(
+            "POST {base_url}{} answered {}",
+            call.path,
+            code.unwrap_or("no code")
+        ),
+    }
 }
 
 fn read_credentials(
