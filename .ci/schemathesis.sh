@@ -14,5 +14,16 @@ for _ in $(seq 1 300); do
   sleep 0.05
 done
 [ -n "${url:-}" ] || { echo "the service did not start" >&2; cat "$work/log" >&2; exit 1; }
+# The document the service serves is a valid OpenAPI document.
+"$PREPAID_PYTHON" - "$url" <<'PY'
+import json
+import sys
+import urllib.request
+
+from openapi_spec_validator import validate
+
+validate(json.load(urllib.request.urlopen(sys.argv[1] + "/openapi.json")))
+print("openapi.json: a valid OpenAPI document")
+PY
 PREPAID_URL="$url" PREPAID_CREDENTIALS="$work/data/sandbox-credentials.json" \
   "$PREPAID_PYTHON" -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/schemathesis "$@"
