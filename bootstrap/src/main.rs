@@ -70,6 +70,13 @@ enum AdminAction {
         #[arg(long)]
         allow_plaintext: bool,
     },
+    /// Copy the SQLite database, consistent, while the service runs (restore: stop the service
+    /// and put the copy in place of its database file, beside the same keys).
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Set an access key's state: ACTIVE, INACTIVE or DISCARDED.
     SetKeyState {
         /// The access key.
@@ -182,6 +189,13 @@ async fn run_admin(cli: &Cli, action: AdminAction) -> anyhow::Result<()> {
                 credentials.asp_id,
                 output.display()
             );
+        }
+        AdminAction::Backup { to } => {
+            database
+                .backup_to(&to)
+                .await
+                .with_context(|| format!("backup to {}", to.display()))?;
+            println!("database copied to {}", to.display());
         }
         AdminAction::SetKeyState { access_key, state } => {
             let key = prepaid_domain::AccessKey::parse(&access_key).context("access key")?;

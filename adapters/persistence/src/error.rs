@@ -38,6 +38,9 @@ pub enum DatabaseError {
         /// The holder's process id, when it could be read.
         holder: Option<u32>,
     },
+    /// The operation exists for SQLite only (on PostgreSQL, use its own tools).
+    #[error("{0} is for the SQLite database; on PostgreSQL use its own tools (pg_dump)")]
+    SqliteOnly(&'static str),
     /// A secret could not be sealed or unsealed.
     #[error("secret vault failed")]
     Vault(#[source] PortError),

@@ -224,6 +224,30 @@ impl Database {
         .await
     }
 
+    /// Writes a consistent copy of the whole SQLite database to `target` (which must not exist),
+    /// while the service goes on serving: `VACUUM INTO` reads one snapshot, as any reader does in
+    /// WAL mode, and takes no lock the writer needs. Everything committed before the copy began
+    /// is in it. Restore by putting the copy in place of the database file of a stopped
+    /// service, beside the same keys.
+    ///
+    /// # Errors
+    /// [`DatabaseError::SqliteOnly`] on PostgreSQL; otherwise when `target` exists or cannot be
+    /// written.
+    pub async fn backup_to(&self, target: &std::path::Path) -> Result<(), DatabaseError> {
+        let target = target.display().to_string();
+        self.blocking(move |pools| match pools {
+            Pools::Sqlite(pool) => {
+                let mut conn = pool.get().map_err(DatabaseError::Pool)?;
+                diesel::sql_query("VACUUM INTO ?")
+                    .bind::<diesel::sql_types::Text, _>(&target)
+                    .execute(&mut conn)?;
+                Ok(())
+            }
+            Pools::Postgres(_) => Err(DatabaseError::SqliteOnly("backup")),
+        })
+        .await
+    }
+
     /// Whether the database answers and every migration is applied.
     ///
     /// # Errors
