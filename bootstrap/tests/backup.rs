@@ -48,8 +48,11 @@ async fn a_backup_under_load_restores_every_acknowledged_issuance() {
     // Load beside the backup.
     let running = Arc::new(AtomicBool::new(true));
     let load = {
-        let (running, credentials, base_url) =
-            (running.clone(), credentials.clone(), service.base_url.clone());
+        let (running, credentials, base_url) = (
+            running.clone(),
+            credentials.clone(),
+            service.base_url.clone(),
+        );
         actix_web::rt::spawn(async move {
             let mut answered = 0;
             while running.load(Ordering::Relaxed) {
@@ -90,7 +93,10 @@ async fn a_backup_under_load_restores_every_acknowledged_issuance() {
             .await
             .unwrap();
         assert_eq!(answer.body["response"]["code"], "000_000");
-        assert_eq!(&answer.body["cardApplyNo"], number, "the first outcome, from the backup");
+        assert_eq!(
+            &answer.body["cardApplyNo"], number,
+            "the first outcome, from the backup"
+        );
     }
     assert!(terminate(&mut restored).success());
 }

@@ -1,4 +1,4 @@
-//! Reliability and security proof against the real binary over HTTP (issue 7): retries and
+//! Reliability and security proof against the real binary over HTTP: retries and
 //! concurrency, crashes with SIGKILL, an attack matrix, and card data at rest and in logs.
 //! `.ci/run` points `PREPAID_BINARY` at the release build; the longer versions are in
 //! `docs/RELIABILITY.md`.
