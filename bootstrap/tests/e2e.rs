@@ -238,7 +238,14 @@ async fn two_instances_on_postgresql_issue_one_card_per_correlation_id() {
             std::env::var("CI").as_deref() != Ok("true"),
             "CI=true needs PREPAID_TEST_DATABASE_URL"
         );
-        eprintln!("PostgreSQL end-to-end test SKIPPED: PREPAID_TEST_DATABASE_URL is not set");
+        // Straight to the terminal, past the test harness's capture: a person reading the run
+        // sees that this test did not run.
+        let _ = std::io::Write::write_fmt(
+            &mut std::io::stderr(),
+            format_args!(
+                "\n  SKIPPED PostgreSQL two-instance end-to-end test: PREPAID_TEST_DATABASE_URL is not set\n\n"
+            ),
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();

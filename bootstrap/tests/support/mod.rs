@@ -199,7 +199,14 @@ pub fn postgres_url(what: &str) -> Option<String> {
             std::env::var("CI").as_deref() != Ok("true"),
             "CI=true needs PREPAID_TEST_DATABASE_URL"
         );
-        eprintln!("PostgreSQL {what} test SKIPPED: PREPAID_TEST_DATABASE_URL is not set");
+        // Straight to the terminal, past the test harness's capture: a person reading the run
+        // sees that this test did not run.
+        let _ = std::io::Write::write_fmt(
+            &mut std::io::stderr(),
+            format_args!(
+                "\n  SKIPPED PostgreSQL {what} test: PREPAID_TEST_DATABASE_URL is not set\n\n"
+            ),
+        );
     }
     url
 }
