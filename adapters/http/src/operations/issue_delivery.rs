@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization as _;
 
-use super::{Call, Endpoint, object, payload, rule_of, text};
+use super::{Call, Endpoint, SERVICE_ID, object, payload, rule_of, text};
 use crate::error::ApiError;
 use crate::operation::{Kind, Member, Operation, Presence, Reference, Scenario, Text, present};
 use crate::pipeline::error_chain;
@@ -127,14 +127,7 @@ static REQUEST: [Member; 5] = [
         name: "serviceId",
         path: "serviceId",
         presence: Presence::Required,
-        kind: Kind::Text(Text {
-            min: ServiceId::LENGTH,
-            max: ServiceId::LENGTH,
-            pattern: Some("^[A-Za-z0-9]{15}$"),
-            values: &[],
-            normalized: false,
-            check: |text| rule_of(ServiceId::parse(text)),
-        }),
+        kind: SERVICE_ID,
         description: "The card product.",
         reference: Some(Reference::Product),
     },

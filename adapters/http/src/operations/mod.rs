@@ -16,7 +16,7 @@ use crate::InboundPorts;
 use crate::error::ApiError;
 use crate::headers::RequestHeaders;
 use crate::metrics::ApiMetrics;
-use crate::operation::Operation;
+use crate::operation::{Kind, Operation, Text};
 
 pub use issue_delivery::{OPERATION as ISSUE_DELIVERY, request as issue_delivery_request};
 
@@ -52,6 +52,16 @@ pub fn endpoints(ports: &InboundPorts) -> Vec<Arc<dyn Endpoint>> {
         Arc::new(product_inquiry::ProductInquiry(ports.products.clone())),
     ]
 }
+
+/// A product id (`serviceId`): 15 letters or digits.
+const SERVICE_ID: Kind = Kind::Text(Text {
+    min: prepaid_domain::ServiceId::LENGTH,
+    max: prepaid_domain::ServiceId::LENGTH,
+    pattern: Some("^[A-Za-z0-9]{15}$"),
+    values: &[],
+    normalized: false,
+    check: |text| rule_of(prepaid_domain::ServiceId::parse(text)),
+});
 
 /// The rule a domain constructor's refusal broke: how a table's check reuses the constructor.
 pub fn rule_of<T>(parsed: Result<T, FieldError>) -> Result<(), Rule> {

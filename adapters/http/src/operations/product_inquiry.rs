@@ -9,7 +9,7 @@ use prepaid_domain::{ErrorCode, ProductName, ServiceId};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Call, Endpoint, payload, rule_of};
+use super::{Call, Endpoint, SERVICE_ID, payload, rule_of};
 use crate::error::ApiError;
 use crate::operation::{Kind, Member, Operation, Presence, Scenario, Text};
 use crate::pipeline::error_chain;
@@ -31,15 +31,6 @@ pub static OPERATION: Operation = Operation {
 
 /// The most ids one inquiry may ask for.
 const MOST_IDS: usize = 100;
-
-const SERVICE_ID: Kind = Kind::Text(Text {
-    min: ServiceId::LENGTH,
-    max: ServiceId::LENGTH,
-    pattern: Some("^[A-Za-z0-9]{15}$"),
-    values: &[],
-    normalized: false,
-    check: |text| rule_of(ServiceId::parse(text)),
-});
 
 static REQUEST: [Member; 1] = [Member {
     name: "serviceIdList",
