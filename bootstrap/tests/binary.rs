@@ -271,3 +271,17 @@ fn the_load_generator_drives_the_service_and_every_answer_is_200() {
     }
     assert!(terminate(&mut service).success());
 }
+
+/// OpenSSL and libpq are built into the binary: a machine with neither installed runs it.
+#[test]
+fn the_binary_needs_neither_libpq_nor_libssl_at_run_time() {
+    let output = Command::new("ldd").arg(support::binary()).output().unwrap();
+    let libraries = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{libraries}");
+    for library in ["libpq", "libssl", "libcrypto"] {
+        assert!(
+            !libraries.contains(library),
+            "{library} is needed:\n{libraries}"
+        );
+    }
+}
