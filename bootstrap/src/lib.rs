@@ -19,7 +19,7 @@ use prepaid_crypto::{
     AesGcmCardSecrets, AesGcmSecretVault, CardVerificationKey, DataKey, DesCardVerification,
     HmacCardNumbering, HmacTranTokenSigner, IndexKey, JoseMessageCipher, OsRandom, SystemClock,
 };
-use prepaid_http::{ApiMetrics, HttpConfig, InboundPorts};
+use prepaid_http::{ApiMetrics, HttpConfig, InboundPorts, TryIt};
 use prepaid_persistence::Database;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -234,15 +234,7 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let now = clock.now();
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|error| StartupError::io(&settings.data_dir, error))?;
-        // The data folder holds keys and credentials: owner only.
-        std::fs::set_permissions(
-            &settings.data_dir,
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .map_err(|error| StartupError::io(&settings.data_dir, error))?;
-        sandbox::remove_stale_temporaries(&settings.data_dir)?;
+        prepare_data_dir(&settings.data_dir)?;
         let database_config = settings.database()?;
         let database = tokio::task::spawn_blocking(move || Database::open(&database_config))
             .await
@@ -273,11 +265,16 @@ impl Application {
             .port();
         let base_url = format!("http://127.0.0.1:{port}");
 
-        let (new_credentials, credentials_file) = if settings.mode == Mode::Sandbox {
-            provision_sandbox(&database, vault.clone(), &settings.data_dir, &base_url, now).await?
+        let sandbox = if settings.mode == Mode::Sandbox {
+            Some(
+                provision_sandbox(&database, vault.clone(), &settings.data_dir, &base_url, now)
+                    .await?,
+            )
         } else {
-            (None, None)
+            None
         };
+        let try_it = sandbox.as_ref().map(Sandbox::try_it).transpose()?;
+        let (new_credentials, credentials_file) = sandbox.map_or((None, None), Sandbox::into_parts);
 
         let cipher = Arc::new(JoseMessageCipher::new(sandbox::load_key_pairs(
             &settings.data_dir,
@@ -327,6 +324,7 @@ impl Application {
             base_paths: settings.base_paths.clone(),
             max_body_bytes: settings.max_body_bytes,
             workers: settings.workers,
+            try_it,
         };
         let server = prepaid_http::serve(ports, http, listener)
             .map_err(|error| StartupError::io(&settings.listen, error))?;
@@ -360,6 +358,40 @@ impl Application {
     }
 }
 
+/// Creates the data folder, owner only (it holds keys and credentials), without the
+/// temporaries a killed start left.
+fn prepare_data_dir(dir: &std::path::Path) -> Result<(), StartupError> {
+    std::fs::create_dir_all(dir).map_err(|error| StartupError::io(dir, error))?;
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .map_err(|error| StartupError::io(dir, error))?;
+    sandbox::remove_stale_temporaries(dir)
+}
+
+/// The sandbox's project, as this start found or made it.
+struct Sandbox {
+    /// Its credentials.
+    credentials: ClientCredentials,
+    /// Whether this start created the project.
+    created: bool,
+    /// The credentials file.
+    path: PathBuf,
+}
+
+impl Sandbox {
+    /// The credentials the API page signs "Try it out" requests with (given to a page opened on
+    /// this machine only; without a sandbox the page is read-only).
+    fn try_it(&self) -> Result<TryIt, StartupError> {
+        serde_json::to_vec(&self.credentials)
+            .map(TryIt::new)
+            .map_err(|_| StartupError::Fixture("credentials"))
+    }
+
+    /// The credentials when this start created them, and the file.
+    fn into_parts(self) -> (Option<ClientCredentials>, Option<PathBuf>) {
+        (self.created.then_some(self.credentials), Some(self.path))
+    }
+}
+
 /// The sandbox's fixtures, and its project and credentials file on first start.
 async fn provision_sandbox(
     database: &Database,
@@ -367,7 +399,7 @@ async fn provision_sandbox(
     data_dir: &std::path::Path,
     base_url: &str,
     now: prepaid_domain::Timestamp,
-) -> Result<(Option<ClientCredentials>, Option<PathBuf>), StartupError> {
+) -> Result<Sandbox, StartupError> {
     let path = data_dir.join("sandbox-credentials.json");
     if path.exists() {
         let text =
@@ -382,7 +414,11 @@ async fn provision_sandbox(
                 .map_err(|_| StartupError::Fixture("credentials"))?;
             sandbox::write_private(&path, &text)?;
         }
-        return Ok((None, Some(path)));
+        return Ok(Sandbox {
+            credentials,
+            created: false,
+            path,
+        });
     }
     let credentials =
         sandbox::create_project(database, vault, data_dir, true, base_url, now).await?;
@@ -390,7 +426,11 @@ async fn provision_sandbox(
     let text = serde_json::to_string_pretty(&credentials)
         .map_err(|_| StartupError::Fixture("credentials"))?;
     sandbox::write_private(&path, &text)?;
-    Ok((Some(credentials), Some(path)))
+    Ok(Sandbox {
+        credentials,
+        created: true,
+        path,
+    })
 }
 
 /// Purges expired idempotency records and replay bindings every ten minutes, off the request path.

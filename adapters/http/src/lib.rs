@@ -17,6 +17,7 @@ use std::sync::Arc;
 use prepaid_application::ports::MessageCipher;
 use prepaid_application::{AuthenticateRequests, InquireProducts, IssueCards, Readiness};
 
+pub use docs::TryIt;
 pub use error::ApiError;
 pub use headers::names as header_names;
 pub use metrics::ApiMetrics;
@@ -73,6 +74,9 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// How many worker threads serve requests (one per core when `None`).
     pub workers: Option<usize>,
+    /// The sandbox credentials the API page signs "Try it out" requests with, given only to a
+    /// page opened on this machine; `None` outside the sandbox (the page is read-only).
+    pub try_it: Option<TryIt>,
 }
 
 impl Default for HttpConfig {
@@ -81,6 +85,7 @@ impl Default for HttpConfig {
             base_paths: vec![String::new(), "/open-api".to_owned()],
             max_body_bytes: 64 * 1024,
             workers: None,
+            try_it: None,
         }
     }
 }

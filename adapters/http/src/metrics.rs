@@ -18,6 +18,7 @@ pub struct ApiMetrics {
     mobile_cards: IntCounter,
     replays: IntCounter,
     auth_failures: IntCounterVec,
+    use_case_answers: IntCounterVec,
     card_numbers_left: IntGaugeVec,
 }
 
@@ -74,6 +75,14 @@ impl ApiMetrics {
             &["code"],
         )
         .unwrap_or_else(|_| unreachable!("valid metric"));
+        let use_case_answers = IntCounterVec::new(
+            Opts::new(
+                "prepaid_use_case_answers_total",
+                "Requests that passed authentication and validation and reached their use case, by operation and the code it answered",
+            ),
+            &["operation", "code"],
+        )
+        .unwrap_or_else(|_| unreachable!("valid metric"));
         let card_numbers_left = IntGaugeVec::new(
             Opts::new(
                 "prepaid_card_numbers_left",
@@ -90,6 +99,7 @@ impl ApiMetrics {
             Box::new(mobile_cards.clone()),
             Box::new(replays.clone()),
             Box::new(auth_failures.clone()),
+            Box::new(use_case_answers.clone()),
         ] {
             registry
                 .register(collector)
@@ -103,6 +113,7 @@ impl ApiMetrics {
             mobile_cards,
             replays,
             auth_failures,
+            use_case_answers,
             card_numbers_left,
         }
     }
@@ -135,6 +146,14 @@ impl ApiMetrics {
                 self.mobile_cards.inc();
             }
         }
+    }
+
+    /// Records that `operation`'s use case answered, refusing with `refusal` or not.
+    pub(crate) fn use_case_answered(&self, operation: &str, refusal: Option<&crate::ApiError>) {
+        let code = refusal.map_or(prepaid_domain::ErrorCode::Success, crate::ApiError::code);
+        self.use_case_answers
+            .with_label_values(&[operation, code.code()])
+            .inc();
     }
 
     pub(crate) fn authentication_failed(&self, code: &str) {

@@ -100,6 +100,7 @@ fn schema_of(kind: &Kind) -> Value {
 fn object_schema(table: &[Member]) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
+    let mut conditions = Vec::new();
     for member in table {
         let mut schema = schema_of(&member.kind);
         let description = match member.presence {
@@ -110,14 +111,25 @@ fn object_schema(table: &[Member]) -> Value {
             Presence::Required | Presence::Optional => member.description.to_owned(),
         };
         schema["description"] = json!(description);
-        if member.presence == Presence::Required {
-            required.push(member.name);
+        match member.presence {
+            Presence::Required => required.push(member.name),
+            // Present, or the flag present and false: the shapes a generator may build.
+            Presence::RequiredUnlessFalse(flag) => conditions.push(json!({"anyOf": [
+                {"required": [member.name]},
+                {"required": [flag], "properties": {flag: {"enum": [false]}}},
+            ]})),
+            Presence::Optional => {}
         }
         properties.insert(member.name.to_owned(), schema);
     }
     let mut schema = json!({"type": "object", "properties": properties});
     if !required.is_empty() {
         schema["required"] = json!(required);
+    }
+    match conditions.len() {
+        0 => {}
+        1 => schema["anyOf"] = conditions.swap_remove(0)["anyOf"].take(),
+        _ => schema["allOf"] = json!(conditions),
     }
     schema
 }
@@ -168,6 +180,23 @@ fn id_suffix(base: &str) -> String {
             part
         })
         .collect()
+}
+
+/// The OpenAPI links of an operation's success, to the copies of their operations under `base`.
+fn links(operation: &Operation, base: &str) -> Value {
+    let suffix = id_suffix(base);
+    let links: Map<String, Value> = operation
+        .links
+        .iter()
+        .map(|link| {
+            let body: Value = serde_json::from_str(link.request_body).unwrap_or_default();
+            (
+                link.name.to_owned(),
+                json!({"operationId": format!("{}{suffix}", link.to.id), "description": link.description, "requestBody": body}),
+            )
+        })
+        .collect();
+    json!(links)
 }
 
 fn operation_object(operation: &Operation, base: &str) -> Value {
@@ -236,14 +265,18 @@ fn operation_object(operation: &Operation, base: &str) -> Value {
         if let Some((_, examples)) = answers.iter().find(|(known, _)| *known == class) {
             content["examples"] = json!(examples);
         }
-        responses.insert(status.to_owned(), json!({
+        let mut response = json!({
             "description": format!("{summary}\n\n{}", table.join("\n")),
             "headers": {
                 names::CORRELATION_ID: {"$ref": "#/components/headers/CorrelationId"},
                 names::CRYPTO_KEY_ID: {"description": "Present when the answer is encrypted.", "schema": {"type": "string", "minLength": CryptoKeyId::LENGTH, "maxLength": CryptoKeyId::LENGTH}},
             },
             "content": {"application/json": content},
-        }));
+        });
+        if class == ErrorClass::Success && !operation.links.is_empty() {
+            response["links"] = links(operation, base);
+        }
+        responses.insert(status.to_owned(), response);
     }
     let suffix = id_suffix(base);
     json!({

@@ -37,6 +37,22 @@ pub struct Operation {
     pub changes_state: bool,
     /// The Test Data scenarios: requests and the answers they get from the sandbox.
     pub scenarios: &'static [Scenario],
+    /// What a success lets a client do next (OpenAPI links).
+    pub links: &'static [Link],
+}
+
+/// An operation a success leads to, with the request it can send: an OpenAPI link.
+#[derive(Debug)]
+pub struct Link {
+    /// The link's name.
+    pub name: &'static str,
+    /// What it means.
+    pub description: &'static str,
+    /// The operation it leads to.
+    pub to: &'static Operation,
+    /// Its request body: JSON whose string members may be runtime expressions over the answer
+    /// (`$response.body#/pointer`).
+    pub request_body: &'static str,
 }
 
 /// A Test Data scenario.

@@ -319,7 +319,12 @@ async fn first_refusal(
 
 /// Any other path: a `000_097` envelope, never the framework's default page.
 pub async fn not_found(request: HttpRequest) -> HttpResponse {
-    plain_error(&request, ApiError::new(ErrorCode::NotFound))
+    not_found_response(&request)
+}
+
+/// The `000_097` envelope of a path that is not served.
+pub(crate) fn not_found_response(request: &HttpRequest) -> HttpResponse {
+    plain_error(request, ApiError::new(ErrorCode::NotFound))
 }
 
 /// A known path with another method: a `000_098` envelope.
@@ -369,6 +374,7 @@ mod tests {
         encrypted_response: true,
         changes_state: false,
         scenarios: &[],
+        links: &[],
     };
 
     struct Answering;

@@ -45,6 +45,7 @@ pub static OPERATION: Operation = Operation {
     encrypted_response: true,
     changes_state: true,
     scenarios: &SCENARIOS,
+    links: &[],
 };
 
 const ADDRESS_LINE: Text = Text {
@@ -343,7 +344,10 @@ impl Endpoint for IssueDelivery {
                 Some(field) => ApiError::with_field(error.code(), field),
                 None => ApiError::new(error.code()),
             }
-        })?;
+        });
+        call.metrics
+            .use_case_answered(OPERATION.id, outcome.as_ref().err());
+        let outcome = outcome?;
         let mobile = outcome.mobile_card.as_ref();
         call.metrics.issued(mobile.is_some(), outcome.replayed);
         tracing::info!(

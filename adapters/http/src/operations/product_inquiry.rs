@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{Call, Endpoint, SERVICE_ID, payload, rule_of};
 use crate::error::ApiError;
-use crate::operation::{Kind, Member, Operation, Presence, Scenario, Text};
+use crate::operation::{Kind, Link, Member, Operation, Presence, Scenario, Text};
 use crate::pipeline::error_chain;
 
 /// The declaration.
@@ -27,6 +27,12 @@ pub static OPERATION: Operation = Operation {
     encrypted_response: false,
     changes_state: false,
     scenarios: &SCENARIOS,
+    links: &[Link {
+        name: "ApplyForTheFirstProduct",
+        description: "A product listed can be applied for: the sandbox's active member applies for the first one, delivered to an address.",
+        to: &super::issue_delivery::OPERATION,
+        request_body: r#"{"userInfo": {"userId": 1001}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}, "serviceId": "$response.body#/serviceInfos/0/serviceId", "isDeliveryRequired": true}"#,
+    }],
 };
 
 /// The most ids one inquiry may ask for.
@@ -239,7 +245,10 @@ impl Endpoint for ProductInquiry {
         let products = self.0.products(&ids).await.map_err(|error| {
             tracing::error!(error = %error_chain(&error), "product catalogue unavailable");
             ApiError::new(ErrorCode::SystemError)
-        })?;
+        });
+        call.metrics
+            .use_case_answered(OPERATION.id, products.as_ref().err());
+        let products = products?;
         Ok(payload(&Payload {
             service_infos: products
                 .into_iter()

@@ -57,3 +57,74 @@ fn docs_api_md_shows_the_operations_as_declared() {
         "docs/API.md must hold, between its markers, exactly:\n\n{expected}"
     );
 }
+
+/// A member required unless a flag beside it is false: the document says so in the schema
+/// itself, so that generated bodies (and readers) get the condition, not only its prose.
+#[test]
+fn the_document_requires_the_address_unless_delivery_is_declined() {
+    let document = prepaid_http::openapi_document(&[String::new()]);
+    let request = &document["components"]["schemas"]["IssuePrepaidCardWithDeliveryRequest"];
+    assert_eq!(
+        request["anyOf"],
+        serde_json::json!([
+            {"required": ["addressInfo"]},
+            {"required": ["isDeliveryRequired"], "properties": {"isDeliveryRequired": {"enum": [false]}}},
+        ])
+    );
+    let required = request["required"].as_array().unwrap();
+    assert!(!required.contains(&serde_json::json!("addressInfo")));
+    let inquiry = &document["components"]["schemas"]["InquireCardProductsRequest"];
+    assert!(inquiry.get("anyOf").is_none() && inquiry.get("allOf").is_none());
+}
+
+/// `$response.body#/a/0/b` in a link's body, read from `answer`.
+fn resolve(template: &serde_json::Value, answer: &serde_json::Value) -> serde_json::Value {
+    match template {
+        serde_json::Value::String(text) => text.strip_prefix("$response.body#").map_or_else(
+            || template.clone(),
+            |pointer| answer.pointer(pointer).cloned().unwrap(),
+        ),
+        serde_json::Value::Object(members) => members
+            .iter()
+            .map(|(name, value)| (name.clone(), resolve(value, answer)))
+            .collect(),
+        other => other.clone(),
+    }
+}
+
+/// Every link, followed from its operation's documented success, is a request its target
+/// operation carries out: the chains a stateful test walks start from real answers.
+#[actix_web::test]
+async fn every_link_followed_from_a_documented_success_is_carried_out() {
+    let app = app(Store::default()).await;
+    let mut followed = 0;
+    for operation in prepaid_http::OPERATIONS {
+        let Some(success) = operation
+            .scenarios
+            .iter()
+            .find(|scenario| scenario.code == prepaid_domain::ErrorCode::Success)
+        else {
+            continue;
+        };
+        let mut call = Call::new(success.request).correlation("261125153000-0000b00");
+        operation.path.clone_into(&mut call.path);
+        let answer = send(&app, call.request()).await;
+        for (index, link) in operation.links.iter().enumerate() {
+            let template: serde_json::Value = serde_json::from_str(link.request_body).unwrap();
+            let body = resolve(&template, &answer.json);
+            let mut next = Call::new(body.to_string())
+                .correlation(&format!("261125153000-{:07x}", 0xb01 + index));
+            link.to.path.clone_into(&mut next.path);
+            let result = send(&app, next.request()).await;
+            assert_eq!(
+                result.code(),
+                "000_000",
+                "{} → {}: {body}",
+                operation.id,
+                link.name
+            );
+            followed += 1;
+        }
+    }
+    assert!(followed >= 1, "the product inquiry leads to an application");
+}

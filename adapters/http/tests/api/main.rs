@@ -9,3 +9,4 @@ mod products;
 mod properties;
 mod scenarios;
 mod support;
+mod try_it;

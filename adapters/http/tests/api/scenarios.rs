@@ -418,6 +418,44 @@ async fn metrics_count_applications_replays_and_authentication_failures() {
 }
 
 #[actix_web::test]
+async fn metrics_count_the_requests_that_reached_a_use_case_by_its_answer_and_no_others() {
+    let app = app(Store::default()).await;
+    let sent = [
+        // Reaches the use case: issued.
+        Call::new(mobile_body(ACTIVE_MEMBER, MOBILE)).correlation("261125153000-00000a1"),
+        // Reaches the use case: the member cannot apply.
+        Call::new(mobile_body(CANCELLED_MEMBER, MOBILE)).correlation("261125153000-00000a2"),
+        // Refused by the table before any use case: serviceId missing.
+        Call::new(r#"{"userInfo":{"userId":1001},"isDeliveryRequired":false}"#)
+            .correlation("261125153000-00000a3"),
+    ];
+    for call in sent {
+        send(&app, call.request()).await;
+    }
+    let mut inquiry = Call::new(format!(r#"{{"serviceIdList":["{MOBILE}"]}}"#))
+        .correlation("261125153000-00000a4");
+    prepaid_http::PRODUCT_INQUIRY_PATH.clone_into(&mut inquiry.path);
+    send(&app, inquiry.request()).await;
+
+    let response =
+        actix_web::test::call_service(&app, TestRequest::get().uri("/metrics").to_request()).await;
+    let text = String::from_utf8(actix_web::test::read_body(response).await.to_vec()).unwrap();
+    let reached: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("prepaid_use_case_answers_total{"))
+        .collect();
+    assert_eq!(
+        reached,
+        [
+            "prepaid_use_case_answers_total{code=\"000_000\",operation=\"inquireCardProducts\"} 1",
+            "prepaid_use_case_answers_total{code=\"000_000\",operation=\"issuePrepaidCardWithDelivery\"} 1",
+            "prepaid_use_case_answers_total{code=\"001_006\",operation=\"issuePrepaidCardWithDelivery\"} 1",
+        ],
+        "{text}"
+    );
+}
+
+#[actix_web::test]
 async fn the_docs_page_and_its_vendored_assets_are_served() {
     let app = app(Store::default()).await;
     for (path, content_type, needle) in [
@@ -426,7 +464,11 @@ async fn the_docs_page_and_its_vendored_assets_are_served() {
             "text/html; charset=utf-8",
             "/docs/swagger-ui-bundle.js",
         ),
-        ("/docs/init.js", "text/javascript", "/openapi.json"),
+        (
+            "/docs/try-it.js",
+            "text/javascript",
+            "/docs/sandbox-credentials.json",
+        ),
         (
             "/docs/swagger-ui-bundle.js",
             "text/javascript",
