@@ -48,10 +48,15 @@ pub static OPERATION: Operation = Operation {
     links: &[],
 };
 
+/// An address line: no control character, and not only white space (what `RoadAddress` and
+/// `AddressDetail` accept), as a pattern for the document.
+pub const ADDRESS_LINE_PATTERN: &str =
+    r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$";
+
 const ADDRESS_LINE: Text = Text {
     min: 1,
     max: 255,
-    pattern: None,
+    pattern: Some(ADDRESS_LINE_PATTERN),
     values: &[],
     normalized: true,
     check: |text| rule_of(RoadAddress::parse(text)),

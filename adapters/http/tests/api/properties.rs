@@ -69,3 +69,56 @@ proptest! {
         check(status, &json)?;
     }
 }
+
+/// Every text member that declares a pattern, in every request table, nested ones included.
+fn patterned_texts() -> Vec<(&'static str, &'static prepaid_http::Text)> {
+    fn walk(
+        table: &'static [prepaid_http::Member],
+        found: &mut Vec<(&'static str, &'static prepaid_http::Text)>,
+    ) {
+        for member in table {
+            match &member.kind {
+                prepaid_http::Kind::Text(text) if text.pattern.is_some() => {
+                    found.push((member.path, text));
+                }
+                prepaid_http::Kind::Object(inner) => walk(inner, found),
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for operation in prepaid_http::OPERATIONS {
+        walk(operation.request, &mut found);
+    }
+    found
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// A text the document's pattern and lengths allow is a text the check accepts, and the
+    /// other way round: generated requests that follow the document get past the table.
+    #[test]
+    fn each_declared_pattern_with_its_lengths_accepts_what_its_check_accepts(
+        text in "([0-9A-Za-z \\t\\n\\u{0}\\u{1f}\\u{7f}\\u{85}\\u{a0}\\u{3000}가-힣]{0,6}|[0-9]{5}|[0-9]{15}|\\PC{0,8})"
+    ) {
+        for (path, declared) in patterned_texts() {
+            let pattern = regex::Regex::new(declared.pattern.unwrap_or_default()).unwrap();
+            let length = text.chars().count();
+            let documented = pattern.is_match(&text) && (declared.min..=declared.max).contains(&length);
+            prop_assert_eq!(documented, (declared.check)(&text).is_ok(), "{} {:?}", path, text);
+        }
+    }
+}
+
+#[test]
+fn the_address_lines_declare_a_pattern() {
+    let paths: Vec<&str> = patterned_texts().iter().map(|(path, _)| *path).collect();
+    for path in [
+        "addressInfo.address",
+        "addressInfo.addressDetail",
+        "addressInfo.zipCode",
+    ] {
+        assert!(paths.contains(&path), "{path} in {paths:?}");
+    }
+}
