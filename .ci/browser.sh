@@ -8,13 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 chromium="${PREPAID_CHROMIUM:-/usr/bin/chromium}"
 chromedriver="${PREPAID_CHROMEDRIVER:-/usr/bin/chromedriver}"
+# shellcheck source=/dev/null
+. .ci/install.sh
 if [ ! -x "$chromium" ] || [ ! -x "$chromedriver" ]; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    echo "installing Debian's chromium and chromium-driver (apt-get)"
-    apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null ||
-      { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null; } ||
-      true
-  fi
+  install_debian chromium chromium-driver || true
 fi
 if [ ! -x "$chromium" ] || [ ! -x "$chromedriver" ]; then
   echo "SKIPPED: the browser tests of the API page need $chromium and $chromedriver (Debian: apt install chromium chromium-driver)" >&2

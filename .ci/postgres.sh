@@ -5,6 +5,9 @@ PG_HOST="${PG_HOST:-127.0.0.1}"
 PG_PORT="${PG_PORT:-5432}"
 PG_USER="${PG_USER:-postgres}"
 pg_db="prepaid_ci_$(date +%s)_$$"
+# shellcheck source=/dev/null
+. .ci/install.sh
+command -v psql >/dev/null || install_debian postgresql-client || true
 # The `postgres` database exists on every server (`test` only on some machines).
 if pg_error="$(psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -v ON_ERROR_STOP=1 -qc "CREATE DATABASE ${pg_db}" 2>&1 >/dev/null)"; then
   export PREPAID_TEST_DATABASE_URL="postgres://${PG_USER}@${PG_HOST}:${PG_PORT}/${pg_db}"
