@@ -128,3 +128,27 @@ async fn every_link_followed_from_a_documented_success_is_carried_out() {
     }
     assert!(followed >= 1, "the product inquiry leads to an application");
 }
+
+/// The document's links: on the inquiry's success only, to the application's copy under the
+/// same base path, with the declared body.
+#[test]
+fn the_document_links_the_inquiry_to_an_application_under_each_base_path() {
+    let document = prepaid_http::openapi_document(&[String::new(), "/open-api".to_owned()]);
+    for (base, suffix) in [("", ""), ("/open-api", "OpenApi")] {
+        let responses = &document["paths"][format!("{base}{}", prepaid_http::PRODUCT_INQUIRY_PATH)]
+            ["post"]["responses"];
+        let link = &responses["200"]["links"]["ApplyForTheFirstProduct"];
+        assert_eq!(
+            link["operationId"],
+            format!("issuePrepaidCardWithDelivery{suffix}")
+        );
+        assert_eq!(
+            link["requestBody"]["serviceId"],
+            "$response.body#/serviceInfos/0/serviceId"
+        );
+        assert!(responses["400"].get("links").is_none());
+        let application = &document["paths"]
+            [format!("{base}{}", prepaid_http::ISSUE_DELIVERY_PATH)]["post"]["responses"];
+        assert!(application["200"].get("links").is_none());
+    }
+}
