@@ -598,5 +598,21 @@ async fn every_declared_test_data_scenario_is_reproduced_by_the_sandbox() {
         }
     }
     assert!(checked >= 9);
+    // The server's middleware counted every one of them by route and status.
+    let mut metrics = awc::Client::default()
+        .get(format!("{}/metrics", running.base_url))
+        .send()
+        .await
+        .unwrap();
+    let text = String::from_utf8(metrics.body().await.unwrap().to_vec()).unwrap();
+    for (route, status) in [
+        (prepaid_http::ISSUE_DELIVERY_PATH, 200),
+        (prepaid_http::ISSUE_DELIVERY_PATH, 400),
+        (prepaid_http::PRODUCT_INQUIRY_PATH, 200),
+    ] {
+        let counted =
+            format!("prepaid_http_requests_total{{route=\"{route}\",status=\"{status}\"}}");
+        assert!(text.contains(&counted), "{counted} in\n{text}");
+    }
     running.handle.stop(true).await;
 }

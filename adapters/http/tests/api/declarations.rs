@@ -152,3 +152,98 @@ fn the_document_links_the_inquiry_to_an_application_under_each_base_path() {
         assert!(application["200"].get("links").is_none());
     }
 }
+
+/// The status an answer of `code` is documented under.
+fn status_of(code: prepaid_domain::ErrorCode) -> String {
+    prepaid_http::ApiError::new(code)
+        .status()
+        .as_u16()
+        .to_string()
+}
+
+/// Every Test Data scenario is in the document as a request example and as the answer example
+/// of its status, each status lists its own codes only, and the schemas say each member's rules.
+#[test]
+fn the_document_shows_each_scenario_each_status_s_codes_and_each_member_s_rules() {
+    let document = prepaid_http::openapi_document(&[String::new()]);
+    for operation in prepaid_http::OPERATIONS {
+        let documented = &document["paths"][operation.path]["post"];
+        let names: Vec<&str> = documented["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|parameter| parameter["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names[0], "X-KM-User-AspId");
+        assert_eq!(names.len(), 7);
+        for scenario in operation.scenarios {
+            let request = &documented["requestBody"]["content"]["application/json"]["examples"]
+                [scenario.name];
+            let sent: serde_json::Value = serde_json::from_str(scenario.request).unwrap();
+            assert_eq!(request["value"], sent, "{}", scenario.name);
+            let answer = &documented["responses"][status_of(scenario.code)]["content"]["application/json"]
+                ["examples"][scenario.name]["value"]["response"];
+            assert_eq!(answer["code"], scenario.code.code(), "{}", scenario.name);
+            let description = scenario.path.map_or_else(
+                || scenario.code.message().to_owned(),
+                |path| format!("{} {path}", scenario.code.message()),
+            );
+            assert_eq!(answer["description"], description, "{}", scenario.name);
+        }
+        for (code, _) in operation.all_codes() {
+            for (status, response) in documented["responses"].as_object().unwrap() {
+                let listed = response["description"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("`{}`", code.code()));
+                assert_eq!(
+                    listed,
+                    *status == status_of(code),
+                    "{} {status}",
+                    code.code()
+                );
+            }
+        }
+        let success = &documented["responses"]["200"]["content"]["application/json"]["schema"];
+        assert!(
+            success["oneOf"][0]["$ref"]
+                .as_str()
+                .unwrap()
+                .ends_with("Response")
+        );
+        let refused = &documented["responses"]["400"]["content"]["application/json"]["schema"];
+        assert_eq!(
+            refused["oneOf"][0]["$ref"],
+            "#/components/schemas/ErrorEnvelope"
+        );
+    }
+    let issue = &document["paths"][prepaid_http::ISSUE_DELIVERY_PATH]["post"]["description"];
+    assert!(issue.as_str().unwrap().contains("Encrypted both ways"));
+    let inquiry = &document["paths"][prepaid_http::PRODUCT_INQUIRY_PATH]["post"]["description"];
+    assert!(inquiry.as_str().unwrap().contains("Plaintext both ways"));
+
+    let request = &document["components"]["schemas"]["IssuePrepaidCardWithDeliveryRequest"];
+    let service = &request["properties"]["serviceId"];
+    assert_eq!(
+        (
+            &service["type"],
+            &service["minLength"],
+            &service["maxLength"]
+        ),
+        (
+            &serde_json::json!("string"),
+            &serde_json::json!(15),
+            &serde_json::json!(15)
+        )
+    );
+    assert!(service.get("enum").is_none());
+    assert_eq!(
+        request["properties"]["purpose"]["enum"],
+        serde_json::json!(["GIFTABLE"])
+    );
+    let member = &request["properties"]["userInfo"]["properties"]["userId"];
+    assert_eq!(
+        (&member["type"], &member["minimum"]),
+        (&serde_json::json!("integer"), &serde_json::json!(1))
+    );
+}

@@ -86,4 +86,5 @@ fn the_credentials_never_show_in_debug_output() {
         !shown.contains("secret") && !shown.contains("SANDBOX"),
         "{shown}"
     );
+    assert!(shown.contains("<redacted>"), "{shown}");
 }
