@@ -66,7 +66,7 @@ macro_rules! named_enum {
 
 named_enum!(
     /// The status of a card application (reference 5.6; the list there is truncated after
-    /// `PHYSICAL_ISSUE…`, completed here as `PHYSICAL_ISSUED` and `CANCELLED`).
+    /// `PHYSICAL_ISSUE…`, completed here as `PHYSICAL_ISSUED`, `COMPLETED` and `CANCELLED`, D16).
     ApplicationStatus {
         /// In progress.
         Ready => "READY",
@@ -80,6 +80,9 @@ named_enum!(
         DigitalIssued => "DIGITAL_ISSUED",
         /// The physical card was issued.
         PhysicalIssued => "PHYSICAL_ISSUED",
+        /// Fulfilled: the physical card is registered, or a mobile-only application's card
+        /// was issued (D16).
+        Completed => "COMPLETED",
         /// The application was cancelled.
         Cancelled => "CANCELLED",
     }

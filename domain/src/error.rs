@@ -22,6 +22,20 @@ pub enum ErrorCode {
     WalletUserNotFound,
     /// `003_024`: a NORMAL product was asked for without delivery.
     DeliveryRequiredForNormalType,
+    /// `003_001`: the card named is not one the caller may register: unknown, another member's,
+    /// a wrong expiry or CVC, or locked (D19).
+    InvalidCardInfo,
+    /// `003_002`: an application is cancelled only on its day, in KST (D17).
+    NotCancellableToday,
+    /// `003_003`: the application, its delivery or its mobile card has gone too far to cancel
+    /// (D17).
+    NotCancellableInThisStatus,
+    /// `003_012`: the application's card is not shipped yet (D19).
+    CardIssueNotReady,
+    /// `003_013`: no such application of the member (D17, D19).
+    CardIssueNotFound,
+    /// `003_014`: the mobile card to link is terminated (D19).
+    DigitalCardTerminated,
     /// `000_090` (own, D3): unknown ASP id, or an access key that is unknown, inactive,
     /// discarded or of another ASP. The message never says which.
     AuthenticationFailed,
@@ -69,13 +83,19 @@ pub enum ErrorClass {
 
 impl ErrorCode {
     /// Every code, in catalogue order.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 22] = [
         Self::Success,
         Self::InvalidInput,
         Self::MissingValue,
         Self::LengthMismatch,
         Self::WalletUserNotFound,
         Self::DeliveryRequiredForNormalType,
+        Self::InvalidCardInfo,
+        Self::NotCancellableToday,
+        Self::NotCancellableInThisStatus,
+        Self::CardIssueNotReady,
+        Self::CardIssueNotFound,
+        Self::DigitalCardTerminated,
         Self::AuthenticationFailed,
         Self::InvalidTranToken,
         Self::RequestTimeOutOfWindow,
@@ -113,6 +133,12 @@ impl ErrorCode {
                 | Self::LengthMismatch
                 | Self::WalletUserNotFound
                 | Self::DeliveryRequiredForNormalType
+                | Self::InvalidCardInfo
+                | Self::NotCancellableToday
+                | Self::NotCancellableInThisStatus
+                | Self::CardIssueNotReady
+                | Self::CardIssueNotFound
+                | Self::DigitalCardTerminated
         )
     }
 
@@ -130,6 +156,30 @@ impl ErrorCode {
             Self::DeliveryRequiredForNormalType => (
                 "003_024",
                 "Card delivery should be required in case of normal type.",
+                Rejected,
+            ),
+            Self::InvalidCardInfo => ("003_001", "Invalid card info.", Rejected),
+            Self::NotCancellableToday => (
+                "003_002",
+                "Card issue is not cancelable due to day.",
+                Rejected,
+            ),
+            Self::NotCancellableInThisStatus => (
+                "003_003",
+                "Card issue is not cancelable due to status.",
+                Rejected,
+            ),
+            Self::CardIssueNotReady => (
+                "003_012",
+                "Indicated card issue is not ready to active.",
+                Rejected,
+            ),
+            Self::CardIssueNotFound => {
+                ("003_013", "Indicated card issue not found error.", Rejected)
+            }
+            Self::DigitalCardTerminated => (
+                "003_014",
+                "Digital card is already terminated error.",
                 Rejected,
             ),
             Self::AuthenticationFailed => ("000_090", "Authentication failed.", Unauthenticated),
@@ -416,6 +466,38 @@ mod tests {
             ErrorCode::DeliveryRequiredForNormalType.message(),
             "Card delivery should be required in case of normal type."
         );
+        for (code, text, message) in [
+            (ErrorCode::InvalidCardInfo, "003_001", "Invalid card info."),
+            (
+                ErrorCode::NotCancellableToday,
+                "003_002",
+                "Card issue is not cancelable due to day.",
+            ),
+            (
+                ErrorCode::NotCancellableInThisStatus,
+                "003_003",
+                "Card issue is not cancelable due to status.",
+            ),
+            (
+                ErrorCode::CardIssueNotReady,
+                "003_012",
+                "Indicated card issue is not ready to active.",
+            ),
+            (
+                ErrorCode::CardIssueNotFound,
+                "003_013",
+                "Indicated card issue not found error.",
+            ),
+            (
+                ErrorCode::DigitalCardTerminated,
+                "003_014",
+                "Digital card is already terminated error.",
+            ),
+        ] {
+            assert_eq!((code.code(), code.message()), (text, message));
+            assert_eq!(code.class(), ErrorClass::Rejected);
+            assert!(code.is_documented_by_platform());
+        }
     }
 
     #[test]

@@ -4,8 +4,10 @@ mod address;
 mod application;
 mod card;
 mod error;
+mod fulfilment;
 mod header;
 mod issuance;
+mod lifecycle;
 mod member;
 pub mod numbering;
 mod product;
@@ -20,11 +22,18 @@ pub use card::{
     Bin, CardApplyNo, CardId, Cvc, Expiry, Pan, Par, Validity, luhn_check_digit, luhn_valid,
 };
 pub use error::{ErrorClass, ErrorCode, Field, FieldError, Rule};
+pub use fulfilment::{
+    AwaitingFacts, CancelFacts, CancelPlan, CancelRefusal, MOST_WRONG_REGISTRATIONS,
+    MobileCardFacts, MobileCardPlan, NamedApplication, PhysicalCardFacts, RegistrationFacts,
+    RegistrationPlan, RegistrationRefusal, awaits_physical_card, decide_cancel,
+    decide_registration,
+};
 pub use header::{
     AccessKey, AspId, CorrelationId, CryptoKeyId, RequestWindow, SecretKey, TranTime, TranToken,
     WeakSecretKey,
 };
 pub use issuance::{DeliveryChoice, IssuancePlan, IssuanceRefusal, IssuanceRequest, decide};
+pub use lifecycle::{DeliveryChangeRefused, DeliveryHistory, DeliveryStep};
 pub use member::{Member, MemberId, MemberStatus};
 pub use product::{CardProduct, ProductName, ProductType, Purpose, ServiceId};
 pub use time::{DateTime, TimeZone, Timestamp};

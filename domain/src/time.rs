@@ -148,6 +148,12 @@ impl Timestamp {
         Self(self.0.saturating_add(millis))
     }
 
+    /// The day of this instant in `zone`, counted from 1970-01-01 there: two instants are on
+    /// the same calendar day in `zone` exactly when their numbers are equal.
+    pub const fn day_number(self, zone: TimeZone) -> i64 {
+        (self.0 + zone.offset_seconds() as i64 * 1_000).div_euclid(86_400_000)
+    }
+
     /// The civil date-time of this instant in `zone`, or `None` outside years 1 to 9999.
     pub fn civil(self, zone: TimeZone) -> Option<DateTime> {
         let local = self.0 + i64::from(zone.offset_seconds()) * 1_000;

@@ -1,0 +1,423 @@
+//! The status tables of applications (D16) and deliveries (D18), and a delivery's history.
+//!
+//! Every status change of an application or a delivery goes through these tables: a change
+//! the table does not list is refused and changes nothing.
+
+use crate::application::{ApplicationStatus, DeliveryStatus};
+use crate::time::Timestamp;
+
+impl ApplicationStatus {
+    /// Whether no change may follow: `COMPLETED`, `CANCELLED`, `COST_PAY_FAILED` (D16).
+    pub const fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::Cancelled | Self::CostPayFailed
+        )
+    }
+
+    /// Whether an application in this status may change to `next` (D16):
+    /// - `READY` → `COST_PAYING` (a reissue's fee), `DIGITAL_ISSUED`, `PHYSICAL_ISSUED`,
+    ///   `COMPLETED` (a mobile-only application fulfilled), `CANCELLED`;
+    /// - `COST_PAYING` → `COST_PAID`, `COST_PAY_FAILED`;
+    /// - `COST_PAID` → `DIGITAL_ISSUED`, `PHYSICAL_ISSUED`, `COMPLETED`, `CANCELLED`;
+    /// - `DIGITAL_ISSUED` → `PHYSICAL_ISSUED`, `COMPLETED`, `CANCELLED`;
+    /// - `PHYSICAL_ISSUED` → `COMPLETED`.
+    pub const fn can_become(self, next: Self) -> bool {
+        matches!(
+            (self, next),
+            (
+                Self::Ready,
+                Self::CostPaying
+                    | Self::DigitalIssued
+                    | Self::PhysicalIssued
+                    | Self::Completed
+                    | Self::Cancelled
+            ) | (Self::CostPaying, Self::CostPaid | Self::CostPayFailed)
+                | (
+                    Self::CostPaid,
+                    Self::DigitalIssued | Self::PhysicalIssued | Self::Completed | Self::Cancelled
+                )
+                | (
+                    Self::DigitalIssued,
+                    Self::PhysicalIssued | Self::Completed | Self::Cancelled
+                )
+                | (Self::PhysicalIssued, Self::Completed)
+        )
+    }
+}
+
+impl DeliveryStatus {
+    /// Whether no change may follow: `ARRIVAL`, `LOST`, `RETURN`, `CANCEL` (D18).
+    pub const fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Arrival | Self::Lost | Self::Return | Self::Cancel
+        )
+    }
+
+    /// The steps of the table that do not involve `ETC`: `READY` → `RECEIPT` →
+    /// `PRE_SHIPPING` → `SHIPPING` → `ARRIVAL`; `SHIPPING` → `LOST` or `RETURN`;
+    /// `READY`/`RECEIPT` → `CANCEL`. Any status that is not final may also go to `ETC`, and
+    /// `ETC` back to the status it left: [`DeliveryHistory::advance`] knows which.
+    const fn is_step(self, next: Self) -> bool {
+        matches!(
+            (self, next),
+            (Self::Ready, Self::Receipt | Self::Cancel)
+                | (Self::Receipt, Self::PreShipping | Self::Cancel)
+                | (Self::PreShipping, Self::Shipping)
+                | (Self::Shipping, Self::Arrival | Self::Lost | Self::Return)
+        )
+    }
+}
+
+/// Why a delivery's status may not change as asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryChangeRefused {
+    /// The delivery is in a final status.
+    Final(DeliveryStatus),
+    /// The table has no such change.
+    NotAllowed {
+        /// The status now.
+        from: DeliveryStatus,
+        /// The status asked for.
+        to: DeliveryStatus,
+    },
+    /// The change is dated before the last one.
+    BeforeTheLastChange,
+}
+
+impl std::fmt::Display for DeliveryChangeRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Final(status) => write!(f, "the delivery is {} (final)", status.as_str()),
+            Self::NotAllowed { from, to } => write!(
+                f,
+                "a delivery cannot go from {} to {}",
+                from.as_str(),
+                to.as_str()
+            ),
+            Self::BeforeTheLastChange => f.write_str("the change is dated before the last one"),
+        }
+    }
+}
+
+impl std::error::Error for DeliveryChangeRefused {}
+
+/// One status of a delivery and when it was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeliveryStep {
+    /// The status.
+    pub status: DeliveryStatus,
+    /// When it was reached.
+    pub at: Timestamp,
+}
+
+/// Every status a delivery went through, in order, starting at `READY` (D18). It only grows,
+/// each change allowed by the table and dated no earlier than the one before.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryHistory(Vec<DeliveryStep>);
+
+impl DeliveryHistory {
+    /// A new delivery: `READY` at `at`.
+    pub fn start(at: Timestamp) -> Self {
+        Self(vec![DeliveryStep {
+            status: DeliveryStatus::Ready,
+            at,
+        }])
+    }
+
+    /// A history read back from storage, checked step by step as if it happened now.
+    ///
+    /// # Errors
+    /// The first step the table refuses (an empty history, or one that does not start at
+    /// `READY`, is refused as going from `READY` to its first status).
+    pub fn from_steps(steps: &[DeliveryStep]) -> Result<Self, DeliveryChangeRefused> {
+        let Some((first, rest)) = steps.split_first() else {
+            return Err(DeliveryChangeRefused::BeforeTheLastChange);
+        };
+        if first.status != DeliveryStatus::Ready {
+            return Err(DeliveryChangeRefused::NotAllowed {
+                from: DeliveryStatus::Ready,
+                to: first.status,
+            });
+        }
+        let mut history = Self::start(first.at);
+        for step in rest {
+            history = history.advance(step.status, step.at)?;
+        }
+        Ok(history)
+    }
+
+    /// The status now.
+    pub fn current(&self) -> DeliveryStatus {
+        self.last().status
+    }
+
+    /// The steps, oldest first.
+    pub fn steps(&self) -> &[DeliveryStep] {
+        &self.0
+    }
+
+    /// Whether the delivery ever reached `status`.
+    pub fn reached(&self, status: DeliveryStatus) -> bool {
+        self.0.iter().any(|step| step.status == status)
+    }
+
+    /// The history with `next` reached at `at`; this one is left as it was.
+    ///
+    /// # Errors
+    /// A final status, a change the table does not list (from `ETC`, only back to the status
+    /// it left), or a date before the last change.
+    pub fn advance(
+        &self,
+        next: DeliveryStatus,
+        at: Timestamp,
+    ) -> Result<Self, DeliveryChangeRefused> {
+        let last = self.last();
+        if last.status.is_final() {
+            return Err(DeliveryChangeRefused::Final(last.status));
+        }
+        let allowed = match (last.status, next) {
+            (DeliveryStatus::Etc, _) => Some(next) == self.left_for_etc(),
+            (_, DeliveryStatus::Etc) => true,
+            (from, to) => from.is_step(to),
+        };
+        if !allowed {
+            return Err(DeliveryChangeRefused::NotAllowed {
+                from: last.status,
+                to: next,
+            });
+        }
+        if at < last.at {
+            return Err(DeliveryChangeRefused::BeforeTheLastChange);
+        }
+        let mut steps = self.0.clone();
+        steps.push(DeliveryStep { status: next, at });
+        Ok(Self(steps))
+    }
+
+    /// The status the delivery had before its last `ETC`, the one it may go back to.
+    fn left_for_etc(&self) -> Option<DeliveryStatus> {
+        let count = self.0.len();
+        (count >= 2).then(|| self.0[count - 2].status)
+    }
+
+    fn last(&self) -> &DeliveryStep {
+        // Never empty: every constructor starts at READY and steps are only added.
+        &self.0[self.0.len() - 1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const T0: Timestamp = Timestamp::from_millis(1_764_000_000_000);
+
+    fn walk(statuses: &[DeliveryStatus]) -> Result<DeliveryHistory, DeliveryChangeRefused> {
+        let mut history = DeliveryHistory::start(T0);
+        for (index, status) in statuses.iter().enumerate() {
+            let at = T0.plus_millis(1_000 * (i64::try_from(index).unwrap_or(0) + 1));
+            history = history.advance(*status, at)?;
+        }
+        Ok(history)
+    }
+
+    #[test]
+    fn a_delivery_goes_from_ready_to_arrival_one_step_at_a_time() {
+        use DeliveryStatus::{Arrival, PreShipping, Receipt, Shipping};
+        let history = walk(&[Receipt, PreShipping, Shipping, Arrival]).unwrap();
+        assert_eq!(history.current(), Arrival);
+        assert_eq!(history.steps().len(), 5);
+        assert!(history.reached(Shipping));
+        assert!(!history.reached(DeliveryStatus::Lost));
+    }
+
+    #[test]
+    fn a_delivery_cannot_skip_a_step_or_go_back() {
+        use DeliveryStatus::{PreShipping, Ready, Receipt, Shipping};
+        assert_eq!(
+            walk(&[Shipping]),
+            Err(DeliveryChangeRefused::NotAllowed {
+                from: Ready,
+                to: Shipping
+            })
+        );
+        assert_eq!(
+            walk(&[Receipt, PreShipping, Receipt]),
+            Err(DeliveryChangeRefused::NotAllowed {
+                from: PreShipping,
+                to: Receipt
+            })
+        );
+    }
+
+    #[test]
+    fn only_a_delivery_not_yet_prepared_is_cancelled() {
+        use DeliveryStatus::{Cancel, PreShipping, Receipt};
+        assert!(walk(&[Cancel]).is_ok());
+        assert!(walk(&[Receipt, Cancel]).is_ok());
+        assert!(walk(&[Receipt, PreShipping, Cancel]).is_err());
+    }
+
+    #[test]
+    fn only_a_shipped_delivery_is_lost_or_returned() {
+        use DeliveryStatus::{Lost, PreShipping, Receipt, Return, Shipping};
+        assert!(walk(&[Receipt, PreShipping, Shipping, Lost]).is_ok());
+        assert!(walk(&[Receipt, PreShipping, Shipping, Return]).is_ok());
+        assert!(walk(&[Receipt, PreShipping, Lost]).is_err());
+        assert!(walk(&[Receipt, Return]).is_err());
+    }
+
+    #[test]
+    fn a_system_failure_returns_to_the_status_it_left_and_nowhere_else() {
+        use DeliveryStatus::{Etc, PreShipping, Receipt, Shipping};
+        let history = walk(&[Receipt, Etc, Receipt, PreShipping, Etc]).unwrap();
+        assert_eq!(history.current(), Etc);
+        assert!(history.advance(PreShipping, T0.plus_millis(9_000)).is_ok());
+        assert_eq!(
+            history.advance(Shipping, T0.plus_millis(9_000)),
+            Err(DeliveryChangeRefused::NotAllowed {
+                from: Etc,
+                to: Shipping
+            })
+        );
+        assert!(walk(&[Etc, DeliveryStatus::Ready]).is_ok());
+    }
+
+    #[test]
+    fn a_change_dated_before_the_last_one_is_refused_and_the_same_instant_is_not() {
+        let history = DeliveryHistory::start(T0);
+        assert_eq!(
+            history.advance(DeliveryStatus::Receipt, T0.plus_millis(-1)),
+            Err(DeliveryChangeRefused::BeforeTheLastChange)
+        );
+        assert!(history.advance(DeliveryStatus::Receipt, T0).is_ok());
+    }
+
+    #[test]
+    fn a_stored_history_is_read_back_only_when_the_table_allows_it() {
+        let steps = walk(&[DeliveryStatus::Receipt, DeliveryStatus::PreShipping])
+            .unwrap()
+            .steps()
+            .to_vec();
+        assert_eq!(
+            DeliveryHistory::from_steps(&steps).unwrap().steps(),
+            &steps[..]
+        );
+        assert!(DeliveryHistory::from_steps(&[]).is_err());
+        assert!(DeliveryHistory::from_steps(&steps[1..]).is_err());
+        let mut swapped = steps.clone();
+        swapped.swap(1, 2);
+        assert!(DeliveryHistory::from_steps(&swapped).is_err());
+    }
+
+    #[test]
+    fn the_application_table_lists_exactly_its_changes() {
+        use ApplicationStatus::{
+            Cancelled, Completed, CostPaid, CostPayFailed, CostPaying, DigitalIssued,
+            PhysicalIssued, Ready,
+        };
+        let allowed = [
+            (Ready, CostPaying),
+            (Ready, DigitalIssued),
+            (Ready, PhysicalIssued),
+            (Ready, Completed),
+            (Ready, Cancelled),
+            (CostPaying, CostPaid),
+            (CostPaying, CostPayFailed),
+            (CostPaid, DigitalIssued),
+            (CostPaid, PhysicalIssued),
+            (CostPaid, Completed),
+            (CostPaid, Cancelled),
+            (DigitalIssued, PhysicalIssued),
+            (DigitalIssued, Completed),
+            (DigitalIssued, Cancelled),
+            (PhysicalIssued, Completed),
+        ];
+        for from in ApplicationStatus::ALL {
+            for to in ApplicationStatus::ALL {
+                assert_eq!(
+                    from.can_become(*to),
+                    allowed.contains(&(*from, *to)),
+                    "{from:?} → {to:?}"
+                );
+            }
+        }
+    }
+
+    fn any_delivery_status() -> impl Strategy<Value = DeliveryStatus> {
+        proptest::sample::select(DeliveryStatus::ALL)
+    }
+
+    fn any_application_status() -> impl Strategy<Value = ApplicationStatus> {
+        proptest::sample::select(ApplicationStatus::ALL)
+    }
+
+    proptest! {
+        /// Whatever is asked, in whatever order and at whatever times: every change kept is one
+        /// the table lists, the history only grows and stays in time order, a refusal changes
+        /// nothing, and nothing follows a final status.
+        #[test]
+        fn no_sequence_of_changes_leaves_the_delivery_table(
+            asked in prop::collection::vec((any_delivery_status(), -5_000_i64..60_000), 0..40)
+        ) {
+            let mut history = DeliveryHistory::start(T0);
+            let mut at = T0;
+            for (next, delta) in asked {
+                at = at.plus_millis(delta);
+                let before = history.clone();
+                match history.advance(next, at) {
+                    Ok(after) => {
+                        prop_assert!(!before.current().is_final());
+                        prop_assert_eq!(&after.steps()[..before.steps().len()], before.steps());
+                        prop_assert_eq!(after.steps().len(), before.steps().len() + 1);
+                        prop_assert_eq!(after.current(), next);
+                        history = after;
+                    }
+                    Err(DeliveryChangeRefused::Final(status)) => {
+                        prop_assert!(status.is_final());
+                    }
+                    Err(_) => {}
+                }
+                prop_assert_eq!(before.steps(), &history.steps()[..before.steps().len()]);
+            }
+            let steps = history.steps();
+            prop_assert_eq!(steps[0].status, DeliveryStatus::Ready);
+            for pair in steps.windows(2) {
+                prop_assert!(pair[0].at <= pair[1].at);
+                let (from, to) = (pair[0].status, pair[1].status);
+                prop_assert!(
+                    from.is_step(to) || to == DeliveryStatus::Etc || from == DeliveryStatus::Etc,
+                    "{:?} → {:?}", from, to
+                );
+            }
+            for (index, step) in steps.iter().enumerate() {
+                if step.status == DeliveryStatus::Etc && index + 1 < steps.len() {
+                    prop_assert_eq!(steps[index + 1].status, steps[index - 1].status);
+                }
+            }
+            prop_assert_eq!(DeliveryHistory::from_steps(steps), Ok(history.clone()));
+        }
+
+        /// Following the application table from `READY`, a final status is never left and
+        /// every status reached is one the table leads to.
+        #[test]
+        fn no_sequence_of_changes_leaves_the_application_table(
+            asked in prop::collection::vec(any_application_status(), 0..30)
+        ) {
+            let mut status = ApplicationStatus::Ready;
+            for next in asked {
+                if status.can_become(next) {
+                    prop_assert!(!status.is_final());
+                    status = next;
+                }
+            }
+            for next in ApplicationStatus::ALL {
+                prop_assert!(!(status.is_final() && status.can_become(*next)));
+            }
+        }
+    }
+}
