@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 
 use crate::schema::{
-    access_keys, card_applications, card_products, cards, crypto_keys, deliveries,
+    access_keys, card_applications, card_products, cards, crypto_keys, deliveries, delivery_steps,
     idempotency_records, members, projects, replay_bindings,
 };
 
@@ -137,6 +137,16 @@ pub struct NewDeliveryRow<'a> {
     pub status: &'a str,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// One status a delivery reached: its number is the delivery's version then.
+#[derive(Insertable, Queryable, Selectable)]
+#[diesel(table_name = delivery_steps)]
+pub struct DeliveryStepRow {
+    pub apply_no: String,
+    pub step: i64,
+    pub status: String,
+    pub reached_at: i64,
 }
 
 #[derive(Insertable)]

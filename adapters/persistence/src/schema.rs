@@ -105,6 +105,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    delivery_steps (apply_no, step) {
+        apply_no -> Text,
+        step -> BigInt,
+        status -> Text,
+        reached_at -> BigInt,
+    }
+}
+
+diesel::table! {
     idempotency_records (asp_id, correlation_id) {
         asp_id -> Text,
         correlation_id -> Text,
@@ -140,6 +149,7 @@ diesel::joinable!(crypto_keys -> projects (asp_id));
 diesel::joinable!(card_applications -> card_products (service_id));
 diesel::joinable!(cards -> card_applications (apply_no));
 diesel::joinable!(deliveries -> card_applications (apply_no));
+diesel::joinable!(delivery_steps -> deliveries (apply_no));
 
 diesel::allow_tables_to_appear_in_same_query!(
     projects,
@@ -150,6 +160,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     card_applications,
     cards,
     deliveries,
+    delivery_steps,
     idempotency_records,
     replay_bindings,
     card_number_serials,

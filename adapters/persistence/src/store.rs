@@ -32,7 +32,7 @@ use crate::rows::{
 };
 use crate::schema::{
     access_keys, card_applications, card_number_serials, card_products, cards, crypto_keys,
-    deliveries, idempotency_records, members, projects, replay_bindings,
+    deliveries, delivery_steps, idempotency_records, members, projects, replay_bindings,
 };
 use crate::writer::{Answer, GroupCommitWriter, WalStatus};
 

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use prepaid_domain::{
     ApplicationStatus, AspId, CardApplication, CardApplyNo, CardId, CardStatus, CorrelationId,
-    Delivery, DeliveryStatus, Expiry, IssuedCard, MemberId, Par, Timestamp,
+    Delivery, DeliveryHistory, DeliveryStatus, Expiry, IssuedCard, MemberId, Par, Timestamp,
 };
 
 use super::{PanFingerprint, PortError, ProtectedPan, RequestFingerprint};
@@ -181,6 +181,8 @@ pub struct StoredDelivery {
     pub application: CardApplyNo,
     /// The delivery.
     pub delivery: Delivery,
+    /// Every status it reached, with when (D18).
+    pub history: DeliveryHistory,
     /// Moved by each state change (optimistic concurrency).
     pub version: u64,
 }

@@ -3,7 +3,7 @@
 use prepaid_application::ports::{IdempotencyClaim, StoredApplication};
 use prepaid_domain::MemberId;
 
-use crate::rows::PAN_BOUND_TO_CARD_ID;
+use crate::rows::{DeliveryStepRow, PAN_BOUND_TO_CARD_ID};
 
 use super::{
     AspId, CardApplicationStore, CardApplyNo, CardId, CardKind, CardRow, Database, DatabaseError,
@@ -12,7 +12,7 @@ use super::{
     NewIdempotencyRow, NewIssuance, OptionalExtension, Par, PortError, ProtectedPan, Purpose,
     QueryDsl, RecordError, RequestFingerprint, RunQueryDsl, SelectableHelper, StoredCard,
     StoredIssuance, Timestamp, UniqueNumber, async_trait, card_applications, cards, deliveries,
-    idempotency_records, on_conn,
+    delivery_steps, idempotency_records, on_conn,
 };
 
 /// Which unique number (or the idempotency key) a unique violation is about.
@@ -39,6 +39,7 @@ struct IssuanceRows<'a> {
     pub(crate) application: NewApplicationRow<'a>,
     pub(crate) card: Option<NewCardRow<'a>>,
     pub(crate) delivery: Option<NewDeliveryRow<'a>>,
+    pub(crate) first_step: Option<DeliveryStepRow>,
     pub(crate) claim: NewIdempotencyRow<'a>,
 }
 
@@ -92,6 +93,12 @@ impl<'a> IssuanceRows<'a> {
                 created_at: delivery.created_at.as_millis(),
                 updated_at: delivery.created_at.as_millis(),
             }),
+            first_step: issuance.delivery.as_ref().map(|delivery| DeliveryStepRow {
+                apply_no: apply_no.to_owned(),
+                step: 0,
+                status: delivery.status.as_str().to_owned(),
+                reached_at: delivery.created_at.as_millis(),
+            }),
             claim: claim_row(&issuance.claim, retention_millis),
         }
     }
@@ -129,6 +136,11 @@ macro_rules! insert_issuance_rows {
         }
         if let Some(row) = &rows.delivery {
             diesel::insert_into(deliveries::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        if let Some(row) = &rows.first_step {
+            diesel::insert_into(delivery_steps::table)
                 .values(row)
                 .execute(conn)?;
         }

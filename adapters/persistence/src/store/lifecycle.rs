@@ -9,7 +9,8 @@ use prepaid_application::ports::{
     PanFingerprint, StoredApplication, StoredDelivery,
 };
 use prepaid_domain::{
-    ApplicationStatus, ApplicationType, CardApplication, CardStatus, DeliveryStatus, IssuedCard,
+    ApplicationStatus, ApplicationType, CardApplication, CardStatus, DeliveryHistory,
+    DeliveryStatus, DeliveryStep, IssuedCard,
 };
 
 use super::issuance::claim_row;
@@ -17,10 +18,12 @@ use super::{
     AddressDetail, AspId, CardApplyNo, CardId, CardKind, Database, DatabaseError, Delivery,
     DeliveryAddress, Expiry, ExpressionMethods, MemberId, OptionalExtension, Par, PortError,
     ProtectedPan, Purpose, QueryDsl, RoadAddress, RunQueryDsl, SelectableHelper, ServiceId,
-    Timestamp, ZipCode, async_trait, card_applications, cards, deliveries, idempotency_records,
-    on_conn,
+    Timestamp, ZipCode, async_trait, card_applications, cards, deliveries, delivery_steps,
+    idempotency_records, on_conn,
 };
-use crate::rows::{ApplicationRow, CardRecordRow, DeliveryRecordRow, PAN_BOUND_TO_CARD_ID};
+use crate::rows::{
+    ApplicationRow, CardRecordRow, DeliveryRecordRow, DeliveryStepRow, PAN_BOUND_TO_CARD_ID,
+};
 
 fn version(stored: i64) -> Result<u64, DatabaseError> {
     u64::try_from(stored).map_err(|_| DatabaseError::Corrupt("version"))
@@ -48,9 +51,35 @@ fn application_from_row(row: &ApplicationRow) -> Result<StoredApplication, Datab
     })
 }
 
-fn delivery_from_row(row: &DeliveryRecordRow) -> Result<StoredDelivery, DatabaseError> {
+/// A delivery and its steps, oldest first: the history must be one the delivery table allows,
+/// ending where the delivery is, at its version.
+fn delivery_from_row(
+    row: &DeliveryRecordRow,
+    steps: &[DeliveryStepRow],
+) -> Result<StoredDelivery, DatabaseError> {
     let corrupt = DatabaseError::Corrupt;
+    let read = steps
+        .iter()
+        .map(|step| {
+            Ok(DeliveryStep {
+                status: DeliveryStatus::parse(&step.status).ok_or(corrupt("delivery step"))?,
+                at: Timestamp::from_millis(step.reached_at),
+            })
+        })
+        .collect::<Result<Vec<_>, DatabaseError>>()?;
+    let history = DeliveryHistory::from_steps(&read).map_err(|_| corrupt("delivery history"))?;
+    let status = DeliveryStatus::parse(&row.status).ok_or(corrupt("delivery status"))?;
+    let numbered = steps
+        .iter()
+        .enumerate()
+        .all(|(index, step)| i64::try_from(index).is_ok_and(|index| index == step.step));
+    let at_version = u64::try_from(steps.len())
+        .is_ok_and(|count| count == version(row.version).unwrap_or(u64::MAX).saturating_add(1));
+    if history.current() != status || !numbered || !at_version {
+        return Err(corrupt("delivery history"));
+    }
     Ok(StoredDelivery {
+        history,
         application: CardApplyNo::parse(&row.apply_no).map_err(|_| corrupt("apply_no"))?,
         delivery: Delivery {
             address: DeliveryAddress {
@@ -233,17 +262,30 @@ impl Database {
         number: &CardApplyNo,
     ) -> Result<Option<StoredDelivery>, PortError> {
         let key = (asp_id.as_str().to_owned(), number.as_str().to_owned());
-        let row = self
+        let found = self
             .read(move |source| {
-                on_conn!(source, |conn| Ok(deliveries::table
-                    .filter(deliveries::asp_id.eq(&key.0))
-                    .filter(deliveries::apply_no.eq(&key.1))
-                    .select(DeliveryRecordRow::as_select())
-                    .get_result(conn)
-                    .optional()?))
+                on_conn!(source, |conn| {
+                    let Some(row) = deliveries::table
+                        .filter(deliveries::asp_id.eq(&key.0))
+                        .filter(deliveries::apply_no.eq(&key.1))
+                        .select(DeliveryRecordRow::as_select())
+                        .get_result(conn)
+                        .optional()?
+                    else {
+                        return Ok(None);
+                    };
+                    let steps = delivery_steps::table
+                        .filter(delivery_steps::apply_no.eq(&key.1))
+                        .order(delivery_steps::step)
+                        .select(DeliveryStepRow::as_select())
+                        .load(conn)?;
+                    Ok(Some((row, steps)))
+                })
             })
             .await?;
-        Ok(row.as_ref().map(delivery_from_row).transpose()?)
+        Ok(found
+            .map(|(row, steps)| delivery_from_row(&row, &steps))
+            .transpose()?)
     }
 }
 
@@ -305,6 +347,15 @@ macro_rules! apply_lifecycle_change {
             if moved != 1 {
                 return Err(DieselError::RollbackTransaction);
             }
+            // The history keeps every status: the step numbered by the new version.
+            diesel::insert_into(delivery_steps::table)
+                .values(&DeliveryStepRow {
+                    apply_no: entry.key.as_str().to_owned(),
+                    step: stored_version(entry.from_version + 1),
+                    status: entry.status.as_str().to_owned(),
+                    reached_at: at,
+                })
+                .execute(conn)?;
         }
         for entry in &change.cards {
             let moved = diesel::update(

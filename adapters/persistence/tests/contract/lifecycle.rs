@@ -7,8 +7,8 @@ use prepaid_application::ports::{
     RequestFingerprint, VersionedChange,
 };
 use prepaid_domain::{
-    ApplicationStatus, ApplicationType, AspId, CardKind, CardStatus, DeliveryStatus, MemberStatus,
-    Timestamp,
+    ApplicationStatus, ApplicationType, AspId, CardKind, CardStatus, DeliveryStatus, DeliveryStep,
+    MemberStatus, Timestamp,
 };
 
 use crate::support::{
@@ -269,6 +269,11 @@ pub async fn a_stale_version_anywhere_in_a_change_makes_nothing_of_it(backend: B
 
     assert!(matches!(refused, Err(ChangeError::Stale)), "{refused:?}");
     assert_eq!(
+        statuses(&history(&test, &new).await),
+        [DeliveryStatus::Ready],
+        "no step of a change not made"
+    );
+    assert_eq!(
         states(&test, &new).await,
         (
             "DIGITAL_ISSUED".into(),
@@ -349,6 +354,11 @@ pub async fn of_many_writers_from_one_version_exactly_one_changes_it(backend: Ba
     }
     assert_eq!(made, 1);
     assert_eq!(
+        statuses(&history(&test, &new).await),
+        [DeliveryStatus::Ready, DeliveryStatus::Cancel],
+        "one writer, one step"
+    );
+    assert_eq!(
         states(&test, &new).await,
         (
             "CANCELLED".into(),
@@ -358,5 +368,85 @@ pub async fn of_many_writers_from_one_version_exactly_one_changes_it(backend: Ba
             "TERMINATED".into(),
             1
         )
+    );
+}
+
+/// The delivery's history as stored.
+async fn history(test: &TestDb, new: &NewIssuance) -> Vec<DeliveryStep> {
+    let asp = &new.claim.key.asp_id;
+    let stored = test
+        .db
+        .delivery(asp, &new.application.number)
+        .await
+        .unwrap()
+        .unwrap();
+    stored.history.steps().to_vec()
+}
+
+fn statuses(steps: &[DeliveryStep]) -> Vec<DeliveryStatus> {
+    steps.iter().map(|step| step.status).collect()
+}
+
+pub async fn a_deliverys_history_starts_when_it_is_asked_for_and_keeps_every_change_with_its_time(
+    backend: Backend,
+) {
+    let test = open(&backend);
+    let (new, _) = issued_and_its_cancel(&test).await;
+    let created = new.delivery.as_ref().unwrap().created_at;
+    assert_eq!(
+        history(&test, &new).await,
+        [DeliveryStep {
+            status: DeliveryStatus::Ready,
+            at: created
+        }]
+    );
+    let number = new.application.number.clone();
+    for (version, status, at) in [
+        (0, DeliveryStatus::Receipt, NOW + 1_000),
+        (1, DeliveryStatus::PreShipping, NOW + 2_000),
+        (2, DeliveryStatus::Shipping, NOW + 3_000),
+    ] {
+        let step = LifecycleChange {
+            asp_id: new.claim.key.asp_id.clone(),
+            claim: None,
+            applications: vec![],
+            deliveries: vec![VersionedChange {
+                key: number.clone(),
+                from_version: version,
+                status,
+            }],
+            cards: vec![],
+            at: Timestamp::from_millis(at),
+        };
+        test.db.apply(&step).await.unwrap();
+    }
+    let stored = test
+        .db
+        .delivery(&new.claim.key.asp_id, &number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.version, 3);
+    assert_eq!(stored.delivery.status, DeliveryStatus::Shipping);
+    assert_eq!(
+        stored.history.steps(),
+        [
+            DeliveryStep {
+                status: DeliveryStatus::Ready,
+                at: created
+            },
+            DeliveryStep {
+                status: DeliveryStatus::Receipt,
+                at: Timestamp::from_millis(NOW + 1_000)
+            },
+            DeliveryStep {
+                status: DeliveryStatus::PreShipping,
+                at: Timestamp::from_millis(NOW + 2_000)
+            },
+            DeliveryStep {
+                status: DeliveryStatus::Shipping,
+                at: Timestamp::from_millis(NOW + 3_000)
+            },
+        ]
     );
 }
