@@ -315,6 +315,73 @@ mod tests {
     }
 
     #[test]
+    fn a_final_delivery_changes_no_more_not_even_to_a_system_failure() {
+        use DeliveryStatus::{Arrival, Cancel, Etc, Lost, PreShipping, Receipt, Return, Shipping};
+        for (path, last) in [
+            (vec![Receipt, PreShipping, Shipping, Arrival], Arrival),
+            (vec![Receipt, PreShipping, Shipping, Lost], Lost),
+            (vec![Receipt, PreShipping, Shipping, Return], Return),
+            (vec![Cancel], Cancel),
+        ] {
+            let history = walk(&path).unwrap();
+            assert_eq!(
+                history.advance(Etc, T0.plus_millis(60_000)),
+                Err(DeliveryChangeRefused::Final(last))
+            );
+        }
+        let finals: Vec<_> = DeliveryStatus::ALL
+            .iter()
+            .filter(|status| status.is_final())
+            .collect();
+        assert_eq!(finals, [&Arrival, &Lost, &Return, &Cancel]);
+    }
+
+    #[test]
+    fn a_refused_delivery_change_says_why() {
+        use DeliveryStatus::{Arrival, Ready, Shipping};
+        assert_eq!(
+            DeliveryChangeRefused::Final(Arrival).to_string(),
+            "the delivery is ARRIVAL (final)"
+        );
+        assert_eq!(
+            DeliveryChangeRefused::NotAllowed {
+                from: Ready,
+                to: Shipping
+            }
+            .to_string(),
+            "a delivery cannot go from READY to SHIPPING"
+        );
+        assert_eq!(
+            DeliveryChangeRefused::BeforeTheLastChange.to_string(),
+            "the change is dated before the last one"
+        );
+    }
+
+    #[test]
+    fn completed_cancelled_and_a_failed_fee_are_the_final_application_statuses() {
+        let finals: Vec<_> = ApplicationStatus::ALL
+            .iter()
+            .copied()
+            .filter(|status| status.is_final())
+            .collect();
+        assert_eq!(
+            finals,
+            [
+                ApplicationStatus::CostPayFailed,
+                ApplicationStatus::Completed,
+                ApplicationStatus::Cancelled
+            ]
+        );
+        for last in finals {
+            assert!(
+                !ApplicationStatus::ALL
+                    .iter()
+                    .any(|next| last.can_become(*next))
+            );
+        }
+    }
+
+    #[test]
     fn the_application_table_lists_exactly_its_changes() {
         use ApplicationStatus::{
             Cancelled, Completed, CostPaid, CostPayFailed, CostPaying, DigitalIssued,

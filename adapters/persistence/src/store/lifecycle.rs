@@ -406,3 +406,70 @@ impl LifecycleChanges for Database {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(status: &str, version: i64) -> DeliveryRecordRow {
+        DeliveryRecordRow {
+            apply_no: "2611301200000000000001".into(),
+            address: "서울특별시 강남구 테헤란로 1".into(),
+            address_detail: "101동 1001호".into(),
+            zip_code: "06236".into(),
+            status: status.into(),
+            created_at: 1_000,
+            version,
+        }
+    }
+
+    fn steps(statuses: &[(i64, &str)]) -> Vec<DeliveryStepRow> {
+        statuses
+            .iter()
+            .map(|(step, status)| DeliveryStepRow {
+                apply_no: "2611301200000000000001".into(),
+                step: *step,
+                status: (*status).into(),
+                reached_at: 1_000 + step,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_delivery_is_read_with_a_history_that_ends_where_it_is_at_its_version() {
+        let stored =
+            delivery_from_row(&row("RECEIPT", 1), &steps(&[(0, "READY"), (1, "RECEIPT")])).unwrap();
+        assert_eq!(stored.history.current(), DeliveryStatus::Receipt);
+        assert_eq!(stored.version, 1);
+    }
+
+    #[test]
+    fn a_history_that_does_not_match_its_delivery_is_a_corrupt_record() {
+        for (delivery, history) in [
+            // Another status than the last step's.
+            (
+                row("PRE_SHIPPING", 1),
+                steps(&[(0, "READY"), (1, "RECEIPT")]),
+            ),
+            // Steps not numbered from 0 one by one.
+            (row("RECEIPT", 1), steps(&[(0, "READY"), (2, "RECEIPT")])),
+            // More steps than the version says.
+            (row("RECEIPT", 2), steps(&[(0, "READY"), (1, "RECEIPT")])),
+            (row("RECEIPT", 0), steps(&[(0, "READY"), (1, "RECEIPT")])),
+            // A change the table does not allow.
+            (row("SHIPPING", 1), steps(&[(0, "READY"), (1, "SHIPPING")])),
+            // No history at all.
+            (row("READY", 0), vec![]),
+        ] {
+            assert!(
+                matches!(
+                    delivery_from_row(&delivery, &history),
+                    Err(DatabaseError::Corrupt(_))
+                ),
+                "{} at {}",
+                delivery.status,
+                delivery.version
+            );
+        }
+    }
+}
