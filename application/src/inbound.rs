@@ -3,9 +3,10 @@
 //! tests can mock the few use cases it drives instead of faking every outbound port.
 
 use async_trait::async_trait;
-use prepaid_domain::{Bin, CardProduct, ServiceId};
+use prepaid_domain::{Bin, CardProduct, DeliveryHistory, ServiceId};
 
 use crate::authenticate::{AuthError, Authenticator, Credentials};
+use crate::inquire_delivery::{DeliveryInquiry, DeliveryInquiryError};
 use crate::issue_card::{CardIssuanceService, IssueCardCommand, IssueCardError, IssueCardOutcome};
 use crate::ports::{PortError, Project};
 
@@ -41,6 +42,17 @@ pub trait InquireProducts: Send + Sync {
 
     /// The products among `ids` that exist, active or not, in the order asked, each once.
     async fn products(&self, ids: &[ServiceId]) -> Result<Vec<CardProduct>, PortError>;
+}
+
+/// Reads where a member's card is on its way: "Delivery status inquiry" (D18).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait InquireDeliveries: Send + Sync {
+    /// The history of the delivery of the member's application, last status last.
+    async fn delivery(
+        &self,
+        inquiry: &DeliveryInquiry,
+    ) -> Result<DeliveryHistory, DeliveryInquiryError>;
 }
 
 /// Whether the service can serve: its database answers.

@@ -4,6 +4,7 @@ mod authenticate;
 mod cached_products;
 mod cached_projects;
 mod inbound;
+mod inquire_delivery;
 mod inquire_products;
 mod issue_card;
 pub mod ports;
@@ -12,9 +13,15 @@ mod retry;
 pub use authenticate::{AuthError, Authenticator, Credentials};
 pub use cached_products::CachedProductCatalogue;
 pub use cached_projects::CachedProjectDirectory;
-pub use inbound::{AuthenticateRequests, InquireProducts, IssueCards, Readiness};
+pub use inbound::{
+    AuthenticateRequests, InquireDeliveries, InquireProducts, IssueCards, Readiness,
+};
 #[cfg(any(test, feature = "mock"))]
-pub use inbound::{MockAuthenticateRequests, MockInquireProducts, MockIssueCards, MockReadiness};
+pub use inbound::{
+    MockAuthenticateRequests, MockInquireDeliveries, MockInquireProducts, MockIssueCards,
+    MockReadiness,
+};
+pub use inquire_delivery::{DeliveryInquiry, DeliveryInquiryError, DeliveryInquiryService};
 pub use inquire_products::ProductInquiryService;
 pub use issue_card::{
     CardIssuanceService, IssuancePorts, IssueCardCommand, IssueCardError, IssueCardOutcome,
