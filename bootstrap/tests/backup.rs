@@ -13,15 +13,8 @@ use crate::support::{admin, credentials, start, terminate};
 
 fn mobile_request(correlation_id: String) -> IssueRequest {
     IssueRequest {
-        member: "1001".into(),
-        service_id: prepaid_bootstrap::sandbox::MOBILE_PRODUCT.into(),
-        delivery: false,
-        address: String::new(),
-        address_detail: String::new(),
-        zip_code: String::new(),
-        purpose: None,
-        encrypt: false,
         correlation_id: Some(correlation_id),
+        ..IssueRequest::mobile_only("1001", prepaid_bootstrap::sandbox::MOBILE_PRODUCT)
     }
 }
 

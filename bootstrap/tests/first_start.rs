@@ -52,15 +52,11 @@ async fn a_first_start_killed_at_any_moment_is_followed_by_a_start_that_serves()
             &credentials,
             &service.base_url,
             &IssueRequest {
-                member: sandbox::ACTIVE_MEMBER.to_string(),
-                service_id: sandbox::MOBILE_PRODUCT.into(),
-                delivery: false,
-                address: String::new(),
-                address_detail: String::new(),
-                zip_code: String::new(),
-                purpose: None,
                 encrypt: true,
-                correlation_id: None,
+                ..IssueRequest::mobile_only(
+                    sandbox::ACTIVE_MEMBER.to_string(),
+                    sandbox::MOBILE_PRODUCT,
+                )
             },
             SystemClock.now(),
         )
@@ -127,17 +123,7 @@ async fn a_second_service_on_the_same_sqlite_file_refuses_to_start_and_admin_com
     let answer = client::issue(
         &credentials,
         &service.base_url,
-        &IssueRequest {
-            member: "7300001".into(),
-            service_id: sandbox::MOBILE_PRODUCT.into(),
-            delivery: false,
-            address: String::new(),
-            address_detail: String::new(),
-            zip_code: String::new(),
-            purpose: None,
-            encrypt: false,
-            correlation_id: None,
-        },
+        &IssueRequest::mobile_only("7300001", sandbox::MOBILE_PRODUCT),
         SystemClock.now(),
     )
     .await

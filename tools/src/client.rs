@@ -46,6 +46,23 @@ pub struct IssueRequest {
     pub correlation_id: Option<String>,
 }
 
+impl IssueRequest {
+    /// A mobile card only (no delivery, no address), plaintext, with a fresh correlation id.
+    pub fn mobile_only(member: impl Into<String>, service_id: impl Into<String>) -> Self {
+        Self {
+            member: member.into(),
+            service_id: service_id.into(),
+            delivery: false,
+            address: String::new(),
+            address_detail: String::new(),
+            zip_code: String::new(),
+            purpose: None,
+            encrypt: false,
+            correlation_id: None,
+        }
+    }
+}
+
 /// What came back.
 #[derive(Clone, Debug)]
 pub struct Answer {
@@ -259,17 +276,7 @@ mod tests {
 
     #[test]
     fn two_requests_with_one_payload_have_different_bodies_and_a_retry_the_same_body() {
-        let request = IssueRequest {
-            member: "1001".into(),
-            service_id: "000170000003000".into(),
-            delivery: false,
-            address: String::new(),
-            address_detail: String::new(),
-            zip_code: String::new(),
-            purpose: None,
-            encrypt: false,
-            correlation_id: None,
-        };
+        let request = IssueRequest::mobile_only("1001", "000170000003000");
         let payload = payload(&request);
         let first = with_nonce(&payload, "261130093000-0000001");
         assert_ne!(first, with_nonce(&payload, "261130093000-0000002"));

@@ -102,9 +102,8 @@ fn page(body: &'static [u8], content_type: &'static str) -> HttpResponse {
 /// loopback address and so is the `Host` the browser asked for (a page of another site whose
 /// name was made to resolve to 127.0.0.1 names its own host, and is refused).
 fn sandbox_credentials(request: &HttpRequest, credentials: &Arc<[u8]>) -> HttpResponse {
-    let from_loopback = request
-        .peer_addr()
-        .is_some_and(|peer| peer.ip().is_loopback());
+    let peer = request.peer_addr().map(|peer| peer.ip());
+    let from_loopback = peer.is_some_and(|ip| ip.is_loopback());
     let host_is_loopback = request
         .headers()
         .get(HOST)
@@ -113,7 +112,7 @@ fn sandbox_credentials(request: &HttpRequest, credentials: &Arc<[u8]>) -> HttpRe
     if !(from_loopback && host_is_loopback) {
         tracing::warn!(
             target: "audit",
-            peer = request.peer_addr().map(|peer| peer.ip().to_string()).unwrap_or_default(),
+            peer = peer.map(|ip| ip.to_string()).unwrap_or_default(),
             "sandbox credentials refused to a page not opened on this machine"
         );
         return pipeline::not_found_response(request);

@@ -182,9 +182,9 @@ fn id_suffix(base: &str) -> String {
         .collect()
 }
 
-/// The OpenAPI links of an operation's success, to the copies of their operations under `base`.
-fn links(operation: &Operation, base: &str) -> Value {
-    let suffix = id_suffix(base);
+/// The OpenAPI links of an operation's success, to the copies of their operations whose ids
+/// end in `suffix` (those under the same base path).
+fn links(operation: &Operation, suffix: &str) -> Value {
     let links: Map<String, Value> = operation
         .links
         .iter()
@@ -201,6 +201,7 @@ fn links(operation: &Operation, base: &str) -> Value {
 
 fn operation_object(operation: &Operation, base: &str) -> Value {
     let name = type_name(operation);
+    let suffix = id_suffix(base);
     let codes = operation.all_codes();
     let mut request_examples = Map::new();
     let mut answers: Vec<(ErrorClass, Map<String, Value>)> = Vec::new();
@@ -274,11 +275,10 @@ fn operation_object(operation: &Operation, base: &str) -> Value {
             "content": {"application/json": content},
         });
         if class == ErrorClass::Success && !operation.links.is_empty() {
-            response["links"] = links(operation, base);
+            response["links"] = links(operation, &suffix);
         }
         responses.insert(status.to_owned(), response);
     }
-    let suffix = id_suffix(base);
     json!({
         "operationId": format!("{}{suffix}", operation.id),
         "summary": operation.summary,

@@ -69,12 +69,12 @@ fn delivery_from_row(
         .collect::<Result<Vec<_>, DatabaseError>>()?;
     let history = DeliveryHistory::from_steps(&read).map_err(|_| corrupt("delivery history"))?;
     let status = DeliveryStatus::parse(&row.status).ok_or(corrupt("delivery status"))?;
+    // Steps numbered 0, 1, 2... and the last one numbered by the delivery's version.
     let numbered = steps
         .iter()
-        .enumerate()
-        .all(|(index, step)| i64::try_from(index).is_ok_and(|index| index == step.step));
-    let at_version = u64::try_from(steps.len())
-        .is_ok_and(|count| count == version(row.version).unwrap_or(u64::MAX).saturating_add(1));
+        .zip(0_i64..)
+        .all(|(step, index)| step.step == index);
+    let at_version = steps.last().is_some_and(|last| last.step == row.version);
     if history.current() != status || !numbered || !at_version {
         return Err(corrupt("delivery history"));
     }
