@@ -13,7 +13,7 @@ use actix_web::dev::Server;
 use prepaid_application::ports::{Clock, ProductCatalogue, ReplayGuard, SecretVault};
 use prepaid_application::{
     Authenticator, CachedProductCatalogue, CachedProjectDirectory, CardIssuanceService,
-    IssuancePorts, ProductInquiryService,
+    DeliveryInquiryService, IssuancePorts, ProductInquiryService,
 };
 use prepaid_crypto::{
     AesGcmCardSecrets, AesGcmSecretVault, CardVerificationKey, DataKey, DesCardVerification,
@@ -316,6 +316,11 @@ impl Application {
             authenticator: Arc::new(authenticator),
             issuance: Arc::new(issuance),
             products: Arc::new(ProductInquiryService::new(catalogue)),
+            deliveries: Arc::new(DeliveryInquiryService::new(
+                Arc::new(database.clone()),
+                Arc::new(database.clone()),
+                Arc::new(database.clone()),
+            )),
             readiness: Arc::new(database.clone()),
             cipher,
             metrics: ApiMetrics::new(),
@@ -407,6 +412,7 @@ async fn provision_sandbox(
         let mut credentials: ClientCredentials =
             serde_json::from_str(&text).map_err(|_| StartupError::Fixture("credentials"))?;
         sandbox::save_fixture_members(database, &credentials.asp_id, now).await?;
+        sandbox::save_fixture_applications(database, &credentials.asp_id).await?;
         // The port may differ from the last start's: the file names where the service is now.
         if credentials.base_url != base_url {
             base_url.clone_into(&mut credentials.base_url);
@@ -423,6 +429,7 @@ async fn provision_sandbox(
     let credentials =
         sandbox::create_project(database, vault, data_dir, true, base_url, now).await?;
     sandbox::save_fixture_members(database, &credentials.asp_id, now).await?;
+    sandbox::save_fixture_applications(database, &credentials.asp_id).await?;
     let text = serde_json::to_string_pretty(&credentials)
         .map_err(|_| StartupError::Fixture("credentials"))?;
     sandbox::write_private(&path, &text)?;

@@ -8,12 +8,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use prepaid_application::ports::{
-    AccessKeyState, CryptoKeyRef, Project, ProjectAccessKey, RandomSource, SecretVault,
+    AccessKeyState, CardApplicationStore, CryptoKeyRef, Project, ProjectAccessKey, RandomSource,
+    SecretVault, StoredApplication,
 };
 use prepaid_crypto::{CryptoKeyPair, OsRandom, generate_rsa_pem, random_hex};
 use prepaid_domain::{
-    AccessKey, AspId, Bin, CardProduct, CryptoKeyId, Member, MemberId, MemberStatus, ProductName,
-    ProductType, SecretKey, ServiceId, Timestamp, Validity,
+    AccessKey, AddressDetail, ApplicationStatus, ApplicationType, AspId, Bin, CardApplication,
+    CardApplyNo, CardProduct, CryptoKeyId, DateTime, DeliveryAddress, DeliveryHistory,
+    DeliveryStatus, Member, MemberId, MemberStatus, ProductName, ProductType, RoadAddress,
+    SecretKey, ServiceId, TimeZone, Timestamp, Validity, ZipCode,
 };
 use prepaid_persistence::Database;
 use serde::{Deserialize, Serialize};
@@ -122,6 +125,65 @@ pub async fn save_fixture_members(
     ] {
         let id = MemberId::new(id).map_err(|_| StartupError::Fixture("member id"))?;
         db.save_member(&asp_id, Member { id, status }, now).await?;
+    }
+    Ok(())
+}
+
+/// The sandbox's application whose delivery was received and then cancelled with it, on
+/// 2026-11-25 (KST): the delivery inquiry's documented example.
+pub const DELIVERED_APPLICATION: &str = "20261125003000000DLVRY";
+
+/// The sandbox's fixture applications of the active member, each written once with its whole
+/// past, at fixed times, so that the documented examples are the sandbox's own answers.
+pub async fn save_fixture_applications(db: &Database, asp_id: &str) -> Result<(), StartupError> {
+    let fixture = |what| StartupError::Fixture(what);
+    let asp_id = AspId::parse(asp_id).map_err(|_| fixture("sandbox ASP id"))?;
+    let kst = |hour, minute| {
+        DateTime::new(2026, 11, 25, hour, minute, 0)
+            .map(|civil| civil.in_zone(TimeZone::Kst))
+            .ok_or(fixture("fixture time"))
+    };
+    let applied = kst(9, 30)?;
+    let application = StoredApplication {
+        application: CardApplication {
+            number: CardApplyNo::parse(DELIVERED_APPLICATION)
+                .map_err(|_| fixture("application number"))?,
+            member: MemberId::new(ACTIVE_MEMBER).map_err(|_| fixture("member id"))?,
+            product: ServiceId::parse(NORMAL_PRODUCT).map_err(|_| fixture("product"))?,
+            application_type: ApplicationType::Issue,
+            status: ApplicationStatus::Cancelled,
+            purpose: None,
+            created_at: applied,
+        },
+        // One change: READY to CANCELLED.
+        version: 1,
+    };
+    let address = DeliveryAddress {
+        address: RoadAddress::parse("서울특별시 강남구 테헤란로 1")
+            .map_err(|_| fixture("address"))?,
+        detail: AddressDetail::parse("101동 1001호").map_err(|_| fixture("address"))?,
+        zip_code: ZipCode::parse("06236").map_err(|_| fixture("address"))?,
+    };
+    let (received, cancelled) = (kst(10, 0)?, kst(11, 15)?);
+    let history = DeliveryHistory::start(applied)
+        .advance(DeliveryStatus::Receipt, received)
+        .and_then(|history| history.advance(DeliveryStatus::Cancel, cancelled))
+        .map_err(|_| fixture("delivery history"))?;
+    let added = db
+        .save_fixture_application(&asp_id, &application, &address, &history)
+        .await?;
+    // Application numbers are unique across the service: a sandbox sharing its database with
+    // an earlier sandbox project finds the number taken by that project, whose fixture it is.
+    if !added
+        && CardApplicationStore::application(db, &asp_id, &application.application.number)
+            .await
+            .map_err(|_| fixture("reading the fixture application"))?
+            .is_none()
+    {
+        tracing::warn!(
+            application = DELIVERED_APPLICATION,
+            "another project holds the sandbox's fixture application: its documented delivery inquiry answers 003_001 here"
+        );
     }
     Ok(())
 }

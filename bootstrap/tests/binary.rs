@@ -56,19 +56,19 @@ async fn half_sent(
     (stream, rest.to_vec())
 }
 
-/// Runs `client issue` with `arguments`: its output, and whether it exited with success (only
+/// Runs `client` with `arguments` (the action first): its output, and whether it exited with success (only
 /// for a `000_000` answer).
 fn client_command(service: &Service, data_dir: &Path, arguments: &[&str]) -> (bool, String) {
     let output = Command::new(support::tools_binary())
         .args([
             "client",
-            "issue",
+            arguments[0],
             "--url",
             &service.base_url,
             "--credentials",
         ])
         .arg(data_dir.join("sandbox-credentials.json"))
-        .args(arguments)
+        .args(&arguments[1..])
         .env("PREPAID_DATA_DIR", data_dir)
         .output()
         .unwrap();
@@ -132,7 +132,8 @@ async fn the_binary_runs_the_scenarios_keeps_its_data_stops_gracefully_and_logs_
         ),
     ];
     for (arguments, code) in cases {
-        let (succeeded, output) = client_command(&service, &data_dir, arguments);
+        let arguments = [&["issue"], arguments].concat();
+        let (succeeded, output) = client_command(&service, &data_dir, &arguments);
         assert!(
             output.contains(&format!("\"code\": \"{code}\"")),
             "{arguments:?}: {output}"
@@ -188,6 +189,15 @@ async fn the_binary_runs_the_scenarios_keeps_its_data_stops_gracefully_and_logs_
         .await
         .unwrap();
     assert_eq!(again.body, first.body);
+    // Its delivery waits for the card bureau, from a terminal as over HTTP.
+    let number = first.body["cardApplyNo"].as_str().unwrap();
+    let (succeeded, output) = client_command(
+        &service,
+        &data_dir,
+        &["delivery", "--member", "1001", number],
+    );
+    assert!(succeeded, "{output}");
+    assert!(output.contains("\"status\": \"READY\""), "{output}");
     let health = awc::Client::default()
         .get(format!("{}/readyz", service.base_url))
         .send()

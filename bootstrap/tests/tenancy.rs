@@ -1,6 +1,7 @@
 //! Two projects on one service, over HTTP against the real binary, on SQLite and PostgreSQL
 //! (D15): a project never reaches another's members, nor another's outcomes by reusing its
-//! correlation id; each may hold a member of the same id, and what it issues is its own.
+//! correlation id; each may hold a member of the same id, and what it issues is its own, down
+//! to where its deliveries are.
 //! Every later operation's tenancy test follows this pattern.
 
 mod support;
@@ -126,6 +127,44 @@ async fn two_projects(
     assert_eq!((status, code(&own)), (200, "000_000"), "{own}");
     assert_ne!(own["mobileCardNo"], genuine["mobileCardNo"]);
     assert_eq!(count(sandbox::ACTIVE_MEMBER).await, issued + 1);
+
+    // A delivery to the sandbox's member: its project sees where it is; the other project,
+    // asking as its own member of the same id, is answered as if it did not exist.
+    let mut delivered = client::IssueRequest::mobile_only(
+        &sandbox::ACTIVE_MEMBER.to_string(),
+        sandbox::NORMAL_PRODUCT,
+    );
+    delivered.delivery = true;
+    "서울특별시 강남구 테헤란로 1".clone_into(&mut delivered.address);
+    "101동 1001호".clone_into(&mut delivered.address_detail);
+    "06236".clone_into(&mut delivered.zip_code);
+    let delivered = client::issue(
+        &sandbox_credentials,
+        &urls[0],
+        &delivered,
+        SystemClock.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(code(&delivered.body), "000_000", "{}", delivered.body);
+    let inquiry = client::Outgoing {
+        path: prepaid_http::DELIVERY_INQUIRY_PATH,
+        payload: client::delivery_payload(
+            &sandbox::ACTIVE_MEMBER.to_string(),
+            delivered.body["cardApplyNo"].as_str().unwrap(),
+        ),
+        encrypt: false,
+        correlation_id: None,
+    };
+    for (credentials, url, expected) in [
+        (&sandbox_credentials, &urls[0], "000_000"),
+        (&other, urls.last().unwrap(), "003_001"),
+    ] {
+        let answer = client::send(credentials, url, &inquiry, SystemClock.now())
+            .await
+            .unwrap();
+        assert_eq!(code(&answer.body), expected, "{}", answer.body);
+    }
 
     // The sandbox's retry still answers its own card, not the other project's.
     let (status, again) = apply(

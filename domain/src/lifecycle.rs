@@ -84,6 +84,9 @@ pub enum DeliveryChangeRefused {
     },
     /// The change is dated before the last one.
     BeforeTheLastChange,
+    /// Going to `ETC` now would leave no room in the history for the way back and the rest of
+    /// the journey ([`DeliveryHistory::MOST_STEPS`]).
+    TooManyFailures,
 }
 
 impl std::fmt::Display for DeliveryChangeRefused {
@@ -97,6 +100,9 @@ impl std::fmt::Display for DeliveryChangeRefused {
                 to.as_str()
             ),
             Self::BeforeTheLastChange => f.write_str("the change is dated before the last one"),
+            Self::TooManyFailures => {
+                f.write_str("the delivery has failed too often to record another failure")
+            }
         }
     }
 }
@@ -118,6 +124,15 @@ pub struct DeliveryStep {
 pub struct DeliveryHistory(Vec<DeliveryStep>);
 
 impl DeliveryHistory {
+    /// The most steps a history holds, so that an inquiry's answer is bounded. Only `ETC` can
+    /// make a history long, and it is refused unless the way back and the longest way on from
+    /// there (four steps, `READY` to `ARRIVAL`) still fit: every other change is always allowed.
+    pub const MOST_STEPS: usize = 64;
+
+    /// The longest way from a status back out of `ETC` to a final status: `ETC`, the status
+    /// left, then at most four steps on.
+    const ROOM_FOR_A_FAILURE: usize = 6;
+
     /// A new delivery: `READY` at `at`.
     pub fn start(at: Timestamp) -> Self {
         Self(vec![DeliveryStep {
@@ -187,6 +202,10 @@ impl DeliveryHistory {
                 from: last.status,
                 to: next,
             });
+        }
+        if next == DeliveryStatus::Etc && self.0.len() + Self::ROOM_FOR_A_FAILURE > Self::MOST_STEPS
+        {
+            return Err(DeliveryChangeRefused::TooManyFailures);
         }
         if at < last.at {
             return Err(DeliveryChangeRefused::BeforeTheLastChange);
@@ -295,6 +314,25 @@ mod tests {
             Err(DeliveryChangeRefused::BeforeTheLastChange)
         );
         assert!(history.advance(DeliveryStatus::Receipt, T0).is_ok());
+    }
+
+    #[test]
+    fn failures_are_recorded_only_while_the_way_back_and_on_still_fits() {
+        use DeliveryStatus::{Arrival, Etc, PreShipping, Receipt, Shipping};
+        let mut history = walk(&[Receipt]).unwrap();
+        let at = T0.plus_millis(60_000);
+        while let Ok(failed) = history.advance(Etc, at) {
+            history = failed.advance(Receipt, at).unwrap();
+        }
+        assert_eq!(history.steps().len(), DeliveryHistory::MOST_STEPS - 4);
+        assert_eq!(
+            history.advance(Etc, at),
+            Err(DeliveryChangeRefused::TooManyFailures)
+        );
+        for next in [PreShipping, Shipping, Arrival] {
+            history = history.advance(next, at).unwrap();
+        }
+        assert_eq!(history.steps().len(), DeliveryHistory::MOST_STEPS - 1);
     }
 
     #[test]
@@ -467,6 +505,35 @@ mod tests {
                 }
             }
             prop_assert_eq!(DeliveryHistory::from_steps(steps), Ok(history.clone()));
+        }
+
+        /// However often a delivery fails and recovers, its history never outgrows
+        /// `MOST_STEPS`, and a step on along the table is never refused for its length.
+        #[test]
+        fn a_failing_delivery_never_outgrows_its_history(fails in prop::collection::vec(any::<bool>(), 0..300)) {
+            let mut history = DeliveryHistory::start(T0);
+            for fail in fails {
+                let current = history.current();
+                if current.is_final() {
+                    break;
+                }
+                let on = match current {
+                    DeliveryStatus::Etc => history.left_for_etc().unwrap(),
+                    DeliveryStatus::Ready => DeliveryStatus::Receipt,
+                    DeliveryStatus::Receipt => DeliveryStatus::PreShipping,
+                    DeliveryStatus::PreShipping => DeliveryStatus::Shipping,
+                    _ => DeliveryStatus::Arrival,
+                };
+                if fail && current != DeliveryStatus::Etc {
+                    match history.advance(DeliveryStatus::Etc, T0) {
+                        Ok(failed) => history = failed,
+                        Err(refused) => prop_assert_eq!(refused, DeliveryChangeRefused::TooManyFailures),
+                    }
+                } else {
+                    history = history.advance(on, T0).unwrap();
+                }
+                prop_assert!(history.steps().len() <= DeliveryHistory::MOST_STEPS);
+            }
         }
 
         /// Following the application table from `READY`, a final status is never left and

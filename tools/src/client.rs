@@ -81,12 +81,24 @@ pub fn products_payload(ids: &[String]) -> String {
     json!({ "serviceIdList": ids }).to_string()
 }
 
+/// The JSON payload of a delivery status inquiry of `member`'s application `card_apply_no`.
+pub fn delivery_payload(member: &str, card_apply_no: &str) -> String {
+    json!({ "userId": member_value(member), "cardApplyNo": card_apply_no }).to_string()
+}
+
+/// A member id as sent: a JSON number when it reads as one, otherwise the text as it is (so
+/// that the service's answer to a malformed id can be tried).
+fn member_value(member: &str) -> Value {
+    serde_json::from_str(member).unwrap_or_else(|_| Value::String(member.to_owned()))
+}
+
 /// The JSON payload of `request`.
 pub fn payload(request: &IssueRequest) -> String {
     let mut body = serde_json::Map::new();
-    let member: Value = serde_json::from_str(&request.member)
-        .unwrap_or_else(|_| Value::String(request.member.clone()));
-    body.insert("userInfo".into(), json!({"userId": member}));
+    body.insert(
+        "userInfo".into(),
+        json!({"userId": member_value(&request.member)}),
+    );
     if request.delivery {
         body.insert(
             "addressInfo".into(),
@@ -284,6 +296,18 @@ mod tests {
         let parsed: Value = serde_json::from_str(&first).unwrap();
         assert_eq!(parsed["clientNonce"], "261130093000-0000001");
         assert_eq!(parsed["serviceId"], "000170000003000");
+    }
+
+    #[test]
+    fn a_delivery_inquiry_sends_the_member_as_a_number_when_it_is_one() {
+        let sent: Value =
+            serde_json::from_str(&delivery_payload("1001", "20261125003000000DLVRY")).unwrap();
+        assert_eq!(
+            sent,
+            json!({"userId": 1001, "cardApplyNo": "20261125003000000DLVRY"})
+        );
+        let sent: Value = serde_json::from_str(&delivery_payload("x1", "N")).unwrap();
+        assert_eq!(sent["userId"], "x1");
     }
 
     #[test]

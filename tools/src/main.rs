@@ -155,6 +155,17 @@ enum ClientAction {
         #[command(flatten)]
         common: ClientOptions,
     },
+    /// Ask where an application's card is on its way:
+    /// `client delivery --member 1001 20261125003000000DLVRY`.
+    Delivery {
+        /// Member id (userId).
+        #[arg(long, default_value_t = sandbox::ACTIVE_MEMBER.to_string())]
+        member: String,
+        /// The application's number (cardApplyNo).
+        card_apply_no: String,
+        #[command(flatten)]
+        common: ClientOptions,
+    },
     /// Ask what products are: `client products 000170000002000 000170000003000`.
     Products {
         /// Product ids (serviceIdList).
@@ -212,6 +223,19 @@ async fn run_client(config: Option<&Path>, action: &ClientAction) -> anyhow::Res
             let call = Outgoing {
                 path: prepaid_http::ISSUE_DELIVERY_PATH,
                 payload: client::payload(&request),
+                encrypt: common.encrypt,
+                correlation_id: common.correlation_id.clone(),
+            };
+            (call, common)
+        }
+        ClientAction::Delivery {
+            member,
+            card_apply_no,
+            common,
+        } => {
+            let call = Outgoing {
+                path: prepaid_http::DELIVERY_INQUIRY_PATH,
+                payload: client::delivery_payload(member, card_apply_no),
                 encrypt: common.encrypt,
                 correlation_id: common.correlation_id.clone(),
             };

@@ -15,7 +15,9 @@ mod server;
 use std::sync::Arc;
 
 use prepaid_application::ports::MessageCipher;
-use prepaid_application::{AuthenticateRequests, InquireProducts, IssueCards, Readiness};
+use prepaid_application::{
+    AuthenticateRequests, InquireDeliveries, InquireProducts, IssueCards, Readiness,
+};
 
 pub use docs::TryIt;
 pub use error::ApiError;
@@ -33,6 +35,9 @@ pub const ISSUE_DELIVERY_PATH: &str = "/api/v1/prepay-card/issue/delivery";
 
 /// The path of the card product inquiry under a base path.
 pub const PRODUCT_INQUIRY_PATH: &str = "/api/v1/service/info/list";
+
+/// The path of the delivery status inquiry under a base path.
+pub const DELIVERY_INQUIRY_PATH: &str = "/api/v1/card/delivery/inquiry";
 
 /// Parses an issue-and-delivery body (plaintext JSON) as the pipeline does: the JSON object,
 /// its table, then the domain request. For benchmarks and tools.
@@ -57,6 +62,8 @@ pub struct InboundPorts {
     pub issuance: Arc<dyn IssueCards>,
     /// The product catalogue.
     pub products: Arc<dyn InquireProducts>,
+    /// Where deliveries are.
+    pub deliveries: Arc<dyn InquireDeliveries>,
     /// Whether the service can serve (`/readyz`).
     pub readiness: Arc<dyn Readiness>,
     /// Message encryption (D5).

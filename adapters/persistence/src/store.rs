@@ -40,6 +40,7 @@ mod catalogue;
 #[cfg(any(test, feature = "test-support"))]
 mod checks;
 mod directory;
+mod fixtures;
 mod issuance;
 mod lifecycle;
 mod replay;

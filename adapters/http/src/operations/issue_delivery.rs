@@ -7,14 +7,16 @@ use async_trait::async_trait;
 use prepaid_application::ports::IdempotencyKey;
 use prepaid_application::{IssueCardCommand, IssueCardError, IssueCards};
 use prepaid_domain::{
-    AddressDetail, CardApplyNo, Cvc, DeliveryAddress, DeliveryChoice, ErrorCode, IssuanceRequest,
-    MemberId, Pan, Par, Purpose, RoadAddress, ServiceId, ZipCode,
+    AddressDetail, Cvc, DeliveryAddress, DeliveryChoice, ErrorCode, IssuanceRequest, Pan, Par,
+    Purpose, RoadAddress, ServiceId, ZipCode,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization as _;
 
-use super::{Call, Endpoint, SERVICE_ID, object, payload, rule_of, text};
+use super::{
+    CARD_APPLY_NO, Call, Endpoint, MEMBER_ID, SERVICE_ID, member_id, object, payload, rule_of, text,
+};
 use crate::error::ApiError;
 use crate::operation::{Kind, Member, Operation, Presence, Reference, Scenario, Text, present};
 use crate::pipeline::error_chain;
@@ -66,11 +68,7 @@ static USER_INFO: [Member; 1] = [Member {
     name: "userId",
     path: "userInfo.userId",
     presence: Presence::Required,
-    kind: Kind::Integer {
-        min: MemberId::MIN,
-        max: MemberId::MAX,
-        check: |text| rule_of(MemberId::parse(text)),
-    },
+    kind: MEMBER_ID,
     description: "Member id, 1 to 9999999999999999999 (beyond int64).",
     reference: None,
 }];
@@ -169,14 +167,7 @@ static RESPONSE: [Member; 4] = [
         name: "cardApplyNo",
         path: "cardApplyNo",
         presence: Presence::Required,
-        kind: Kind::Text(Text {
-            min: CardApplyNo::LENGTH,
-            max: CardApplyNo::LENGTH,
-            pattern: Some("^[0-9A-Z]{22}$"),
-            values: &[],
-            normalized: false,
-            check: |text| rule_of(CardApplyNo::parse(text)),
-        }),
+        kind: CARD_APPLY_NO,
         description: "The application's number.",
         reference: None,
     },
@@ -297,11 +288,8 @@ struct Payload {
 
 /// Reads a body valid against [`REQUEST`] into the domain's request.
 pub fn request(body: &Map<String, Value>) -> Result<IssuanceRequest, ApiError> {
-    let user = object(body, "userInfo").and_then(|user| user.get("userId"));
-    let member = match user {
-        Some(Value::Number(number)) => MemberId::parse(&number.to_string())?,
-        _ => return Err(ApiError::at(ErrorCode::InvalidInput, "userInfo.userId")),
-    };
+    let user = object(body, "userInfo").cloned().unwrap_or_default();
+    let member = member_id(&user, "userId", "userInfo.userId")?;
     let delivery = if let Some(Value::Bool(false)) = present(body, "isDeliveryRequired") {
         DeliveryChoice::MobileOnly
     } else {

@@ -3,6 +3,7 @@
 //! of its validated body into a domain request, and the call of its inbound port; then one line
 //! in [`OPERATIONS`] and one in [`endpoints`].
 
+mod delivery_inquiry;
 mod issue_delivery;
 mod product_inquiry;
 
@@ -21,7 +22,11 @@ use crate::operation::{Kind, Operation, Text};
 pub use issue_delivery::{OPERATION as ISSUE_DELIVERY, request as issue_delivery_request};
 
 /// Every operation, in the order the documentation lists them.
-pub const OPERATIONS: &[&Operation] = &[&issue_delivery::OPERATION, &product_inquiry::OPERATION];
+pub const OPERATIONS: &[&Operation] = &[
+    &issue_delivery::OPERATION,
+    &delivery_inquiry::OPERATION,
+    &product_inquiry::OPERATION,
+];
 
 /// What an endpoint is given: the authenticated request with its body validated against the
 /// operation's request table.
@@ -49,6 +54,9 @@ pub trait Endpoint: Send + Sync {
 pub fn endpoints(ports: &InboundPorts) -> Vec<Arc<dyn Endpoint>> {
     vec![
         Arc::new(issue_delivery::IssueDelivery(ports.issuance.clone())),
+        Arc::new(delivery_inquiry::DeliveryInquiryEndpoint(
+            ports.deliveries.clone(),
+        )),
         Arc::new(product_inquiry::ProductInquiry(ports.products.clone())),
     ]
 }
@@ -62,6 +70,36 @@ const SERVICE_ID: Kind = Kind::Text(Text {
     normalized: false,
     check: |text| rule_of(prepaid_domain::ServiceId::parse(text)),
 });
+
+/// A member id (`userId`): an integer from 1 to 9999999999999999999, beyond `int64`.
+const MEMBER_ID: Kind = Kind::Integer {
+    min: prepaid_domain::MemberId::MIN,
+    max: prepaid_domain::MemberId::MAX,
+    check: |text| rule_of(prepaid_domain::MemberId::parse(text)),
+};
+
+/// An application number (`cardApplyNo`): 22 upper-case letters or digits.
+const CARD_APPLY_NO: Kind = Kind::Text(Text {
+    min: prepaid_domain::CardApplyNo::LENGTH,
+    max: prepaid_domain::CardApplyNo::LENGTH,
+    pattern: Some("^[0-9A-Z]{22}$"),
+    values: &[],
+    normalized: false,
+    check: |text| rule_of(prepaid_domain::CardApplyNo::parse(text)),
+});
+
+/// The member id under `name` of a validated object; `path` names it in a refusal.
+fn member_id(
+    object: &Map<String, Value>,
+    name: &str,
+    path: &'static str,
+) -> Result<prepaid_domain::MemberId, ApiError> {
+    match object.get(name) {
+        Some(Value::Number(number)) => prepaid_domain::MemberId::parse(&number.to_string())
+            .map_err(|error| ApiError::at(error.code(), path)),
+        _ => Err(ApiError::at(prepaid_domain::ErrorCode::InvalidInput, path)),
+    }
+}
 
 /// The rule a domain constructor's refusal broke: how a table's check reuses the constructor.
 pub fn rule_of<T>(parsed: Result<T, FieldError>) -> Result<(), Rule> {

@@ -3,6 +3,7 @@
 mod auth;
 mod body;
 mod declarations;
+mod deliveries;
 mod headers;
 mod pipeline;
 mod products;

@@ -13,19 +13,23 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use prepaid_application::ports::{
     AccessKeyState, CardApplicationStore, CardNumberSerials, CardNumbering, CardSecrets,
-    CardVerification, Clock, CryptoKeyRef, DecryptError, DecryptedMessage, IdempotencyKey,
-    IdempotencyRecord, IdempotencyStore, JweProfile, MemberDirectory, MessageCipher, NewIssuance,
-    PanBinding, PanFingerprint, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory,
-    ProtectedPan, RandomSource, RecordError, ReplayGuard, RequestFingerprint, SerialBlock,
-    StoredApplication, StoredCard, StoredIssuance, TranTokenSigner,
+    CardVerification, Clock, CryptoKeyRef, DecryptError, DecryptedMessage, DeliveryStore,
+    IdempotencyKey, IdempotencyRecord, IdempotencyStore, JweProfile, MemberDirectory,
+    MessageCipher, NewIssuance, PanBinding, PanFingerprint, ProductCatalogue, Project,
+    ProjectAccessKey, ProjectDirectory, ProtectedPan, RandomSource, RecordError, ReplayGuard,
+    RequestFingerprint, SerialBlock, StoredApplication, StoredCard, StoredDelivery, StoredIssuance,
+    TranTokenSigner,
 };
 use prepaid_application::{
-    Authenticator, CardIssuanceService, IssuancePorts, PortError, ProductInquiryService, Readiness,
+    Authenticator, CardIssuanceService, DeliveryInquiryService, IssuancePorts, PortError,
+    ProductInquiryService, Readiness,
 };
 use prepaid_domain::{
-    AccessKey, AspId, Bin, CardApplyNo, CardProduct, CorrelationId, CryptoKeyId, Cvc, DateTime,
-    Expiry, Member, MemberId, MemberStatus, Pan, ProductName, ProductType, RequestWindow,
-    SecretKey, ServiceId, TimeZone, Timestamp, TranToken, Validity,
+    AccessKey, AddressDetail, ApplicationStatus, ApplicationType, AspId, Bin, CardApplication,
+    CardApplyNo, CardProduct, CorrelationId, CryptoKeyId, Cvc, DateTime, Delivery, DeliveryAddress,
+    DeliveryHistory, DeliveryStatus, Expiry, Member, MemberId, MemberStatus, Pan, ProductName,
+    ProductType, RequestWindow, RoadAddress, SecretKey, ServiceId, TimeZone, Timestamp, TranToken,
+    Validity, ZipCode,
 };
 use prepaid_http::{HttpConfig, ISSUE_DELIVERY_PATH, InboundPorts};
 
@@ -297,7 +301,8 @@ impl CardApplicationStore for Store {
             .map(|issuance| StoredApplication {
                 application: issuance.application.clone(),
                 version: 0,
-            }))
+            })
+            .or_else(|| fixture(asp_id, number).map(|(application, _)| application)))
     }
 
     async fn applications_of_member(
@@ -357,6 +362,79 @@ impl CardApplicationStore for Store {
         all.push(issuance.clone());
         Ok(())
     }
+}
+
+#[async_trait]
+impl DeliveryStore for Store {
+    async fn delivery(
+        &self,
+        asp_id: &AspId,
+        number: &CardApplyNo,
+    ) -> Result<Option<StoredDelivery>, PortError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .find_map(|issuance| {
+                let delivery = issuance.delivery.as_ref()?;
+                (issuance.claim.key.asp_id == *asp_id && issuance.application.number == *number)
+                    .then(|| StoredDelivery {
+                        application: number.clone(),
+                        delivery: delivery.clone(),
+                        history: DeliveryHistory::start(delivery.created_at),
+                        version: 0,
+                    })
+            })
+            .or_else(|| fixture(asp_id, number).map(|(_, delivery)| delivery)))
+    }
+}
+
+/// The sandbox's fixture application of the active member, as the declared scenarios name it:
+/// applied 2026-11-25 09:30 KST, its delivery received at 10:00 and cancelled at 11:15.
+fn fixture(asp_id: &AspId, number: &CardApplyNo) -> Option<(StoredApplication, StoredDelivery)> {
+    if asp_id.as_str() != ASP || number.as_str() != "20261125003000000DLVRY" {
+        return None;
+    }
+    let kst = |hour, minute| {
+        DateTime::new(2026, 11, 25, hour, minute, 0)
+            .unwrap()
+            .in_zone(TimeZone::Kst)
+    };
+    let history = DeliveryHistory::start(kst(9, 30))
+        .advance(DeliveryStatus::Receipt, kst(10, 0))
+        .and_then(|history| history.advance(DeliveryStatus::Cancel, kst(11, 15)))
+        .unwrap();
+    let application = CardApplication {
+        number: number.clone(),
+        member: MemberId::new(ACTIVE_MEMBER).unwrap(),
+        product: ServiceId::parse(NORMAL).unwrap(),
+        application_type: ApplicationType::Issue,
+        status: ApplicationStatus::Cancelled,
+        purpose: None,
+        created_at: kst(9, 30),
+    };
+    let delivery = StoredDelivery {
+        application: number.clone(),
+        delivery: Delivery {
+            address: DeliveryAddress {
+                address: RoadAddress::parse("서울특별시 강남구 테헤란로 1").unwrap(),
+                detail: AddressDetail::parse("101동 1001호").unwrap(),
+                zip_code: ZipCode::parse("06236").unwrap(),
+            },
+            status: DeliveryStatus::Cancel,
+            created_at: kst(9, 30),
+        },
+        history,
+        version: 2,
+    };
+    Some((
+        StoredApplication {
+            application,
+            version: 1,
+        },
+        delivery,
+    ))
 }
 
 struct Secrets;
@@ -485,7 +563,7 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
         members: Arc::new(Members),
         products: Arc::new(Catalogue),
         store: Arc::new(store.clone()),
-        idempotency: Arc::new(store),
+        idempotency: Arc::new(store.clone()),
         secrets: Arc::new(Secrets),
         verification: Arc::new(LastThree),
         random: Arc::new(Counter(AtomicU64::new(1))),
@@ -504,6 +582,11 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
         authenticator: Arc::new(authenticator),
         issuance: Arc::new(issuance),
         products: Arc::new(ProductInquiryService::new(Arc::new(Catalogue))),
+        deliveries: Arc::new(DeliveryInquiryService::new(
+            Arc::new(Members),
+            Arc::new(store.clone()),
+            Arc::new(store),
+        )),
         readiness: Arc::new(Ready),
         cipher,
         metrics: prepaid_http::ApiMetrics::new(),

@@ -4,11 +4,11 @@
 use prepaid_application::ports::{
     CardApplicationStore, CardStore, ChangeError, DeliveryStore, IdempotencyClaim,
     IdempotencyStore, IdempotentOperation, LifecycleChange, LifecycleChanges, NewIssuance,
-    RequestFingerprint, VersionedChange,
+    RequestFingerprint, StoredApplication, VersionedChange,
 };
 use prepaid_domain::{
-    ApplicationStatus, ApplicationType, AspId, CardKind, CardStatus, DeliveryStatus, DeliveryStep,
-    MemberStatus, Timestamp,
+    ApplicationStatus, ApplicationType, AspId, CardApplication, CardApplyNo, CardKind, CardStatus,
+    DeliveryHistory, DeliveryStatus, DeliveryStep, MemberStatus, ServiceId, Timestamp,
 };
 
 use crate::support::{
@@ -449,4 +449,87 @@ pub async fn a_deliverys_history_starts_when_it_is_asked_for_and_keeps_every_cha
             },
         ]
     );
+}
+
+pub async fn a_fixture_application_is_written_once_with_its_whole_history_in_its_project(
+    backend: Backend,
+) {
+    let test = open(&backend);
+    let (asp_id, member) = member_and_product(&test.db).await;
+    let asp = AspId::parse(&asp_id).unwrap();
+    let seed = unique();
+    let number = CardApplyNo::parse(&crate::support::alnum(seed, 22)).unwrap();
+    let at = |offset: i64| Timestamp::from_millis(NOW + offset);
+    let stored = StoredApplication {
+        application: CardApplication {
+            number: number.clone(),
+            member,
+            product: ServiceId::parse(crate::support::SERVICE_ID).unwrap(),
+            application_type: ApplicationType::Issue,
+            status: ApplicationStatus::Cancelled,
+            purpose: None,
+            created_at: at(0),
+        },
+        version: 1,
+    };
+    let history = DeliveryHistory::start(at(0))
+        .advance(DeliveryStatus::Receipt, at(1_000))
+        .and_then(|history| history.advance(DeliveryStatus::Cancel, at(2_000)))
+        .unwrap();
+
+    let added = test
+        .db
+        .save_fixture_application(&asp, &stored, &crate::support::address(), &history)
+        .await
+        .unwrap();
+
+    assert!(added);
+    assert_eq!(
+        test.db.application(&asp, &number).await.unwrap(),
+        Some(stored.clone())
+    );
+    let delivery = test.db.delivery(&asp, &number).await.unwrap().unwrap();
+    assert_eq!(delivery.history, history);
+    assert_eq!(delivery.version, 2, "one version per change");
+    assert_eq!(delivery.delivery.status, DeliveryStatus::Cancel);
+    assert_eq!(delivery.delivery.address, crate::support::address());
+    assert_eq!(delivery.delivery.created_at, at(0));
+
+    // Written again (the next start), even differently, it stays as it was first written.
+    let mut changed = stored.clone();
+    changed.application.status = ApplicationStatus::Ready;
+    let again = test
+        .db
+        .save_fixture_application(
+            &asp,
+            &changed,
+            &crate::support::address(),
+            &DeliveryHistory::start(at(5_000)),
+        )
+        .await
+        .unwrap();
+    assert!(!again);
+    assert_eq!(
+        test.db.application(&asp, &number).await.unwrap(),
+        Some(stored)
+    );
+    assert_eq!(
+        test.db
+            .delivery(&asp, &number)
+            .await
+            .unwrap()
+            .unwrap()
+            .history,
+        history
+    );
+
+    let other = AspId::parse(&crate::support::asp()).unwrap();
+    assert!(
+        test.db
+            .application(&other, &number)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(test.db.delivery(&other, &number).await.unwrap().is_none());
 }

@@ -64,6 +64,7 @@ const CASES: &[(&str, Case)] = cases![
     lifecycle::a_claimed_key_makes_nothing_of_the_change,
     lifecycle::of_many_writers_from_one_version_exactly_one_changes_it,
     lifecycle::a_deliverys_history_starts_when_it_is_asked_for_and_keeps_every_change_with_its_time,
+    lifecycle::a_fixture_application_is_written_once_with_its_whole_history_in_its_project,
 ];
 
 fn main() {
