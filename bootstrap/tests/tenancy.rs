@@ -47,6 +47,51 @@ fn code(answer: &Value) -> &str {
     answer["response"]["code"].as_str().unwrap_or_default()
 }
 
+/// A delivery to the sandbox's member: its project sees where it is; the other project, asking
+/// as its own member of the same id, is answered as if it did not exist.
+async fn deliveries_stay_in_their_project(
+    sandbox_credentials: &ClientCredentials,
+    sandbox_url: &str,
+    other: &ClientCredentials,
+    other_url: &str,
+) {
+    let mut delivered = client::IssueRequest::mobile_only(
+        sandbox::ACTIVE_MEMBER.to_string(),
+        sandbox::NORMAL_PRODUCT,
+    );
+    delivered.delivery = true;
+    "서울특별시 강남구 테헤란로 1".clone_into(&mut delivered.address);
+    "101동 1001호".clone_into(&mut delivered.address_detail);
+    "06236".clone_into(&mut delivered.zip_code);
+    let delivered = client::issue(
+        sandbox_credentials,
+        sandbox_url,
+        &delivered,
+        SystemClock.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(code(&delivered.body), "000_000", "{}", delivered.body);
+    let inquiry = client::Outgoing {
+        path: prepaid_http::DELIVERY_INQUIRY_PATH,
+        payload: client::delivery_payload(
+            &sandbox::ACTIVE_MEMBER.to_string(),
+            delivered.body["cardApplyNo"].as_str().unwrap(),
+        ),
+        encrypt: false,
+        correlation_id: None,
+    };
+    for (credentials, url, expected) in [
+        (sandbox_credentials, sandbox_url, "000_000"),
+        (other, other_url, "003_001"),
+    ] {
+        let answer = client::send(credentials, url, &inquiry, SystemClock.now())
+            .await
+            .unwrap();
+        assert_eq!(code(&answer.body), expected, "{}", answer.body);
+    }
+}
+
 /// The scenario, with the services `start` gives and the admin command on `env`:
 /// - the sandbox issues a card to its member 1001;
 /// - the other project asks for member 1001 (the sandbox's), with a new correlation id and with
@@ -128,43 +173,8 @@ async fn two_projects(
     assert_ne!(own["mobileCardNo"], genuine["mobileCardNo"]);
     assert_eq!(count(sandbox::ACTIVE_MEMBER).await, issued + 1);
 
-    // A delivery to the sandbox's member: its project sees where it is; the other project,
-    // asking as its own member of the same id, is answered as if it did not exist.
-    let mut delivered = client::IssueRequest::mobile_only(
-        &sandbox::ACTIVE_MEMBER.to_string(),
-        sandbox::NORMAL_PRODUCT,
-    );
-    delivered.delivery = true;
-    "서울특별시 강남구 테헤란로 1".clone_into(&mut delivered.address);
-    "101동 1001호".clone_into(&mut delivered.address_detail);
-    "06236".clone_into(&mut delivered.zip_code);
-    let delivered = client::issue(
-        &sandbox_credentials,
-        &urls[0],
-        &delivered,
-        SystemClock.now(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(code(&delivered.body), "000_000", "{}", delivered.body);
-    let inquiry = client::Outgoing {
-        path: prepaid_http::DELIVERY_INQUIRY_PATH,
-        payload: client::delivery_payload(
-            &sandbox::ACTIVE_MEMBER.to_string(),
-            delivered.body["cardApplyNo"].as_str().unwrap(),
-        ),
-        encrypt: false,
-        correlation_id: None,
-    };
-    for (credentials, url, expected) in [
-        (&sandbox_credentials, &urls[0], "000_000"),
-        (&other, urls.last().unwrap(), "003_001"),
-    ] {
-        let answer = client::send(credentials, url, &inquiry, SystemClock.now())
-            .await
-            .unwrap();
-        assert_eq!(code(&answer.body), expected, "{}", answer.body);
-    }
+    deliveries_stay_in_their_project(&sandbox_credentials, &urls[0], &other, urls.last().unwrap())
+        .await;
 
     // The sandbox's retry still answers its own card, not the other project's.
     let (status, again) = apply(
