@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use prepaid_domain::{Bin, CardProduct, DeliveryHistory, ServiceId};
 
 use crate::authenticate::{AuthError, Authenticator, Credentials};
+use crate::cancel_application::{CancelApplicationCommand, CancelApplicationError, CancelOutcome};
 use crate::inquire_delivery::{DeliveryInquiry, DeliveryInquiryError};
 use crate::issue_card::{CardIssuanceService, IssueCardCommand, IssueCardError, IssueCardOutcome};
 use crate::ports::{PortError, Project};
@@ -53,6 +54,18 @@ pub trait InquireDeliveries: Send + Sync {
         &self,
         inquiry: &DeliveryInquiry,
     ) -> Result<DeliveryHistory, DeliveryInquiryError>;
+}
+
+/// Cancels card applications: "Cancellation of Card Application" (D17).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CancelApplications: Send + Sync {
+    /// Cancels the member's application as `command` asks, or answers the first outcome of its
+    /// correlation id.
+    async fn cancel(
+        &self,
+        command: &CancelApplicationCommand,
+    ) -> Result<CancelOutcome, CancelApplicationError>;
 }
 
 /// Whether the service can serve: its database answers.

@@ -3,6 +3,7 @@
 mod authenticate;
 mod cached_products;
 mod cached_projects;
+mod cancel_application;
 mod inbound;
 mod inquire_delivery;
 mod inquire_products;
@@ -13,13 +14,18 @@ mod retry;
 pub use authenticate::{AuthError, Authenticator, Credentials};
 pub use cached_products::CachedProductCatalogue;
 pub use cached_projects::CachedProjectDirectory;
+pub use cancel_application::{
+    CancelApplicationCommand, CancelApplicationError, CancelApplicationService, CancelOutcome,
+    CancelPorts, DiscardedCard,
+};
 pub use inbound::{
-    AuthenticateRequests, InquireDeliveries, InquireProducts, IssueCards, Readiness,
+    AuthenticateRequests, CancelApplications, InquireDeliveries, InquireProducts, IssueCards,
+    Readiness,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use inbound::{
-    MockAuthenticateRequests, MockInquireDeliveries, MockInquireProducts, MockIssueCards,
-    MockReadiness,
+    MockAuthenticateRequests, MockCancelApplications, MockInquireDeliveries, MockInquireProducts,
+    MockIssueCards, MockReadiness,
 };
 pub use inquire_delivery::{DeliveryInquiry, DeliveryInquiryError, DeliveryInquiryService};
 pub use inquire_products::ProductInquiryService;

@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use prepaid_application::ports::{Clock, ProductCatalogue, ReplayGuard, SecretVault};
+use prepaid_application::ports::{CardSecrets, Clock, ProductCatalogue, ReplayGuard, SecretVault};
 use prepaid_application::{
-    Authenticator, CachedProductCatalogue, CachedProjectDirectory, CardIssuanceService,
-    DeliveryInquiryService, IssuancePorts, ProductInquiryService,
+    Authenticator, CachedProductCatalogue, CachedProjectDirectory, CancelApplicationService,
+    CancelPorts, CardIssuanceService, DeliveryInquiryService, IssuancePorts, ProductInquiryService,
 };
 use prepaid_crypto::{
     AesGcmCardSecrets, AesGcmSecretVault, CardVerificationKey, DataKey, DesCardVerification,
@@ -294,7 +294,7 @@ impl Application {
             products: catalogue.clone(),
             store: Arc::new(database.clone()),
             idempotency: Arc::new(database.clone()),
-            secrets,
+            secrets: secrets.clone(),
             verification,
             random: Arc::new(OsRandom),
             clock: clock.clone(),
@@ -316,11 +316,8 @@ impl Application {
             authenticator: Arc::new(authenticator),
             issuance: Arc::new(issuance),
             products: Arc::new(ProductInquiryService::new(catalogue)),
-            deliveries: Arc::new(DeliveryInquiryService::new(
-                Arc::new(database.clone()),
-                Arc::new(database.clone()),
-                Arc::new(database.clone()),
-            )),
+            deliveries: Arc::new(delivery_inquiry(&database)),
+            cancels: Arc::new(cancel_service(&database, secrets, clock.clone())),
             readiness: Arc::new(database.clone()),
             cipher,
             metrics: ApiMetrics::new(),
@@ -395,6 +392,33 @@ impl Sandbox {
     fn into_parts(self) -> (Option<ClientCredentials>, Option<PathBuf>) {
         (self.created.then_some(self.credentials), Some(self.path))
     }
+}
+
+/// The delivery inquiry's use case over the database.
+fn delivery_inquiry(database: &Database) -> DeliveryInquiryService {
+    DeliveryInquiryService::new(
+        Arc::new(database.clone()),
+        Arc::new(database.clone()),
+        Arc::new(database.clone()),
+    )
+}
+
+/// The cancel's use case over the database.
+fn cancel_service(
+    database: &Database,
+    secrets: Arc<dyn CardSecrets>,
+    clock: Arc<dyn Clock>,
+) -> CancelApplicationService {
+    CancelApplicationService::new(CancelPorts {
+        members: Arc::new(database.clone()),
+        applications: Arc::new(database.clone()),
+        deliveries: Arc::new(database.clone()),
+        cards: Arc::new(database.clone()),
+        changes: Arc::new(database.clone()),
+        idempotency: Arc::new(database.clone()),
+        secrets,
+        clock,
+    })
 }
 
 /// The sandbox's fixtures, and its project and credentials file on first start.

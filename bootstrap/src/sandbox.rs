@@ -130,8 +130,8 @@ pub async fn save_fixture_members(
 }
 
 /// The sandbox's application whose delivery was received and then cancelled with it, on
-/// 2026-11-25 (KST): the delivery inquiry's documented example.
-pub const DELIVERED_APPLICATION: &str = "20261125003000000DLVRY";
+/// 2026-11-24 (KST): the delivery inquiry's documented example.
+pub const DELIVERED_APPLICATION: &str = "20261124003000000DLVRY";
 
 /// The sandbox's fixture applications of the active member, each written once with its whole
 /// past, at fixed times, so that the documented examples are the sandbox's own answers.
@@ -139,7 +139,7 @@ pub async fn save_fixture_applications(db: &Database, asp_id: &str) -> Result<()
     let fixture = |what| StartupError::Fixture(what);
     let asp_id = AspId::parse(asp_id).map_err(|_| fixture("sandbox ASP id"))?;
     let kst = |hour, minute| {
-        DateTime::new(2026, 11, 25, hour, minute, 0)
+        DateTime::new(2026, 11, 24, hour, minute, 0)
             .map(|civil| civil.in_zone(TimeZone::Kst))
             .ok_or(fixture("fixture time"))
     };

@@ -559,9 +559,37 @@ async fn every_declared_test_data_scenario_is_reproduced_by_the_sandbox() {
     let mut checked = 0;
     for operation in prepaid_http::OPERATIONS {
         for scenario in operation.scenarios {
+            let mut payload = scenario.request.to_owned();
+            if let Some(prepare) = &scenario.prepare {
+                let first = prepare
+                    .operation
+                    .scenarios
+                    .iter()
+                    .find(|first| first.name == prepare.scenario)
+                    .unwrap();
+                let correlation_id = client::new_correlation_id(SystemClock.now());
+                let first = client::Outgoing {
+                    path: prepare.operation.path,
+                    // Its own body, not the one its own scenario sent (a replay).
+                    payload: client::with_nonce(first.request, &correlation_id),
+                    encrypt: false,
+                    correlation_id: Some(correlation_id),
+                };
+                let answer = client::send(
+                    &running.credentials,
+                    &running.base_url,
+                    &first,
+                    SystemClock.now(),
+                )
+                .await
+                .unwrap();
+                let mut prepared: serde_json::Value = serde_json::from_str(&payload).unwrap();
+                prepared[prepare.member] = answer.body[prepare.member].clone();
+                payload = prepared.to_string();
+            }
             let outgoing = client::Outgoing {
                 path: operation.path,
-                payload: scenario.request.to_owned(),
+                payload,
                 encrypt: false,
                 correlation_id: None,
             };

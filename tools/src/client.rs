@@ -86,6 +86,11 @@ pub fn delivery_payload(member: &str, card_apply_no: &str) -> String {
     json!({ "userId": member_value(member), "cardApplyNo": card_apply_no }).to_string()
 }
 
+/// The JSON payload of the cancellation of `member`'s application `card_apply_no`.
+pub fn cancel_payload(member: &str, card_apply_no: &str) -> String {
+    json!({ "cardApplyNo": card_apply_no, "userId": member_value(member) }).to_string()
+}
+
 /// A member id as sent: a JSON number when it reads as one, otherwise the text as it is (so
 /// that the service's answer to a malformed id can be tried).
 fn member_value(member: &str) -> Value {
@@ -301,13 +306,23 @@ mod tests {
     #[test]
     fn a_delivery_inquiry_sends_the_member_as_a_number_when_it_is_one() {
         let sent: Value =
-            serde_json::from_str(&delivery_payload("1001", "20261125003000000DLVRY")).unwrap();
+            serde_json::from_str(&delivery_payload("1001", "20261124003000000DLVRY")).unwrap();
         assert_eq!(
             sent,
-            json!({"userId": 1001, "cardApplyNo": "20261125003000000DLVRY"})
+            json!({"userId": 1001, "cardApplyNo": "20261124003000000DLVRY"})
         );
         let sent: Value = serde_json::from_str(&delivery_payload("x1", "N")).unwrap();
         assert_eq!(sent["userId"], "x1");
+    }
+
+    #[test]
+    fn a_cancel_names_the_application_and_the_member() {
+        let sent: Value =
+            serde_json::from_str(&cancel_payload("1001", "20261124003000000DLVRY")).unwrap();
+        assert_eq!(
+            sent,
+            json!({"cardApplyNo": "20261124003000000DLVRY", "userId": 1001})
+        );
     }
 
     #[test]

@@ -155,8 +155,18 @@ enum ClientAction {
         #[command(flatten)]
         common: ClientOptions,
     },
+    /// Cancel an application made today: `client cancel --member 1001 <cardApplyNo>`.
+    Cancel {
+        /// Member id (userId).
+        #[arg(long, default_value_t = sandbox::ACTIVE_MEMBER.to_string())]
+        member: String,
+        /// The application's number (cardApplyNo).
+        card_apply_no: String,
+        #[command(flatten)]
+        common: ClientOptions,
+    },
     /// Ask where an application's card is on its way:
-    /// `client delivery --member 1001 20261125003000000DLVRY`.
+    /// `client delivery --member 1001 20261124003000000DLVRY`.
     Delivery {
         /// Member id (userId).
         #[arg(long, default_value_t = sandbox::ACTIVE_MEMBER.to_string())]
@@ -223,6 +233,19 @@ async fn run_client(config: Option<&Path>, action: &ClientAction) -> anyhow::Res
             let call = Outgoing {
                 path: prepaid_http::ISSUE_DELIVERY_PATH,
                 payload: client::payload(&request),
+                encrypt: common.encrypt,
+                correlation_id: common.correlation_id.clone(),
+            };
+            (call, common)
+        }
+        ClientAction::Cancel {
+            member,
+            card_apply_no,
+            common,
+        } => {
+            let call = Outgoing {
+                path: prepaid_http::CANCEL_APPLICATION_PATH,
+                payload: client::cancel_payload(member, card_apply_no),
                 encrypt: common.encrypt,
                 correlation_id: common.correlation_id.clone(),
             };

@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 use prepaid_application::ports::MessageCipher;
 use prepaid_application::{
-    AuthenticateRequests, InquireDeliveries, InquireProducts, IssueCards, Readiness,
+    AuthenticateRequests, CancelApplications, InquireDeliveries, InquireProducts, IssueCards,
+    Readiness,
 };
 
 pub use docs::TryIt;
@@ -25,7 +26,7 @@ pub use headers::names as header_names;
 pub use metrics::ApiMetrics;
 pub use openapi::{api_error_tables, document as openapi_document};
 pub use operation::{
-    COMMON_CODES, Check, Kind, Member, Operation, Presence, Reference, Scenario, Text,
+    COMMON_CODES, Check, Kind, Member, Operation, Prepare, Presence, Reference, Scenario, Text,
 };
 pub use operations::OPERATIONS;
 pub use server::{configure, serve};
@@ -35,6 +36,9 @@ pub const ISSUE_DELIVERY_PATH: &str = "/api/v1/prepay-card/issue/delivery";
 
 /// The path of the card product inquiry under a base path.
 pub const PRODUCT_INQUIRY_PATH: &str = "/api/v1/service/info/list";
+
+/// The path of the cancellation of a card application under a base path.
+pub const CANCEL_APPLICATION_PATH: &str = "/api/v1/card/delivery/cancel";
 
 /// The path of the delivery status inquiry under a base path.
 pub const DELIVERY_INQUIRY_PATH: &str = "/api/v1/card/delivery/inquiry";
@@ -64,6 +68,8 @@ pub struct InboundPorts {
     pub products: Arc<dyn InquireProducts>,
     /// Where deliveries are.
     pub deliveries: Arc<dyn InquireDeliveries>,
+    /// Cancelling applications.
+    pub cancels: Arc<dyn CancelApplications>,
     /// Whether the service can serve (`/readyz`).
     pub readiness: Arc<dyn Readiness>,
     /// Message encryption (D5).

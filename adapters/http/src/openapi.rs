@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
 use crate::headers::names;
-use crate::operation::{Kind, Member, Operation, Presence};
+use crate::operation::{Kind, Member, Operation, Presence, Scenario};
 use crate::operations::OPERATIONS;
 
 fn header(name: &str, required: bool, description: &str, schema: &Value) -> Value {
@@ -199,6 +199,25 @@ fn links(operation: &Operation, suffix: &str) -> Value {
     json!(links)
 }
 
+/// A scenario's request as a document example; one that needs another request first says which
+/// (`x-prepare`, read by the API page's tests), under the same base path (`suffix`).
+fn request_example(scenario: &Scenario, suffix: &str) -> Value {
+    let request: Value = serde_json::from_str(scenario.request).unwrap_or_default();
+    let mut example = json!({"summary": scenario.summary, "value": request});
+    if let Some(prepare) = &scenario.prepare {
+        example["description"] = json!(format!(
+            "First send the example `{}` of `{}`; this request then names its answer's `{}`.",
+            prepare.scenario, prepare.operation.id, prepare.member
+        ));
+        example["x-prepare"] = json!({
+            "operationId": format!("{}{suffix}", prepare.operation.id),
+            "example": prepare.scenario,
+            "member": prepare.member,
+        });
+    }
+    example
+}
+
 fn operation_object(operation: &Operation, base: &str) -> Value {
     let name = type_name(operation);
     let suffix = id_suffix(base);
@@ -206,11 +225,7 @@ fn operation_object(operation: &Operation, base: &str) -> Value {
     let mut request_examples = Map::new();
     let mut answers: Vec<(ErrorClass, Map<String, Value>)> = Vec::new();
     for scenario in operation.scenarios {
-        let request: Value = serde_json::from_str(scenario.request).unwrap_or_default();
-        request_examples.insert(
-            scenario.name.to_owned(),
-            json!({"summary": scenario.summary, "value": request}),
-        );
+        request_examples.insert(scenario.name.to_owned(), request_example(scenario, &suffix));
         let mut answer = envelope_example(scenario.code, scenario.path);
         if let Some(Ok(Value::Object(payload))) =
             scenario.payload.map(serde_json::from_str::<Value>)

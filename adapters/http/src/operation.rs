@@ -70,6 +70,20 @@ pub struct Scenario {
     pub path: Option<&'static str>,
     /// The success payload (JSON, without `response`).
     pub payload: Option<&'static str>,
+    /// What must be sent first, for a scenario about something made just before (a cancel is
+    /// only allowed on the day of application).
+    pub prepare: Option<Prepare>,
+}
+
+/// A scenario sent first, whose answer gives a member of the scenario's request.
+#[derive(Debug)]
+pub struct Prepare {
+    /// The operation sent first.
+    pub operation: &'static Operation,
+    /// Its scenario whose request is sent.
+    pub scenario: &'static str,
+    /// The member of its answer that replaces the member of the same name in this request.
+    pub member: &'static str,
 }
 
 /// The codes every operation can answer, with when: headers, authentication, encryption,

@@ -21,6 +21,8 @@ pub struct IdempotencyKey {
 pub enum IdempotentOperation {
     /// "Application for Issuance and Delivery of Prepaid Card".
     IssueAndDeliver,
+    /// "Cancellation of Card Application".
+    CancelApplication,
 }
 
 impl IdempotentOperation {
@@ -28,6 +30,7 @@ impl IdempotentOperation {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::IssueAndDeliver => "ISSUE_AND_DELIVER",
+            Self::CancelApplication => "CANCEL_APPLICATION",
         }
     }
 }

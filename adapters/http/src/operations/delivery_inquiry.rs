@@ -138,7 +138,7 @@ static RESPONSE: [Member; 2] = [
 ];
 
 /// The sandbox's delivered-then-cancelled application of its active member (a fixture).
-const FIXTURE: &str = r#"{"userId": 1001, "cardApplyNo": "20261125003000000DLVRY"}"#;
+const FIXTURE: &str = r#"{"userId": 1001, "cardApplyNo": "20261124003000000DLVRY"}"#;
 
 static SCENARIOS: [Scenario; 4] = [
     Scenario {
@@ -148,24 +148,27 @@ static SCENARIOS: [Scenario; 4] = [
         code: ErrorCode::Success,
         path: None,
         payload: Some(
-            r#"{"status": "CANCEL", "statusHistory": [{"status": "READY", "changedAt": "20261125093000"}, {"status": "RECEIPT", "changedAt": "20261125100000"}, {"status": "CANCEL", "changedAt": "20261125111500"}]}"#,
+            r#"{"status": "CANCEL", "statusHistory": [{"status": "READY", "changedAt": "20261124093000"}, {"status": "RECEIPT", "changedAt": "20261124100000"}, {"status": "CANCEL", "changedAt": "20261124111500"}]}"#,
         ),
+        prepare: None,
     },
     Scenario {
         name: "invalidUserId",
         summary: "400 - Invalid input parameter",
-        request: r#"{"userId": 0, "cardApplyNo": "20261125003000000DLVRY"}"#,
+        request: r#"{"userId": 0, "cardApplyNo": "20261124003000000DLVRY"}"#,
         code: ErrorCode::InvalidInput,
         path: Some("userId"),
         payload: None,
+        prepare: None,
     },
     Scenario {
         name: "nonMember",
         summary: "400 - Non-member or a member who has canceled membership",
-        request: r#"{"userId": 1002, "cardApplyNo": "20261125003000000DLVRY"}"#,
+        request: r#"{"userId": 1002, "cardApplyNo": "20261124003000000DLVRY"}"#,
         code: ErrorCode::WalletUserNotFound,
         path: None,
         payload: None,
+        prepare: None,
     },
     Scenario {
         name: "unknownApplication",
@@ -174,6 +177,7 @@ static SCENARIOS: [Scenario; 4] = [
         code: ErrorCode::InvalidCardInfo,
         path: None,
         payload: None,
+        prepare: None,
     },
 ];
 

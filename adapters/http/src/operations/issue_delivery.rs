@@ -228,6 +228,7 @@ static SCENARIOS: [Scenario; 6] = [
         code: ErrorCode::Success,
         path: None,
         payload: Some(r#"{"cardApplyNo": "20261125063000123AB12C"}"#),
+        prepare: None,
     },
     Scenario {
         name: "mobileOnly",
@@ -238,6 +239,7 @@ static SCENARIOS: [Scenario; 6] = [
         payload: Some(
             r#"{"cardApplyNo": "20261125063000456ZX90Q", "mobileCardNo": "9435120001234568", "mobileCardCVC": "123", "mobileCardPar": "Q1AB2CD3EF4GH5IJ6KL7MN8OP9Q"}"#,
         ),
+        prepare: None,
     },
     Scenario {
         name: "invalidServiceId",
@@ -246,6 +248,7 @@ static SCENARIOS: [Scenario; 6] = [
         code: ErrorCode::InvalidInput,
         path: Some("serviceId"),
         payload: None,
+        prepare: None,
     },
     Scenario {
         name: "nonMember",
@@ -254,6 +257,7 @@ static SCENARIOS: [Scenario; 6] = [
         code: ErrorCode::WalletUserNotFound,
         path: None,
         payload: None,
+        prepare: None,
     },
     Scenario {
         name: "normalWithoutDelivery",
@@ -262,6 +266,7 @@ static SCENARIOS: [Scenario; 6] = [
         code: ErrorCode::DeliveryRequiredForNormalType,
         path: None,
         payload: None,
+        prepare: None,
     },
     Scenario {
         name: "zipCodeLength",
@@ -270,6 +275,7 @@ static SCENARIOS: [Scenario; 6] = [
         code: ErrorCode::LengthMismatch,
         path: Some("addressInfo.zipCode"),
         payload: None,
+        prepare: None,
     },
 ];
 

@@ -3,6 +3,7 @@
 //! of its validated body into a domain request, and the call of its inbound port; then one line
 //! in [`OPERATIONS`] and one in [`endpoints`].
 
+mod cancel_application;
 mod delivery_inquiry;
 mod issue_delivery;
 mod product_inquiry;
@@ -24,6 +25,7 @@ pub use issue_delivery::{OPERATION as ISSUE_DELIVERY, request as issue_delivery_
 /// Every operation, in the order the documentation lists them.
 pub const OPERATIONS: &[&Operation] = &[
     &issue_delivery::OPERATION,
+    &cancel_application::OPERATION,
     &delivery_inquiry::OPERATION,
     &product_inquiry::OPERATION,
 ];
@@ -54,6 +56,7 @@ pub trait Endpoint: Send + Sync {
 pub fn endpoints(ports: &InboundPorts) -> Vec<Arc<dyn Endpoint>> {
     vec![
         Arc::new(issue_delivery::IssueDelivery(ports.issuance.clone())),
+        Arc::new(cancel_application::CancelApplication(ports.cancels.clone())),
         Arc::new(delivery_inquiry::DeliveryInquiryEndpoint(
             ports.deliveries.clone(),
         )),

@@ -163,6 +163,7 @@ static SCENARIOS: [Scenario; 3] = [
         payload: Some(
             r#"{"serviceInfos": [{"serviceId": "000170000002000", "serviceName": "Sandbox NORMAL prepaid card", "cardType": "NORMAL", "preIssuance": false, "giftable": false, "validityMonths": 60, "status": "ACTIVE"}, {"serviceId": "000170000003000", "serviceName": "Sandbox MOBILE prepaid card", "cardType": "MOBILE", "preIssuance": false, "giftable": false, "validityMonths": 60, "status": "ACTIVE"}]}"#,
         ),
+        prepare: None,
     },
     Scenario {
         name: "emptyList",
@@ -171,6 +172,7 @@ static SCENARIOS: [Scenario; 3] = [
         code: ErrorCode::InvalidInput,
         path: Some("serviceIdList"),
         payload: None,
+        prepare: None,
     },
     Scenario {
         name: "idLength",
@@ -179,6 +181,7 @@ static SCENARIOS: [Scenario; 3] = [
         code: ErrorCode::LengthMismatch,
         path: Some("serviceIdList"),
         payload: None,
+        prepare: None,
     },
 ];
 

@@ -4,6 +4,7 @@ mod auth;
 mod body;
 mod declarations;
 mod deliveries;
+mod fakes;
 mod headers;
 mod pipeline;
 mod products;

@@ -7,8 +7,8 @@ use actix_web::App;
 use actix_web::test::{self, TestRequest};
 use prepaid_application::ports::{CryptoKeyRef, PortError, Project};
 use prepaid_application::{
-    AuthError, IssueCardError, IssueCardOutcome, MockAuthenticateRequests, MockInquireDeliveries,
-    MockInquireProducts, MockIssueCards, MockReadiness,
+    AuthError, IssueCardError, IssueCardOutcome, MockAuthenticateRequests, MockCancelApplications,
+    MockInquireDeliveries, MockInquireProducts, MockIssueCards, MockReadiness,
 };
 use prepaid_domain::{
     AspId, CardApplyNo, CryptoKeyId, DeliveryChoice, IssuanceRefusal, MemberId, ServiceId,
@@ -57,6 +57,7 @@ fn ports(
         products: Arc::new(products),
         // No delivery is asked about through the pipeline's tests: a call fails them.
         deliveries: Arc::new(MockInquireDeliveries::new()),
+        cancels: Arc::new(MockCancelApplications::new()),
         readiness: Arc::new(readiness),
         cipher: Arc::new(FakeCipher::default()),
         metrics: ApiMetrics::new(),

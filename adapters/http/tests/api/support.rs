@@ -14,15 +14,15 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use prepaid_application::ports::{
     AccessKeyState, CardApplicationStore, CardNumberSerials, CardNumbering, CardSecrets,
     CardVerification, Clock, CryptoKeyRef, DecryptError, DecryptedMessage, DeliveryStore,
-    IdempotencyKey, IdempotencyRecord, IdempotencyStore, JweProfile, MemberDirectory,
-    MessageCipher, NewIssuance, PanBinding, PanFingerprint, ProductCatalogue, Project,
-    ProjectAccessKey, ProjectDirectory, ProtectedPan, RandomSource, RecordError, ReplayGuard,
-    RequestFingerprint, SerialBlock, StoredApplication, StoredCard, StoredDelivery, StoredIssuance,
-    TranTokenSigner,
+    IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore, JweProfile,
+    MemberDirectory, MessageCipher, NewIssuance, PanBinding, PanFingerprint, ProductCatalogue,
+    Project, ProjectAccessKey, ProjectDirectory, ProtectedPan, RandomSource, RecordError,
+    ReplayGuard, RequestFingerprint, SerialBlock, StoredApplication, StoredCard, StoredDelivery,
+    StoredIssuance, TranTokenSigner,
 };
 use prepaid_application::{
-    Authenticator, CardIssuanceService, DeliveryInquiryService, IssuancePorts, PortError,
-    ProductInquiryService, Readiness,
+    Authenticator, CancelApplicationService, CancelPorts, CardIssuanceService,
+    DeliveryInquiryService, IssuancePorts, PortError, ProductInquiryService, Readiness,
 };
 use prepaid_domain::{
     AccessKey, AddressDetail, ApplicationStatus, ApplicationType, AspId, Bin, CardApplication,
@@ -235,7 +235,7 @@ impl ProductCatalogue for Catalogue {
     }
 }
 
-struct Members;
+pub struct Members;
 
 #[async_trait]
 impl MemberDirectory for Members {
@@ -260,7 +260,11 @@ impl MemberDirectory for Members {
 
 /// The recorded issuances, shared with the test.
 #[derive(Clone, Default)]
-pub struct Store(pub Arc<Mutex<Vec<NewIssuance>>>);
+pub struct Store(
+    pub Arc<Mutex<Vec<NewIssuance>>>,
+    /// The claims of the other state changes (a cancel's).
+    pub Arc<Mutex<Vec<IdempotencyClaim>>>,
+);
 
 #[async_trait]
 impl IdempotencyStore for Store {
@@ -273,12 +277,14 @@ impl IdempotencyStore for Store {
             .lock()
             .unwrap()
             .iter()
-            .find(|issuance| issuance.claim.key == *key)
-            .map(|issuance| IdempotencyRecord {
-                operation: issuance.claim.operation.as_str().to_owned(),
-                request_fingerprint: issuance.claim.request_fingerprint.clone(),
-                outcome: issuance.claim.outcome.clone(),
-                created_at: issuance.claim.created_at,
+            .map(|issuance| issuance.claim.clone())
+            .chain(self.1.lock().unwrap().iter().cloned())
+            .find(|claim| claim.key == *key)
+            .map(|claim| IdempotencyRecord {
+                operation: claim.operation.as_str().to_owned(),
+                request_fingerprint: claim.request_fingerprint,
+                outcome: claim.outcome,
+                created_at: claim.created_at,
             }))
     }
 }
@@ -355,7 +361,9 @@ impl CardApplicationStore for Store {
         let mut all = self.0.lock().unwrap();
         if all
             .iter()
-            .any(|other| other.claim.key == issuance.claim.key)
+            .map(|other| &other.claim)
+            .chain(self.1.lock().unwrap().iter())
+            .any(|claim| claim.key == issuance.claim.key)
         {
             return Err(RecordError::KeyTaken);
         }
@@ -382,7 +390,13 @@ impl DeliveryStore for Store {
                     .then(|| StoredDelivery {
                         application: number.clone(),
                         delivery: delivery.clone(),
-                        history: DeliveryHistory::start(delivery.created_at),
+                        // The fake keeps the status only: a cancelled delivery went there at once.
+                        history: match delivery.status {
+                            DeliveryStatus::Ready => DeliveryHistory::start(delivery.created_at),
+                            status => DeliveryHistory::start(delivery.created_at)
+                                .advance(status, delivery.created_at)
+                                .unwrap(),
+                        },
                         version: 0,
                     })
             })
@@ -391,13 +405,13 @@ impl DeliveryStore for Store {
 }
 
 /// The sandbox's fixture application of the active member, as the declared scenarios name it:
-/// applied 2026-11-25 09:30 KST, its delivery received at 10:00 and cancelled at 11:15.
+/// applied 2026-11-24 09:30 KST, its delivery received at 10:00 and cancelled at 11:15.
 fn fixture(asp_id: &AspId, number: &CardApplyNo) -> Option<(StoredApplication, StoredDelivery)> {
-    if asp_id.as_str() != ASP || number.as_str() != "20261125003000000DLVRY" {
+    if asp_id.as_str() != ASP || number.as_str() != "20261124003000000DLVRY" {
         return None;
     }
     let kst = |hour, minute| {
-        DateTime::new(2026, 11, 25, hour, minute, 0)
+        DateTime::new(2026, 11, 24, hour, minute, 0)
             .unwrap()
             .in_zone(TimeZone::Kst)
     };
@@ -437,7 +451,7 @@ fn fixture(asp_id: &AspId, number: &CardApplyNo) -> Option<(StoredApplication, S
     ))
 }
 
-struct Secrets;
+pub struct Secrets;
 
 impl CardSecrets for Secrets {
     fn protect(&self, pan: &Pan, _: PanBinding<'_>) -> Result<ProtectedPan, PortError> {
@@ -585,8 +599,18 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
         deliveries: Arc::new(DeliveryInquiryService::new(
             Arc::new(Members),
             Arc::new(store.clone()),
-            Arc::new(store),
+            Arc::new(store.clone()),
         )),
+        cancels: Arc::new(CancelApplicationService::new(CancelPorts {
+            members: Arc::new(Members),
+            applications: Arc::new(store.clone()),
+            deliveries: Arc::new(store.clone()),
+            cards: Arc::new(store.clone()),
+            changes: Arc::new(store.clone()),
+            idempotency: Arc::new(store),
+            secrets: Arc::new(Secrets),
+            clock: Arc::new(FixedClock(now())),
+        })),
         readiness: Arc::new(Ready),
         cipher,
         metrics: prepaid_http::ApiMetrics::new(),
