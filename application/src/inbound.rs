@@ -3,13 +3,14 @@
 //! tests can mock the few use cases it drives instead of faking every outbound port.
 
 use async_trait::async_trait;
-use prepaid_domain::{Bin, CardProduct, DeliveryHistory, ServiceId};
+use prepaid_domain::{AspId, Bin, CardProduct, DeliveryHistory, MemberId, ServiceId};
 
 use crate::authenticate::{AuthError, Authenticator, Credentials};
 use crate::cancel_application::{CancelApplicationCommand, CancelApplicationError, CancelOutcome};
 use crate::inquire_delivery::{DeliveryInquiry, DeliveryInquiryError};
 use crate::issue_card::{CardIssuanceService, IssueCardCommand, IssueCardError, IssueCardOutcome};
 use crate::ports::{PortError, Project};
+use crate::pre_issued_cards::{AwaitingCard, PreIssuedCardsError};
 
 /// Authenticates a request (D3, D4).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -66,6 +67,20 @@ pub trait CancelApplications: Send + Sync {
         &self,
         command: &CancelApplicationCommand,
     ) -> Result<CancelOutcome, CancelApplicationError>;
+}
+
+/// Lists a member's mobile cards awaiting their physical card: "Search for Mobile Card
+/// Application Information Linkable to Physical Card" (D19).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ListPreIssuedCards: Send + Sync {
+    /// The member's applications awaiting a physical card, oldest first, each with its mobile
+    /// card.
+    async fn awaiting(
+        &self,
+        asp_id: &AspId,
+        member: MemberId,
+    ) -> Result<Vec<AwaitingCard>, PreIssuedCardsError>;
 }
 
 /// Whether the service can serve: its database answers.

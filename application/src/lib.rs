@@ -9,6 +9,7 @@ mod inquire_delivery;
 mod inquire_products;
 mod issue_card;
 pub mod ports;
+mod pre_issued_cards;
 mod retry;
 
 pub use authenticate::{AuthError, Authenticator, Credentials};
@@ -20,12 +21,12 @@ pub use cancel_application::{
 };
 pub use inbound::{
     AuthenticateRequests, CancelApplications, InquireDeliveries, InquireProducts, IssueCards,
-    Readiness,
+    ListPreIssuedCards, Readiness,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use inbound::{
     MockAuthenticateRequests, MockCancelApplications, MockInquireDeliveries, MockInquireProducts,
-    MockIssueCards, MockReadiness,
+    MockIssueCards, MockListPreIssuedCards, MockReadiness,
 };
 pub use inquire_delivery::{DeliveryInquiry, DeliveryInquiryError, DeliveryInquiryService};
 pub use inquire_products::ProductInquiryService;
@@ -34,3 +35,6 @@ pub use issue_card::{
     MobileCard,
 };
 pub use ports::PortError;
+pub use pre_issued_cards::{
+    AwaitingCard, MOST_LISTED, PreIssuedCardsError, PreIssuedCardsPorts, PreIssuedCardsService,
+};

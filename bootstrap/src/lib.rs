@@ -10,10 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use prepaid_application::ports::{CardSecrets, Clock, ProductCatalogue, ReplayGuard, SecretVault};
+use prepaid_application::ports::{
+    CardSecrets, CardVerification, Clock, ProductCatalogue, ReplayGuard, SecretVault,
+};
 use prepaid_application::{
     Authenticator, CachedProductCatalogue, CachedProjectDirectory, CancelApplicationService,
-    CancelPorts, CardIssuanceService, DeliveryInquiryService, IssuancePorts, ProductInquiryService,
+    CancelPorts, CardIssuanceService, DeliveryInquiryService, IssuancePorts, PreIssuedCardsPorts,
+    PreIssuedCardsService, ProductInquiryService,
 };
 use prepaid_crypto::{
     AesGcmCardSecrets, AesGcmSecretVault, CardVerificationKey, DataKey, DesCardVerification,
@@ -295,29 +298,26 @@ impl Application {
             store: Arc::new(database.clone()),
             idempotency: Arc::new(database.clone()),
             secrets: secrets.clone(),
-            verification,
+            verification: verification.clone(),
             random: Arc::new(OsRandom),
             clock: clock.clone(),
             numbering: Arc::new(card_numbering(&keys)?),
             serials: Arc::new(database.clone()),
         });
-        // Projects are read once per 5 s at most: a key made inactive or discarded is refused
-        // within 5 s, and no request reads and unseals its project.
-        let projects =
-            CachedProjectDirectory::new(Arc::new(database.projects(vault)), clock.clone(), 5_000);
-        let authenticator = Authenticator::new(
-            Arc::new(projects),
-            replay,
-            Arc::new(HmacTranTokenSigner),
-            clock.clone(),
-            settings.window()?,
-        );
+        let authenticator =
+            authenticator(&database, vault, replay, clock.clone(), settings.window()?);
         let ports = InboundPorts {
             authenticator: Arc::new(authenticator),
             issuance: Arc::new(issuance),
-            products: Arc::new(ProductInquiryService::new(catalogue)),
+            products: Arc::new(ProductInquiryService::new(catalogue.clone())),
             deliveries: Arc::new(delivery_inquiry(&database)),
-            cancels: Arc::new(cancel_service(&database, secrets, clock.clone())),
+            cancels: Arc::new(cancel_service(&database, secrets.clone(), clock.clone())),
+            pre_issued: Arc::new(pre_issued_cards(
+                &database,
+                catalogue,
+                secrets,
+                verification,
+            )),
             readiness: Arc::new(database.clone()),
             cipher,
             metrics: ApiMetrics::new(),
@@ -394,6 +394,26 @@ impl Sandbox {
     }
 }
 
+/// Authentication over the database's projects, read once per 5 s at most: a key made inactive
+/// or discarded is refused within 5 s, and no request reads and unseals its project.
+fn authenticator(
+    database: &Database,
+    vault: Arc<dyn SecretVault>,
+    replay: Arc<dyn ReplayGuard>,
+    clock: Arc<dyn Clock>,
+    window: prepaid_domain::RequestWindow,
+) -> Authenticator {
+    let projects =
+        CachedProjectDirectory::new(Arc::new(database.projects(vault)), clock.clone(), 5_000);
+    Authenticator::new(
+        Arc::new(projects),
+        replay,
+        Arc::new(HmacTranTokenSigner),
+        clock,
+        window,
+    )
+}
+
 /// The delivery inquiry's use case over the database.
 fn delivery_inquiry(database: &Database) -> DeliveryInquiryService {
     DeliveryInquiryService::new(
@@ -401,6 +421,24 @@ fn delivery_inquiry(database: &Database) -> DeliveryInquiryService {
         Arc::new(database.clone()),
         Arc::new(database.clone()),
     )
+}
+
+/// The list of pre-issued cards over the database.
+fn pre_issued_cards(
+    database: &Database,
+    products: Arc<dyn ProductCatalogue>,
+    secrets: Arc<dyn CardSecrets>,
+    verification: Arc<dyn CardVerification>,
+) -> PreIssuedCardsService {
+    PreIssuedCardsService::new(PreIssuedCardsPorts {
+        members: Arc::new(database.clone()),
+        applications: Arc::new(database.clone()),
+        deliveries: Arc::new(database.clone()),
+        cards: Arc::new(database.clone()),
+        products,
+        secrets,
+        verification,
+    })
 }
 
 /// The cancel's use case over the database.

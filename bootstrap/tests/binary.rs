@@ -198,6 +198,11 @@ async fn the_binary_runs_the_scenarios_keeps_its_data_stops_gracefully_and_logs_
     );
     assert!(succeeded, "{output}");
     assert!(output.contains("\"status\": \"READY\""), "{output}");
+    // It awaits its physical card, with its mobile card.
+    let (succeeded, output) =
+        client_command(&service, &data_dir, &["pre-issued", "--member", "1001"]);
+    assert!(succeeded, "{output}");
+    assert!(output.contains(number), "{output}");
     // And cancelled the same day, from a terminal.
     let (succeeded, output) =
         client_command(&service, &data_dir, &["cancel", "--member", "1001", number]);

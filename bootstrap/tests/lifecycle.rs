@@ -1,6 +1,6 @@
 //! The application's life after issuance, over HTTP against the real binary, on SQLite and on
-//! PostgreSQL (two instances): cancel on the day with its mobile card discarded and its
-//! delivery cancelled, where the delivery is, retries answered alike, storms of one request
+//! PostgreSQL (two instances): a pre-issued card awaiting its physical card, cancel on the day
+//! with its mobile card discarded and its delivery cancelled, where the delivery is, retries answered alike, storms of one request
 //! changing state once, and the card terminated in the database.
 
 mod support;
@@ -70,6 +70,16 @@ impl Caller {
             .await
     }
 
+    async fn pre_issued(&self) -> Value {
+        let id = client::new_correlation_id(SystemClock.now());
+        let payload = client::pre_issued_payload(&sandbox::ACTIVE_MEMBER.to_string());
+        let answer = self
+            .send(0, prepaid_http::PRE_ISSUED_CARDS_PATH, payload, &id)
+            .await;
+        assert_eq!(code(&answer), "000_000", "{answer}");
+        answer
+    }
+
     async fn delivery(&self, number: &str) -> Value {
         let id = client::new_correlation_id(SystemClock.now());
         let payload = client::delivery_payload(&sandbox::ACTIVE_MEMBER.to_string(), number);
@@ -107,6 +117,18 @@ async fn a_cancel_on_the_day(caller: &Caller, db: &Database) {
         CardStatus::Active
     );
 
+    // Awaiting its physical card, with the mobile card it will be linked to.
+    let listed = caller.pre_issued().await;
+    let item = listed["issuedCardList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["cardApplyNo"] == applied["cardApplyNo"])
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!(item["digital"]["cardNo"], applied["mobileCardNo"]);
+    assert_eq!(item["digital"]["mobileCardCVC"], applied["mobileCardCVC"]);
+    assert_eq!(item["status"], "DIGITAL_ISSUED");
+
     let id = client::new_correlation_id(SystemClock.now());
     let cancelled = caller.cancel(0, number, &id).await;
     assert_eq!(code(&cancelled), "000_000", "{cancelled}");
@@ -121,6 +143,15 @@ async fn a_cancel_on_the_day(caller: &Caller, db: &Database) {
     );
     let delivery = caller.delivery(number).await;
     assert_eq!(delivery["status"], "CANCEL", "{delivery}");
+    let listed = caller.pre_issued().await;
+    assert!(
+        listed["issuedCardList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|item| item["cardApplyNo"] != applied["cardApplyNo"]),
+        "a cancelled application is not listed: {listed}"
+    );
     let history: Vec<&str> = delivery["statusHistory"]
         .as_array()
         .unwrap()

@@ -91,6 +91,11 @@ pub fn cancel_payload(member: &str, card_apply_no: &str) -> String {
     json!({ "cardApplyNo": card_apply_no, "userId": member_value(member) }).to_string()
 }
 
+/// The JSON payload of the list of `member`'s pre-issued cards awaiting a physical card.
+pub fn pre_issued_payload(member: &str) -> String {
+    json!({ "userId": member_value(member) }).to_string()
+}
+
 /// A member id as sent: a JSON number when it reads as one, otherwise the text as it is (so
 /// that the service's answer to a malformed id can be tried).
 fn member_value(member: &str) -> Value {

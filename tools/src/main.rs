@@ -165,6 +165,15 @@ enum ClientAction {
         #[command(flatten)]
         common: ClientOptions,
     },
+    /// List the member's mobile cards awaiting their physical card:
+    /// `client pre-issued --member 1001`.
+    PreIssued {
+        /// Member id (userId).
+        #[arg(long, default_value_t = sandbox::ACTIVE_MEMBER.to_string())]
+        member: String,
+        #[command(flatten)]
+        common: ClientOptions,
+    },
     /// Ask where an application's card is on its way:
     /// `client delivery --member 1001 20261124003000000DLVRY`.
     Delivery {
@@ -207,8 +216,15 @@ fn load_settings(config: Option<&Path>) -> anyhow::Result<Settings> {
     Settings::load(config, |name| std::env::var(name).ok()).context("configuration")
 }
 
-async fn run_client(config: Option<&Path>, action: &ClientAction) -> anyhow::Result<()> {
-    let (call, common) = match action {
+/// The request `action` sends, and its options.
+fn outgoing(action: &ClientAction) -> (Outgoing, &ClientOptions) {
+    let call = |path, payload, common: &ClientOptions| Outgoing {
+        path,
+        payload,
+        encrypt: common.encrypt,
+        correlation_id: common.correlation_id.clone(),
+    };
+    match action {
         ClientAction::Issue {
             member,
             service,
@@ -230,50 +246,44 @@ async fn run_client(config: Option<&Path>, action: &ClientAction) -> anyhow::Res
                 encrypt: common.encrypt,
                 correlation_id: common.correlation_id.clone(),
             };
-            let call = Outgoing {
-                path: prepaid_http::ISSUE_DELIVERY_PATH,
-                payload: client::payload(&request),
-                encrypt: common.encrypt,
-                correlation_id: common.correlation_id.clone(),
-            };
-            (call, common)
+            let path = prepaid_http::ISSUE_DELIVERY_PATH;
+            (call(path, client::payload(&request), common), common)
         }
         ClientAction::Cancel {
             member,
             card_apply_no,
             common,
         } => {
-            let call = Outgoing {
-                path: prepaid_http::CANCEL_APPLICATION_PATH,
-                payload: client::cancel_payload(member, card_apply_no),
-                encrypt: common.encrypt,
-                correlation_id: common.correlation_id.clone(),
-            };
-            (call, common)
+            let payload = client::cancel_payload(member, card_apply_no);
+            let path = prepaid_http::CANCEL_APPLICATION_PATH;
+            (call(path, payload, common), common)
+        }
+        ClientAction::PreIssued { member, common } => {
+            let payload = client::pre_issued_payload(member);
+            let path = prepaid_http::PRE_ISSUED_CARDS_PATH;
+            (call(path, payload, common), common)
         }
         ClientAction::Delivery {
             member,
             card_apply_no,
             common,
         } => {
-            let call = Outgoing {
-                path: prepaid_http::DELIVERY_INQUIRY_PATH,
-                payload: client::delivery_payload(member, card_apply_no),
-                encrypt: common.encrypt,
-                correlation_id: common.correlation_id.clone(),
-            };
-            (call, common)
+            let payload = client::delivery_payload(member, card_apply_no);
+            let path = prepaid_http::DELIVERY_INQUIRY_PATH;
+            (call(path, payload, common), common)
         }
         ClientAction::Products { ids, common } => {
-            let call = Outgoing {
-                path: prepaid_http::PRODUCT_INQUIRY_PATH,
-                payload: client::products_payload(ids),
-                encrypt: common.encrypt,
-                correlation_id: common.correlation_id.clone(),
-            };
-            (call, common)
+            let payload = client::products_payload(ids);
+            (
+                call(prepaid_http::PRODUCT_INQUIRY_PATH, payload, common),
+                common,
+            )
         }
-    };
+    }
+}
+
+async fn run_client(config: Option<&Path>, action: &ClientAction) -> anyhow::Result<()> {
+    let (call, common) = outgoing(action);
     let settings = load_settings(config)?;
     let credentials = read_credentials(&settings, common.credentials.clone())?;
     let base_url = common

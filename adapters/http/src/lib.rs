@@ -17,7 +17,7 @@ use std::sync::Arc;
 use prepaid_application::ports::MessageCipher;
 use prepaid_application::{
     AuthenticateRequests, CancelApplications, InquireDeliveries, InquireProducts, IssueCards,
-    Readiness,
+    ListPreIssuedCards, Readiness,
 };
 
 pub use docs::TryIt;
@@ -39,6 +39,9 @@ pub const PRODUCT_INQUIRY_PATH: &str = "/api/v1/service/info/list";
 
 /// The path of the cancellation of a card application under a base path.
 pub const CANCEL_APPLICATION_PATH: &str = "/api/v1/card/delivery/cancel";
+
+/// The path of the pre-issued cards awaiting a physical card under a base path.
+pub const PRE_ISSUED_CARDS_PATH: &str = "/api/v1/issued-cards/pre-issue/waiting/physical";
 
 /// The path of the delivery status inquiry under a base path.
 pub const DELIVERY_INQUIRY_PATH: &str = "/api/v1/card/delivery/inquiry";
@@ -70,6 +73,8 @@ pub struct InboundPorts {
     pub deliveries: Arc<dyn InquireDeliveries>,
     /// Cancelling applications.
     pub cancels: Arc<dyn CancelApplications>,
+    /// Mobile cards awaiting their physical card.
+    pub pre_issued: Arc<dyn ListPreIssuedCards>,
     /// Whether the service can serve (`/readyz`).
     pub readiness: Arc<dyn Readiness>,
     /// Message encryption (D5).

@@ -205,15 +205,23 @@ fn request_example(scenario: &Scenario, suffix: &str) -> Value {
     let request: Value = serde_json::from_str(scenario.request).unwrap_or_default();
     let mut example = json!({"summary": scenario.summary, "value": request});
     if let Some(prepare) = &scenario.prepare {
-        example["description"] = json!(format!(
-            "First send the example `{}` of `{}`; this request then names its answer's `{}`.",
-            prepare.scenario, prepare.operation.id, prepare.member
-        ));
+        example["description"] = json!(match prepare.member {
+            Some(member) => format!(
+                "First send the example `{}` of `{}`; this request then names its answer's `{member}`.",
+                prepare.scenario, prepare.operation.id
+            ),
+            None => format!(
+                "First send the example `{}` of `{}`; this request is then answered with what it made.",
+                prepare.scenario, prepare.operation.id
+            ),
+        });
         example["x-prepare"] = json!({
             "operationId": format!("{}{suffix}", prepare.operation.id),
             "example": prepare.scenario,
-            "member": prepare.member,
         });
+        if let Some(member) = prepare.member {
+            example["x-prepare"]["member"] = json!(member);
+        }
     }
     example
 }

@@ -82,8 +82,9 @@ pub struct Prepare {
     pub operation: &'static Operation,
     /// Its scenario whose request is sent.
     pub scenario: &'static str,
-    /// The member of its answer that replaces the member of the same name in this request.
-    pub member: &'static str,
+    /// The member of its answer that replaces the member of the same name in this request, if
+    /// any (without one, the request is about what the first one made, as a whole).
+    pub member: Option<&'static str>,
 }
 
 /// The codes every operation can answer, with when: headers, authentication, encryption,

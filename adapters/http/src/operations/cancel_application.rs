@@ -114,7 +114,7 @@ static SCENARIOS: [Scenario; 6] = [
         prepare: Some(Prepare {
             operation: &super::issue_delivery::OPERATION,
             scenario: "mobileOnly",
-            member: "cardApplyNo",
+            member: Some("cardApplyNo"),
         }),
     },
     Scenario {
@@ -127,7 +127,7 @@ static SCENARIOS: [Scenario; 6] = [
         prepare: Some(Prepare {
             operation: &super::issue_delivery::OPERATION,
             scenario: "delivery",
-            member: "cardApplyNo",
+            member: Some("cardApplyNo"),
         }),
     },
     Scenario {

@@ -220,7 +220,7 @@ static RESPONSE: [Member; 4] = [
 
 const DELIVERY: &str = r#"{"userInfo": {"userId": 1001}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}, "serviceId": "000170000002000", "isDeliveryRequired": true}"#;
 
-static SCENARIOS: [Scenario; 6] = [
+static SCENARIOS: [Scenario; 7] = [
     Scenario {
         name: "delivery",
         summary: "200 - Test succeeded (delivery, card comes at physical registration)",
@@ -238,6 +238,17 @@ static SCENARIOS: [Scenario; 6] = [
         path: None,
         payload: Some(
             r#"{"cardApplyNo": "20261125063000456ZX90Q", "mobileCardNo": "9435120001234568", "mobileCardCVC": "123", "mobileCardPar": "Q1AB2CD3EF4GH5IJ6KL7MN8OP9Q"}"#,
+        ),
+        prepare: None,
+    },
+    Scenario {
+        name: "preIssued",
+        summary: "200 - Test succeeded _Pre-issuance: a mobile card now, the physical card delivered",
+        request: r#"{"userInfo": {"userId": 1001}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}, "serviceId": "000170000004000", "isDeliveryRequired": true}"#,
+        code: ErrorCode::Success,
+        path: None,
+        payload: Some(
+            r#"{"cardApplyNo": "20261125063000789PQ12R", "mobileCardNo": "9435120001234568", "mobileCardCVC": "123", "mobileCardPar": "Q1AB2CD3EF4GH5IJ6KL7MN8OP9Q"}"#,
         ),
         prepare: None,
     },

@@ -6,6 +6,7 @@
 mod cancel_application;
 mod delivery_inquiry;
 mod issue_delivery;
+mod pre_issued_cards;
 mod product_inquiry;
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub const OPERATIONS: &[&Operation] = &[
     &issue_delivery::OPERATION,
     &cancel_application::OPERATION,
     &delivery_inquiry::OPERATION,
+    &pre_issued_cards::OPERATION,
     &product_inquiry::OPERATION,
 ];
 
@@ -60,6 +62,7 @@ pub fn endpoints(ports: &InboundPorts) -> Vec<Arc<dyn Endpoint>> {
         Arc::new(delivery_inquiry::DeliveryInquiryEndpoint(
             ports.deliveries.clone(),
         )),
+        Arc::new(pre_issued_cards::PreIssuedCards(ports.pre_issued.clone())),
         Arc::new(product_inquiry::ProductInquiry(ports.products.clone())),
     ]
 }
@@ -101,6 +104,24 @@ fn member_id(
         Some(Value::Number(number)) => prepaid_domain::MemberId::parse(&number.to_string())
             .map_err(|error| ApiError::at(error.code(), path)),
         _ => Err(ApiError::at(prepaid_domain::ErrorCode::InvalidInput, path)),
+    }
+}
+
+/// A value of an enumeration: outside the length range `000_015`, inside it but not one of the
+/// values `000_002` (D12).
+pub(crate) fn enumeration(
+    text: &str,
+    min: usize,
+    max: usize,
+    values: &[&str],
+) -> Result<(), prepaid_domain::Rule> {
+    let length = text.chars().count();
+    if length < min || length > max {
+        Err(prepaid_domain::Rule::Length)
+    } else if values.contains(&text) {
+        Ok(())
+    } else {
+        Err(prepaid_domain::Rule::Invalid)
     }
 }
 

@@ -85,7 +85,7 @@ static SERVICE_INFO: [Member; 7] = [
             pattern: None,
             values: &["NORMAL", "MOBILE"],
             normalized: false,
-            check: |text| enumeration(text, 6, 6, &["NORMAL", "MOBILE"]),
+            check: |text| super::enumeration(text, 6, 6, &["NORMAL", "MOBILE"]),
         }),
         description: "NORMAL: a physical card is delivered; MOBILE: a mobile card only.",
         reference: None,
@@ -131,7 +131,7 @@ static SERVICE_INFO: [Member; 7] = [
             pattern: None,
             values: &["ACTIVE", "SUSPENDED"],
             normalized: false,
-            check: |text| enumeration(text, 6, 9, &["ACTIVE", "SUSPENDED"]),
+            check: |text| super::enumeration(text, 6, 9, &["ACTIVE", "SUSPENDED"]),
         }),
         description: "ACTIVE: offered; SUSPENDED: no longer offered to new applications.",
         reference: None,
@@ -184,24 +184,6 @@ static SCENARIOS: [Scenario; 3] = [
         prepare: None,
     },
 ];
-
-/// A value of an enumeration: outside the length range `000_015`, inside it but not one of the
-/// values `000_002` (D12).
-fn enumeration(
-    text: &str,
-    min: usize,
-    max: usize,
-    values: &[&str],
-) -> Result<(), prepaid_domain::Rule> {
-    let length = text.chars().count();
-    if length < min || length > max {
-        Err(prepaid_domain::Rule::Length)
-    } else if values.contains(&text) {
-        Ok(())
-    } else {
-        Err(prepaid_domain::Rule::Invalid)
-    }
-}
 
 /// One product in the answer.
 #[derive(Debug, Serialize)]

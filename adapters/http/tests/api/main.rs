@@ -7,6 +7,7 @@ mod deliveries;
 mod fakes;
 mod headers;
 mod pipeline;
+mod pre_issued;
 mod products;
 mod properties;
 mod scenarios;

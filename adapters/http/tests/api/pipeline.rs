@@ -8,7 +8,8 @@ use actix_web::test::{self, TestRequest};
 use prepaid_application::ports::{CryptoKeyRef, PortError, Project};
 use prepaid_application::{
     AuthError, IssueCardError, IssueCardOutcome, MockAuthenticateRequests, MockCancelApplications,
-    MockInquireDeliveries, MockInquireProducts, MockIssueCards, MockReadiness,
+    MockInquireDeliveries, MockInquireProducts, MockIssueCards, MockListPreIssuedCards,
+    MockReadiness,
 };
 use prepaid_domain::{
     AspId, CardApplyNo, CryptoKeyId, DeliveryChoice, IssuanceRefusal, MemberId, ServiceId,
@@ -58,6 +59,7 @@ fn ports(
         // No delivery is asked about through the pipeline's tests: a call fails them.
         deliveries: Arc::new(MockInquireDeliveries::new()),
         cancels: Arc::new(MockCancelApplications::new()),
+        pre_issued: Arc::new(MockListPreIssuedCards::new()),
         readiness: Arc::new(readiness),
         cipher: Arc::new(FakeCipher::default()),
         metrics: ApiMetrics::new(),

@@ -22,7 +22,8 @@ use prepaid_application::ports::{
 };
 use prepaid_application::{
     Authenticator, CancelApplicationService, CancelPorts, CardIssuanceService,
-    DeliveryInquiryService, IssuancePorts, PortError, ProductInquiryService, Readiness,
+    DeliveryInquiryService, IssuancePorts, PortError, PreIssuedCardsPorts, PreIssuedCardsService,
+    ProductInquiryService, Readiness,
 };
 use prepaid_domain::{
     AccessKey, AddressDetail, ApplicationStatus, ApplicationType, AspId, Bin, CardApplication,
@@ -193,7 +194,7 @@ impl ReplayGuard for Replays {
     }
 }
 
-struct Catalogue;
+pub struct Catalogue;
 
 fn product(
     id: &str,
@@ -496,7 +497,7 @@ impl CardSecrets for Secrets {
     }
 }
 
-struct LastThree;
+pub struct LastThree;
 
 impl CardVerification for LastThree {
     fn current_key_id(&self) -> String {
@@ -607,9 +608,18 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
             deliveries: Arc::new(store.clone()),
             cards: Arc::new(store.clone()),
             changes: Arc::new(store.clone()),
-            idempotency: Arc::new(store),
+            idempotency: Arc::new(store.clone()),
             secrets: Arc::new(Secrets),
             clock: Arc::new(FixedClock(now())),
+        })),
+        pre_issued: Arc::new(PreIssuedCardsService::new(PreIssuedCardsPorts {
+            members: Arc::new(Members),
+            applications: Arc::new(store.clone()),
+            deliveries: Arc::new(store.clone()),
+            cards: Arc::new(store),
+            products: Arc::new(Catalogue),
+            secrets: Arc::new(Secrets),
+            verification: Arc::new(LastThree),
         })),
         readiness: Arc::new(Ready),
         cipher,
