@@ -192,6 +192,7 @@ async fn killed_at_random_moments_it_loses_nothing_acknowledged_and_writes_nothi
     let mut acknowledged: Vec<Acknowledged> = Vec::new();
     let mut member = None;
     let rounds = crash_rounds();
+    let started = SystemClock.now();
     for round in 0..rounds {
         let mut service = support::start_with(&data_dir, &log, &[]);
         let credentials = credentials(&data_dir);
@@ -250,7 +251,7 @@ async fn killed_at_random_moments_it_loses_nothing_acknowledged_and_writes_nothi
     let db = database(&data_dir);
     assert_eq!(db.integrity_check().await.unwrap(), "ok");
     assert_eq!(
-        db.orphan_counts().await.unwrap(),
+        db.orphan_counts(started).await.unwrap(),
         (0, 0, 0),
         "card without application, application without claim, delivery without application"
     );
