@@ -6,15 +6,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use prepaid_domain::{
     ApplicationType, AspId, Bin, CardApplication, CardApplyNo, CardId, CardKind, CardProduct,
-    CardStatus, Cvc, Delivery, DeliveryStatus, ErrorCode, Expiry, Field, IssuancePlan,
-    IssuanceRefusal, IssuanceRequest, IssuedCard, MemberId, Pan, Par, Timestamp, decide,
+    CardStatus, Cvc, ErrorCode, Expiry, Field, IssuancePlan, IssuanceRefusal, IssuanceRequest,
+    IssuedCard, MemberId, Pan, Par, Timestamp, decide,
 };
 
 use crate::ports::{
     CardApplicationStore, CardNumberSerials, CardNumbering, CardSecrets, CardVerification, Clock,
     IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore, IdempotentOperation,
-    MemberDirectory, NewIssuance, NewIssuedCard, PanBinding, PortError, ProductCatalogue,
-    RandomSource, RecordError, RequestFingerprint,
+    MemberDirectory, NewDelivery, NewIssuance, NewIssuedCard, PanBinding, PortError,
+    ProductCatalogue, RandomSource, RecordError, RequestFingerprint,
 };
 use crate::retry::{Retry, RetryRefusal, recognise};
 
@@ -294,11 +294,16 @@ impl CardIssuanceService {
                 created_at: now,
             },
             card,
-            delivery: plan.delivery.clone().map(|address| Delivery {
-                address,
-                status: DeliveryStatus::Ready,
-                created_at: now,
-            }),
+            delivery: plan
+                .delivery
+                .as_ref()
+                .map(|address| {
+                    Ok::<_, PortError>(NewDelivery {
+                        address: ports.secrets.seal_address(address, &number)?,
+                        created_at: now,
+                    })
+                })
+                .transpose()?,
         };
         let outcome = IssueCardOutcome {
             application_number: number,

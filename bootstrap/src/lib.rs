@@ -244,16 +244,8 @@ impl Application {
             .map_err(|_| StartupError::Fixture("database start-up task"))??;
 
         let keys = resolve_keys(&settings)?;
-        let secrets = Arc::new(card_secrets(&keys)?);
+        let (secrets, vault) = secrets_at_rest(&database, &keys).await?;
         let verification = Arc::new(card_verification(&keys)?);
-        let vault: Arc<dyn SecretVault> = Arc::new(secret_vault(&keys)?);
-        let resealed = database.reseal_secrets(vault.clone()).await?;
-        if resealed > 0 {
-            tracing::info!(
-                resealed,
-                "access key secrets sealed again with the current key"
-            );
-        }
 
         let products = settings.card_products()?;
         for product in products {
@@ -270,8 +262,14 @@ impl Application {
 
         let sandbox = if settings.mode == Mode::Sandbox {
             Some(
-                provision_sandbox(&database, vault.clone(), &settings.data_dir, &base_url, now)
-                    .await?,
+                provision_sandbox(
+                    &database,
+                    (&vault, &secrets),
+                    &settings.data_dir,
+                    &base_url,
+                    now,
+                )
+                .await?,
             )
         } else {
             None
@@ -394,6 +392,26 @@ impl Sandbox {
     }
 }
 
+/// The card secrets and the vault of `keys`, with what the database holds brought under them:
+/// addresses written before they were sealed are sealed, access keys' secrets sealed with an
+/// older key are sealed again.
+async fn secrets_at_rest(
+    database: &Database,
+    keys: &KeySettings,
+) -> Result<(Arc<dyn CardSecrets>, Arc<dyn SecretVault>), StartupError> {
+    let secrets: Arc<dyn CardSecrets> = Arc::new(card_secrets(keys)?);
+    database.seal_unsealed_addresses(secrets.clone()).await?;
+    let vault: Arc<dyn SecretVault> = Arc::new(secret_vault(keys)?);
+    let resealed = database.reseal_secrets(vault.clone()).await?;
+    if resealed > 0 {
+        tracing::info!(
+            resealed,
+            "access key secrets sealed again with the current key"
+        );
+    }
+    Ok((secrets, vault))
+}
+
 /// Authentication over the database's projects, read once per 5 s at most: a key made inactive
 /// or discarded is refused within 5 s, and no request reads and unseals its project.
 fn authenticator(
@@ -462,7 +480,7 @@ fn cancel_service(
 /// The sandbox's fixtures, and its project and credentials file on first start.
 async fn provision_sandbox(
     database: &Database,
-    vault: Arc<dyn SecretVault>,
+    (vault, secrets): (&Arc<dyn SecretVault>, &Arc<dyn CardSecrets>),
     data_dir: &std::path::Path,
     base_url: &str,
     now: prepaid_domain::Timestamp,
@@ -474,7 +492,7 @@ async fn provision_sandbox(
         let mut credentials: ClientCredentials =
             serde_json::from_str(&text).map_err(|_| StartupError::Fixture("credentials"))?;
         sandbox::save_fixture_members(database, &credentials.asp_id, now).await?;
-        sandbox::save_fixture_applications(database, &credentials.asp_id).await?;
+        sandbox::save_fixture_applications(database, secrets.as_ref(), &credentials.asp_id).await?;
         // The port may differ from the last start's: the file names where the service is now.
         if credentials.base_url != base_url {
             base_url.clone_into(&mut credentials.base_url);
@@ -489,9 +507,9 @@ async fn provision_sandbox(
         });
     }
     let credentials =
-        sandbox::create_project(database, vault, data_dir, true, base_url, now).await?;
+        sandbox::create_project(database, vault.clone(), data_dir, true, base_url, now).await?;
     sandbox::save_fixture_members(database, &credentials.asp_id, now).await?;
-    sandbox::save_fixture_applications(database, &credentials.asp_id).await?;
+    sandbox::save_fixture_applications(database, secrets.as_ref(), &credentials.asp_id).await?;
     let text = serde_json::to_string_pretty(&credentials)
         .map_err(|_| StartupError::Fixture("credentials"))?;
     sandbox::write_private(&path, &text)?;

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use prepaid_application::ports::{
-    AccessKeyState, CardApplicationStore, CryptoKeyRef, Project, ProjectAccessKey, RandomSource,
-    SecretVault, StoredApplication,
+    AccessKeyState, CardApplicationStore, CardSecrets, CryptoKeyRef, Project, ProjectAccessKey,
+    RandomSource, SecretVault, StoredApplication,
 };
 use prepaid_crypto::{CryptoKeyPair, OsRandom, generate_rsa_pem, random_hex};
 use prepaid_domain::{
@@ -135,7 +135,11 @@ pub const DELIVERED_APPLICATION: &str = "20261124003000000DLVRY";
 
 /// The sandbox's fixture applications of the active member, each written once with its whole
 /// past, at fixed times, so that the documented examples are the sandbox's own answers.
-pub async fn save_fixture_applications(db: &Database, asp_id: &str) -> Result<(), StartupError> {
+pub async fn save_fixture_applications(
+    db: &Database,
+    secrets: &dyn CardSecrets,
+    asp_id: &str,
+) -> Result<(), StartupError> {
     let fixture = |what| StartupError::Fixture(what);
     let asp_id = AspId::parse(asp_id).map_err(|_| fixture("sandbox ASP id"))?;
     let kst = |hour, minute| {
@@ -169,6 +173,9 @@ pub async fn save_fixture_applications(db: &Database, asp_id: &str) -> Result<()
         .advance(DeliveryStatus::Receipt, received)
         .and_then(|history| history.advance(DeliveryStatus::Cancel, cancelled))
         .map_err(|_| fixture("delivery history"))?;
+    let address = secrets
+        .seal_address(&address, &application.application.number)
+        .map_err(|_| fixture("sealing the fixture's address"))?;
     let added = db
         .save_fixture_application(&asp_id, &application, &address, &history)
         .await?;

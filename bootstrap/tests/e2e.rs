@@ -138,7 +138,7 @@ async fn a_restart_keeps_the_data_and_a_retry_answers_the_same_card_and_cvc() {
 }
 
 #[actix_web::test]
-async fn no_issued_pan_is_in_the_database_files() {
+async fn no_issued_pan_nor_address_is_in_the_database_files() {
     let dir = tempfile::tempdir().unwrap();
     let running = start(dir.path()).await;
     let mut pans = Vec::new();
@@ -146,6 +146,15 @@ async fn no_issued_pan_is_in_the_database_files() {
         let answer = call(
             &running,
             &request("1001", sandbox::MOBILE_PRODUCT, false, false),
+        )
+        .await;
+        pans.push(answer.body["mobileCardNo"].as_str().unwrap().to_owned());
+    }
+    // Deliveries, pre-issued: a card number and an address each.
+    for _ in 0..3 {
+        let answer = call(
+            &running,
+            &request("1001", sandbox::PRE_ISSUANCE_PRODUCT, true, false),
         )
         .await;
         pans.push(answer.body["mobileCardNo"].as_str().unwrap().to_owned());
@@ -177,6 +186,16 @@ async fn no_issued_pan_is_in_the_database_files() {
                 .windows(10)
                 .any(|window| window == &pan.as_bytes()[6..]),
             "PAN digits stored in clear"
+        );
+    }
+    // No address either, the sandbox fixture's included: not one of its lines (the zip code's
+    // five digits could occur by chance in an application number).
+    for line in ["테헤란로", "101동 1001호"] {
+        assert!(
+            !bytes
+                .windows(line.len())
+                .any(|window| window == line.as_bytes()),
+            "an address line stored in clear: {line}"
         );
     }
 }

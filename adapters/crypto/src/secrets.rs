@@ -1,5 +1,6 @@
-//! PAN protection at rest (D7, PCI DSS 3.5): AES-256-GCM with a random 96-bit nonce and the
-//! card's PAR as associated data, and keyed HMAC-SHA256 fingerprints.
+//! PAN and address protection at rest (D7, PCI DSS 3.5): AES-256-GCM with a random 96-bit nonce
+//! and what the value belongs to (its card, its application) as associated data, and keyed
+//! HMAC-SHA256 fingerprints.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -11,9 +12,9 @@ use openssl::cipher_ctx::CipherCtx;
 use openssl::error::ErrorStack;
 use prepaid_application::PortError;
 use prepaid_application::ports::{
-    CardSecrets, PanBinding, PanFingerprint, ProtectedPan, RequestFingerprint,
+    CardSecrets, PanBinding, PanFingerprint, ProtectedPan, RequestFingerprint, SealedAddress,
 };
-use prepaid_domain::Pan;
+use prepaid_domain::{AddressDetail, CardApplyNo, DeliveryAddress, Pan, RoadAddress, ZipCode};
 
 use crate::keys::{DataKey, IndexKey};
 
@@ -178,51 +179,120 @@ impl AesGcmCardSecrets {
     }
 }
 
-#[async_trait]
-impl CardSecrets for AesGcmCardSecrets {
-    fn protect(&self, pan: &Pan, binding: PanBinding<'_>) -> Result<ProtectedPan, PortError> {
+impl AesGcmCardSecrets {
+    /// `plaintext` encrypted under the current data key with `aad`: the key's id, and the nonce,
+    /// ciphertext and tag laid end to end.
+    fn seal(
+        &self,
+        aad: &[u8],
+        plaintext: &[u8],
+        what: &str,
+    ) -> Result<(String, Vec<u8>), PortError> {
         let mut nonce = [0_u8; NONCE_LEN];
         openssl::rand::rand_bytes(&mut nonce).map_err(|error| PortError::new("nonce", error))?;
         let mut tag = [0_u8; TAG_LEN];
-        let ciphertext = encrypt_aead(
-            &self.current.key,
-            Some(&nonce),
-            &associated_data(binding),
-            pan.expose().as_bytes(),
-            &mut tag,
-        )
-        .map_err(|error| PortError::new("PAN encryption failed", error))?;
+        let ciphertext = encrypt_aead(&self.current.key, Some(&nonce), aad, plaintext, &mut tag)
+            .map_err(|error| PortError::new(format!("{what} encryption failed"), error))?;
         let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len() + TAG_LEN);
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&ciphertext);
         sealed.extend_from_slice(&tag);
-        Ok(ProtectedPan {
-            key_id: self.current.id.clone(),
-            ciphertext: sealed,
-        })
+        Ok((self.current.id.clone(), sealed))
     }
 
-    fn reveal(&self, protected: &ProtectedPan, binding: PanBinding<'_>) -> Result<Pan, PortError> {
+    /// The plaintext of what [`Self::seal`] made under key `key_id` with `aad`.
+    fn open(
+        &self,
+        key_id: &str,
+        sealed: &[u8],
+        aad: &[u8],
+        what: &str,
+    ) -> Result<Vec<u8>, PortError> {
         let key = self
-            .key(&protected.key_id)
-            .ok_or_else(|| PortError::msg("PAN encrypted under an unknown data key"))?;
-        let sealed = &protected.ciphertext;
+            .key(key_id)
+            .ok_or_else(|| PortError::msg(format!("{what} encrypted under an unknown data key")))?;
         if sealed.len() < NONCE_LEN + TAG_LEN {
-            return Err(PortError::msg("PAN ciphertext truncated"));
+            return Err(PortError::msg(format!("{what} ciphertext truncated")));
         }
         let (nonce, rest) = sealed.split_at(NONCE_LEN);
         let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
-        let plaintext = decrypt_aead(
-            &key.key,
-            Some(nonce),
+        decrypt_aead(&key.key, Some(nonce), aad, ciphertext, tag)
+            .map_err(|_| PortError::msg(format!("{what} ciphertext failed authentication")))
+    }
+}
+
+/// The associated data of an address: its application, so that it does not decrypt when moved
+/// to another one.
+fn address_associated_data(application: &CardApplyNo) -> Vec<u8> {
+    let mut aad = b"prepaid-card/address/v1/".to_vec();
+    aad.extend_from_slice(application.as_str().as_bytes());
+    aad
+}
+
+#[async_trait]
+impl CardSecrets for AesGcmCardSecrets {
+    fn protect(&self, pan: &Pan, binding: PanBinding<'_>) -> Result<ProtectedPan, PortError> {
+        let (key_id, ciphertext) =
+            self.seal(&associated_data(binding), pan.expose().as_bytes(), "PAN")?;
+        Ok(ProtectedPan { key_id, ciphertext })
+    }
+
+    fn reveal(&self, protected: &ProtectedPan, binding: PanBinding<'_>) -> Result<Pan, PortError> {
+        let plaintext = self.open(
+            &protected.key_id,
+            &protected.ciphertext,
             &associated_data(binding),
-            ciphertext,
-            tag,
-        )
-        .map_err(|_| PortError::msg("PAN ciphertext failed authentication"))?;
+            "PAN",
+        )?;
         let text = String::from_utf8(plaintext)
             .map_err(|_| PortError::msg("decrypted PAN is not text"))?;
         Pan::parse(&text).map_err(|_| PortError::msg("decrypted PAN is malformed"))
+    }
+
+    fn seal_address(
+        &self,
+        address: &DeliveryAddress,
+        application: &CardApplyNo,
+    ) -> Result<SealedAddress, PortError> {
+        // Address lines hold no control character, so a line feed separates them unambiguously.
+        let text = format!(
+            "{}\n{}\n{}",
+            address.address.as_str(),
+            address.detail.as_str(),
+            address.zip_code.as_str()
+        );
+        let (key_id, ciphertext) = self.seal(
+            &address_associated_data(application),
+            text.as_bytes(),
+            "address",
+        )?;
+        Ok(SealedAddress { key_id, ciphertext })
+    }
+
+    fn open_address(
+        &self,
+        sealed: &SealedAddress,
+        application: &CardApplyNo,
+    ) -> Result<DeliveryAddress, PortError> {
+        let plaintext = self.open(
+            &sealed.key_id,
+            &sealed.ciphertext,
+            &address_associated_data(application),
+            "address",
+        )?;
+        let malformed = || PortError::msg("decrypted address is malformed");
+        let text = String::from_utf8(plaintext).map_err(|_| malformed())?;
+        let mut lines = text.split('\n');
+        let mut line = || lines.next().ok_or_else(malformed);
+        let address = DeliveryAddress {
+            address: RoadAddress::parse(line()?).map_err(|_| malformed())?,
+            detail: AddressDetail::parse(line()?).map_err(|_| malformed())?,
+            zip_code: ZipCode::parse(line()?).map_err(|_| malformed())?,
+        };
+        if lines.next().is_some() {
+            return Err(malformed());
+        }
+        Ok(address)
     }
 
     fn fingerprint(&self, pan: &Pan) -> PanFingerprint {
@@ -467,6 +537,99 @@ mod tests {
                 .key_id,
             "idx-2"
         );
+    }
+
+    fn seoul() -> DeliveryAddress {
+        DeliveryAddress {
+            address: RoadAddress::parse("서울특별시 강남구 테헤란로 1").unwrap(),
+            detail: AddressDetail::parse("101동 1001호").unwrap(),
+            zip_code: ZipCode::parse("06236").unwrap(),
+        }
+    }
+
+    fn application(last: char) -> CardApplyNo {
+        CardApplyNo::parse(&format!("2026113003000000000000{last}")[1..]).unwrap()
+    }
+
+    #[test]
+    fn a_sealed_address_opens_to_the_same_address_for_its_application_only() {
+        let secrets = secrets();
+        let sealed = secrets.seal_address(&seoul(), &application('1')).unwrap();
+        assert_eq!(sealed.key_id, "k2");
+        for line in ["서울특별시", "101동", "06236"] {
+            assert!(
+                !sealed
+                    .ciphertext
+                    .windows(line.len())
+                    .any(|window| window == line.as_bytes()),
+                "{line} in the ciphertext"
+            );
+        }
+        assert_eq!(
+            secrets.open_address(&sealed, &application('1')).unwrap(),
+            seoul()
+        );
+        assert!(secrets.open_address(&sealed, &application('2')).is_err());
+        let again = secrets.seal_address(&seoul(), &application('1')).unwrap();
+        assert_ne!(
+            again.ciphertext, sealed.ciphertext,
+            "a fresh nonce each time"
+        );
+        assert_eq!(
+            format!("{sealed:?}"),
+            format!(
+                "SealedAddress {{ key_id: \"k2\", ciphertext_len: {} }}",
+                sealed.ciphertext.len()
+            )
+        );
+    }
+
+    #[test]
+    fn an_address_sealed_under_a_retired_key_opens_and_an_altered_one_does_not() {
+        let old = AesGcmCardSecrets::new(
+            DataKey::from_hex("k1", &"fedcba9876543210".repeat(4)).unwrap(),
+            vec![],
+            &IndexKey::from_hex(&"00112233445566778899aabbccddeeff".repeat(2)).unwrap(),
+        );
+        let sealed = old.seal_address(&seoul(), &application('3')).unwrap();
+        assert_eq!(
+            secrets().open_address(&sealed, &application('3')).unwrap(),
+            seoul()
+        );
+        for cut in 0..sealed.ciphertext.len() {
+            let mut altered = sealed.clone();
+            altered.ciphertext.truncate(cut);
+            assert!(secrets().open_address(&altered, &application('3')).is_err());
+        }
+        let mut flipped = sealed.clone();
+        flipped.ciphertext[NONCE_LEN] ^= 1;
+        assert!(secrets().open_address(&flipped, &application('3')).is_err());
+        let mut unknown = sealed;
+        unknown.key_id = "k9".into();
+        assert!(secrets().open_address(&unknown, &application('3')).is_err());
+    }
+
+    #[test]
+    fn a_sealed_text_that_is_not_three_valid_lines_is_refused() {
+        let secrets = secrets();
+        let number = application('4');
+        for text in [
+            "서울특별시 강남구 테헤란로 1\n101동 1001호",
+            "서울특별시 강남구 테헤란로 1\n101동 1001호\n06236\nmore",
+            "서울특별시 강남구 테헤란로 1\n101동 1001호\n0623",
+            " \n101동 1001호\n06236",
+            "서울특별시 강남구 테헤란로 1\n \n06236",
+        ] {
+            let (key_id, ciphertext) = secrets
+                .seal(
+                    &address_associated_data(&number),
+                    text.as_bytes(),
+                    "address",
+                )
+                .unwrap();
+            let sealed = SealedAddress { key_id, ciphertext };
+            assert!(secrets.open_address(&sealed, &number).is_err(), "{text:?}");
+        }
     }
 
     #[test]

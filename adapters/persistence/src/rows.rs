@@ -131,9 +131,8 @@ pub struct CardRow {
 pub struct NewDeliveryRow<'a> {
     pub apply_no: &'a str,
     pub asp_id: &'a str,
-    pub address: &'a str,
-    pub address_detail: &'a str,
-    pub zip_code: &'a str,
+    pub address_key_id: &'a str,
+    pub address_sealed: &'a [u8],
     pub status: &'a str,
     pub created_at: i64,
     pub updated_at: i64,
@@ -201,11 +200,9 @@ pub struct ApplicationRow {
 #[diesel(table_name = deliveries)]
 pub struct DeliveryRecordRow {
     pub apply_no: String,
-    pub address: String,
-    pub address_detail: String,
-    pub zip_code: String,
+    pub address_key_id: Option<String>,
+    pub address_sealed: Option<Vec<u8>>,
     pub status: String,
-    pub created_at: i64,
     pub version: i64,
 }
 

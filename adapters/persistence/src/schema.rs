@@ -94,13 +94,21 @@ diesel::table! {
     deliveries (apply_no) {
         apply_no -> Text,
         asp_id -> Text,
-        address -> Text,
-        address_detail -> Text,
-        zip_code -> Text,
         status -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
         version -> BigInt,
+        address_key_id -> Nullable<Text>,
+        address_sealed -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    unsealed_addresses (apply_no) {
+        apply_no -> Text,
+        address -> Text,
+        address_detail -> Text,
+        zip_code -> Text,
     }
 }
 
@@ -150,6 +158,7 @@ diesel::joinable!(card_applications -> card_products (service_id));
 diesel::joinable!(cards -> card_applications (apply_no));
 diesel::joinable!(deliveries -> card_applications (apply_no));
 diesel::joinable!(delivery_steps -> deliveries (apply_no));
+diesel::joinable!(unsealed_addresses -> deliveries (apply_no));
 
 diesel::allow_tables_to_appear_in_same_query!(
     projects,
@@ -161,6 +170,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cards,
     deliveries,
     delivery_steps,
+    unsealed_addresses,
     idempotency_records,
     replay_bindings,
     card_number_serials,

@@ -14,9 +14,9 @@ use prepaid_application::ports::{
     SecretVault, SerialBlock, StoredCard, StoredIssuance, UniqueNumber,
 };
 use prepaid_domain::{
-    AccessKey, AddressDetail, AspId, Bin, CardApplyNo, CardId, CardKind, CardProduct,
-    CorrelationId, CryptoKeyId, Delivery, DeliveryAddress, Expiry, Member, MemberId, MemberStatus,
-    Par, ProductName, ProductType, Purpose, RoadAddress, ServiceId, Timestamp, Validity, ZipCode,
+    AccessKey, AspId, Bin, CardApplyNo, CardId, CardKind, CardProduct, CorrelationId, CryptoKeyId,
+    Expiry, Member, MemberId, MemberStatus, Par, ProductName, ProductType, Purpose, ServiceId,
+    Timestamp, Validity,
 };
 
 use crate::database::{
@@ -33,9 +33,11 @@ use crate::rows::{
 use crate::schema::{
     access_keys, card_applications, card_number_serials, card_products, cards, crypto_keys,
     deliveries, delivery_steps, idempotency_records, members, projects, replay_bindings,
+    unsealed_addresses,
 };
 use crate::writer::{Answer, GroupCommitWriter, WalStatus};
 
+mod addresses;
 mod catalogue;
 #[cfg(any(test, feature = "test-support"))]
 mod checks;

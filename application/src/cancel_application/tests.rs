@@ -3,8 +3,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use prepaid_domain::{
-    AddressDetail, ApplicationType, CardApplication, CardId, Delivery, DeliveryAddress,
-    DeliveryHistory, Expiry, IssuedCard, Member, RoadAddress, ServiceId, Timestamp, ZipCode,
+    ApplicationType, CardApplication, CardId, DeliveryHistory, Expiry, IssuedCard, Member,
+    ServiceId, Timestamp,
 };
 
 use super::*;
@@ -131,15 +131,7 @@ async fn cancel(world: World) -> Run {
     deliveries.expect_delivery().returning(move |_, _| {
         Ok(history.clone().map(|history| StoredDelivery {
             application: number(),
-            delivery: Delivery {
-                address: DeliveryAddress {
-                    address: RoadAddress::parse("서울특별시 강남구 테헤란로 1").unwrap(),
-                    detail: AddressDetail::parse("101동 1001호").unwrap(),
-                    zip_code: ZipCode::parse("06236").unwrap(),
-                },
-                status: history.current(),
-                created_at: APPLIED,
-            },
+            address: None,
             version: 7,
             history,
         }))

@@ -1,7 +1,7 @@
 use mockall::predicate::eq;
 use prepaid_domain::{
-    AddressDetail, ApplicationStatus, ApplicationType, CardApplication, Delivery, DeliveryAddress,
-    DeliveryStatus, Member, RoadAddress, ServiceId, Timestamp, ZipCode,
+    ApplicationStatus, ApplicationType, CardApplication, DeliveryStatus, Member, ServiceId,
+    Timestamp,
 };
 
 use super::*;
@@ -86,15 +86,7 @@ fn deliveries(history: Option<DeliveryHistory>) -> MockDeliveryStore {
         .returning(move |_, number| {
             Ok(history.clone().map(|history| StoredDelivery {
                 application: number.clone(),
-                delivery: Delivery {
-                    address: DeliveryAddress {
-                        address: RoadAddress::parse("서울특별시 강남구 테헤란로 1").unwrap(),
-                        detail: AddressDetail::parse("101동 1001호").unwrap(),
-                        zip_code: ZipCode::parse("06236").unwrap(),
-                    },
-                    status: history.current(),
-                    created_at: AT,
-                },
+                address: None,
                 version: 3,
                 history,
             }))

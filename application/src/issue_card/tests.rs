@@ -5,16 +5,16 @@ use std::sync::{Arc, Mutex};
 
 use prepaid_domain::{
     AddressDetail, ApplicationStatus, AspId, Bin, CardProduct, CorrelationId, DeliveryAddress,
-    DeliveryChoice, DeliveryStatus, Member, MemberId, MemberStatus, ProductName, ProductType,
-    Purpose, RoadAddress, ServiceId, Validity, ZipCode,
+    DeliveryChoice, Member, MemberId, MemberStatus, ProductName, ProductType, Purpose, RoadAddress,
+    ServiceId, Validity, ZipCode,
 };
 
 use super::*;
 use crate::ports::{
     MockCardApplicationStore, MockCardNumberSerials, MockCardNumbering, MockCardSecrets,
     MockCardVerification, MockClock, MockIdempotencyStore, MockMemberDirectory,
-    MockProductCatalogue, MockRandomSource, PanFingerprint, ProtectedPan, SerialBlock, StoredCard,
-    StoredIssuance, UniqueNumber,
+    MockProductCatalogue, MockRandomSource, PanFingerprint, ProtectedPan, SealedAddress,
+    SerialBlock, StoredCard, StoredIssuance, UniqueNumber,
 };
 
 const NORMAL: &str = "000170000002000";
@@ -237,6 +237,24 @@ fn secrets_without_pan_protection() -> MockCardSecrets {
         .expect_request_fingerprint_with()
         .returning(|key_id, text| Some(request_fingerprint(key_id, text)));
     secrets
+        .expect_seal_address()
+        .returning(|address, application| Ok(sealed(address, application)));
+    secrets
+}
+
+/// What the fake data key makes of `address` sealed for `application`: both, readable.
+fn sealed(address: &DeliveryAddress, application: &CardApplyNo) -> SealedAddress {
+    SealedAddress {
+        key_id: "data-1".into(),
+        ciphertext: format!(
+            "{}|{}|{}|{}",
+            application.as_str(),
+            address.address.as_str(),
+            address.detail.as_str(),
+            address.zip_code.as_str()
+        )
+        .into_bytes(),
+    }
 }
 
 impl Fixture {
@@ -366,8 +384,12 @@ async fn success_with_delivery_answers_the_application_number_and_creates_a_read
     assert_eq!(recorded.len(), 1);
     assert_eq!(recorded[0].application.status, ApplicationStatus::Ready);
     let delivery = recorded[0].delivery.as_ref().unwrap();
-    assert_eq!(delivery.status, DeliveryStatus::Ready);
-    assert_eq!(delivery.address, address());
+    assert_eq!(
+        delivery.address,
+        sealed(&address(), &recorded[0].application.number),
+        "the address is sealed for its application"
+    );
+    assert_eq!(delivery.created_at, recorded[0].application.created_at);
     assert!(recorded[0].card.is_none());
 }
 

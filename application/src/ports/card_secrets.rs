@@ -1,7 +1,7 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use prepaid_domain::{CardId, Pan, Par};
+use prepaid_domain::{CardApplyNo, CardId, DeliveryAddress, Pan, Par};
 
 use super::PortError;
 
@@ -17,6 +17,25 @@ pub struct ProtectedPan {
 impl fmt::Debug for ProtectedPan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProtectedPan")
+            .field("key_id", &self.key_id)
+            .field("ciphertext_len", &self.ciphertext.len())
+            .finish()
+    }
+}
+
+/// A delivery address encrypted with authenticated encryption under a data key, bound to its
+/// application: personal data, never stored in plaintext.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedAddress {
+    /// Which data key encrypted it, so keys can rotate.
+    pub key_id: String,
+    /// The nonce, ciphertext and tag, as the implementation lays them out.
+    pub ciphertext: Vec<u8>,
+}
+
+impl fmt::Debug for SealedAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SealedAddress")
             .field("key_id", &self.key_id)
             .field("ciphertext_len", &self.ciphertext.len())
             .finish()
@@ -95,6 +114,28 @@ pub trait CardSecrets: Send + Sync {
         protected: &ProtectedPan,
         binding: PanBinding<'a>,
     ) -> Result<Pan, PortError>;
+
+    /// Encrypts `address` for storage under the current data key, bound to application
+    /// `application`, with a fresh nonce each time.
+    ///
+    /// # Errors
+    /// [`PortError`] when the data key is unavailable.
+    fn seal_address(
+        &self,
+        address: &DeliveryAddress,
+        application: &CardApplyNo,
+    ) -> Result<SealedAddress, PortError>;
+
+    /// Decrypts an address sealed by [`CardSecrets::seal_address`] for `application`.
+    ///
+    /// # Errors
+    /// [`PortError`] when the key is unknown or the ciphertext was altered or moved to another
+    /// application.
+    fn open_address(
+        &self,
+        sealed: &SealedAddress,
+        application: &CardApplyNo,
+    ) -> Result<DeliveryAddress, PortError>;
 
     /// The keyed fingerprint of `pan` under the current index key, for uniqueness and
     /// look-ups.

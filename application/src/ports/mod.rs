@@ -16,7 +16,9 @@ mod store;
 mod vault;
 mod verification;
 
-pub use card_secrets::{CardSecrets, PanBinding, PanFingerprint, ProtectedPan, RequestFingerprint};
+pub use card_secrets::{
+    CardSecrets, PanBinding, PanFingerprint, ProtectedPan, RequestFingerprint, SealedAddress,
+};
 pub use cipher::{
     ContentEncryption, DecryptError, DecryptedMessage, JweProfile, KeyWrapping, MessageCipher,
     TranTokenSigner,
@@ -32,8 +34,8 @@ pub use random::RandomSource;
 pub use store::{
     CardApplicationStore, CardRecord, CardStore, ChangeError, DeliveryStore, IdempotencyClaim,
     IdempotencyKey, IdempotencyRecord, IdempotencyStore, IdempotentOperation, LifecycleChange,
-    LifecycleChanges, NewIssuance, NewIssuedCard, RecordError, StoredApplication, StoredCard,
-    StoredDelivery, StoredIssuance, UniqueNumber, VersionedChange,
+    LifecycleChanges, NewDelivery, NewIssuance, NewIssuedCard, RecordError, StoredApplication,
+    StoredCard, StoredDelivery, StoredIssuance, UniqueNumber, VersionedChange,
 };
 pub use vault::SecretVault;
 pub use verification::CardVerification;

@@ -1,10 +1,10 @@
 use async_trait::async_trait;
 use prepaid_domain::{
     ApplicationStatus, AspId, CardApplication, CardApplyNo, CardId, CardStatus, CorrelationId,
-    Delivery, DeliveryHistory, DeliveryStatus, Expiry, IssuedCard, MemberId, Par, Timestamp,
+    DeliveryHistory, DeliveryStatus, Expiry, IssuedCard, MemberId, Par, Timestamp,
 };
 
-use super::{PanFingerprint, PortError, ProtectedPan, RequestFingerprint};
+use super::{PanFingerprint, PortError, ProtectedPan, RequestFingerprint, SealedAddress};
 
 /// The idempotency key of a request (D6): its correlation id, scoped to the ASP that sent it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -102,7 +102,16 @@ pub struct NewIssuance {
     /// The mobile card issued now, if any.
     pub card: Option<NewIssuedCard>,
     /// The delivery asked for, if any.
-    pub delivery: Option<Delivery>,
+    pub delivery: Option<NewDelivery>,
+}
+
+/// A delivery as an issuance writes it: `READY`, to an address sealed for its application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// Where to, encrypted.
+    pub address: SealedAddress,
+    /// When it was asked for: its first step, `READY`.
+    pub created_at: Timestamp,
 }
 
 /// A number that must be unique across the service.
@@ -182,8 +191,9 @@ pub struct StoredApplication {
 pub struct StoredDelivery {
     /// The application it belongs to.
     pub application: CardApplyNo,
-    /// The delivery.
-    pub delivery: Delivery,
+    /// Where to, sealed for the application; `None` while an address written before addresses
+    /// were sealed waits for the next start to seal it.
+    pub address: Option<SealedAddress>,
     /// Every status it reached, with when (D18).
     pub history: DeliveryHistory,
     /// Moved by each state change (optimistic concurrency).

@@ -2,9 +2,8 @@ use std::collections::HashMap;
 
 use mockall::predicate::eq;
 use prepaid_domain::{
-    AddressDetail, Bin, CardApplication, CardId, CardProduct, CardStatus, Delivery,
-    DeliveryAddress, DeliveryHistory, Expiry, IssuedCard, Member, ProductType, RoadAddress,
-    Timestamp, Validity, ZipCode,
+    Bin, CardApplication, CardId, CardProduct, CardStatus, DeliveryHistory, Expiry, IssuedCard,
+    Member, ProductType, Timestamp, Validity,
 };
 
 use super::*;
@@ -114,15 +113,7 @@ fn mobile_card(serial: u8) -> CardRecord {
 fn delivery(serial: u8) -> StoredDelivery {
     StoredDelivery {
         application: number(serial),
-        delivery: Delivery {
-            address: DeliveryAddress {
-                address: RoadAddress::parse("서울특별시 강남구 테헤란로 1").unwrap(),
-                detail: AddressDetail::parse("101동 1001호").unwrap(),
-                zip_code: ZipCode::parse("06236").unwrap(),
-            },
-            status: prepaid_domain::DeliveryStatus::Ready,
-            created_at: AT,
-        },
+        address: None,
         history: DeliveryHistory::start(AT),
         version: 0,
     }

@@ -2,8 +2,10 @@
 
 use serde_json::{Value, json};
 
+use prepaid_application::ports::CardSecrets as _;
+
 use crate::support::{
-    ACTIVE_MEMBER, Call, GIFTABLE, LARGEST_MEMBER, MOBILE, NORMAL, Store, app, send,
+    ACTIVE_MEMBER, Call, GIFTABLE, LARGEST_MEMBER, MOBILE, NORMAL, Secrets, Store, app, send,
 };
 
 fn valid() -> Value {
@@ -393,12 +395,13 @@ async fn an_address_sent_decomposed_is_taken_in_nfc_counted_and_stored_as_the_pr
     let answer = send(&app, Call::new(body.to_string()).request()).await;
 
     assert_eq!(answer.code(), "000_000", "{}", answer.description());
-    let address = store.0.lock().unwrap()[0]
-        .delivery
-        .as_ref()
-        .unwrap()
-        .address
-        .clone();
+    let recorded = store.0.lock().unwrap()[0].clone();
+    let address = Secrets
+        .open_address(
+            &recorded.delivery.unwrap().address,
+            &recorded.application.number,
+        )
+        .unwrap();
     assert_eq!(address.address.as_str(), nfc);
     assert_eq!(address.detail.as_str(), "101동 1001호");
     // 256 syllables is one too many, in whichever form it is sent.

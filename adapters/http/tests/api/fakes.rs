@@ -117,9 +117,7 @@ impl LifecycleChanges for Store {
                 .iter()
                 .filter(|moved| moved.key == *number)
             {
-                if let Some(delivery) = &mut issuance.delivery {
-                    delivery.status = moved.status;
-                }
+                self.2.lock().unwrap().insert(number.clone(), moved.status);
             }
             if let Some(card) = &mut issuance.card {
                 for moved in change

@@ -17,8 +17,8 @@ use prepaid_application::ports::{
     IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore, JweProfile,
     MemberDirectory, MessageCipher, NewIssuance, PanBinding, PanFingerprint, ProductCatalogue,
     Project, ProjectAccessKey, ProjectDirectory, ProtectedPan, RandomSource, RecordError,
-    ReplayGuard, RequestFingerprint, SerialBlock, StoredApplication, StoredCard, StoredDelivery,
-    StoredIssuance, TranTokenSigner,
+    ReplayGuard, RequestFingerprint, SealedAddress, SerialBlock, StoredApplication, StoredCard,
+    StoredDelivery, StoredIssuance, TranTokenSigner,
 };
 use prepaid_application::{
     Authenticator, CancelApplicationService, CancelPorts, CardIssuanceService,
@@ -27,7 +27,7 @@ use prepaid_application::{
 };
 use prepaid_domain::{
     AccessKey, AddressDetail, ApplicationStatus, ApplicationType, AspId, Bin, CardApplication,
-    CardApplyNo, CardProduct, CorrelationId, CryptoKeyId, Cvc, DateTime, Delivery, DeliveryAddress,
+    CardApplyNo, CardProduct, CorrelationId, CryptoKeyId, Cvc, DateTime, DeliveryAddress,
     DeliveryHistory, DeliveryStatus, Expiry, Member, MemberId, MemberStatus, Pan, ProductName,
     ProductType, RequestWindow, RoadAddress, SecretKey, ServiceId, TimeZone, Timestamp, TranToken,
     Validity, ZipCode,
@@ -265,6 +265,8 @@ pub struct Store(
     pub Arc<Mutex<Vec<NewIssuance>>>,
     /// The claims of the other state changes (a cancel's).
     pub Arc<Mutex<Vec<IdempotencyClaim>>>,
+    /// Where deliveries went after `READY`, by application.
+    pub Arc<Mutex<HashMap<CardApplyNo, DeliveryStatus>>>,
 );
 
 #[async_trait]
@@ -387,16 +389,15 @@ impl DeliveryStore for Store {
             .iter()
             .find_map(|issuance| {
                 let delivery = issuance.delivery.as_ref()?;
+                let start = DeliveryHistory::start(delivery.created_at);
                 (issuance.claim.key.asp_id == *asp_id && issuance.application.number == *number)
                     .then(|| StoredDelivery {
                         application: number.clone(),
-                        delivery: delivery.clone(),
+                        address: None,
                         // The fake keeps the status only: a cancelled delivery went there at once.
-                        history: match delivery.status {
-                            DeliveryStatus::Ready => DeliveryHistory::start(delivery.created_at),
-                            status => DeliveryHistory::start(delivery.created_at)
-                                .advance(status, delivery.created_at)
-                                .unwrap(),
+                        history: match self.2.lock().unwrap().get(number) {
+                            None => start,
+                            Some(status) => start.advance(*status, delivery.created_at).unwrap(),
                         },
                         version: 0,
                     })
@@ -431,15 +432,7 @@ fn fixture(asp_id: &AspId, number: &CardApplyNo) -> Option<(StoredApplication, S
     };
     let delivery = StoredDelivery {
         application: number.clone(),
-        delivery: Delivery {
-            address: DeliveryAddress {
-                address: RoadAddress::parse("서울특별시 강남구 테헤란로 1").unwrap(),
-                detail: AddressDetail::parse("101동 1001호").unwrap(),
-                zip_code: ZipCode::parse("06236").unwrap(),
-            },
-            status: DeliveryStatus::Cancel,
-            created_at: kst(9, 30),
-        },
+        address: None,
         history,
         version: 2,
     };
@@ -469,6 +462,44 @@ impl CardSecrets for Secrets {
             .map(|byte| char::from(*byte))
             .collect();
         Ok(Pan::parse(&text).unwrap())
+    }
+    /// The address's lines after its application's number, reversed: not the plaintext, and
+    /// bound to the application.
+    fn seal_address(
+        &self,
+        address: &DeliveryAddress,
+        application: &CardApplyNo,
+    ) -> Result<SealedAddress, PortError> {
+        let text = format!(
+            "{}\n{}\n{}\n{}",
+            application.as_str(),
+            address.address.as_str(),
+            address.detail.as_str(),
+            address.zip_code.as_str()
+        );
+        Ok(SealedAddress {
+            key_id: "k".into(),
+            ciphertext: text.bytes().rev().collect(),
+        })
+    }
+    fn open_address(
+        &self,
+        sealed: &SealedAddress,
+        application: &CardApplyNo,
+    ) -> Result<DeliveryAddress, PortError> {
+        let bytes: Vec<u8> = sealed.ciphertext.iter().rev().copied().collect();
+        let text = String::from_utf8(bytes).unwrap();
+        let lines: Vec<&str> = text.split('\n').collect();
+        assert_eq!(
+            lines[0],
+            application.as_str(),
+            "sealed for another application"
+        );
+        Ok(DeliveryAddress {
+            address: RoadAddress::parse(lines[1]).unwrap(),
+            detail: AddressDetail::parse(lines[2]).unwrap(),
+            zip_code: ZipCode::parse(lines[3]).unwrap(),
+        })
     }
     fn fingerprint(&self, pan: &Pan) -> PanFingerprint {
         let mac = fake_mac(b"pan", pan.expose().as_bytes());

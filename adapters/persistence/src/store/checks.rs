@@ -3,7 +3,7 @@
 use super::{
     Database, DatabaseError, ExpressionMethods, MemberId, Pools, QueryDsl, RunQueryDsl,
     access_keys, card_applications, card_products, cards, crypto_keys, deliveries,
-    idempotency_records, members, projects, replay_bindings, with_conn,
+    idempotency_records, members, projects, replay_bindings, unsealed_addresses, with_conn,
 };
 
 /// The stored name of the issuance operation, whose records' outcome is an application number.
@@ -11,6 +11,44 @@ const ISSUE_AND_DELIVER: &str =
     prepaid_application::ports::IdempotentOperation::IssueAndDeliver.as_str();
 
 impl Database {
+    /// Makes the delivery of application `apply_no` one written before addresses were sealed:
+    /// its address in plaintext among the unsealed ones, none sealed.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the rows cannot be written.
+    pub async fn unseal_for_tests(
+        &self,
+        apply_no: &str,
+        address: &prepaid_domain::DeliveryAddress,
+    ) -> Result<(), DatabaseError> {
+        let apply_no = apply_no.to_owned();
+        let lines = (
+            address.address.as_str().to_owned(),
+            address.detail.as_str().to_owned(),
+            address.zip_code.as_str().to_owned(),
+        );
+        self.blocking(move |pools| {
+            with_conn!(pools, |conn| {
+                diesel::update(deliveries::table.find(&apply_no))
+                    .set((
+                        deliveries::address_key_id.eq(None::<String>),
+                        deliveries::address_sealed.eq(None::<Vec<u8>>),
+                    ))
+                    .execute(conn)?;
+                diesel::insert_into(unsealed_addresses::table)
+                    .values((
+                        unsealed_addresses::apply_no.eq(&apply_no),
+                        unsealed_addresses::address.eq(&lines.0),
+                        unsealed_addresses::address_detail.eq(&lines.1),
+                        unsealed_addresses::zip_code.eq(&lines.2),
+                    ))
+                    .execute(conn)?;
+            });
+            Ok(())
+        })
+        .await
+    }
+
     /// Rows that break the issuance invariants: cards without their application, applications
     /// made by a request since `since` without its idempotency record (records are purged after
     /// their retention, and the sandbox's fixture applications are written without one),
@@ -160,10 +198,10 @@ impl Database {
                     cards.kind,
                     cards.status,
                     deliveries.apply_no,
-                    deliveries.address,
-                    deliveries.address_detail,
-                    deliveries.zip_code,
                     deliveries.status,
+                    unsealed_addresses.address,
+                    unsealed_addresses.address_detail,
+                    unsealed_addresses.zip_code,
                     idempotency_records.asp_id,
                     idempotency_records.correlation_id,
                     idempotency_records.operation,

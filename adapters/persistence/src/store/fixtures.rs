@@ -1,8 +1,8 @@
 //! The sandbox's fixture applications, written with their past: a documented example of an
 //! inquiry is then exactly what the sandbox answers.
 
-use prepaid_application::ports::StoredApplication;
-use prepaid_domain::{DeliveryAddress, DeliveryHistory};
+use prepaid_application::ports::{SealedAddress, StoredApplication};
+use prepaid_domain::DeliveryHistory;
 
 use diesel::Connection as _;
 
@@ -14,7 +14,7 @@ use crate::rows::DeliveryStepRow;
 
 impl Database {
     /// Adds `stored` (an application of project `asp_id` at its version) with its delivery to
-    /// `address` and the delivery's whole `history`, in one transaction, unless an application
+    /// `address` (sealed for it) and the delivery's whole `history`, in one transaction, unless an application
     /// with its number exists: a fixture is written once and never overwritten. Answers whether
     /// it was added.
     ///
@@ -24,7 +24,7 @@ impl Database {
         &self,
         asp_id: &AspId,
         stored: &StoredApplication,
-        address: &DeliveryAddress,
+        address: &SealedAddress,
         history: &DeliveryHistory,
     ) -> Result<bool, DatabaseError> {
         let asp = asp_id.as_str().to_owned();
@@ -83,9 +83,8 @@ impl Database {
                     .values(&NewDeliveryRow {
                         apply_no,
                         asp_id: &asp,
-                        address: address.address.as_str(),
-                        address_detail: address.detail.as_str(),
-                        zip_code: address.zip_code.as_str(),
+                        address_key_id: &address.key_id,
+                        address_sealed: &address.ciphertext,
                         status: history.current().as_str(),
                         created_at,
                         updated_at: last,

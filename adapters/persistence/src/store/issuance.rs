@@ -1,7 +1,7 @@
 //! Recording issuances: the rows one issuance writes, in one transaction or the writer's savepoint.
 
 use prepaid_application::ports::{IdempotencyClaim, StoredApplication};
-use prepaid_domain::MemberId;
+use prepaid_domain::{DeliveryStatus, MemberId};
 
 use crate::rows::{DeliveryStepRow, PAN_BOUND_TO_CARD_ID};
 
@@ -86,17 +86,16 @@ impl<'a> IssuanceRows<'a> {
             delivery: issuance.delivery.as_ref().map(|delivery| NewDeliveryRow {
                 apply_no,
                 asp_id,
-                address: delivery.address.address.as_str(),
-                address_detail: delivery.address.detail.as_str(),
-                zip_code: delivery.address.zip_code.as_str(),
-                status: delivery.status.as_str(),
+                address_key_id: &delivery.address.key_id,
+                address_sealed: &delivery.address.ciphertext,
+                status: DeliveryStatus::Ready.as_str(),
                 created_at: delivery.created_at.as_millis(),
                 updated_at: delivery.created_at.as_millis(),
             }),
             first_step: issuance.delivery.as_ref().map(|delivery| DeliveryStepRow {
                 apply_no: apply_no.to_owned(),
                 step: 0,
-                status: delivery.status.as_str().to_owned(),
+                status: DeliveryStatus::Ready.as_str().to_owned(),
                 reached_at: delivery.created_at.as_millis(),
             }),
             claim: claim_row(&issuance.claim, retention_millis),

@@ -6,7 +6,7 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use prepaid_application::ports::{
     CardRecord, CardStore, ChangeError, DeliveryStore, LifecycleChange, LifecycleChanges,
-    PanFingerprint, StoredApplication, StoredDelivery,
+    PanFingerprint, SealedAddress, StoredApplication, StoredDelivery,
 };
 use prepaid_domain::{
     ApplicationStatus, ApplicationType, CardApplication, CardStatus, DeliveryHistory,
@@ -15,11 +15,10 @@ use prepaid_domain::{
 
 use super::issuance::claim_row;
 use super::{
-    AddressDetail, AspId, CardApplyNo, CardId, CardKind, Database, DatabaseError, Delivery,
-    DeliveryAddress, Expiry, ExpressionMethods, MemberId, OptionalExtension, Par, PortError,
-    ProtectedPan, Purpose, QueryDsl, RoadAddress, RunQueryDsl, SelectableHelper, ServiceId,
-    Timestamp, ZipCode, async_trait, card_applications, cards, deliveries, delivery_steps,
-    idempotency_records, on_conn,
+    AspId, CardApplyNo, CardId, CardKind, Database, DatabaseError, Expiry, ExpressionMethods,
+    MemberId, OptionalExtension, Par, PortError, ProtectedPan, Purpose, QueryDsl, RunQueryDsl,
+    SelectableHelper, ServiceId, Timestamp, async_trait, card_applications, cards, deliveries,
+    delivery_steps, idempotency_records, on_conn,
 };
 use crate::rows::{
     ApplicationRow, CardRecordRow, DeliveryRecordRow, DeliveryStepRow, PAN_BOUND_TO_CARD_ID,
@@ -81,15 +80,13 @@ fn delivery_from_row(
     Ok(StoredDelivery {
         history,
         application: CardApplyNo::parse(&row.apply_no).map_err(|_| corrupt("apply_no"))?,
-        delivery: Delivery {
-            address: DeliveryAddress {
-                address: RoadAddress::parse(&row.address).map_err(|_| corrupt("address"))?,
-                detail: AddressDetail::parse(&row.address_detail)
-                    .map_err(|_| corrupt("address_detail"))?,
-                zip_code: ZipCode::parse(&row.zip_code).map_err(|_| corrupt("zip_code"))?,
-            },
-            status: DeliveryStatus::parse(&row.status).ok_or(corrupt("delivery status"))?,
-            created_at: Timestamp::from_millis(row.created_at),
+        address: match (&row.address_key_id, &row.address_sealed) {
+            (Some(key_id), Some(ciphertext)) => Some(SealedAddress {
+                key_id: key_id.clone(),
+                ciphertext: ciphertext.clone(),
+            }),
+            (None, None) => None,
+            _ => return Err(corrupt("sealed address")),
         },
         version: version(row.version)?,
     })
@@ -414,11 +411,9 @@ mod tests {
     fn row(status: &str, version: i64) -> DeliveryRecordRow {
         DeliveryRecordRow {
             apply_no: "2611301200000000000001".into(),
-            address: "서울특별시 강남구 테헤란로 1".into(),
-            address_detail: "101동 1001호".into(),
-            zip_code: "06236".into(),
+            address_key_id: None,
+            address_sealed: None,
             status: status.into(),
-            created_at: 1_000,
             version,
         }
     }

@@ -3,20 +3,22 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use prepaid_application::PortError;
 use prepaid_application::ports::{
-    AccessKeyState, CardApplicationStore, CryptoKeyRef, DeliveryStore, IdempotencyStore,
-    MemberDirectory, ProductCatalogue, Project, ProjectAccessKey, ProjectDirectory, RecordError,
-    UniqueNumber,
+    AccessKeyState, CardApplicationStore, CardSecrets, CryptoKeyRef, DeliveryStore,
+    IdempotencyStore, MemberDirectory, PanBinding, PanFingerprint, ProductCatalogue, Project,
+    ProjectAccessKey, ProjectDirectory, ProtectedPan, RecordError, RequestFingerprint,
+    SealedAddress, UniqueNumber,
 };
 use prepaid_domain::{
-    AccessKey, AddressDetail, AspId, CorrelationId, CryptoKeyId, DeliveryAddress, MemberId,
-    MemberStatus, RoadAddress, SecretKey, ServiceId, Timestamp, ZipCode,
+    AccessKey, AspId, CardApplyNo, CorrelationId, CryptoKeyId, DeliveryAddress, MemberId,
+    MemberStatus, Pan, SecretKey, ServiceId, Timestamp,
 };
 use prepaid_persistence::{Database, IssuedCounts};
 
 use crate::support::{
-    Backend, NOW, SERVICE_ID, XorVault, alnum, asp, clock, issuance, key, member_and_product, open,
-    product, save_member_in, unique,
+    Backend, NOW, SERVICE_ID, XorVault, address, alnum, asp, clock, issuance, key,
+    member_and_product, open, product, save_member_in, unique,
 };
 
 pub(crate) fn counts(applications: i64, cards: i64, deliveries: i64) -> IssuedCounts {
@@ -273,23 +275,16 @@ pub async fn the_largest_member_id_round_trips_exactly(backend: Backend) {
     assert!(test.db.find_record(&key).await.unwrap().is_some());
 }
 
-pub async fn a_255_character_korean_address_round_trips_exactly(backend: Backend) {
+pub async fn a_sealed_address_round_trips_exactly(backend: Backend) {
     let test = open(&backend);
     let (asp_id, member) = member_and_product(&test.db).await;
-    let long: String = "서울특별시 강남구 테헤란로 한글주소 "
-        .repeat(20)
-        .chars()
-        .take(255)
-        .collect();
-    assert_eq!(long.chars().count(), 255);
-    let detail: String = "백일동 천일호 ".repeat(40).chars().take(255).collect();
     let mut new = issuance(member, key(&asp_id, unique()), unique(), false);
-    let address = DeliveryAddress {
-        address: RoadAddress::parse(&long).unwrap(),
-        detail: AddressDetail::parse(&detail).unwrap(),
-        zip_code: ZipCode::parse("06236").unwrap(),
+    // As long as a 255-character Korean address and detail make it, every byte value.
+    let sealed = SealedAddress {
+        key_id: "k7".into(),
+        ciphertext: (0..=255_u8).cycle().take(1_600).collect(),
     };
-    new.delivery.as_mut().unwrap().address = address.clone();
+    new.delivery.as_mut().unwrap().address = sealed.clone();
 
     test.db.record_issuance(&new).await.unwrap();
 
@@ -298,11 +293,95 @@ pub async fn a_255_character_korean_address_round_trips_exactly(backend: Backend
         .delivery(&new.claim.key.asp_id, &new.application.number)
         .await
         .unwrap()
-        .unwrap()
-        .delivery;
-    assert_eq!(delivery.address, address);
-    assert_eq!(delivery.address.address.as_str(), long);
-    assert_eq!(delivery.address.detail.as_str(), detail);
+        .unwrap();
+    assert_eq!(delivery.address, Some(sealed));
+}
+
+/// Card secrets that seal an address as its lines after its application's number, reversed.
+struct ReversingSecrets;
+
+impl CardSecrets for ReversingSecrets {
+    fn protect(&self, _: &Pan, _: PanBinding<'_>) -> Result<ProtectedPan, PortError> {
+        Err(PortError::msg("the contract suite protects no PAN"))
+    }
+    fn reveal(&self, _: &ProtectedPan, _: PanBinding<'_>) -> Result<Pan, PortError> {
+        Err(PortError::msg("the contract suite reveals no PAN"))
+    }
+    fn seal_address(
+        &self,
+        address: &DeliveryAddress,
+        application: &CardApplyNo,
+    ) -> Result<SealedAddress, PortError> {
+        let text = format!(
+            "{}\n{}\n{}\n{}",
+            application.as_str(),
+            address.address.as_str(),
+            address.detail.as_str(),
+            address.zip_code.as_str()
+        );
+        Ok(SealedAddress {
+            key_id: "k2".into(),
+            ciphertext: text.bytes().rev().collect(),
+        })
+    }
+    fn open_address(
+        &self,
+        _: &SealedAddress,
+        _: &CardApplyNo,
+    ) -> Result<DeliveryAddress, PortError> {
+        Err(PortError::msg("the contract suite opens no address"))
+    }
+    fn fingerprint(&self, _: &Pan) -> PanFingerprint {
+        PanFingerprint {
+            key_id: "idx-1".into(),
+            digest: [0; 32],
+        }
+    }
+    fn request_fingerprint(&self, _: &str) -> RequestFingerprint {
+        RequestFingerprint {
+            key_id: "idx-1".into(),
+            digest: [0; 32],
+        }
+    }
+    fn request_fingerprint_with(&self, _: &str, _: &str) -> Option<RequestFingerprint> {
+        None
+    }
+}
+
+pub async fn addresses_written_before_sealing_are_sealed_once_and_their_plaintext_deleted(
+    backend: Backend,
+) {
+    let test = open(&backend);
+    let (asp_id, member) = member_and_product(&test.db).await;
+    let new = issuance(member, key(&asp_id, unique()), unique(), false);
+    test.db.record_issuance(&new).await.unwrap();
+    let number = &new.application.number;
+    test.db
+        .unseal_for_tests(number.as_str(), &address())
+        .await
+        .unwrap();
+    let read = || test.db.delivery(&new.claim.key.asp_id, number);
+    assert_eq!(read().await.unwrap().unwrap().address, None);
+    assert!(test.db.count_text_cells_equal_to("06236").await.unwrap() > 0);
+
+    let sealed = test
+        .db
+        .seal_unsealed_addresses(Arc::new(ReversingSecrets))
+        .await
+        .unwrap();
+
+    assert!(sealed >= 1);
+    let expected = ReversingSecrets.seal_address(&address(), number).unwrap();
+    assert_eq!(read().await.unwrap().unwrap().address, Some(expected));
+    assert_eq!(test.db.count_text_cells_equal_to("06236").await.unwrap(), 0);
+    // Nothing is left to seal: a second start seals nothing.
+    assert_eq!(
+        test.db
+            .seal_unsealed_addresses(Arc::new(ReversingSecrets))
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 pub async fn products_round_trip_and_update_in_place(backend: Backend) {

@@ -6,14 +6,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use prepaid_application::PortError;
 use prepaid_application::ports::{
-    Clock, IdempotencyClaim, IdempotencyKey, IdempotentOperation, NewIssuance, NewIssuedCard,
-    PanFingerprint, ProtectedPan, RequestFingerprint, SecretVault,
+    Clock, IdempotencyClaim, IdempotencyKey, IdempotentOperation, NewDelivery, NewIssuance,
+    NewIssuedCard, PanFingerprint, ProtectedPan, RequestFingerprint, SealedAddress, SecretVault,
 };
 use prepaid_domain::{
     AddressDetail, ApplicationStatus, ApplicationType, AspId, Bin, CardApplication, CardApplyNo,
-    CardId, CardKind, CardProduct, CardStatus, CorrelationId, Delivery, DeliveryAddress,
-    DeliveryStatus, Expiry, IssuedCard, Member, MemberId, MemberStatus, Par, ProductName,
-    ProductType, RoadAddress, SecretKey, ServiceId, Timestamp, Validity, ZipCode,
+    CardId, CardKind, CardProduct, CardStatus, CorrelationId, DeliveryAddress, Expiry, IssuedCard,
+    Member, MemberId, MemberStatus, Par, ProductName, ProductType, RoadAddress, SecretKey,
+    ServiceId, Timestamp, Validity, ZipCode,
 };
 use prepaid_persistence::{Database, DatabaseConfig};
 
@@ -205,9 +205,11 @@ pub fn issuance(member: MemberId, key: IdempotencyKey, seed: u64, with_card: boo
             },
             cvk_id: format!("cvk-{}", seed % 7),
         }),
-        delivery: Some(Delivery {
-            address: address(),
-            status: DeliveryStatus::Ready,
+        delivery: Some(NewDelivery {
+            address: SealedAddress {
+                key_id: "k1".into(),
+                ciphertext: format!("sealed address {seed}").into_bytes(),
+            },
             created_at: Timestamp::from_millis(NOW),
         }),
     }
