@@ -610,6 +610,22 @@ mod tests {
     }
 
     #[test]
+    fn the_shortest_sealed_value_is_a_nonce_and_a_tag_and_opens() {
+        let secrets = secrets();
+        let (key_id, sealed) = secrets.seal(b"aad", b"", "nothing").unwrap();
+        assert_eq!(sealed.len(), NONCE_LEN + TAG_LEN);
+        assert_eq!(
+            secrets.open(&key_id, &sealed, b"aad", "nothing").unwrap(),
+            b""
+        );
+        assert!(
+            secrets
+                .open(&key_id, &sealed[1..], b"aad", "nothing")
+                .is_err()
+        );
+    }
+
+    #[test]
     fn a_sealed_text_that_is_not_three_valid_lines_is_refused() {
         let secrets = secrets();
         let number = application('4');
