@@ -26,7 +26,7 @@ from jwcrypto import jwe, jwk
 
 BASE_URL = os.environ["PREPAID_URL"]
 CREDENTIALS = json.load(open(os.environ["PREPAID_CREDENTIALS"]))
-EXAMPLES = int(os.environ.get("PREPAID_SCHEMATHESIS_EXAMPLES", "1200"))
+EXAMPLES = int(os.environ.get("PREPAID_SCHEMATHESIS_EXAMPLES", "500"))
 STATEFUL_EXAMPLES = int(os.environ.get("PREPAID_SCHEMATHESIS_STATEFUL_EXAMPLES", "150"))
 KST = datetime.timezone(datetime.timedelta(hours=9))
 SERVER_KEY = jwk.JWK.from_pem(CREDENTIALS["serverPublicKeyPem"].encode())
