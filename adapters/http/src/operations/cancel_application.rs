@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use prepaid_application::ports::IdempotencyKey;
 use prepaid_application::{CancelApplicationCommand, CancelApplicationError, CancelApplications};
 use prepaid_domain::{CardApplyNo, ErrorCode, Pan, Par};
 use serde::Serialize;
@@ -189,10 +188,7 @@ impl Endpoint for CancelApplication {
 
     async fn run(&self, call: Call<'_>) -> Result<Vec<u8>, ApiError> {
         let command = CancelApplicationCommand {
-            key: IdempotencyKey {
-                asp_id: call.headers.asp_id.clone(),
-                correlation_id: call.headers.correlation_id.clone(),
-            },
+            key: call.idempotency_key(),
             application: CardApplyNo::parse(text(call.body, "cardApplyNo"))
                 .map_err(|error| ApiError::at(error.code(), "cardApplyNo"))?,
             member: member_id(call.body, "userId", "userId")?,

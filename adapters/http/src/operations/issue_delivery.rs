@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use prepaid_application::ports::IdempotencyKey;
 use prepaid_application::{IssueCardCommand, IssueCardError, IssueCards};
 use prepaid_domain::{
     AddressDetail, Cvc, DeliveryAddress, DeliveryChoice, ErrorCode, IssuanceRequest, Pan, Par,
@@ -340,10 +339,7 @@ impl Endpoint for IssueDelivery {
 
     async fn run(&self, call: Call<'_>) -> Result<Vec<u8>, ApiError> {
         let command = IssueCardCommand {
-            key: IdempotencyKey {
-                asp_id: call.headers.asp_id.clone(),
-                correlation_id: call.headers.correlation_id.clone(),
-            },
+            key: call.idempotency_key(),
             request: request(call.body)?,
         };
         let outcome = self.0.issue_and_deliver(command).await.map_err(|error| {

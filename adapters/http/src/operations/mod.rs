@@ -43,6 +43,16 @@ pub struct Call<'a> {
     pub metrics: &'a ApiMetrics,
 }
 
+impl Call<'_> {
+    /// The request's idempotency key (D14): its correlation id, scoped to its ASP.
+    fn idempotency_key(&self) -> prepaid_application::ports::IdempotencyKey {
+        prepaid_application::ports::IdempotencyKey {
+            asp_id: self.headers.asp_id.clone(),
+            correlation_id: self.headers.correlation_id.clone(),
+        }
+    }
+}
+
 /// The code that runs one operation.
 #[async_trait]
 pub trait Endpoint: Send + Sync {
