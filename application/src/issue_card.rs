@@ -1,20 +1,19 @@
 //! The use case "issue and deliver a prepaid card" (`POST /api/v1/prepay-card/issue/delivery`).
 
-use std::collections::HashMap;
-use std::ops::Range;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use prepaid_domain::{
-    ApplicationType, AspId, Bin, CardApplication, CardApplyNo, CardId, CardKind, CardProduct,
-    CardStatus, Cvc, ErrorCode, Expiry, Field, IssuancePlan, IssuanceRefusal, IssuanceRequest,
-    IssuedCard, MemberId, Pan, Par, Timestamp, decide,
+    ApplicationType, AspId, Bin, CardApplication, CardApplyNo, CardKind, CardProduct, CardStatus,
+    Cvc, ErrorCode, Expiry, Field, IssuancePlan, IssuanceRefusal, IssuanceRequest, MemberId, Pan,
+    Par, Timestamp, decide,
 };
 
+use crate::mint::{CardBlank, CardMint, CardMintPorts};
 use crate::ports::{
     CardApplicationStore, CardNumberSerials, CardNumbering, CardSecrets, CardVerification, Clock,
     IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore, IdempotentOperation,
-    MemberDirectory, NewDelivery, NewIssuance, NewIssuedCard, PanBinding, PortError,
-    ProductCatalogue, RandomSource, RecordError, RequestFingerprint,
+    MemberDirectory, NewDelivery, NewIssuance, NewIssuedCard, PortError, ProductCatalogue,
+    RandomSource, RecordError, RequestFingerprint,
 };
 use crate::retry::{Retry, RetryRefusal, recognise};
 
@@ -22,11 +21,6 @@ use crate::retry::{Retry, RetryRefusal, recognise};
 /// unique by construction; only numbers issued before that (drawn at random) can be met, and a
 /// PAR or an application number drawn twice (1 in 36²⁷ and in 2⁴⁸ a second).
 pub(crate) const MAX_DRAWS: usize = 8;
-
-/// How many serials of a BIN an instance reserves at once: one write for this many mobile
-/// cards. A restart loses the unused rest of its block (a gap in the serials, never a repeat):
-/// at most 1,000 numbers of 10⁷ per restart.
-pub(crate) const SERIAL_BLOCK: u64 = 1_000;
 
 /// The ports the use case runs through.
 #[derive(Clone)]
@@ -123,79 +117,32 @@ impl IssueCardError {
 #[derive(Clone)]
 pub struct CardIssuanceService {
     ports: IssuancePorts,
-    serials: Arc<Mutex<SerialBlocks>>,
-}
-
-/// The serials this instance reserved and has not used yet, and what was left of each BIN's
-/// space at its last reservation.
-#[derive(Default)]
-struct SerialBlocks {
-    blocks: HashMap<Bin, (Range<u64>, String)>,
-    unreserved: HashMap<Bin, u64>,
+    mint: CardMint,
 }
 
 impl CardIssuanceService {
     /// A service running through `ports`.
     pub fn new(ports: IssuancePorts) -> Self {
-        Self {
-            ports,
-            serials: Arc::default(),
-        }
+        let mint = CardMint::new(CardMintPorts {
+            secrets: ports.secrets.clone(),
+            verification: ports.verification.clone(),
+            random: ports.random.clone(),
+            numbering: ports.numbering.clone(),
+            serials: ports.serials.clone(),
+        });
+        Self { ports, mint }
+    }
+
+    /// The mint this service makes its cards with, to share its reserved serials with the
+    /// other use cases that make cards.
+    pub fn mint(&self) -> CardMint {
+        self.mint.clone()
     }
 
     /// How many card numbers are left under each BIN this instance issued from: those never
     /// reserved (as of its last reservation) and those of its own block not used yet.
     pub fn card_numbers_left(&self) -> Vec<(Bin, u64)> {
-        let serials = self.serials.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut left: Vec<(Bin, u64)> = serials
-            .unreserved
-            .iter()
-            .map(|(bin, unreserved)| {
-                let own = serials
-                    .blocks
-                    .get(bin)
-                    .map_or(0, |(block, _)| block.end - block.start);
-                (bin.clone(), unreserved + own)
-            })
-            .collect();
-        left.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-        left
-    }
-
-    /// The next serial of `bin` and the BIN's numbering key id, from this instance's block or
-    /// a new one.
-    async fn next_serial(&self, bin: &Bin) -> Result<(u64, String), PortError> {
-        loop {
-            {
-                let mut serials = self.serials.lock().unwrap_or_else(PoisonError::into_inner);
-                if let Some((block, key_id)) = serials.blocks.get_mut(bin)
-                    && let Some(serial) = block.next()
-                {
-                    return Ok((serial, key_id.clone()));
-                }
-            }
-            let capacity = bin.account_capacity();
-            let current = self.ports.numbering.current_key_id();
-            let reserved = self
-                .ports
-                .serials
-                .reserve(bin, SERIAL_BLOCK, capacity, &current)
-                .await?;
-            let block = reserved.serials;
-            if block.is_empty() {
-                return Err(PortError::msg(format!(
-                    "every card number under BIN {} is taken",
-                    bin.as_str()
-                )));
-            }
-            let mut serials = self.serials.lock().unwrap_or_else(PoisonError::into_inner);
-            serials
-                .unreserved
-                .insert(bin.clone(), capacity.saturating_sub(block.end));
-            // A block reserved meanwhile by a concurrent request is used up first; its rest is
-            // a gap, never a repeat.
-            serials.blocks.insert(bin.clone(), (block, reserved.key_id));
-        }
+        self.mint.card_numbers_left()
     }
 
     /// Issues a card (and a delivery) as `command` asks, or answers the outcome of the first
@@ -230,7 +177,7 @@ impl CardIssuanceService {
             // A card number taken (by a number drawn at random before numbers were allocated)
             // is passed over: the next serial gives another.
             let serial = if plan.issues_mobile_card {
-                Some(self.next_serial(&product.bin).await?)
+                Some(self.mint.next_serial(&product.bin).await?)
             } else {
                 None
             };
@@ -321,49 +268,21 @@ impl CardIssuanceService {
         numbering_key: &str,
         now: Timestamp,
     ) -> Result<(NewIssuedCard, MobileCard), PortError> {
-        let ports = &self.ports;
-        let mut random = || ports.random.next_u64();
-        let account = ports
-            .numbering
-            .account_number(
-                numbering_key,
-                &product.bin,
-                product.bin.account_capacity(),
-                serial,
-            )
-            .ok_or_else(|| {
-                PortError::msg("card serial outside its BIN, or its numbering key is gone")
-            })?;
-        let pan = Pan::compose(&product.bin, account);
-        let id = CardId::generate(now, &mut random);
-        let par = Par::generate(&mut random);
-        let expiry = Expiry::from_issue_instant(now, product.validity)
-            .ok_or_else(|| PortError::msg("clock outside the supported years"))?;
-        let cvk_id = ports.verification.current_key_id();
-        let cvc = ports.verification.derive(&cvk_id, &pan, expiry)?;
-        let card = NewIssuedCard {
-            protected_pan: ports.secrets.protect(&pan, PanBinding::Card(&id))?,
-            card: IssuedCard {
-                id,
-                par: par.clone(),
-                owner,
-                linked_to: None,
-                expiry,
-                kind: CardKind::Mobile,
-                status: CardStatus::Active,
-            },
-            pan_fingerprint: ports.secrets.fingerprint(&pan),
-            cvk_id,
+        let blank = CardBlank {
+            product,
+            owner,
+            kind: CardKind::Mobile,
+            status: CardStatus::Active,
+            now,
         };
-        Ok((
-            card,
-            MobileCard {
-                pan,
-                cvc,
-                par,
-                expiry,
-            },
-        ))
+        let minted = self.mint.make(&blank, serial, numbering_key)?;
+        let mobile = MobileCard {
+            pan: minted.pan,
+            cvc: minted.cvc,
+            par: minted.record.card.par.clone(),
+            expiry: minted.record.card.expiry,
+        };
+        Ok((minted.record, mobile))
     }
 
     /// The outcome of the first request, if this request's payload (`canonical`, its canonical

@@ -8,6 +8,7 @@ mod inbound;
 mod inquire_delivery;
 mod inquire_products;
 mod issue_card;
+mod mint;
 pub mod ports;
 mod pre_issued_cards;
 mod retry;
@@ -34,6 +35,7 @@ pub use issue_card::{
     CardIssuanceService, IssuancePorts, IssueCardCommand, IssueCardError, IssueCardOutcome,
     MobileCard,
 };
+pub use mint::{CardBlank, CardMint, CardMintPorts, MintedCard};
 pub use ports::PortError;
 pub use pre_issued_cards::{
     AwaitingCard, MOST_LISTED, PreIssuedCardsError, PreIssuedCardsPorts, PreIssuedCardsService,

@@ -13,8 +13,8 @@ use super::*;
 use crate::ports::{
     MockCardApplicationStore, MockCardNumberSerials, MockCardNumbering, MockCardSecrets,
     MockCardVerification, MockClock, MockIdempotencyStore, MockMemberDirectory,
-    MockProductCatalogue, MockRandomSource, PanFingerprint, ProtectedPan, SealedAddress,
-    SerialBlock, StoredCard, StoredIssuance, UniqueNumber,
+    MockProductCatalogue, MockRandomSource, PanBinding, PanFingerprint, ProtectedPan,
+    SealedAddress, SerialBlock, StoredCard, StoredIssuance, UniqueNumber,
 };
 
 const NORMAL: &str = "000170000002000";
