@@ -36,6 +36,9 @@ pub enum ErrorCode {
     CardIssueNotFound,
     /// `003_014`: the mobile card to link is terminated (D19).
     DigitalCardTerminated,
+    /// `003_091` (own, D18): the fulfilment partner reported a delivery status change that the
+    /// delivery table does not allow.
+    DeliveryChangeNotAllowed,
     /// `000_090` (own, D3): unknown ASP id, or an access key that is unknown, inactive,
     /// discarded or of another ASP. The message never says which.
     AuthenticationFailed,
@@ -83,7 +86,7 @@ pub enum ErrorClass {
 
 impl ErrorCode {
     /// Every code, in catalogue order.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 23] = [
         Self::Success,
         Self::InvalidInput,
         Self::MissingValue,
@@ -96,6 +99,7 @@ impl ErrorCode {
         Self::CardIssueNotReady,
         Self::CardIssueNotFound,
         Self::DigitalCardTerminated,
+        Self::DeliveryChangeNotAllowed,
         Self::AuthenticationFailed,
         Self::InvalidTranToken,
         Self::RequestTimeOutOfWindow,
@@ -182,6 +186,9 @@ impl ErrorCode {
                 "Digital card is already terminated error.",
                 Rejected,
             ),
+            Self::DeliveryChangeNotAllowed => {
+                ("003_091", "Delivery status cannot change so.", Rejected)
+            }
             Self::AuthenticationFailed => ("000_090", "Authentication failed.", Unauthenticated),
             Self::InvalidTranToken => ("000_091", "Invalid transaction token.", Unauthenticated),
             Self::RequestTimeOutOfWindow => (
@@ -443,16 +450,29 @@ mod tests {
     }
 
     #[test]
-    fn own_codes_live_in_the_common_group_and_do_not_reuse_documented_ones() {
+    fn own_codes_are_the_08x_and_09x_of_their_group_and_do_not_reuse_documented_ones() {
+        let documented: Vec<&str> = ErrorCode::ALL
+            .iter()
+            .filter(|code| code.is_documented_by_platform())
+            .map(|code| code.code())
+            .collect();
         for code in ErrorCode::ALL {
             if !code.is_documented_by_platform() {
-                assert!(code.code().starts_with("000_"), "{code}");
+                let text = code.code();
                 assert!(
-                    !["000_000", "000_002", "000_003", "000_015"].contains(&code.code()),
+                    ["000_", "001_", "003_"]
+                        .iter()
+                        .any(|group| text.starts_with(group)),
                     "{code}"
                 );
+                assert!(
+                    text[4..].starts_with("08") || text[4..].starts_with("09"),
+                    "{code}"
+                );
+                assert!(!documented.contains(&text), "{code}");
             }
         }
+        assert_eq!(ErrorCode::DeliveryChangeNotAllowed.code(), "003_091");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use crate::application::{ApplicationStatus, CardStatus, DeliveryStatus};
 use crate::card::CardApplyNo;
 use crate::error::ErrorCode;
+use crate::lifecycle::{DeliveryChangeRefused, DeliveryHistory};
 use crate::member::MemberId;
 use crate::time::{TimeZone, Timestamp};
 
@@ -265,6 +266,94 @@ pub const fn awaits_physical_card(facts: &AwaitingFacts) -> bool {
         && facts.has_delivery
         && !facts.physical_card_registered
         && !matches!(facts.status, ApplicationStatus::Cancelled)
+}
+
+/// What a status change reported by the fulfilment partner decides on (D18).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryChangeFacts<'a> {
+    /// The delivery's history so far.
+    pub history: &'a DeliveryHistory,
+    /// Its application's status.
+    pub application: ApplicationStatus,
+    /// Whether the application has a physical card that is not terminated.
+    pub has_physical_card: bool,
+    /// The status reported.
+    pub next: DeliveryStatus,
+    /// When it was reached.
+    pub at: Timestamp,
+}
+
+/// Why a reported delivery change is refused; nothing changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryChangeRefusal {
+    /// The delivery table does not allow it (D18).
+    Table(DeliveryChangeRefused),
+    /// `CANCEL` is reached only with the application's cancel (D17), never reported.
+    CancelledOnlyWithItsApplication,
+}
+
+impl DeliveryChangeRefusal {
+    /// The code answered: this project's own `003_091`.
+    pub const fn code(self) -> ErrorCode {
+        ErrorCode::DeliveryChangeNotAllowed
+    }
+}
+
+impl std::fmt::Display for DeliveryChangeRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Table(refused) => refused.fmt(f),
+            Self::CancelledOnlyWithItsApplication => {
+                f.write_str("a delivery is cancelled only with its application")
+            }
+        }
+    }
+}
+
+/// What a reported delivery change does, in one transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryChangePlan {
+    /// The history with the change.
+    pub history: DeliveryHistory,
+    /// Whether a physical card is produced now (`PRE_SHIPPING` reached by a delivery that has
+    /// none): card number under the product's BIN, expiry, PAR, `INACTIVE`.
+    pub produce_physical_card: bool,
+    /// The application's new status, when it changes (`PHYSICAL_ISSUED` with the card).
+    pub application: Option<ApplicationStatus>,
+    /// Whether the application's physical card is terminated (the delivery was `LOST`).
+    pub terminate_physical_card: bool,
+}
+
+/// Decides a delivery change reported by the fulfilment partner: the delivery table (D18),
+/// never `CANCEL`; at `PRE_SHIPPING` the physical card is produced (once: coming back from
+/// `ETC` does not produce another) and the application becomes `PHYSICAL_ISSUED` when its
+/// table allows; at `LOST` the physical card is terminated.
+///
+/// # Errors
+/// The refusal; nothing changes.
+pub fn decide_delivery_change(
+    facts: &DeliveryChangeFacts<'_>,
+) -> Result<DeliveryChangePlan, DeliveryChangeRefusal> {
+    if facts.next == DeliveryStatus::Cancel {
+        return Err(DeliveryChangeRefusal::CancelledOnlyWithItsApplication);
+    }
+    let history = facts
+        .history
+        .advance(facts.next, facts.at)
+        .map_err(DeliveryChangeRefusal::Table)?;
+    let produce_physical_card =
+        facts.next == DeliveryStatus::PreShipping && !facts.has_physical_card;
+    let application = (produce_physical_card
+        && facts
+            .application
+            .can_become(ApplicationStatus::PhysicalIssued))
+    .then_some(ApplicationStatus::PhysicalIssued);
+    Ok(DeliveryChangePlan {
+        history,
+        produce_physical_card,
+        application,
+        terminate_physical_card: facts.next == DeliveryStatus::Lost && facts.has_physical_card,
+    })
 }
 
 #[cfg(test)]

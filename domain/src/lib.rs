@@ -23,10 +23,10 @@ pub use card::{
 };
 pub use error::{ErrorClass, ErrorCode, Field, FieldError, Rule};
 pub use fulfilment::{
-    AwaitingFacts, CancelFacts, CancelPlan, CancelRefusal, MOST_WRONG_REGISTRATIONS,
-    MobileCardFacts, MobileCardPlan, NamedApplication, PhysicalCardFacts, RegistrationFacts,
-    RegistrationPlan, RegistrationRefusal, awaits_physical_card, decide_cancel,
-    decide_registration,
+    AwaitingFacts, CancelFacts, CancelPlan, CancelRefusal, DeliveryChangeFacts, DeliveryChangePlan,
+    DeliveryChangeRefusal, MOST_WRONG_REGISTRATIONS, MobileCardFacts, MobileCardPlan,
+    NamedApplication, PhysicalCardFacts, RegistrationFacts, RegistrationPlan, RegistrationRefusal,
+    awaits_physical_card, decide_cancel, decide_delivery_change, decide_registration,
 };
 pub use header::{
     AccessKey, AspId, CorrelationId, CryptoKeyId, RequestWindow, SecretKey, TranTime, TranToken,

@@ -433,3 +433,199 @@ proptest! {
         prop_assert_eq!(decided.is_ok(), applied + later < 24 * HOUR);
     }
 }
+
+fn walked(statuses: &[DeliveryStatus]) -> DeliveryHistory {
+    let mut history = DeliveryHistory::start(MIDNIGHT_KST);
+    for (status, minutes) in statuses.iter().zip(1_i64..) {
+        history = history
+            .advance(*status, MIDNIGHT_KST.plus_millis(minutes * 60_000))
+            .unwrap();
+    }
+    history
+}
+
+fn reported(
+    history: &DeliveryHistory,
+    application: ApplicationStatus,
+    has_physical_card: bool,
+    next: DeliveryStatus,
+) -> DeliveryChangeFacts<'_> {
+    DeliveryChangeFacts {
+        history,
+        application,
+        has_physical_card,
+        next,
+        at: MIDNIGHT_KST.plus_millis(HOUR),
+    }
+}
+
+#[test]
+fn reaching_pre_shipping_produces_the_physical_card_and_issues_the_application_physically() {
+    use DeliveryStatus::{PreShipping, Receipt};
+    let history = walked(&[Receipt]);
+    for application in [ApplicationStatus::Ready, ApplicationStatus::DigitalIssued] {
+        let plan =
+            decide_delivery_change(&reported(&history, application, false, PreShipping)).unwrap();
+        assert!(plan.produce_physical_card);
+        assert_eq!(plan.application, Some(ApplicationStatus::PhysicalIssued));
+        assert!(!plan.terminate_physical_card);
+        assert_eq!(plan.history.current(), PreShipping);
+        assert_eq!(plan.history.steps().len(), 3);
+    }
+}
+
+#[test]
+fn coming_back_to_pre_shipping_from_a_failure_produces_no_second_card() {
+    use DeliveryStatus::{Etc, PreShipping, Receipt};
+    let history = walked(&[Receipt, PreShipping, Etc]);
+    let plan = decide_delivery_change(&reported(
+        &history,
+        ApplicationStatus::PhysicalIssued,
+        true,
+        PreShipping,
+    ))
+    .unwrap();
+    assert!(!plan.produce_physical_card);
+    assert_eq!(plan.application, None);
+}
+
+#[test]
+fn the_other_steps_change_only_the_delivery() {
+    use DeliveryStatus::{Arrival, Etc, PreShipping, Receipt, Return, Shipping};
+    for (walk, next) in [
+        (&[][..], Receipt),
+        (&[Receipt, PreShipping][..], Shipping),
+        (&[Receipt, PreShipping, Shipping][..], Arrival),
+        (&[Receipt, PreShipping, Shipping][..], Return),
+        (&[Receipt][..], Etc),
+    ] {
+        let history = walked(walk);
+        let plan = decide_delivery_change(&reported(
+            &history,
+            ApplicationStatus::PhysicalIssued,
+            true,
+            next,
+        ))
+        .unwrap();
+        assert_eq!(plan.history.current(), next);
+        assert!(!plan.produce_physical_card, "{next:?}");
+        assert!(!plan.terminate_physical_card, "{next:?}");
+        assert_eq!(plan.application, None, "{next:?}");
+    }
+}
+
+#[test]
+fn a_lost_delivery_terminates_its_physical_card() {
+    use DeliveryStatus::{Lost, PreShipping, Receipt, Shipping};
+    let history = walked(&[Receipt, PreShipping, Shipping]);
+    let plan = decide_delivery_change(&reported(
+        &history,
+        ApplicationStatus::PhysicalIssued,
+        true,
+        Lost,
+    ))
+    .unwrap();
+    assert!(plan.terminate_physical_card);
+    assert_eq!(plan.history.current(), Lost);
+}
+
+#[test]
+fn the_partner_cannot_cancel_nor_make_a_change_the_table_forbids() {
+    use DeliveryStatus::{Arrival, Cancel, PreShipping, Receipt, Shipping};
+    let history = walked(&[Receipt]);
+    let refused = decide_delivery_change(&reported(
+        &history,
+        ApplicationStatus::DigitalIssued,
+        false,
+        Cancel,
+    ))
+    .unwrap_err();
+    assert_eq!(
+        refused,
+        DeliveryChangeRefusal::CancelledOnlyWithItsApplication
+    );
+    assert_eq!(refused.code(), ErrorCode::DeliveryChangeNotAllowed);
+    assert_eq!(refused.code().code(), "003_091");
+    let refused = decide_delivery_change(&reported(
+        &history,
+        ApplicationStatus::DigitalIssued,
+        false,
+        Shipping,
+    ))
+    .unwrap_err();
+    assert_eq!(
+        refused,
+        DeliveryChangeRefusal::Table(DeliveryChangeRefused::NotAllowed {
+            from: Receipt,
+            to: Shipping
+        })
+    );
+    assert_eq!(
+        refused.to_string(),
+        "a delivery cannot go from RECEIPT to SHIPPING"
+    );
+    let arrived = walked(&[Receipt, PreShipping, Shipping, Arrival]);
+    assert!(matches!(
+        decide_delivery_change(&reported(
+            &arrived,
+            ApplicationStatus::Completed,
+            true,
+            Receipt
+        )),
+        Err(DeliveryChangeRefusal::Table(DeliveryChangeRefused::Final(
+            Arrival
+        )))
+    ));
+}
+
+fn any_delivery_status() -> impl Strategy<Value = DeliveryStatus> {
+    proptest::sample::select(DeliveryStatus::ALL)
+}
+
+fn any_application_status() -> impl Strategy<Value = ApplicationStatus> {
+    proptest::sample::select(ApplicationStatus::ALL)
+}
+
+proptest! {
+    /// Whatever the partner reports, in whatever order: the delivery follows its table and
+    /// never reaches `CANCEL`; a physical card is produced at most once, only on reaching
+    /// `PRE_SHIPPING`; the application only ever becomes `PHYSICAL_ISSUED` where its own table
+    /// allows; a card is terminated only when the delivery is lost.
+    #[test]
+    fn the_partner_moves_a_delivery_only_along_its_table(
+        reports in proptest::collection::vec(any_delivery_status(), 0..24),
+        application in any_application_status(),
+    ) {
+        let mut history = DeliveryHistory::start(MIDNIGHT_KST);
+        let mut has_card = false;
+        let mut produced = 0;
+        for (next, minute) in reports.into_iter().zip(1_i64..) {
+            let facts = DeliveryChangeFacts {
+                history: &history,
+                application,
+                has_physical_card: has_card,
+                next,
+                at: MIDNIGHT_KST.plus_millis(minute * 60_000),
+            };
+            if let Ok(plan) = decide_delivery_change(&facts) {
+                prop_assert_ne!(next, DeliveryStatus::Cancel);
+                prop_assert_eq!(plan.history.current(), next);
+                if plan.produce_physical_card {
+                    prop_assert_eq!(next, DeliveryStatus::PreShipping);
+                    produced += 1;
+                    has_card = true;
+                }
+                if let Some(status) = plan.application {
+                    prop_assert!(application.can_become(status));
+                }
+                if plan.terminate_physical_card {
+                    prop_assert_eq!(next, DeliveryStatus::Lost);
+                    has_card = false;
+                }
+                history = plan.history;
+            }
+        }
+        prop_assert!(produced <= 1);
+        prop_assert!(!history.reached(DeliveryStatus::Cancel));
+    }
+}
