@@ -217,10 +217,11 @@ impl CancelApplicationService {
                 .map(|card| VersionedChange {
                     key: card.card.id.clone(),
                     from_version: card.version,
-                    status: CardStatus::Terminated,
+                    status: card.as_is().with_status(CardStatus::Terminated),
                 })
                 .into_iter()
                 .collect(),
+            new_cards: Vec::new(),
             at,
         }
     }
@@ -334,6 +335,10 @@ impl CancelApplications for CancelApplicationService {
                 // A concurrent request with the same key committed first: answer as it did.
                 Err(ChangeError::KeyTaken) => return self.replay(command).await,
                 Err(ChangeError::Unavailable(error)) => return Err(error.into()),
+                // A cancel makes no card, so no number of it can be taken.
+                Err(ChangeError::NumberTaken(_)) => {
+                    return Err(PortError::msg("a cancel made a card").into());
+                }
             }
         }
         Err(PortError::msg("the application kept changing while it was cancelled").into())

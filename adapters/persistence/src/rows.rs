@@ -225,4 +225,5 @@ pub struct CardRecordRow {
     pub pan_fingerprint_key_id: String,
     pub cvk_id: String,
     pub version: i64,
+    pub wrong_attempts: i16,
 }

@@ -87,6 +87,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> BigInt,
         updated_at -> BigInt,
+        wrong_attempts -> SmallInt,
     }
 }
 

@@ -9,8 +9,8 @@ use prepaid_domain::{
 
 use super::*;
 use crate::ports::{
-    IdempotencyRecord, MockCardApplicationStore, MockCardSecrets, MockCardStore, MockClock,
-    MockDeliveryStore, MockIdempotencyStore, MockLifecycleChanges, MockMemberDirectory,
+    CardChange, IdempotencyRecord, MockCardApplicationStore, MockCardSecrets, MockCardStore,
+    MockClock, MockDeliveryStore, MockIdempotencyStore, MockLifecycleChanges, MockMemberDirectory,
     PanFingerprint, ProtectedPan, StoredApplication, StoredDelivery,
 };
 
@@ -162,6 +162,7 @@ async fn cancel(world: World) -> Run {
                     digest: [9; 32],
                 },
                 cvk_id: "cvk-1".to_owned(),
+                wrong_attempts: 0,
                 version: 2,
             })
             .into_iter()
@@ -281,7 +282,11 @@ async fn a_cancel_on_the_day_cancels_the_application_and_its_delivery_and_discar
         [VersionedChange {
             key: card_id(),
             from_version: 2,
-            status: CardStatus::Terminated
+            status: CardChange {
+                status: CardStatus::Terminated,
+                wrong_attempts: 0,
+                linked_to: None,
+            }
         }]
     );
     let claim = change.claim.as_ref().unwrap();

@@ -32,10 +32,11 @@ pub use projects::{
 };
 pub use random::RandomSource;
 pub use store::{
-    CardApplicationStore, CardRecord, CardStore, ChangeError, DeliveryStore, IdempotencyClaim,
-    IdempotencyKey, IdempotencyRecord, IdempotencyStore, IdempotentOperation, LifecycleChange,
-    LifecycleChanges, NewDelivery, NewIssuance, NewIssuedCard, RecordError, StoredApplication,
-    StoredCard, StoredDelivery, StoredIssuance, UniqueNumber, VersionedChange,
+    CardApplicationStore, CardChange, CardRecord, CardStore, ChangeError, DeliveryStore,
+    IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore, IdempotentOperation,
+    LifecycleChange, LifecycleChanges, NewCardOf, NewDelivery, NewIssuance, NewIssuedCard,
+    ProjectDelivery, RecordError, StoredApplication, StoredCard, StoredDelivery, StoredIssuance,
+    UniqueNumber, VersionedChange,
 };
 pub use vault::SecretVault;
 pub use verification::CardVerification;

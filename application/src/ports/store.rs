@@ -216,11 +216,22 @@ pub struct CardRecord {
     pub pan_fingerprint: PanFingerprint,
     /// The id of the card verification key its CVC is derived with.
     pub cvk_id: String,
+    /// Wrong registration attempts in a row (a physical card's, D19).
+    pub wrong_attempts: u8,
     /// Moved by each state change (optimistic concurrency).
     pub version: u64,
 }
 
 impl CardRecord {
+    /// The card as it is, to change from: its status, attempts and link kept.
+    pub fn as_is(&self) -> CardChange {
+        CardChange {
+            status: self.card.status,
+            wrong_attempts: self.wrong_attempts,
+            linked_to: self.card.linked_to.clone(),
+        }
+    }
+
     /// What its protected PAN is bound to.
     pub fn pan_binding(&self) -> super::PanBinding<'_> {
         if self.pan_bound_to_id {
@@ -288,6 +299,30 @@ pub trait DeliveryStore: Send + Sync {
         asp_id: &AspId,
         number: &CardApplyNo,
     ) -> Result<Option<StoredDelivery>, PortError>;
+
+    /// The deliveries of every project that are not in a final status, the one unchanged the
+    /// longest first, at most `limit`: the fulfilment partner's queue.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn deliveries_in_progress(&self, limit: usize)
+    -> Result<Vec<ProjectDelivery>, PortError>;
+
+    /// The project that application `number` belongs to (application numbers are unique across
+    /// the service), if it exists.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn project_of(&self, number: &CardApplyNo) -> Result<Option<AspId>, PortError>;
+}
+
+/// A delivery and the project it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectDelivery {
+    /// The project.
+    pub asp_id: AspId,
+    /// The delivery.
+    pub delivery: StoredDelivery,
 }
 
 /// One status change of one object, made only if the object is still at the version it was read
@@ -300,6 +335,35 @@ pub struct VersionedChange<K, S> {
     pub from_version: u64,
     /// Its new status.
     pub status: S,
+}
+
+/// What a card becomes: every field written, so a change starts from [`CardRecord::as_is`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardChange {
+    /// Its state.
+    pub status: CardStatus,
+    /// Its wrong registration attempts in a row.
+    pub wrong_attempts: u8,
+    /// The mobile card a physical card is linked to.
+    pub linked_to: Option<CardId>,
+}
+
+impl CardChange {
+    /// The same change with `status`.
+    #[must_use]
+    pub fn with_status(self, status: CardStatus) -> Self {
+        Self { status, ..self }
+    }
+}
+
+/// A card made by a lifecycle change (a physical card produced for a delivery, a mobile card
+/// issued at registration), for an application of the change's project.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewCardOf {
+    /// The application it is made for.
+    pub application: CardApplyNo,
+    /// The card.
+    pub card: NewIssuedCard,
 }
 
 /// A state change of the lifecycle, across aggregates, made whole or not at all: the statuses
@@ -315,8 +379,10 @@ pub struct LifecycleChange {
     pub applications: Vec<VersionedChange<CardApplyNo, ApplicationStatus>>,
     /// Delivery status changes (by application).
     pub deliveries: Vec<VersionedChange<CardApplyNo, DeliveryStatus>>,
-    /// Card status changes.
-    pub cards: Vec<VersionedChange<CardId, CardStatus>>,
+    /// Card changes.
+    pub cards: Vec<VersionedChange<CardId, CardChange>>,
+    /// Cards made, inserted after the changes.
+    pub new_cards: Vec<NewCardOf>,
     /// When it is made.
     pub at: Timestamp,
 }
@@ -331,6 +397,9 @@ pub enum ChangeError {
     /// The idempotency key is already claimed (a concurrent request with it committed first).
     #[error("idempotency key already claimed")]
     KeyTaken,
+    /// A new card's number or PAR is already in use; draw again.
+    #[error("{0:?} already in use")]
+    NumberTaken(UniqueNumber),
     /// The store could not be written.
     #[error(transparent)]
     Unavailable(#[from] PortError),

@@ -106,6 +106,7 @@ fn mobile_card(serial: u8) -> CardRecord {
             digest: [serial; 32],
         },
         cvk_id: "cvk-1".to_owned(),
+        wrong_attempts: 0,
         version: 0,
     }
 }

@@ -77,6 +77,7 @@ impl Store {
                     pan_bound_to_id: true,
                     pan_fingerprint: card.pan_fingerprint.clone(),
                     cvk_id: card.cvk_id.clone(),
+                    wrong_attempts: 0,
                     version: 0,
                 })
             })
@@ -125,7 +126,7 @@ impl LifecycleChanges for Store {
                     .iter()
                     .filter(|moved| moved.key == card.card.id)
                 {
-                    card.card.status = moved.status;
+                    card.card.status = moved.status.status;
                 }
             }
         }

@@ -16,9 +16,9 @@ use prepaid_application::ports::{
     CardVerification, Clock, CryptoKeyRef, DecryptError, DecryptedMessage, DeliveryStore,
     IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore, JweProfile,
     MemberDirectory, MessageCipher, NewIssuance, PanBinding, PanFingerprint, ProductCatalogue,
-    Project, ProjectAccessKey, ProjectDirectory, ProtectedPan, RandomSource, RecordError,
-    ReplayGuard, RequestFingerprint, SealedAddress, SerialBlock, StoredApplication, StoredCard,
-    StoredDelivery, StoredIssuance, TranTokenSigner,
+    Project, ProjectAccessKey, ProjectDelivery, ProjectDirectory, ProtectedPan, RandomSource,
+    RecordError, ReplayGuard, RequestFingerprint, SealedAddress, SerialBlock, StoredApplication,
+    StoredCard, StoredDelivery, StoredIssuance, TranTokenSigner,
 };
 use prepaid_application::{
     Authenticator, CancelApplicationService, CancelPorts, CardIssuanceService,
@@ -403,6 +403,21 @@ impl DeliveryStore for Store {
                     })
             })
             .or_else(|| fixture(asp_id, number).map(|(_, delivery)| delivery)))
+    }
+
+    async fn deliveries_in_progress(
+        &self,
+        _limit: usize,
+    ) -> Result<Vec<ProjectDelivery>, PortError> {
+        Err(PortError::msg(
+            "the ASP API never lists the partner's queue",
+        ))
+    }
+
+    async fn project_of(&self, _number: &CardApplyNo) -> Result<Option<AspId>, PortError> {
+        Err(PortError::msg(
+            "the ASP API never looks an application up across projects",
+        ))
     }
 }
 

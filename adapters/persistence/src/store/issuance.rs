@@ -1,6 +1,6 @@
 //! Recording issuances: the rows one issuance writes, in one transaction or the writer's savepoint.
 
-use prepaid_application::ports::{IdempotencyClaim, StoredApplication};
+use prepaid_application::ports::{IdempotencyClaim, NewIssuedCard, StoredApplication};
 use prepaid_domain::{DeliveryStatus, MemberId};
 
 use crate::rows::{DeliveryStepRow, PAN_BOUND_TO_CARD_ID};
@@ -16,7 +16,9 @@ use super::{
 };
 
 /// Which unique number (or the idempotency key) a unique violation is about.
-fn classify_unique_violation(info: &dyn diesel::result::DatabaseErrorInformation) -> RecordError {
+pub(super) fn classify_unique_violation(
+    info: &dyn diesel::result::DatabaseErrorInformation,
+) -> RecordError {
     // PostgreSQL names the constraint; SQLite names `table.column` in the message.
     let text = format!(
         "{} {}",
@@ -61,28 +63,10 @@ impl<'a> IssuanceRows<'a> {
                 created_at,
                 updated_at: created_at,
             },
-            card: issuance.card.as_ref().map(|card| NewCardRow {
-                card_id: card.card.id.as_str(),
-                par: card.card.par.as_str(),
-                asp_id,
-                apply_no,
-                member_id: card.card.owner.get().to_string(),
-                kind: card.card.kind.as_str(),
-                status: card.card.status.as_str(),
-                expiry: card.card.expiry.to_yymm(),
-                linked_card_id: card.card.linked_to.as_ref().map(CardId::as_str),
-                pan_ciphertext: &card.protected_pan.ciphertext,
-                pan_key_id: &card.protected_pan.key_id,
-                // A new card's PAN is always bound to its id (`CardSecrets::protect` with
-                // `PanBinding::Card`).
-                pan_bound_to: PAN_BOUND_TO_CARD_ID,
-                pan_fingerprint: &card.pan_fingerprint.digest,
-                pan_fingerprint_key_id: &card.pan_fingerprint.key_id,
-                cvk_id: &card.cvk_id,
-                version: 0,
-                created_at,
-                updated_at: created_at,
-            }),
+            card: issuance
+                .card
+                .as_ref()
+                .map(|card| new_card_row(asp_id, &application.number, card, created_at)),
             delivery: issuance.delivery.as_ref().map(|delivery| NewDeliveryRow {
                 apply_no,
                 asp_id,
@@ -100,6 +84,37 @@ impl<'a> IssuanceRows<'a> {
             }),
             claim: claim_row(&issuance.claim, retention_millis),
         }
+    }
+}
+
+/// The row of `card`, made at `created_at` for application `number` of `asp_id`.
+pub(super) fn new_card_row<'a>(
+    asp_id: &'a str,
+    number: &'a CardApplyNo,
+    card: &'a NewIssuedCard,
+    created_at: i64,
+) -> NewCardRow<'a> {
+    NewCardRow {
+        card_id: card.card.id.as_str(),
+        par: card.card.par.as_str(),
+        asp_id,
+        apply_no: number.as_str(),
+        member_id: card.card.owner.get().to_string(),
+        kind: card.card.kind.as_str(),
+        status: card.card.status.as_str(),
+        expiry: card.card.expiry.to_yymm(),
+        linked_card_id: card.card.linked_to.as_ref().map(CardId::as_str),
+        pan_ciphertext: &card.protected_pan.ciphertext,
+        pan_key_id: &card.protected_pan.key_id,
+        // A new card's PAN is always bound to its id (`CardSecrets::protect` with
+        // `PanBinding::Card`).
+        pan_bound_to: PAN_BOUND_TO_CARD_ID,
+        pan_fingerprint: &card.pan_fingerprint.digest,
+        pan_fingerprint_key_id: &card.pan_fingerprint.key_id,
+        cvk_id: &card.cvk_id,
+        version: 0,
+        created_at,
+        updated_at: created_at,
     }
 }
 
@@ -227,18 +242,21 @@ impl CardApplicationStore for Database {
         let found = self
             .read(move |source| {
                 on_conn!(source, |conn| {
-                    let application: Option<String> = card_applications::table
+                    let application: Option<(String, i64)> = card_applications::table
                         .filter(card_applications::asp_id.eq(&asp))
                         .filter(card_applications::apply_no.eq(&apply_no))
-                        .select(card_applications::apply_no)
+                        .select((card_applications::apply_no, card_applications::created_at))
                         .get_result(conn)
                         .optional()?;
-                    let Some(application) = application else {
+                    let Some((application, applied_at)) = application else {
                         return Ok(None);
                     };
+                    // The mobile card issued with the application, made with it: not one
+                    // issued later, at a registration.
                     let card = cards::table
                         .filter(cards::apply_no.eq(&application))
                         .filter(cards::kind.eq(CardKind::Mobile.as_str()))
+                        .filter(cards::created_at.eq(applied_at))
                         .select(CardRow::as_select())
                         .get_result(conn)
                         .optional()?;

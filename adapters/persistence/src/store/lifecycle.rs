@@ -6,14 +6,14 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use prepaid_application::ports::{
     CardRecord, CardStore, ChangeError, DeliveryStore, LifecycleChange, LifecycleChanges,
-    PanFingerprint, SealedAddress, StoredApplication, StoredDelivery,
+    PanFingerprint, ProjectDelivery, RecordError, SealedAddress, StoredApplication, StoredDelivery,
 };
 use prepaid_domain::{
     ApplicationStatus, ApplicationType, CardApplication, CardStatus, DeliveryHistory,
     DeliveryStatus, DeliveryStep, IssuedCard,
 };
 
-use super::issuance::claim_row;
+use super::issuance::{claim_row, classify_unique_violation, new_card_row};
 use super::{
     AspId, CardApplyNo, CardId, CardKind, Database, DatabaseError, Expiry, ExpressionMethods,
     MemberId, OptionalExtension, Par, PortError, ProtectedPan, Purpose, QueryDsl, RunQueryDsl,
@@ -125,6 +125,7 @@ fn card_from_row(row: &CardRecordRow) -> Result<CardRecord, DatabaseError> {
             digest,
         },
         cvk_id: row.cvk_id.clone(),
+        wrong_attempts: u8::try_from(row.wrong_attempts).map_err(|_| corrupt("wrong_attempts"))?,
         version: version(row.version)?,
     })
 }
@@ -295,6 +296,73 @@ impl DeliveryStore for Database {
     ) -> Result<Option<StoredDelivery>, PortError> {
         self.read_delivery(asp_id, number).await
     }
+
+    async fn deliveries_in_progress(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<ProjectDelivery>, PortError> {
+        let finals: Vec<&'static str> = DeliveryStatus::ALL
+            .iter()
+            .filter(|status| status.is_final())
+            .map(|status| status.as_str())
+            .collect();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let found = self
+            .read(move |source| {
+                on_conn!(source, |conn| {
+                    let rows = deliveries::table
+                        .filter(deliveries::status.ne_all(&finals))
+                        .order((deliveries::updated_at, deliveries::apply_no))
+                        .limit(limit)
+                        .select((deliveries::asp_id, DeliveryRecordRow::as_select()))
+                        .load::<(String, DeliveryRecordRow)>(conn)?;
+                    let numbers: Vec<&str> =
+                        rows.iter().map(|(_, row)| row.apply_no.as_str()).collect();
+                    let steps = delivery_steps::table
+                        .filter(delivery_steps::apply_no.eq_any(&numbers))
+                        .order((delivery_steps::apply_no, delivery_steps::step))
+                        .select(DeliveryStepRow::as_select())
+                        .load(conn)?;
+                    Ok((rows, steps))
+                })
+            })
+            .await?;
+        let (rows, steps) = found;
+        let mut steps_of: std::collections::HashMap<String, Vec<DeliveryStepRow>> =
+            std::collections::HashMap::new();
+        for step in steps {
+            steps_of
+                .entry(step.apply_no.clone())
+                .or_default()
+                .push(step);
+        }
+        let mut in_progress = Vec::with_capacity(rows.len());
+        for (asp, row) in rows {
+            let own = steps_of.remove(&row.apply_no).unwrap_or_default();
+            in_progress.push(ProjectDelivery {
+                asp_id: AspId::parse(&asp).map_err(|_| DatabaseError::Corrupt("asp_id"))?,
+                delivery: delivery_from_row(&row, &own)?,
+            });
+        }
+        Ok(in_progress)
+    }
+
+    async fn project_of(&self, number: &CardApplyNo) -> Result<Option<AspId>, PortError> {
+        let apply_no = number.as_str().to_owned();
+        let asp = self
+            .read(move |source| {
+                on_conn!(source, |conn| Ok(card_applications::table
+                    .filter(card_applications::apply_no.eq(&apply_no))
+                    .select(card_applications::asp_id)
+                    .get_result::<String>(conn)
+                    .optional()?))
+            })
+            .await?;
+        Ok(asp
+            .map(|asp| AspId::parse(&asp))
+            .transpose()
+            .map_err(|_| DatabaseError::Corrupt("asp_id"))?)
+    }
 }
 
 /// A stored version of a version read: versions start at 0 and move by one, far below `i64::MAX`.
@@ -362,7 +430,9 @@ macro_rules! apply_lifecycle_change {
                     .filter(cards::version.eq(stored_version(entry.from_version))),
             )
             .set((
-                cards::status.eq(entry.status.as_str()),
+                cards::status.eq(entry.status.status.as_str()),
+                cards::wrong_attempts.eq(i16::from(entry.status.wrong_attempts)),
+                cards::linked_card_id.eq(entry.status.linked_to.as_ref().map(CardId::as_str)),
                 cards::version.eq(cards::version + 1),
                 cards::updated_at.eq(at),
             ))
@@ -370,6 +440,20 @@ macro_rules! apply_lifecycle_change {
             if moved != 1 {
                 return Err(DieselError::RollbackTransaction);
             }
+        }
+        for new in &change.new_cards {
+            // Only for an application of the change's project.
+            let owned: i64 = card_applications::table
+                .filter(card_applications::asp_id.eq(asp))
+                .filter(card_applications::apply_no.eq(new.application.as_str()))
+                .count()
+                .get_result(conn)?;
+            if owned != 1 {
+                return Err(DieselError::RollbackTransaction);
+            }
+            diesel::insert_into(cards::table)
+                .values(&new_card_row(asp, &new.application, &new.card, at))
+                .execute(conn)?;
         }
         if let Some(claim) = &change.claim {
             diesel::insert_into(idempotency_records::table)
@@ -396,8 +480,11 @@ impl LifecycleChanges for Database {
         match made {
             Ok(()) => Ok(()),
             Err(DieselError::RollbackTransaction) => Err(ChangeError::Stale),
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                Err(ChangeError::KeyTaken)
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
+                Err(match classify_unique_violation(info.as_ref()) {
+                    RecordError::NumberTaken(number) => ChangeError::NumberTaken(number),
+                    _ => ChangeError::KeyTaken,
+                })
             }
             Err(error) => Err(ChangeError::Unavailable(DatabaseError::from(error).into())),
         }

@@ -2,9 +2,10 @@
 //! scoped to its project (D15).
 
 use prepaid_application::ports::{
-    CardApplicationStore, CardStore, ChangeError, DeliveryStore, IdempotencyClaim,
-    IdempotencyStore, IdempotentOperation, LifecycleChange, LifecycleChanges, NewIssuance,
-    RequestFingerprint, SealedAddress, StoredApplication, VersionedChange,
+    CardApplicationStore, CardChange, CardStore, ChangeError, DeliveryStore, IdempotencyClaim,
+    IdempotencyStore, IdempotentOperation, LifecycleChange, LifecycleChanges, NewCardOf,
+    NewIssuance, RequestFingerprint, SealedAddress, StoredApplication, UniqueNumber,
+    VersionedChange,
 };
 use prepaid_domain::{
     ApplicationStatus, ApplicationType, AspId, CardApplication, CardApplyNo, CardKind, CardStatus,
@@ -210,8 +211,13 @@ async fn issued_and_its_cancel(test: &TestDb) -> (NewIssuance, LifecycleChange) 
         cards: vec![VersionedChange {
             key: new.card.as_ref().unwrap().card.id.clone(),
             from_version: 0,
-            status: CardStatus::Terminated,
+            status: CardChange {
+                status: CardStatus::Terminated,
+                wrong_attempts: 0,
+                linked_to: None,
+            },
         }],
+        new_cards: vec![],
         at: Timestamp::from_millis(NOW + 1_000),
     };
     (new, cancel)
@@ -420,6 +426,7 @@ pub async fn a_deliverys_history_starts_when_it_is_asked_for_and_keeps_every_cha
                 status,
             }],
             cards: vec![],
+            new_cards: vec![],
             at: Timestamp::from_millis(at),
         };
         test.db.apply(&step).await.unwrap();
@@ -542,4 +549,256 @@ pub async fn a_fixture_application_is_written_once_with_its_whole_history_in_its
             .is_none()
     );
     assert!(test.db.delivery(&other, &number).await.unwrap().is_none());
+}
+
+/// A physical card for `new`'s application, with numbers drawn from `seed`.
+fn physical_card(new: &NewIssuance, seed: u64) -> NewCardOf {
+    let mut card =
+        crate::support::issuance(new.application.member, new.claim.key.clone(), seed, true)
+            .card
+            .unwrap();
+    card.card.kind = CardKind::Physical;
+    card.card.status = CardStatus::Inactive;
+    NewCardOf {
+        application: new.application.number.clone(),
+        card,
+    }
+}
+
+/// The change a partner's `PRE_SHIPPING` makes: the delivery moved, the application
+/// `PHYSICAL_ISSUED`, `card` produced.
+fn produced(new: &NewIssuance, delivery_version: u64, card: NewCardOf) -> LifecycleChange {
+    LifecycleChange {
+        asp_id: new.claim.key.asp_id.clone(),
+        claim: None,
+        applications: vec![VersionedChange {
+            key: new.application.number.clone(),
+            from_version: 0,
+            status: ApplicationStatus::PhysicalIssued,
+        }],
+        deliveries: vec![VersionedChange {
+            key: new.application.number.clone(),
+            from_version: delivery_version,
+            status: DeliveryStatus::PreShipping,
+        }],
+        cards: vec![],
+        new_cards: vec![card],
+        at: Timestamp::from_millis(NOW + 5_000),
+    }
+}
+
+/// Moves `new`'s delivery to `RECEIPT`.
+async fn received(test: &TestDb, new: &NewIssuance) {
+    test.db
+        .apply(&LifecycleChange {
+            asp_id: new.claim.key.asp_id.clone(),
+            claim: None,
+            applications: vec![],
+            deliveries: vec![VersionedChange {
+                key: new.application.number.clone(),
+                from_version: 0,
+                status: DeliveryStatus::Receipt,
+            }],
+            cards: vec![],
+            new_cards: vec![],
+            at: Timestamp::from_millis(NOW + 1_000),
+        })
+        .await
+        .unwrap();
+}
+
+pub async fn a_change_makes_a_card_with_its_delivery_step_and_then_links_and_counts_on_it(
+    backend: Backend,
+) {
+    let test = open(&backend);
+    let (new, _) = issued_and_its_cancel(&test).await;
+    received(&test, &new).await;
+    let physical = physical_card(&new, unique());
+    test.db
+        .apply(&produced(&new, 1, physical.clone()))
+        .await
+        .unwrap();
+
+    let asp = &new.claim.key.asp_id;
+    let stored = test
+        .db
+        .card_by_par(asp, &physical.card.card.par)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.card, physical.card.card);
+    assert_eq!(stored.application, new.application.number);
+    assert_eq!(stored.wrong_attempts, 0);
+    assert_eq!(stored.version, 0);
+    let cards = test
+        .db
+        .cards_of_application(asp, &new.application.number)
+        .await
+        .unwrap();
+    assert_eq!(cards.len(), 2, "the mobile card and the physical one");
+    let application = test
+        .db
+        .application(asp, &new.application.number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        application.application.status,
+        ApplicationStatus::PhysicalIssued
+    );
+    // The retry of the issuance still answers only the mobile card made with it.
+    let issued = test
+        .db
+        .find_issuance(asp, &new.application.number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        issued.card.map(|card| card.par),
+        new.card.as_ref().map(|card| card.card.par.clone())
+    );
+
+    // A wrong attempt counted, then the link made with the card's activation.
+    let attempt = CardChange {
+        wrong_attempts: 3,
+        ..stored.as_is()
+    };
+    let mobile = new.card.as_ref().unwrap().card.id.clone();
+    for (from_version, change) in [
+        (0, attempt),
+        (
+            1,
+            CardChange {
+                status: CardStatus::Active,
+                wrong_attempts: 0,
+                linked_to: Some(mobile.clone()),
+            },
+        ),
+    ] {
+        test.db
+            .apply(&LifecycleChange {
+                asp_id: asp.clone(),
+                claim: None,
+                applications: vec![],
+                deliveries: vec![],
+                cards: vec![VersionedChange {
+                    key: stored.card.id.clone(),
+                    from_version,
+                    status: change.clone(),
+                }],
+                new_cards: vec![],
+                at: Timestamp::from_millis(NOW + 6_000),
+            })
+            .await
+            .unwrap();
+        let now = test
+            .db
+            .card_by_par(asp, &stored.card.par)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(now.as_is(), change);
+        assert_eq!(now.version, from_version + 1);
+    }
+}
+
+pub async fn a_made_card_whose_number_is_taken_makes_nothing_of_the_change(backend: Backend) {
+    let test = open(&backend);
+    let (new, _) = issued_and_its_cancel(&test).await;
+    received(&test, &new).await;
+    let mut physical = physical_card(&new, unique());
+    // The mobile card's fingerprint: the PAN is taken.
+    physical.card.pan_fingerprint = new.card.as_ref().unwrap().pan_fingerprint.clone();
+    let refused = test.db.apply(&produced(&new, 1, physical.clone())).await;
+    assert!(
+        matches!(refused, Err(ChangeError::NumberTaken(UniqueNumber::Pan))),
+        "{refused:?}"
+    );
+    let mut physical = physical_card(&new, unique());
+    physical.card.card.par = new.card.as_ref().unwrap().card.par.clone();
+    let refused = test.db.apply(&produced(&new, 1, physical)).await;
+    assert!(
+        matches!(refused, Err(ChangeError::NumberTaken(UniqueNumber::Par))),
+        "{refused:?}"
+    );
+    let asp = &new.claim.key.asp_id;
+    let delivery = test
+        .db
+        .delivery(asp, &new.application.number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(delivery.history.current(), DeliveryStatus::Receipt);
+    assert_eq!(
+        test.db
+            .cards_of_application(asp, &new.application.number)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+pub async fn a_card_is_never_made_for_another_projects_application(backend: Backend) {
+    let test = open(&backend);
+    let (new, _) = issued_and_its_cancel(&test).await;
+    let (other, _) = issued_and_its_cancel(&test).await;
+    // A change of `other`'s project that makes a card for `new`'s application.
+    let change = LifecycleChange {
+        asp_id: other.claim.key.asp_id.clone(),
+        claim: None,
+        applications: vec![],
+        deliveries: vec![],
+        cards: vec![],
+        new_cards: vec![physical_card(&new, unique())],
+        at: Timestamp::from_millis(NOW + 5_000),
+    };
+    assert!(matches!(
+        test.db.apply(&change).await,
+        Err(ChangeError::Stale)
+    ));
+    assert_eq!(
+        test.db
+            .cards_of_application(&new.claim.key.asp_id, &new.application.number)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+pub async fn deliveries_in_progress_are_listed_across_projects_longest_unchanged_first(
+    backend: Backend,
+) {
+    let test = open(&backend);
+    let (first, _) = issued_and_its_cancel(&test).await;
+    let (second, _) = issued_and_its_cancel(&test).await;
+    let (cancelled, cancel) = issued_and_its_cancel(&test).await;
+    test.db.apply(&cancel).await.unwrap();
+    // `first` moves on after `second` was asked for: `second` has waited longer.
+    received(&test, &first).await;
+
+    let listed = test.db.deliveries_in_progress(10_000).await.unwrap();
+    let position = |new: &NewIssuance| {
+        listed
+            .iter()
+            .position(|item| item.delivery.application == new.application.number)
+    };
+    let (Some(second_at), Some(first_at)) = (position(&second), position(&first)) else {
+        panic!("both deliveries in progress are listed");
+    };
+    assert!(second_at < first_at);
+    assert_eq!(position(&cancelled), None, "a final delivery is not listed");
+    let item = &listed[first_at];
+    assert_eq!(item.asp_id, first.claim.key.asp_id);
+    assert_eq!(item.delivery.history.current(), DeliveryStatus::Receipt);
+    assert_eq!(item.delivery.history.steps().len(), 2);
+    assert_eq!(test.db.deliveries_in_progress(1).await.unwrap().len(), 1);
+
+    assert_eq!(
+        test.db.project_of(&first.application.number).await.unwrap(),
+        Some(first.claim.key.asp_id.clone())
+    );
+    let unknown = CardApplyNo::parse("2026112506ZZZZZZZZZZZZ").unwrap();
+    assert_eq!(test.db.project_of(&unknown).await.unwrap(), None);
 }

@@ -66,6 +66,10 @@ const CASES: &[(&str, Case)] = cases![
     lifecycle::of_many_writers_from_one_version_exactly_one_changes_it,
     lifecycle::a_deliverys_history_starts_when_it_is_asked_for_and_keeps_every_change_with_its_time,
     lifecycle::a_fixture_application_is_written_once_with_its_whole_history_in_its_project,
+    lifecycle::a_change_makes_a_card_with_its_delivery_step_and_then_links_and_counts_on_it,
+    lifecycle::a_made_card_whose_number_is_taken_makes_nothing_of_the_change,
+    lifecycle::a_card_is_never_made_for_another_projects_application,
+    lifecycle::deliveries_in_progress_are_listed_across_projects_longest_unchanged_first,
 ];
 
 fn main() {
