@@ -11,6 +11,7 @@ use crate::inquire_delivery::{DeliveryInquiry, DeliveryInquiryError};
 use crate::issue_card::{CardIssuanceService, IssueCardCommand, IssueCardError, IssueCardOutcome};
 use crate::ports::{PortError, Project};
 use crate::pre_issued_cards::{AwaitingCard, PreIssuedCardsError};
+use crate::register_card::{RegisterPhysicalCardCommand, RegistrationError, RegistrationOutcome};
 
 /// Authenticates a request (D3, D4).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -67,6 +68,18 @@ pub trait CancelApplications: Send + Sync {
         &self,
         command: &CancelApplicationCommand,
     ) -> Result<CancelOutcome, CancelApplicationError>;
+}
+
+/// Registers physical cards: "Physical Card Registration" (D19).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait RegisterPhysicalCards: Send + Sync {
+    /// Registers the member's physical card as `command` asks, or answers the first outcome of
+    /// its correlation id.
+    async fn register(
+        &self,
+        command: &RegisterPhysicalCardCommand,
+    ) -> Result<RegistrationOutcome, RegistrationError>;
 }
 
 /// Lists a member's mobile cards awaiting their physical card: "Search for Mobile Card

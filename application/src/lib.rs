@@ -11,6 +11,7 @@ mod issue_card;
 mod mint;
 pub mod ports;
 mod pre_issued_cards;
+mod register_card;
 mod retry;
 
 pub use authenticate::{AuthError, Authenticator, Credentials};
@@ -22,12 +23,12 @@ pub use cancel_application::{
 };
 pub use inbound::{
     AuthenticateRequests, CancelApplications, InquireDeliveries, InquireProducts, IssueCards,
-    ListPreIssuedCards, Readiness,
+    ListPreIssuedCards, Readiness, RegisterPhysicalCards,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use inbound::{
     MockAuthenticateRequests, MockCancelApplications, MockInquireDeliveries, MockInquireProducts,
-    MockIssueCards, MockListPreIssuedCards, MockReadiness,
+    MockIssueCards, MockListPreIssuedCards, MockReadiness, MockRegisterPhysicalCards,
 };
 pub use inquire_delivery::{DeliveryInquiry, DeliveryInquiryError, DeliveryInquiryService};
 pub use inquire_products::ProductInquiryService;
@@ -39,4 +40,8 @@ pub use mint::{CardBlank, CardMint, CardMintPorts, MintedCard};
 pub use ports::PortError;
 pub use pre_issued_cards::{
     AwaitingCard, MOST_LISTED, PreIssuedCardsError, PreIssuedCardsPorts, PreIssuedCardsService,
+};
+pub use register_card::{
+    RegisterPhysicalCardCommand, RegistrationError, RegistrationOutcome, RegistrationPorts,
+    RegistrationService,
 };

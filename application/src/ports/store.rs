@@ -23,6 +23,8 @@ pub enum IdempotentOperation {
     IssueAndDeliver,
     /// "Cancellation of Card Application".
     CancelApplication,
+    /// "Physical Card Registration".
+    RegisterPhysicalCard,
 }
 
 impl IdempotentOperation {
@@ -31,6 +33,7 @@ impl IdempotentOperation {
         match self {
             Self::IssueAndDeliver => "ISSUE_AND_DELIVER",
             Self::CancelApplication => "CANCEL_APPLICATION",
+            Self::RegisterPhysicalCard => "REGISTER_PHYSICAL_CARD",
         }
     }
 }
