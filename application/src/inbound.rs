@@ -3,10 +3,13 @@
 //! tests can mock the few use cases it drives instead of faking every outbound port.
 
 use async_trait::async_trait;
-use prepaid_domain::{AspId, Bin, CardProduct, DeliveryHistory, MemberId, ServiceId};
+use prepaid_domain::{
+    AspId, Bin, CardApplyNo, CardProduct, DeliveryHistory, DeliveryStatus, MemberId, ServiceId,
+};
 
 use crate::authenticate::{AuthError, Authenticator, Credentials};
 use crate::cancel_application::{CancelApplicationCommand, CancelApplicationError, CancelOutcome};
+use crate::fulfil::{DeliveryOrder, DeliveryReport, FulfilmentError, PrintedCard};
 use crate::inquire_delivery::{DeliveryInquiry, DeliveryInquiryError};
 use crate::issue_card::{CardIssuanceService, IssueCardCommand, IssueCardError, IssueCardOutcome};
 use crate::ports::{PortError, Project};
@@ -68,6 +71,25 @@ pub trait CancelApplications: Send + Sync {
         &self,
         command: &CancelApplicationCommand,
     ) -> Result<CancelOutcome, CancelApplicationError>;
+}
+
+/// The fulfilment partner's operations (D18), through the operator interface.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait FulfilDeliveries: Send + Sync {
+    /// The deliveries in progress of every project, the longest unchanged first, at most
+    /// `limit` (and never more than [`crate::MOST_ORDERS`]), with their addresses.
+    async fn orders(&self, limit: usize) -> Result<Vec<DeliveryOrder>, FulfilmentError>;
+
+    /// Records that application `number`'s delivery reached `next`, as the table allows.
+    async fn report(
+        &self,
+        number: &CardApplyNo,
+        next: DeliveryStatus,
+    ) -> Result<DeliveryReport, FulfilmentError>;
+
+    /// The physical card produced for application `number`, as printed (sandbox only).
+    async fn printed_card(&self, number: &CardApplyNo) -> Result<PrintedCard, FulfilmentError>;
 }
 
 /// Registers physical cards: "Physical Card Registration" (D19).

@@ -4,6 +4,7 @@ mod authenticate;
 mod cached_products;
 mod cached_projects;
 mod cancel_application;
+mod fulfil;
 mod inbound;
 mod inquire_delivery;
 mod inquire_products;
@@ -21,14 +22,19 @@ pub use cancel_application::{
     CancelApplicationCommand, CancelApplicationError, CancelApplicationService, CancelOutcome,
     CancelPorts, DiscardedCard,
 };
+pub use fulfil::{
+    DeliveryOrder, DeliveryReport, FulfilmentError, FulfilmentPorts, FulfilmentService,
+    MOST_ORDERS, PrintedCard, PrintedCards,
+};
 pub use inbound::{
-    AuthenticateRequests, CancelApplications, InquireDeliveries, InquireProducts, IssueCards,
-    ListPreIssuedCards, Readiness, RegisterPhysicalCards,
+    AuthenticateRequests, CancelApplications, FulfilDeliveries, InquireDeliveries, InquireProducts,
+    IssueCards, ListPreIssuedCards, Readiness, RegisterPhysicalCards,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use inbound::{
-    MockAuthenticateRequests, MockCancelApplications, MockInquireDeliveries, MockInquireProducts,
-    MockIssueCards, MockListPreIssuedCards, MockReadiness, MockRegisterPhysicalCards,
+    MockAuthenticateRequests, MockCancelApplications, MockFulfilDeliveries, MockInquireDeliveries,
+    MockInquireProducts, MockIssueCards, MockListPreIssuedCards, MockReadiness,
+    MockRegisterPhysicalCards,
 };
 pub use inquire_delivery::{DeliveryInquiry, DeliveryInquiryError, DeliveryInquiryService};
 pub use inquire_products::ProductInquiryService;

@@ -55,6 +55,19 @@ impl DeliveryStatus {
         )
     }
 
+    /// The next status on the way to the member, when all goes well: `READY` → `RECEIPT` →
+    /// `PRE_SHIPPING` → `SHIPPING` → `ARRIVAL`. `None` for a final status and for `ETC` (whose
+    /// way back depends on the status it left).
+    pub const fn next_along(self) -> Option<Self> {
+        match self {
+            Self::Ready => Some(Self::Receipt),
+            Self::Receipt => Some(Self::PreShipping),
+            Self::PreShipping => Some(Self::Shipping),
+            Self::Shipping => Some(Self::Arrival),
+            Self::Arrival | Self::Lost | Self::Return | Self::Cancel | Self::Etc => None,
+        }
+    }
+
     /// The steps of the table that do not involve `ETC`: `READY` → `RECEIPT` →
     /// `PRE_SHIPPING` → `SHIPPING` → `ARRIVAL`; `SHIPPING` → `LOST` or `RETURN`;
     /// `READY`/`RECEIPT` → `CANCEL`. Any status that is not final may also go to `ETC`, and
@@ -252,6 +265,23 @@ mod tests {
         assert_eq!(history.steps().len(), 5);
         assert!(history.reached(Shipping));
         assert!(!history.reached(DeliveryStatus::Lost));
+    }
+
+    #[test]
+    fn the_way_along_is_the_tables_way_to_arrival_and_stops_at_a_final_status() {
+        use DeliveryStatus::{Arrival, Etc, PreShipping, Ready, Receipt, Shipping};
+        let mut way = vec![Ready];
+        while let Some(next) = way.last().and_then(|status| status.next_along()) {
+            way.push(next);
+        }
+        assert_eq!(way, [Ready, Receipt, PreShipping, Shipping, Arrival]);
+        for status in DeliveryStatus::ALL {
+            if let Some(next) = status.next_along() {
+                assert!(status.is_step(next), "{status:?}");
+            } else {
+                assert!(status.is_final() || *status == Etc, "{status:?}");
+            }
+        }
     }
 
     #[test]
