@@ -80,7 +80,7 @@ impl World {
     }
 }
 
-struct Service {
+struct Partner {
     service: FulfilmentService,
     applied: Arc<Mutex<Vec<LifecycleChange>>>,
     reads: Arc<AtomicUsize>,
@@ -137,7 +137,7 @@ fn mint() -> CardMint {
     clippy::too_many_lines,
     reason = "one mock per port, each answering from the world"
 )]
-fn service(world: World) -> Service {
+fn service(world: World) -> Partner {
     let reads = Arc::new(AtomicUsize::new(0));
     let mut deliveries = MockDeliveryStore::new();
     let (known, counted) = (world.known, reads.clone());
@@ -277,7 +277,7 @@ fn service(world: World) -> Service {
     let mut clock = MockClock::new();
     clock.expect_now().returning(|| NOW);
 
-    Service {
+    Partner {
         service: FulfilmentService::new(
             FulfilmentPorts {
                 applications: Arc::new(applications),
@@ -297,7 +297,7 @@ fn service(world: World) -> Service {
     }
 }
 
-impl Service {
+impl Partner {
     fn applied(&self) -> Vec<LifecycleChange> {
         self.applied.lock().unwrap().clone()
     }
