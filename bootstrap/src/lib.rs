@@ -15,8 +15,9 @@ use prepaid_application::ports::{
 };
 use prepaid_application::{
     Authenticator, CachedProductCatalogue, CachedProjectDirectory, CancelApplicationService,
-    CancelPorts, CardIssuanceService, DeliveryInquiryService, IssuancePorts, PreIssuedCardsPorts,
-    PreIssuedCardsService, ProductInquiryService,
+    CancelPorts, CardIssuanceService, CardMint, DeliveryInquiryService, IssuancePorts,
+    PreIssuedCardsPorts, PreIssuedCardsService, ProductInquiryService, RegistrationPorts,
+    RegistrationService,
 };
 use prepaid_crypto::{
     AesGcmCardSecrets, AesGcmSecretVault, CardVerificationKey, DataKey, DesCardVerification,
@@ -290,20 +291,20 @@ impl Application {
             clock.clone(),
             5_000,
         ));
-        let issuance = CardIssuanceService::new(IssuancePorts {
-            members: Arc::new(database.clone()),
-            products: catalogue.clone(),
-            store: Arc::new(database.clone()),
-            idempotency: Arc::new(database.clone()),
-            secrets: secrets.clone(),
-            verification: verification.clone(),
-            random: Arc::new(OsRandom),
-            clock: clock.clone(),
-            numbering: Arc::new(card_numbering(&keys)?),
-            serials: Arc::new(database.clone()),
-        });
+        let issuance = issuance_service(
+            &database,
+            (catalogue.clone(), secrets.clone(), verification.clone()),
+            clock.clone(),
+            &keys,
+        )?;
         let authenticator =
             authenticator(&database, vault, replay, clock.clone(), settings.window()?);
+        let registrations = registration_service(
+            &database,
+            (catalogue.clone(), secrets.clone(), verification.clone()),
+            clock.clone(),
+            issuance.mint(),
+        );
         let ports = InboundPorts {
             authenticator: Arc::new(authenticator),
             issuance: Arc::new(issuance),
@@ -316,6 +317,7 @@ impl Application {
                 secrets,
                 verification,
             )),
+            registrations: Arc::new(registrations),
             readiness: Arc::new(database.clone()),
             cipher,
             metrics: ApiMetrics::new(),
@@ -457,6 +459,59 @@ fn pre_issued_cards(
         secrets,
         verification,
     })
+}
+
+/// The issuance's use case over the database.
+fn issuance_service(
+    database: &Database,
+    (products, secrets, verification): (
+        Arc<dyn ProductCatalogue>,
+        Arc<dyn CardSecrets>,
+        Arc<dyn CardVerification>,
+    ),
+    clock: Arc<dyn Clock>,
+    keys: &KeySettings,
+) -> Result<CardIssuanceService, StartupError> {
+    Ok(CardIssuanceService::new(IssuancePorts {
+        members: Arc::new(database.clone()),
+        products,
+        store: Arc::new(database.clone()),
+        idempotency: Arc::new(database.clone()),
+        secrets,
+        verification,
+        random: Arc::new(OsRandom),
+        clock,
+        numbering: Arc::new(card_numbering(keys)?),
+        serials: Arc::new(database.clone()),
+    }))
+}
+
+/// The registration of physical cards over the database, making mobile cards with `mint`.
+fn registration_service(
+    database: &Database,
+    (products, secrets, verification): (
+        Arc<dyn ProductCatalogue>,
+        Arc<dyn CardSecrets>,
+        Arc<dyn CardVerification>,
+    ),
+    clock: Arc<dyn Clock>,
+    mint: CardMint,
+) -> RegistrationService {
+    RegistrationService::new(
+        RegistrationPorts {
+            members: Arc::new(database.clone()),
+            applications: Arc::new(database.clone()),
+            deliveries: Arc::new(database.clone()),
+            cards: Arc::new(database.clone()),
+            products,
+            changes: Arc::new(database.clone()),
+            idempotency: Arc::new(database.clone()),
+            secrets,
+            verification,
+            clock,
+        },
+        mint,
+    )
 }
 
 /// The cancel's use case over the database.

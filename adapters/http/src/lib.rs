@@ -17,7 +17,7 @@ use std::sync::Arc;
 use prepaid_application::ports::MessageCipher;
 use prepaid_application::{
     AuthenticateRequests, CancelApplications, InquireDeliveries, InquireProducts, IssueCards,
-    ListPreIssuedCards, Readiness,
+    ListPreIssuedCards, Readiness, RegisterPhysicalCards,
 };
 
 pub use docs::TryIt;
@@ -45,6 +45,9 @@ pub const PRE_ISSUED_CARDS_PATH: &str = "/api/v1/issued-cards/pre-issue/waiting/
 
 /// The path of the delivery status inquiry under a base path.
 pub const DELIVERY_INQUIRY_PATH: &str = "/api/v1/card/delivery/inquiry";
+
+/// The path of the physical card registration under a base path.
+pub const REGISTER_PHYSICAL_CARD_PATH: &str = "/api/v1/prepay-card/physical/register";
 
 /// Parses an issue-and-delivery body (plaintext JSON) as the pipeline does: the JSON object,
 /// its table, then the domain request. For benchmarks and tools.
@@ -75,6 +78,8 @@ pub struct InboundPorts {
     pub cancels: Arc<dyn CancelApplications>,
     /// Mobile cards awaiting their physical card.
     pub pre_issued: Arc<dyn ListPreIssuedCards>,
+    /// Registering physical cards.
+    pub registrations: Arc<dyn RegisterPhysicalCards>,
     /// Whether the service can serve (`/readyz`).
     pub readiness: Arc<dyn Readiness>,
     /// Message encryption (D5).

@@ -8,6 +8,7 @@ mod delivery_inquiry;
 mod issue_delivery;
 mod pre_issued_cards;
 mod product_inquiry;
+mod register_card;
 
 use std::sync::Arc;
 
@@ -29,6 +30,7 @@ pub const OPERATIONS: &[&Operation] = &[
     &cancel_application::OPERATION,
     &delivery_inquiry::OPERATION,
     &pre_issued_cards::OPERATION,
+    &register_card::OPERATION,
     &product_inquiry::OPERATION,
 ];
 
@@ -73,6 +75,9 @@ pub fn endpoints(ports: &InboundPorts) -> Vec<Arc<dyn Endpoint>> {
             ports.deliveries.clone(),
         )),
         Arc::new(pre_issued_cards::PreIssuedCards(ports.pre_issued.clone())),
+        Arc::new(register_card::RegisterPhysicalCard(
+            ports.registrations.clone(),
+        )),
         Arc::new(product_inquiry::ProductInquiry(ports.products.clone())),
     ]
 }

@@ -10,6 +10,7 @@ mod pipeline;
 mod pre_issued;
 mod products;
 mod properties;
+mod registrations;
 mod scenarios;
 mod support;
 mod try_it;

@@ -9,7 +9,7 @@ use prepaid_application::ports::{CryptoKeyRef, PortError, Project};
 use prepaid_application::{
     AuthError, IssueCardError, IssueCardOutcome, MockAuthenticateRequests, MockCancelApplications,
     MockInquireDeliveries, MockInquireProducts, MockIssueCards, MockListPreIssuedCards,
-    MockReadiness,
+    MockReadiness, MockRegisterPhysicalCards,
 };
 use prepaid_domain::{
     AspId, CardApplyNo, CryptoKeyId, DeliveryChoice, IssuanceRefusal, MemberId, ServiceId,
@@ -60,6 +60,7 @@ fn ports(
         deliveries: Arc::new(MockInquireDeliveries::new()),
         cancels: Arc::new(MockCancelApplications::new()),
         pre_issued: Arc::new(MockListPreIssuedCards::new()),
+        registrations: Arc::new(MockRegisterPhysicalCards::new()),
         readiness: Arc::new(readiness),
         cipher: Arc::new(FakeCipher::default()),
         metrics: ApiMetrics::new(),

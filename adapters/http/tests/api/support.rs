@@ -23,7 +23,7 @@ use prepaid_application::ports::{
 use prepaid_application::{
     Authenticator, CancelApplicationService, CancelPorts, CardIssuanceService,
     DeliveryInquiryService, IssuancePorts, PortError, PreIssuedCardsPorts, PreIssuedCardsService,
-    ProductInquiryService, Readiness,
+    ProductInquiryService, Readiness, RegistrationPorts, RegistrationService,
 };
 use prepaid_domain::{
     AccessKey, AddressDetail, ApplicationStatus, ApplicationType, AspId, Bin, CardApplication,
@@ -641,7 +641,7 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
     );
     InboundPorts {
         authenticator: Arc::new(authenticator),
-        issuance: Arc::new(issuance),
+        issuance: Arc::new(issuance.clone()),
         products: Arc::new(ProductInquiryService::new(Arc::new(Catalogue))),
         deliveries: Arc::new(DeliveryInquiryService::new(
             Arc::new(Members),
@@ -662,11 +662,26 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
             members: Arc::new(Members),
             applications: Arc::new(store.clone()),
             deliveries: Arc::new(store.clone()),
-            cards: Arc::new(store),
+            cards: Arc::new(store.clone()),
             products: Arc::new(Catalogue),
             secrets: Arc::new(Secrets),
             verification: Arc::new(LastThree),
         })),
+        registrations: Arc::new(RegistrationService::new(
+            RegistrationPorts {
+                members: Arc::new(Members),
+                applications: Arc::new(store.clone()),
+                deliveries: Arc::new(store.clone()),
+                cards: Arc::new(store.clone()),
+                products: Arc::new(Catalogue),
+                changes: Arc::new(store.clone()),
+                idempotency: Arc::new(store),
+                secrets: Arc::new(Secrets),
+                verification: Arc::new(LastThree),
+                clock: Arc::new(FixedClock(now())),
+            },
+            issuance.mint(),
+        )),
         readiness: Arc::new(Ready),
         cipher,
         metrics: prepaid_http::ApiMetrics::new(),
