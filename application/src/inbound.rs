@@ -4,7 +4,8 @@
 
 use async_trait::async_trait;
 use prepaid_domain::{
-    AspId, Bin, CardApplyNo, CardProduct, DeliveryHistory, DeliveryStatus, MemberId, ServiceId,
+    AspId, Bin, CardApplyNo, CardProduct, DeliveryHistory, DeliveryStatus, MemberId, OperatorName,
+    ServiceId,
 };
 
 use crate::authenticate::{AuthError, Authenticator, Credentials};
@@ -12,6 +13,7 @@ use crate::cancel_application::{CancelApplicationCommand, CancelApplicationError
 use crate::fulfil::{DeliveryOrder, DeliveryReport, FulfilmentError, PrintedCard};
 use crate::inquire_delivery::{DeliveryInquiry, DeliveryInquiryError};
 use crate::issue_card::{CardIssuanceService, IssueCardCommand, IssueCardError, IssueCardOutcome};
+use crate::operators::OperatorAuthError;
 use crate::ports::{PortError, Project};
 use crate::pre_issued_cards::{AwaitingCard, PreIssuedCardsError};
 use crate::register_card::{RegisterPhysicalCardCommand, RegistrationError, RegistrationOutcome};
@@ -71,6 +73,14 @@ pub trait CancelApplications: Send + Sync {
         &self,
         command: &CancelApplicationCommand,
     ) -> Result<CancelOutcome, CancelApplicationError>;
+}
+
+/// Authenticates operators of the fulfilment partner (D18).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait AuthenticateOperators: Send + Sync {
+    /// The operator whose bearer token is `bearer`, or why it is refused.
+    async fn authenticate(&self, bearer: &str) -> Result<OperatorName, OperatorAuthError>;
 }
 
 /// The fulfilment partner's operations (D18), through the operator interface.

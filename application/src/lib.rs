@@ -10,6 +10,7 @@ mod inquire_delivery;
 mod inquire_products;
 mod issue_card;
 mod mint;
+mod operators;
 pub mod ports;
 mod pre_issued_cards;
 mod register_card;
@@ -27,14 +28,15 @@ pub use fulfil::{
     MOST_ORDERS, PrintedCard, PrintedCards,
 };
 pub use inbound::{
-    AuthenticateRequests, CancelApplications, FulfilDeliveries, InquireDeliveries, InquireProducts,
-    IssueCards, ListPreIssuedCards, Readiness, RegisterPhysicalCards,
+    AuthenticateOperators, AuthenticateRequests, CancelApplications, FulfilDeliveries,
+    InquireDeliveries, InquireProducts, IssueCards, ListPreIssuedCards, Readiness,
+    RegisterPhysicalCards,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use inbound::{
-    MockAuthenticateRequests, MockCancelApplications, MockFulfilDeliveries, MockInquireDeliveries,
-    MockInquireProducts, MockIssueCards, MockListPreIssuedCards, MockReadiness,
-    MockRegisterPhysicalCards,
+    MockAuthenticateOperators, MockAuthenticateRequests, MockCancelApplications,
+    MockFulfilDeliveries, MockInquireDeliveries, MockInquireProducts, MockIssueCards,
+    MockListPreIssuedCards, MockReadiness, MockRegisterPhysicalCards,
 };
 pub use inquire_delivery::{DeliveryInquiry, DeliveryInquiryError, DeliveryInquiryService};
 pub use inquire_products::ProductInquiryService;
@@ -43,6 +45,7 @@ pub use issue_card::{
     MobileCard,
 };
 pub use mint::{CardBlank, CardMint, CardMintPorts, MintedCard};
+pub use operators::{OperatorAccess, OperatorAuthError};
 pub use ports::PortError;
 pub use pre_issued_cards::{
     AwaitingCard, MOST_LISTED, PreIssuedCardsError, PreIssuedCardsPorts, PreIssuedCardsService,

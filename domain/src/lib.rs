@@ -10,6 +10,7 @@ mod issuance;
 mod lifecycle;
 mod member;
 pub mod numbering;
+mod operator;
 mod product;
 mod time;
 
@@ -35,5 +36,6 @@ pub use header::{
 pub use issuance::{DeliveryChoice, IssuancePlan, IssuanceRefusal, IssuanceRequest, decide};
 pub use lifecycle::{DeliveryChangeRefused, DeliveryHistory, DeliveryStep};
 pub use member::{Member, MemberId, MemberStatus};
+pub use operator::{OperatorName, OperatorToken};
 pub use product::{CardProduct, ProductName, ProductType, Purpose, ServiceId};
 pub use time::{DateTime, TimeZone, Timestamp};

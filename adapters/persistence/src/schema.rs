@@ -136,6 +136,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    operator_tokens (token_digest) {
+        token_digest -> Binary,
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     replay_bindings (asp_id, token_digest) {
         asp_id -> Text,
         token_digest -> Binary,
@@ -175,4 +183,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_records,
     replay_bindings,
     card_number_serials,
+    operator_tokens,
 );

@@ -45,6 +45,7 @@ mod directory;
 mod fixtures;
 mod issuance;
 mod lifecycle;
+mod operators;
 mod replay;
 mod serials;
 

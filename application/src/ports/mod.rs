@@ -9,6 +9,7 @@ mod cipher;
 mod clock;
 mod members;
 mod numbering;
+mod operators;
 mod products;
 mod projects;
 mod random;
@@ -26,6 +27,7 @@ pub use cipher::{
 pub use clock::Clock;
 pub use members::MemberDirectory;
 pub use numbering::{CardNumberSerials, CardNumbering, SerialBlock};
+pub use operators::OperatorTokens;
 pub use products::ProductCatalogue;
 pub use projects::{
     AccessKeyState, CryptoKeyRef, Project, ProjectAccessKey, ProjectDirectory, ReplayGuard,
@@ -51,6 +53,8 @@ pub use clock::MockClock;
 pub use members::MockMemberDirectory;
 #[cfg(any(test, feature = "mock"))]
 pub use numbering::{MockCardNumberSerials, MockCardNumbering};
+#[cfg(any(test, feature = "mock"))]
+pub use operators::MockOperatorTokens;
 #[cfg(any(test, feature = "mock"))]
 pub use products::MockProductCatalogue;
 #[cfg(any(test, feature = "mock"))]

@@ -7,6 +7,7 @@
 mod cases;
 mod files;
 mod lifecycle;
+mod operators;
 mod serials;
 mod support;
 
@@ -70,6 +71,7 @@ const CASES: &[(&str, Case)] = cases![
     lifecycle::a_made_card_whose_number_is_taken_makes_nothing_of_the_change,
     lifecycle::a_card_is_never_made_for_another_projects_application,
     lifecycle::deliveries_in_progress_are_listed_across_projects_longest_unchanged_first,
+    operators::an_operator_is_found_by_its_token_and_by_no_other,
 ];
 
 fn main() {
