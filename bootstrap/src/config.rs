@@ -154,6 +154,10 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// Idempotency record retention in hours (at least 24).
     pub idempotency_retention_hours: u64,
+    /// In the sandbox, the period in milliseconds at which the simulated fulfilment partner
+    /// moves every delivery one step along (0: never; 100 to 3,600,000 otherwise). Ignored in
+    /// production, where the partner reports through the operator interface.
+    pub sandbox_partner_step_ms: u64,
     /// Master keys.
     pub keys: KeySettings,
     /// Card products; the sandbox fixtures when empty in sandbox mode.
@@ -175,6 +179,7 @@ impl Default for Settings {
             log_format: LogFormat::Human,
             workers: None,
             idempotency_retention_hours: 24,
+            sandbox_partner_step_ms: 5_000,
             keys: KeySettings::default(),
             products: Vec::new(),
         }
@@ -222,6 +227,11 @@ const ENVIRONMENT: &[(&str, &str, Read)] = &[
     (
         "PREPAID_IDEMPOTENCY_RETENTION_HOURS",
         "idempotency_retention_hours",
+        Read::Number,
+    ),
+    (
+        "PREPAID_SANDBOX_PARTNER_STEP_MS",
+        "sandbox_partner_step_ms",
         Read::Number,
     ),
     ("PREPAID_DATA_KEY_ID", "keys.data_key_id", Read::Text),
@@ -374,6 +384,14 @@ impl Settings {
                 "must be at least 24: a retry is recognised for a day at least",
             ));
         }
+        if self.sandbox_partner_step_ms != 0
+            && !(100..=3_600_000).contains(&self.sandbox_partner_step_ms)
+        {
+            return Err(ConfigError::new(
+                "sandbox_partner_step_ms",
+                "must be 0 (off) or 100 to 3600000",
+            ));
+        }
         if self.workers == Some(0) {
             return Err(ConfigError::new("workers", "must be at least 1"));
         }
@@ -393,6 +411,12 @@ impl Settings {
         }
         self.card_products()?;
         Ok(())
+    }
+
+    /// The simulated partner's step, when it runs: in the sandbox, unless turned off.
+    pub fn partner_step(&self) -> Option<std::time::Duration> {
+        (self.mode == Mode::Sandbox && self.sandbox_partner_step_ms != 0)
+            .then(|| std::time::Duration::from_millis(self.sandbox_partner_step_ms))
     }
 
     /// The address to listen on.
@@ -578,6 +602,34 @@ mod tests {
         assert_eq!(settings.idempotency_retention_hours, 48);
         assert_eq!(settings.mode, Mode::Production);
         assert_eq!(settings.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn the_simulated_partner_steps_every_five_seconds_in_the_sandbox_only_unless_turned_off() {
+        let settings = load(None, &[]).unwrap();
+        assert_eq!(
+            settings.partner_step(),
+            Some(std::time::Duration::from_secs(5))
+        );
+        let settings = load(None, &[("PREPAID_SANDBOX_PARTNER_STEP_MS", "250")]).unwrap();
+        assert_eq!(
+            settings.partner_step(),
+            Some(std::time::Duration::from_millis(250))
+        );
+        let settings = load(None, &[("PREPAID_SANDBOX_PARTNER_STEP_MS", "0")]).unwrap();
+        assert_eq!(settings.partner_step(), None);
+        let production = Settings {
+            mode: Mode::Production,
+            ..Settings::default()
+        };
+        assert_eq!(production.partner_step(), None);
+        for wrong in ["99", "3600001"] {
+            let error = load(None, &[("PREPAID_SANDBOX_PARTNER_STEP_MS", wrong)]).unwrap_err();
+            assert_eq!(error.setting, "sandbox_partner_step_ms", "{wrong}");
+        }
+        for right in ["100", "3600000"] {
+            assert!(load(None, &[("PREPAID_SANDBOX_PARTNER_STEP_MS", right)]).is_ok());
+        }
     }
 
     #[test]

@@ -11,19 +11,20 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use prepaid_application::ports::{
-    CardSecrets, CardVerification, Clock, ProductCatalogue, ReplayGuard, SecretVault,
+    CardSecrets, CardVerification, Clock, MessageCipher, ProductCatalogue, ReplayGuard, SecretVault,
 };
 use prepaid_application::{
-    Authenticator, CachedProductCatalogue, CachedProjectDirectory, CancelApplicationService,
-    CancelPorts, CardIssuanceService, CardMint, DeliveryInquiryService, IssuancePorts,
-    PreIssuedCardsPorts, PreIssuedCardsService, ProductInquiryService, RegistrationPorts,
-    RegistrationService,
+    AuthenticateOperators, AuthenticateRequests, Authenticator, CachedProductCatalogue,
+    CachedProjectDirectory, CancelApplicationService, CancelPorts, CardIssuanceService, CardMint,
+    DeliveryInquiryService, FulfilDeliveries as _, FulfilmentPorts, FulfilmentService,
+    IssuancePorts, OperatorAccess, PreIssuedCardsPorts, PreIssuedCardsService, PrintedCards,
+    ProductInquiryService, RegistrationPorts, RegistrationService,
 };
 use prepaid_crypto::{
     AesGcmCardSecrets, AesGcmSecretVault, CardVerificationKey, DataKey, DesCardVerification,
     HmacCardNumbering, HmacTranTokenSigner, IndexKey, JoseMessageCipher, OsRandom, SystemClock,
 };
-use prepaid_http::{ApiMetrics, HttpConfig, InboundPorts, TryIt};
+use prepaid_http::{ApiMetrics, HttpConfig, InboundPorts, OpsPorts, TryIt};
 use prepaid_persistence::Database;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -56,6 +57,9 @@ pub enum StartupError {
     /// A generated or stored fixture is unusable.
     #[error("sandbox fixture invalid: {0}")]
     Fixture(&'static str),
+    /// A store refused what start-up writes through a use case.
+    #[error(transparent)]
+    Store(#[from] prepaid_application::PortError),
 }
 
 impl StartupError {
@@ -222,6 +226,8 @@ pub struct Application {
     port: u16,
     /// The sandbox project's credentials, when they were created by this start.
     pub new_credentials: Option<ClientCredentials>,
+    /// The sandbox's operator token, when this start made it.
+    pub new_operator_token: Option<String>,
     /// Where the sandbox credentials file is (sandbox mode).
     pub credentials_file: Option<PathBuf>,
     /// The database (for the admin commands and tests).
@@ -261,11 +267,16 @@ impl Application {
             .port();
         let base_url = format!("http://127.0.0.1:{port}");
 
+        let operators = OperatorAccess::new(
+            Arc::new(database.clone()),
+            Arc::new(OsRandom),
+            clock.clone(),
+        );
         let sandbox = if settings.mode == Mode::Sandbox {
             Some(
                 provision_sandbox(
                     &database,
-                    (&vault, &secrets),
+                    (&vault, &secrets, &operators),
                     &settings.data_dir,
                     &base_url,
                     now,
@@ -276,6 +287,9 @@ impl Application {
             None
         };
         let try_it = sandbox.as_ref().map(Sandbox::try_it).transpose()?;
+        let new_operator_token = sandbox
+            .as_ref()
+            .and_then(|sandbox| sandbox.new_operator_token.clone());
         let (new_credentials, credentials_file) = sandbox.map_or((None, None), Sandbox::into_parts);
 
         let cipher = Arc::new(JoseMessageCipher::new(sandbox::load_key_pairs(
@@ -291,37 +305,21 @@ impl Application {
             clock.clone(),
             5_000,
         ));
-        let issuance = issuance_service(
-            &database,
-            (catalogue.clone(), secrets.clone(), verification.clone()),
-            clock.clone(),
-            &keys,
-        )?;
+        let core = Core {
+            database: database.clone(),
+            clock: clock.clone(),
+            catalogue,
+            secrets,
+            verification,
+        };
         let authenticator =
             authenticator(&database, vault, replay, clock.clone(), settings.window()?);
-        let registrations = registration_service(
-            &database,
-            (catalogue.clone(), secrets.clone(), verification.clone()),
-            clock.clone(),
-            issuance.mint(),
-        );
-        let ports = InboundPorts {
-            authenticator: Arc::new(authenticator),
-            issuance: Arc::new(issuance),
-            products: Arc::new(ProductInquiryService::new(catalogue.clone())),
-            deliveries: Arc::new(delivery_inquiry(&database)),
-            cancels: Arc::new(cancel_service(&database, secrets.clone(), clock.clone())),
-            pre_issued: Arc::new(pre_issued_cards(
-                &database,
-                catalogue,
-                secrets,
-                verification,
-            )),
-            registrations: Arc::new(registrations),
-            readiness: Arc::new(database.clone()),
-            cipher,
-            metrics: ApiMetrics::new(),
-        };
+        let (ports, fulfilment) = inbound_ports(
+            &core,
+            &keys,
+            (Arc::new(authenticator), cipher, Arc::new(operators)),
+            settings.mode,
+        )?;
         let http = HttpConfig {
             base_paths: settings.base_paths.clone(),
             max_body_bytes: settings.max_body_bytes,
@@ -332,10 +330,14 @@ impl Application {
             .map_err(|error| StartupError::io(&settings.listen, error))?;
         // The purge does not hold the service lock: dropping the application releases the file.
         spawn_purge(database.without_service_lock(), clock);
+        if let Some(step) = settings.partner_step() {
+            spawn_simulated_partner(fulfilment, step);
+        }
         Ok(Self {
             server,
             port,
             new_credentials,
+            new_operator_token,
             credentials_file,
             database,
         })
@@ -375,6 +377,8 @@ struct Sandbox {
     credentials: ClientCredentials,
     /// Whether this start created the project.
     created: bool,
+    /// The operator token, when this start made it.
+    new_operator_token: Option<String>,
     /// The credentials file.
     path: PathBuf,
 }
@@ -383,7 +387,12 @@ impl Sandbox {
     /// The credentials the API page signs "Try it out" requests with (given to a page opened on
     /// this machine only; without a sandbox the page is read-only).
     fn try_it(&self) -> Result<TryIt, StartupError> {
-        serde_json::to_vec(&self.credentials)
+        // The page signs ASP requests: it never gets the operator token.
+        let credentials = ClientCredentials {
+            operator_token: None,
+            ..self.credentials.clone()
+        };
+        serde_json::to_vec(&credentials)
             .map(TryIt::new)
             .map_err(|_| StartupError::Fixture("credentials"))
     }
@@ -461,6 +470,114 @@ fn pre_issued_cards(
     })
 }
 
+/// What every use case is built over.
+struct Core {
+    database: Database,
+    clock: Arc<dyn Clock>,
+    catalogue: Arc<dyn ProductCatalogue>,
+    secrets: Arc<dyn CardSecrets>,
+    verification: Arc<dyn CardVerification>,
+}
+
+/// The inbound ports of the HTTP adapter over `core`, and the fulfilment partner's use cases
+/// (which the sandbox's simulated partner also drives). Printed cards leave through the
+/// operator interface in the sandbox only.
+fn inbound_ports(
+    core: &Core,
+    keys: &KeySettings,
+    (authenticator, cipher, operators): (
+        Arc<dyn AuthenticateRequests>,
+        Arc<dyn MessageCipher>,
+        Arc<dyn AuthenticateOperators>,
+    ),
+    mode: Mode,
+) -> Result<(InboundPorts, Arc<FulfilmentService>), StartupError> {
+    let database = &core.database;
+    let shared = (
+        core.catalogue.clone(),
+        core.secrets.clone(),
+        core.verification.clone(),
+    );
+    let issuance = issuance_service(database, shared.clone(), core.clock.clone(), keys)?;
+    let registrations = registration_service(database, shared, core.clock.clone(), issuance.mint());
+    let fulfilment = Arc::new(FulfilmentService::new(
+        FulfilmentPorts {
+            applications: Arc::new(database.clone()),
+            deliveries: Arc::new(database.clone()),
+            cards: Arc::new(database.clone()),
+            products: core.catalogue.clone(),
+            changes: Arc::new(database.clone()),
+            secrets: core.secrets.clone(),
+            verification: core.verification.clone(),
+            clock: core.clock.clone(),
+        },
+        issuance.mint(),
+        if mode == Mode::Sandbox {
+            PrintedCards::Shown
+        } else {
+            PrintedCards::Hidden
+        },
+    ));
+    let ports = InboundPorts {
+        authenticator,
+        issuance: Arc::new(issuance),
+        products: Arc::new(ProductInquiryService::new(core.catalogue.clone())),
+        deliveries: Arc::new(delivery_inquiry(database)),
+        cancels: Arc::new(cancel_service(
+            database,
+            core.secrets.clone(),
+            core.clock.clone(),
+        )),
+        pre_issued: Arc::new(pre_issued_cards(
+            database,
+            core.catalogue.clone(),
+            core.secrets.clone(),
+            core.verification.clone(),
+        )),
+        registrations: Arc::new(registrations),
+        ops: OpsPorts {
+            operators,
+            fulfilment: fulfilment.clone(),
+        },
+        readiness: Arc::new(database.clone()),
+        cipher,
+        metrics: ApiMetrics::new(),
+    };
+    Ok((ports, fulfilment))
+}
+
+/// The sandbox's simulated fulfilment partner: every `step`, each delivery in progress moves one
+/// step along its way (`READY` to `ARRIVAL`), the physical card produced on the way. A delivery
+/// that cannot move (changed meanwhile, or cancelled) is left for the next round.
+fn spawn_simulated_partner(fulfilment: Arc<FulfilmentService>, step: Duration) {
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(step);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            let orders = match fulfilment.orders(prepaid_application::MOST_ORDERS).await {
+                Ok(orders) => orders,
+                Err(error) => {
+                    tracing::warn!(error = %error, "simulated partner: deliveries unreadable");
+                    continue;
+                }
+            };
+            for order in orders {
+                let Some(next) = order.history.current().next_along() else {
+                    continue;
+                };
+                if let Err(error) = fulfilment.report(&order.application, next).await {
+                    tracing::debug!(
+                        card_apply_no = order.application.as_str(),
+                        error = %error,
+                        "simulated partner: delivery not moved"
+                    );
+                }
+            }
+        }
+    });
+}
+
 /// The issuance's use case over the database.
 fn issuance_service(
     database: &Database,
@@ -532,45 +649,57 @@ fn cancel_service(
     })
 }
 
-/// The sandbox's fixtures, and its project and credentials file on first start.
+/// The sandbox's fixtures, and its project and credentials file on first start; an operator
+/// token for the simulated partner's interface, when the credentials have none yet.
 async fn provision_sandbox(
     database: &Database,
-    (vault, secrets): (&Arc<dyn SecretVault>, &Arc<dyn CardSecrets>),
+    (vault, secrets, operators): (
+        &Arc<dyn SecretVault>,
+        &Arc<dyn CardSecrets>,
+        &OperatorAccess,
+    ),
     data_dir: &std::path::Path,
     base_url: &str,
     now: prepaid_domain::Timestamp,
 ) -> Result<Sandbox, StartupError> {
     let path = data_dir.join("sandbox-credentials.json");
-    if path.exists() {
+    let (mut credentials, created) = if path.exists() {
         let text =
             std::fs::read_to_string(&path).map_err(|error| StartupError::io(&path, error))?;
-        let mut credentials: ClientCredentials =
+        let credentials: ClientCredentials =
             serde_json::from_str(&text).map_err(|_| StartupError::Fixture("credentials"))?;
-        sandbox::save_fixture_members(database, &credentials.asp_id, now).await?;
-        sandbox::save_fixture_applications(database, secrets.as_ref(), &credentials.asp_id).await?;
-        // The port may differ from the last start's: the file names where the service is now.
-        if credentials.base_url != base_url {
-            base_url.clone_into(&mut credentials.base_url);
-            let text = serde_json::to_string_pretty(&credentials)
-                .map_err(|_| StartupError::Fixture("credentials"))?;
-            sandbox::write_private(&path, &text)?;
-        }
-        return Ok(Sandbox {
-            credentials,
-            created: false,
-            path,
-        });
-    }
-    let credentials =
-        sandbox::create_project(database, vault.clone(), data_dir, true, base_url, now).await?;
+        (credentials, false)
+    } else {
+        let credentials =
+            sandbox::create_project(database, vault.clone(), data_dir, true, base_url, now).await?;
+        (credentials, true)
+    };
     sandbox::save_fixture_members(database, &credentials.asp_id, now).await?;
     sandbox::save_fixture_applications(database, secrets.as_ref(), &credentials.asp_id).await?;
-    let text = serde_json::to_string_pretty(&credentials)
-        .map_err(|_| StartupError::Fixture("credentials"))?;
-    sandbox::write_private(&path, &text)?;
+    let mut changed = created;
+    let mut new_operator_token = None;
+    if credentials.operator_token.is_none() {
+        let name = prepaid_domain::OperatorName::parse("sandbox")
+            .ok_or(StartupError::Fixture("operator name"))?;
+        let token = operators.issue(&name).await?;
+        credentials.operator_token = Some(token.expose().to_owned());
+        new_operator_token = credentials.operator_token.clone();
+        changed = true;
+    }
+    // The port may differ from the last start's: the file names where the service is now.
+    if credentials.base_url != base_url {
+        base_url.clone_into(&mut credentials.base_url);
+        changed = true;
+    }
+    if changed {
+        let text = serde_json::to_string_pretty(&credentials)
+            .map_err(|_| StartupError::Fixture("credentials"))?;
+        sandbox::write_private(&path, &text)?;
+    }
     Ok(Sandbox {
         credentials,
-        created: true,
+        created,
+        new_operator_token,
         path,
     })
 }

@@ -77,6 +77,13 @@ enum AdminAction {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Create a bearer token for an operator of the fulfilment partner (`/ops/v1`). It is shown
+    /// here once; the database keeps only its SHA-256 digest.
+    CreateOperatorToken {
+        /// Who the token is for: 1 to 64 letters, digits, `.`, `_` or `-`.
+        #[arg(long)]
+        name: String,
+    },
     /// Set an access key's state: ACTIVE, INACTIVE or DISCARDED.
     SetKeyState {
         /// The access key.
@@ -119,6 +126,13 @@ fn print_banner(application: &Application, settings: &Settings) {
         println!("  X-KM-Crypto-Key-Id: {}", credentials.crypto_key_id);
     } else if let Some(path) = &application.credentials_file {
         println!("\nSandbox credentials: {}", path.display());
+    }
+    if let Some(token) = &application.new_operator_token {
+        println!(
+            "\nSandbox operator token (the fulfilment partner's {url}{}), shown this once (also in the credentials file):",
+            prepaid_http::OPS_PATH
+        );
+        println!("  Authorization: Bearer {token}");
     }
     if settings.mode == Mode::Sandbox {
         println!("\nTry it:");
@@ -196,6 +210,18 @@ async fn run_admin(cli: &Cli, action: AdminAction) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("backup to {}", to.display()))?;
             println!("database copied to {}", to.display());
+        }
+        AdminAction::CreateOperatorToken { name } => {
+            let name = prepaid_domain::OperatorName::parse(&name)
+                .context("name: 1 to 64 letters, digits, `.`, `_` or `-`")?;
+            let access = prepaid_application::OperatorAccess::new(
+                std::sync::Arc::new(database.clone()),
+                std::sync::Arc::new(prepaid_crypto::OsRandom),
+                std::sync::Arc::new(SystemClock),
+            );
+            let token = access.issue(&name).await?;
+            println!("operator token for {}, shown this once:", name.as_str());
+            println!("  Authorization: Bearer {}", token.expose());
         }
         AdminAction::SetKeyState { access_key, state } => {
             let key = prepaid_domain::AccessKey::parse(&access_key).context("access key")?;

@@ -56,6 +56,9 @@ pub struct ClientCredentials {
     pub client_private_key_pem: String,
     /// Where the service listens.
     pub base_url: String,
+    /// The bearer token of the operator interface (`/ops/v1`), for the sandbox's partner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_token: Option<String>,
 }
 
 impl std::fmt::Debug for ClientCredentials {
@@ -335,6 +338,7 @@ pub async fn create_project(
         server_public_key_pem: server_public,
         client_private_key_pem: client_private,
         base_url: base_url.to_owned(),
+        operator_token: None,
     })
 }
 

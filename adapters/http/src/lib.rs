@@ -9,6 +9,7 @@ mod metrics;
 mod openapi;
 mod operation;
 mod operations;
+mod ops;
 mod pipeline;
 mod server;
 
@@ -29,6 +30,7 @@ pub use operation::{
     COMMON_CODES, Check, Kind, Member, Operation, Prepare, Presence, Reference, Scenario, Text,
 };
 pub use operations::OPERATIONS;
+pub use ops::{OPS_PATH, OpsPorts};
 pub use server::{configure, serve};
 
 /// The path of the issue-and-delivery API under a base path.
@@ -80,6 +82,8 @@ pub struct InboundPorts {
     pub pre_issued: Arc<dyn ListPreIssuedCards>,
     /// Registering physical cards.
     pub registrations: Arc<dyn RegisterPhysicalCards>,
+    /// The fulfilment partner's operator interface.
+    pub ops: OpsPorts,
     /// Whether the service can serve (`/readyz`).
     pub readiness: Arc<dyn Readiness>,
     /// Message encryption (D5).

@@ -98,7 +98,7 @@ impl Reply {
 }
 
 /// A whole body: `response` first, then the members of `payload` (a JSON object) beside it (D1).
-fn envelope(code: ErrorCode, description: String, payload: Option<&[u8]>) -> Vec<u8> {
+pub(crate) fn envelope(code: ErrorCode, description: String, payload: Option<&[u8]>) -> Vec<u8> {
     let mut body = br#"{"response":"#.to_vec();
     body.extend_from_slice(&serialize(&ResponseStatus {
         code: code.code(),

@@ -54,6 +54,7 @@ pub fn configure(config: &mut web::ServiceConfig, ports: &InboundPorts, http: &H
         .route("/metrics", web::get().to(serve_metrics))
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz));
+    crate::ops::configure(config, &ports.ops);
     docs::configure(config, http.try_it.as_ref());
     config.default_service(web::to(pipeline::not_found));
 }

@@ -6,6 +6,7 @@ mod declarations;
 mod deliveries;
 mod fakes;
 mod headers;
+mod ops;
 mod pipeline;
 mod pre_issued;
 mod products;

@@ -60,6 +60,7 @@ fn ports(
         deliveries: Arc::new(MockInquireDeliveries::new()),
         cancels: Arc::new(MockCancelApplications::new()),
         pre_issued: Arc::new(MockListPreIssuedCards::new()),
+        ops: crate::support::no_operators(),
         registrations: Arc::new(MockRegisterPhysicalCards::new()),
         readiness: Arc::new(readiness),
         cipher: Arc::new(FakeCipher::default()),

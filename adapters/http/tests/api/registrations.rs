@@ -43,6 +43,7 @@ fn ports(registrations: MockRegisterPhysicalCards) -> InboundPorts {
         deliveries: Arc::new(MockInquireDeliveries::new()),
         cancels: Arc::new(MockCancelApplications::new()),
         pre_issued: Arc::new(MockListPreIssuedCards::new()),
+        ops: crate::support::no_operators(),
         registrations: Arc::new(registrations),
         readiness: Arc::new(MockReadiness::new()),
         cipher: Arc::new(FakeCipher::default()),

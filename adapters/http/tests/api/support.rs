@@ -617,6 +617,19 @@ impl Readiness for Ready {
     }
 }
 
+/// An operator interface that knows no operator: every token is refused, and no partner
+/// operation is ever reached.
+pub fn no_operators() -> prepaid_http::OpsPorts {
+    let mut operators = prepaid_application::MockAuthenticateOperators::new();
+    operators
+        .expect_authenticate()
+        .returning(|_| Err(prepaid_application::OperatorAuthError::Refused));
+    prepaid_http::OpsPorts {
+        operators: Arc::new(operators),
+        fulfilment: Arc::new(prepaid_application::MockFulfilDeliveries::new()),
+    }
+}
+
 /// The use cases over fakes, with the store shared for inspection, and `cipher`.
 pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
     let clock = Arc::new(FixedClock(now()));
@@ -682,6 +695,7 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
             },
             issuance.mint(),
         )),
+        ops: no_operators(),
         readiness: Arc::new(Ready),
         cipher,
         metrics: prepaid_http::ApiMetrics::new(),
