@@ -96,6 +96,96 @@ pub fn pre_issued_payload(member: &str) -> String {
     json!({ "userId": member_value(member) }).to_string()
 }
 
+/// The JSON payload of `member`'s registration of the physical card `card_no` (printed expiry
+/// `expiry`, `YYMM`, and CVC `cvc`), naming application `card_apply_no` when given.
+pub fn register_payload(
+    member: &str,
+    card_apply_no: Option<&str>,
+    card_no: &str,
+    expiry: &str,
+    cvc: &str,
+) -> String {
+    let mut body = json!({
+        "userId": member_value(member),
+        "physicalCardNo": card_no,
+        "physicalCardExpDate": expiry,
+        "physicalCardCVC": cvc,
+    });
+    if let Some(number) = card_apply_no {
+        body["cardApplyNo"] = Value::String(number.to_owned());
+    }
+    body.to_string()
+}
+
+/// A call of the operator interface (`/ops/v1`), for the fulfilment partner.
+#[derive(Clone, Debug)]
+pub enum OpsCall {
+    /// The deliveries in progress, at most `limit` (the service's default when `None`).
+    Deliveries {
+        /// How many at most.
+        limit: Option<usize>,
+    },
+    /// A delivery reached `status`.
+    Report {
+        /// The application whose delivery moved.
+        card_apply_no: String,
+        /// The status it reached.
+        status: String,
+    },
+    /// The physical card produced for the application, as printed (sandbox only).
+    PrintedCard {
+        /// The application.
+        card_apply_no: String,
+    },
+}
+
+/// Sends `call` to the operator interface of `base_url` with the bearer `token`.
+///
+/// # Errors
+/// [`ClientError`] when the request cannot be sent or the answer not read.
+pub async fn ops(base_url: &str, token: &str, call: &OpsCall) -> Result<Answer, ClientError> {
+    let client = awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .finish();
+    let ops = format!("{base_url}{}", prepaid_http::OPS_PATH);
+    let request = match call {
+        OpsCall::Deliveries { limit } => client.get(match limit {
+            Some(limit) => format!("{ops}/deliveries?limit={limit}"),
+            None => format!("{ops}/deliveries"),
+        }),
+        OpsCall::Report { card_apply_no, .. } => {
+            client.post(format!("{ops}/deliveries/{card_apply_no}/status"))
+        }
+        OpsCall::PrintedCard { card_apply_no } => {
+            client.get(format!("{ops}/deliveries/{card_apply_no}/printed-card"))
+        }
+    }
+    .insert_header(("Authorization", format!("Bearer {token}")));
+    let sent = match call {
+        OpsCall::Report { status, .. } => {
+            request
+                .insert_header(("Content-Type", "application/json"))
+                .send_body(json!({ "status": status }).to_string())
+                .await
+        }
+        OpsCall::Deliveries { .. } | OpsCall::PrintedCard { .. } => request.send().await,
+    };
+    let mut response = sent.map_err(|error| ClientError::Http(error.to_string()))?;
+    let status = response.status().as_u16();
+    let bytes = response
+        .body()
+        .limit(4 * 1024 * 1024)
+        .await
+        .map_err(|error| ClientError::Http(error.to_string()))?;
+    Ok(Answer {
+        status,
+        correlation_id: None,
+        encrypted: false,
+        body: serde_json::from_slice(&bytes)
+            .map_err(|error| ClientError::Answer(error.to_string()))?,
+    })
+}
+
 /// A member id as sent: a JSON number when it reads as one, otherwise the text as it is (so
 /// that the service's answer to a malformed id can be tried).
 fn member_value(member: &str) -> Value {
@@ -328,6 +418,37 @@ mod tests {
             sent,
             json!({"cardApplyNo": "20261124003000000DLVRY", "userId": 1001})
         );
+    }
+
+    #[test]
+    fn a_registration_names_the_application_only_when_given() {
+        let sent: Value = serde_json::from_str(&register_payload(
+            "1001",
+            Some("2611300300000000000001"),
+            "9435120001234568",
+            "3111",
+            "123",
+        ))
+        .unwrap();
+        assert_eq!(
+            sent,
+            json!({
+                "userId": 1001,
+                "cardApplyNo": "2611300300000000000001",
+                "physicalCardNo": "9435120001234568",
+                "physicalCardExpDate": "3111",
+                "physicalCardCVC": "123",
+            })
+        );
+        let sent: Value = serde_json::from_str(&register_payload(
+            "1001",
+            None,
+            "9435120001234568",
+            "3111",
+            "123",
+        ))
+        .unwrap();
+        assert!(sent.get("cardApplyNo").is_none());
     }
 
     #[test]

@@ -36,6 +36,21 @@ enum Command {
         #[command(subcommand)]
         action: ClientAction,
     },
+    /// Act as the fulfilment partner through the operator interface (`/ops/v1`), with the
+    /// sandbox's operator token or `--token`.
+    Ops {
+        #[command(subcommand)]
+        action: OpsAction,
+        /// The operator's bearer token (default: the credentials file's).
+        #[arg(long, env = "PREPAID_OPERATOR_TOKEN", global = true)]
+        token: Option<String>,
+        /// Service URL (default: the one in the credentials file).
+        #[arg(long, global = true)]
+        url: Option<String>,
+        /// Credentials file (default: <data_dir>/sandbox-credentials.json).
+        #[arg(long, global = true)]
+        credentials: Option<PathBuf>,
+    },
     /// Drive a running service (or the echo ceiling) with signed requests and report
     /// throughput, latency percentiles, answers per status and the server's peak memory.
     Loadgen(LoadgenArgs),
@@ -128,6 +143,28 @@ enum BenchAction {
 }
 
 #[derive(Subcommand)]
+enum OpsAction {
+    /// The deliveries in progress, the longest unchanged first, with their addresses.
+    Deliveries {
+        /// How many at most (1 to 500; default 100).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Report that a delivery reached a status: `ops report <cardApplyNo> SHIPPING`.
+    Report {
+        /// The application whose delivery moved.
+        card_apply_no: String,
+        /// `RECEIPT`, `PRE_SHIPPING`, `SHIPPING`, `ARRIVAL`, `LOST`, `RETURN` or `ETC`.
+        status: String,
+    },
+    /// The physical card produced for an application, as printed (sandbox only).
+    PrintedCard {
+        /// The application.
+        card_apply_no: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum ClientAction {
     /// Apply for a card: `client issue --member 1001 --service 000170000003000 --no-delivery`.
     Issue {
@@ -182,6 +219,27 @@ enum ClientAction {
         member: String,
         /// The application's number (cardApplyNo).
         card_apply_no: String,
+        #[command(flatten)]
+        common: ClientOptions,
+    },
+    /// Register a physical card the member received:
+    /// `client register --card-no 9435... --expiry 3111 --cvc 123 --encrypt`.
+    Register {
+        /// Member id (userId).
+        #[arg(long, default_value_t = sandbox::ACTIVE_MEMBER.to_string())]
+        member: String,
+        /// The application it was produced for (cardApplyNo), if named.
+        #[arg(long)]
+        card_apply_no: Option<String>,
+        /// The printed card number (physicalCardNo).
+        #[arg(long)]
+        card_no: String,
+        /// The printed expiry, YYMM (physicalCardExpDate).
+        #[arg(long)]
+        expiry: String,
+        /// The printed CVC (physicalCardCVC).
+        #[arg(long)]
+        cvc: String,
         #[command(flatten)]
         common: ClientOptions,
     },
@@ -272,6 +330,19 @@ fn outgoing(action: &ClientAction) -> (Outgoing, &ClientOptions) {
             let path = prepaid_http::DELIVERY_INQUIRY_PATH;
             (call(path, payload, common), common)
         }
+        ClientAction::Register {
+            member,
+            card_apply_no,
+            card_no,
+            expiry,
+            cvc,
+            common,
+        } => {
+            let payload =
+                client::register_payload(member, card_apply_no.as_deref(), card_no, expiry, cvc);
+            let path = prepaid_http::REGISTER_PHYSICAL_CARD_PATH;
+            (call(path, payload, common), common)
+        }
         ClientAction::Products { ids, common } => {
             let payload = client::products_payload(ids);
             (
@@ -313,6 +384,51 @@ async fn run_client(config: Option<&Path>, action: &ClientAction) -> anyhow::Res
         code => anyhow::bail!(
             "POST {base_url}{} answered {}",
             call.path,
+            code.unwrap_or("no code")
+        ),
+    }
+}
+
+/// Runs `action` against the operator interface.
+async fn run_ops(
+    config: Option<&Path>,
+    action: OpsAction,
+    (token, url, credentials): (Option<String>, Option<String>, Option<PathBuf>),
+) -> anyhow::Result<()> {
+    let settings = load_settings(config)?;
+    let (token, base_url) = match (token, url) {
+        (Some(token), Some(url)) => (token, url),
+        (token, url) => {
+            let stored = read_credentials(&settings, credentials)?;
+            let token = token
+                .or(stored.operator_token)
+                .context("no operator token: pass --token (admin create-operator-token)")?;
+            (token, url.unwrap_or(stored.base_url))
+        }
+    };
+    let call = match action {
+        OpsAction::Deliveries { limit } => client::OpsCall::Deliveries { limit },
+        OpsAction::Report {
+            card_apply_no,
+            status,
+        } => client::OpsCall::Report {
+            card_apply_no,
+            status,
+        },
+        OpsAction::PrintedCard { card_apply_no } => client::OpsCall::PrintedCard { card_apply_no },
+    };
+    let answer = client::ops(&base_url, &token, &call)
+        .await
+        .with_context(|| format!("{base_url}{}", prepaid_http::OPS_PATH))?;
+    println!("HTTP {}", answer.status);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&answer.body).unwrap_or_default()
+    );
+    match answer.body["response"]["code"].as_str() {
+        Some("000_000") => Ok(()),
+        code => anyhow::bail!(
+            "the operator interface answered {}",
             code.unwrap_or("no code")
         ),
     }
@@ -469,6 +585,12 @@ async fn main() -> ExitCode {
     let config = config.as_deref();
     let result = match command {
         Command::Client { action } => run_client(config, &action).await,
+        Command::Ops {
+            action,
+            token,
+            url,
+            credentials,
+        } => run_ops(config, action, (token, url, credentials)).await,
         Command::Loadgen(arguments) => run_loadgen(config, arguments),
         Command::Bench { action } => run_bench(config, action).await,
     };
