@@ -67,8 +67,19 @@ pub struct DeliveryOrder {
     pub application: CardApplyNo,
     /// Every status it reached.
     pub history: DeliveryHistory,
-    /// Where to (`None` only while an address written before sealing waits to be sealed).
-    pub address: Option<DeliveryAddress>,
+    /// Where to.
+    pub address: OrderAddress,
+}
+
+/// A delivery's address, as the partner gets it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrderAddress {
+    /// Opened.
+    Open(DeliveryAddress),
+    /// Written before addresses were sealed: the next start seals it.
+    NotSealedYet,
+    /// Sealed under a key this instance does not hold, or altered: an operator must look.
+    Unreadable,
 }
 
 /// What a report changed.
@@ -276,21 +287,29 @@ impl FulfilmentService {
 
 #[async_trait]
 impl FulfilDeliveries for FulfilmentService {
-    async fn orders(&self, limit: usize) -> Result<Vec<DeliveryOrder>, FulfilmentError> {
+    async fn orders(
+        &self,
+        project: Option<AspId>,
+        limit: usize,
+    ) -> Result<Vec<DeliveryOrder>, FulfilmentError> {
         let ports = &self.ports;
         let in_progress = ports
             .deliveries
-            .deliveries_in_progress(limit.min(MOST_ORDERS))
+            .deliveries_in_progress(project, limit.min(MOST_ORDERS))
             .await?;
         in_progress
             .into_iter()
             .map(|item| {
                 let number = item.delivery.application;
-                let address = item
-                    .delivery
-                    .address
-                    .map(|sealed| ports.secrets.open_address(&sealed, &number))
-                    .transpose()?;
+                // An address that does not open (sealed under a key this instance does not
+                // hold) is said so, without holding up the others.
+                let address = match item.delivery.address {
+                    None => OrderAddress::NotSealedYet,
+                    Some(sealed) => match ports.secrets.open_address(&sealed, &number) {
+                        Ok(address) => OrderAddress::Open(address),
+                        Err(_) => OrderAddress::Unreadable,
+                    },
+                };
                 Ok(DeliveryOrder {
                     asp_id: item.asp_id,
                     application: number,

@@ -87,9 +87,14 @@ pub trait AuthenticateOperators: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait FulfilDeliveries: Send + Sync {
-    /// The deliveries in progress of every project, the longest unchanged first, at most
-    /// `limit` (and never more than [`crate::MOST_ORDERS`]), with their addresses.
-    async fn orders(&self, limit: usize) -> Result<Vec<DeliveryOrder>, FulfilmentError>;
+    /// The deliveries in progress of `project` (of every project when `None`), the longest
+    /// unchanged first, at most `limit` (and never more than [`crate::MOST_ORDERS`]), with their
+    /// addresses.
+    async fn orders(
+        &self,
+        project: Option<AspId>,
+        limit: usize,
+    ) -> Result<Vec<DeliveryOrder>, FulfilmentError>;
 
     /// Records that application `number`'s delivery reached `next`, as the table allows.
     async fn report(

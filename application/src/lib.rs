@@ -25,7 +25,7 @@ pub use cancel_application::{
 };
 pub use fulfil::{
     DeliveryOrder, DeliveryReport, FulfilmentError, FulfilmentPorts, FulfilmentService,
-    MOST_ORDERS, PrintedCard, PrintedCards,
+    MOST_ORDERS, OrderAddress, PrintedCard, PrintedCards,
 };
 pub use inbound::{
     AuthenticateOperators, AuthenticateRequests, CancelApplications, FulfilDeliveries,

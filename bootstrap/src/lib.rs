@@ -24,6 +24,7 @@ use prepaid_crypto::{
     AesGcmCardSecrets, AesGcmSecretVault, CardVerificationKey, DataKey, DesCardVerification,
     HmacCardNumbering, HmacTranTokenSigner, IndexKey, JoseMessageCipher, OsRandom, SystemClock,
 };
+use prepaid_domain::AspId;
 use prepaid_http::{ApiMetrics, HttpConfig, InboundPorts, OpsPorts, TryIt};
 use prepaid_persistence::Database;
 use secrecy::{ExposeSecret, SecretString};
@@ -287,6 +288,9 @@ impl Application {
             None
         };
         let try_it = sandbox.as_ref().map(Sandbox::try_it).transpose()?;
+        let sandbox_project = sandbox
+            .as_ref()
+            .and_then(|sandbox| AspId::parse(&sandbox.credentials.asp_id).ok());
         let new_operator_token = sandbox
             .as_ref()
             .and_then(|sandbox| sandbox.new_operator_token.clone());
@@ -330,8 +334,8 @@ impl Application {
             .map_err(|error| StartupError::io(&settings.listen, error))?;
         // The purge does not hold the service lock: dropping the application releases the file.
         spawn_purge(database.without_service_lock(), clock);
-        if let Some(step) = settings.partner_step() {
-            spawn_simulated_partner(fulfilment, step);
+        if let (Some(step), Some(project)) = (settings.partner_step(), sandbox_project) {
+            spawn_simulated_partner(&fulfilment, project, step);
         }
         Ok(Self {
             server,
@@ -546,36 +550,52 @@ fn inbound_ports(
     Ok((ports, fulfilment))
 }
 
-/// The sandbox's simulated fulfilment partner: every `step`, each delivery in progress moves one
-/// step along its way (`READY` to `ARRIVAL`), the physical card produced on the way. A delivery
-/// that cannot move (changed meanwhile, or cancelled) is left for the next round.
-fn spawn_simulated_partner(fulfilment: Arc<FulfilmentService>, step: Duration) {
+/// The sandbox's simulated fulfilment partner: every `step`, each delivery in progress of the
+/// sandbox's `project` moves one step along its way (`READY` to `ARRIVAL`), the physical card
+/// produced on the way. Another project's deliveries (on a database shared with other
+/// services) are left to their own partner. A delivery that cannot move (changed meanwhile,
+/// or cancelled) is left for the next round.
+fn spawn_simulated_partner(fulfilment: &Arc<FulfilmentService>, project: AspId, step: Duration) {
+    // Held weakly: when the server stops and lets its use cases go, the partner stops too (and
+    // with them the database and its service lock).
+    let fulfilment = Arc::downgrade(fulfilment);
     actix_web::rt::spawn(async move {
         let mut interval = actix_web::rt::time::interval(step);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            let orders = match fulfilment.orders(prepaid_application::MOST_ORDERS).await {
-                Ok(orders) => orders,
-                Err(error) => {
-                    tracing::warn!(error = %error, "simulated partner: deliveries unreadable");
-                    continue;
-                }
+            let Some(fulfilment) = fulfilment.upgrade() else {
+                return;
             };
-            for order in orders {
-                let Some(next) = order.history.current().next_along() else {
-                    continue;
-                };
-                if let Err(error) = fulfilment.report(&order.application, next).await {
-                    tracing::debug!(
-                        card_apply_no = order.application.as_str(),
-                        error = %error,
-                        "simulated partner: delivery not moved"
-                    );
-                }
-            }
+            simulate_one_round(&fulfilment, &project).await;
         }
     });
+}
+
+/// Moves each delivery in progress of `project` one step along.
+async fn simulate_one_round(fulfilment: &FulfilmentService, project: &AspId) {
+    let orders = match fulfilment
+        .orders(Some(project.clone()), prepaid_application::MOST_ORDERS)
+        .await
+    {
+        Ok(orders) => orders,
+        Err(error) => {
+            tracing::warn!(error = %error, "simulated partner: deliveries unreadable");
+            return;
+        }
+    };
+    for order in orders {
+        let Some(next) = order.history.current().next_along() else {
+            continue;
+        };
+        if let Err(error) = fulfilment.report(&order.application, next).await {
+            tracing::debug!(
+                card_apply_no = order.application.as_str(),
+                error = %error,
+                "simulated partner: delivery not moved"
+            );
+        }
+    }
 }
 
 /// The issuance's use case over the database.

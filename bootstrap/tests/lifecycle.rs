@@ -11,90 +11,9 @@ use prepaid_bootstrap::sandbox::{self, ClientCredentials};
 use prepaid_crypto::SystemClock;
 use prepaid_domain::{AspId, CardStatus, Par};
 use prepaid_persistence::Database;
-use prepaid_tools::client::{self, IssueRequest, Outgoing};
-use serde_json::Value;
+use prepaid_tools::client;
+use support::caller::{Caller, code, text};
 use support::{Service, terminate};
-
-/// Where the service is and who calls it.
-struct Caller {
-    credentials: ClientCredentials,
-    urls: Vec<String>,
-}
-
-impl Caller {
-    /// The instance the `index`-th request goes to.
-    fn url(&self, index: usize) -> &str {
-        &self.urls[index % self.urls.len()]
-    }
-
-    async fn send(&self, index: usize, path: &'static str, payload: String, id: &str) -> Value {
-        let outgoing = Outgoing {
-            path,
-            payload,
-            encrypt: false,
-            correlation_id: Some(id.to_owned()),
-        };
-        client::send(
-            &self.credentials,
-            self.url(index),
-            &outgoing,
-            SystemClock.now(),
-        )
-        .await
-        .expect("an answer")
-        .body
-    }
-
-    /// Applies for `product` (delivered when `delivered`) as member 1001.
-    async fn apply(&self, product: &str, delivered: bool) -> Value {
-        let mut request = IssueRequest::mobile_only(sandbox::ACTIVE_MEMBER.to_string(), product);
-        if delivered {
-            request.delivery = true;
-            "서울특별시 강남구 테헤란로 1".clone_into(&mut request.address);
-            "101동 1001호".clone_into(&mut request.address_detail);
-            "06236".clone_into(&mut request.zip_code);
-        }
-        let answer = client::issue(&self.credentials, self.url(0), &request, SystemClock.now())
-            .await
-            .unwrap();
-        assert_eq!(code(&answer.body), "000_000", "{}", answer.body);
-        answer.body
-    }
-
-    /// Cancels application `number` under correlation id `id`, through instance `index`.
-    async fn cancel(&self, index: usize, number: &str, id: &str) -> Value {
-        let payload = serde_json::json!({"cardApplyNo": number, "userId": sandbox::ACTIVE_MEMBER});
-        // The correlation id in the body: a retry is the same body, another request another.
-        let payload = client::with_nonce(&payload.to_string(), id);
-        self.send(index, prepaid_http::CANCEL_APPLICATION_PATH, payload, id)
-            .await
-    }
-
-    async fn pre_issued(&self) -> Value {
-        let id = client::new_correlation_id(SystemClock.now());
-        let payload = client::pre_issued_payload(&sandbox::ACTIVE_MEMBER.to_string());
-        let answer = self
-            .send(0, prepaid_http::PRE_ISSUED_CARDS_PATH, payload, &id)
-            .await;
-        assert_eq!(code(&answer), "000_000", "{answer}");
-        answer
-    }
-
-    async fn delivery(&self, number: &str) -> Value {
-        let id = client::new_correlation_id(SystemClock.now());
-        let payload = client::delivery_payload(&sandbox::ACTIVE_MEMBER.to_string(), number);
-        self.send(0, prepaid_http::DELIVERY_INQUIRY_PATH, payload, &id)
-            .await
-    }
-}
-
-fn code(answer: &Value) -> &str {
-    answer["response"]["code"].as_str().unwrap_or_default()
-}
-
-fn text<'a>(answer: &'a Value, member: &str) -> &'a str {
-    answer[member].as_str().unwrap_or_default()
-}
 
 /// The card with `par` in the sandbox's project, as stored.
 async fn stored_status(db: &Database, credentials: &ClientCredentials, par: &str) -> CardStatus {

@@ -12,7 +12,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use prepaid_application::{
     AuthenticateOperators, DeliveryOrder, DeliveryReport, FulfilDeliveries, FulfilmentError,
-    OperatorAuthError,
+    OperatorAuthError, OrderAddress,
 };
 use prepaid_domain::{
     CardApplyNo, DeliveryHistory, DeliveryStatus, ErrorCode, OperatorName, TimeZone,
@@ -169,11 +169,21 @@ impl<'a> From<&'a DeliveryOrder> for OrderDto<'a> {
             card_apply_no: order.application.as_str(),
             status: order.history.current().as_str(),
             status_history: history(&order.history),
-            address_info: order.address.as_ref().map(|address| AddressDto {
-                address: address.address.as_str(),
-                address_detail: address.detail.as_str(),
-                zip_code: address.zip_code.as_str(),
-            }),
+            address_info: match &order.address {
+                OrderAddress::Open(address) => Some(AddressDto {
+                    address: address.address.as_str(),
+                    address_detail: address.detail.as_str(),
+                    zip_code: address.zip_code.as_str(),
+                }),
+                OrderAddress::NotSealedYet => None,
+                OrderAddress::Unreadable => {
+                    tracing::error!(
+                        card_apply_no = order.application.as_str(),
+                        "a delivery address does not open with this instance's keys"
+                    );
+                    None
+                }
+            },
         }
     }
 }
@@ -184,11 +194,14 @@ struct OrdersDto<'a> {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ListQuery {
     limit: Option<String>,
+    asp_id: Option<String>,
 }
 
-/// `GET /ops/v1/deliveries?limit=N`: the deliveries in progress, the longest unchanged first.
+/// `GET /ops/v1/deliveries?limit=N&aspId=...`: the deliveries in progress (of one project when
+/// `aspId` is given), the longest unchanged first.
 async fn list(
     request: HttpRequest,
     query: Option<web::Query<ListQuery>>,
@@ -197,7 +210,20 @@ async fn list(
     answer(
         async {
             operator(&request, &ports).await?;
-            let limit = match query.and_then(|query| query.into_inner().limit) {
+            let ListQuery { limit, asp_id } = query.map_or(
+                ListQuery {
+                    limit: None,
+                    asp_id: None,
+                },
+                web::Query::into_inner,
+            );
+            let project = asp_id
+                .map(|text| {
+                    prepaid_domain::AspId::parse(&text)
+                        .map_err(|error| ApiError::at(error.code(), "aspId"))
+                })
+                .transpose()?;
+            let limit = match limit {
                 None => DEFAULT_LIMIT,
                 Some(text) => text
                     .parse::<usize>()
@@ -207,7 +233,7 @@ async fn list(
             };
             let orders = ports
                 .fulfilment
-                .orders(limit)
+                .orders(project, limit)
                 .await
                 .map_err(|error| refused(&error))?;
             Ok(serialize(&OrdersDto {

@@ -159,15 +159,18 @@ fn service(world: World) -> Partner {
     let history = world.delivery.clone();
     deliveries
         .expect_deliveries_in_progress()
-        .returning(move |limit| {
-            Ok((0..limit.min(2))
-                .map(|_| ProjectDelivery {
+        .returning(move |project, limit| {
+            assert_eq!(project, Some(asp()));
+            Ok([Some(7_u8), Some(8), None]
+                .into_iter()
+                .take(limit)
+                .map(|sealed| ProjectDelivery {
                     asp_id: asp(),
                     delivery: StoredDelivery {
                         application: number(),
-                        address: Some(SealedAddress {
+                        address: sealed.map(|byte| SealedAddress {
                             key_id: "k1".to_owned(),
-                            ciphertext: vec![7],
+                            ciphertext: vec![byte],
                         }),
                         history: history.clone(),
                         version: 5,
@@ -259,11 +262,14 @@ fn service(world: World) -> Partner {
     secrets
         .expect_open_address()
         .returning(|sealed, for_number| {
-            assert_eq!(
-                (sealed.ciphertext.as_slice(), for_number),
-                (&[7][..], &number())
-            );
-            Ok(address())
+            assert_eq!(for_number, &number());
+            if sealed.ciphertext == [7] {
+                Ok(address())
+            } else {
+                Err(PortError::msg(
+                    "address encrypted under an unknown data key",
+                ))
+            }
         });
     secrets.expect_reveal().returning(|protected, _| {
         assert_eq!(protected.ciphertext, [1]);
@@ -453,13 +459,19 @@ async fn a_report_that_meets_another_writer_reads_and_decides_again() {
 #[tokio::test]
 async fn orders_list_deliveries_in_progress_with_their_addresses_opened() {
     let run = service(World::at(&[DeliveryStatus::Receipt]));
-    let orders = run.service.orders(10).await.unwrap();
-    assert_eq!(orders.len(), 2);
+    let orders = run.service.orders(Some(asp()), 10).await.unwrap();
+    assert_eq!(orders.len(), 3);
+    assert_eq!(
+        orders[1].address,
+        OrderAddress::Unreadable,
+        "the others still listed"
+    );
+    assert_eq!(orders[2].address, OrderAddress::NotSealedYet);
     assert_eq!(orders[0].asp_id, asp());
     assert_eq!(orders[0].application, number());
-    assert_eq!(orders[0].address, Some(address()));
+    assert_eq!(orders[0].address, OrderAddress::Open(address()));
     assert_eq!(orders[0].history.current(), DeliveryStatus::Receipt);
-    assert_eq!(run.service.orders(1).await.unwrap().len(), 1);
+    assert_eq!(run.service.orders(Some(asp()), 1).await.unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -303,13 +303,17 @@ pub trait DeliveryStore: Send + Sync {
         number: &CardApplyNo,
     ) -> Result<Option<StoredDelivery>, PortError>;
 
-    /// The deliveries of every project that are not in a final status, the one unchanged the
-    /// longest first, at most `limit`: the fulfilment partner's queue.
+    /// The deliveries that are not in a final status, of `project` or of every project when
+    /// `None`, the one unchanged the longest first, at most `limit`: the fulfilment partner's
+    /// queue.
     ///
     /// # Errors
     /// [`PortError`] when the store cannot be read.
-    async fn deliveries_in_progress(&self, limit: usize)
-    -> Result<Vec<ProjectDelivery>, PortError>;
+    async fn deliveries_in_progress(
+        &self,
+        project: Option<AspId>,
+        limit: usize,
+    ) -> Result<Vec<ProjectDelivery>, PortError>;
 
     /// The project that application `number` belongs to (application numbers are unique across
     /// the service), if it exists.
@@ -384,7 +388,7 @@ pub struct LifecycleChange {
     pub deliveries: Vec<VersionedChange<CardApplyNo, DeliveryStatus>>,
     /// Card changes.
     pub cards: Vec<VersionedChange<CardId, CardChange>>,
-    /// Cards made, inserted after the changes.
+    /// Cards made, inserted before the card changes (which may link a card to one of them).
     pub new_cards: Vec<NewCardOf>,
     /// When it is made.
     pub at: Timestamp,

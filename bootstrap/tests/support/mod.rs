@@ -5,6 +5,8 @@
     reason = "each test binary uses a different subset of these helpers"
 )]
 
+pub mod caller;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -54,6 +56,8 @@ pub fn start_with(data_dir: &Path, log_path: &Path, env: &[(&str, &str)]) -> Ser
         .env("PREPAID_DATA_DIR", data_dir)
         .env("PREPAID_LISTEN", "127.0.0.1:0")
         .env("PREPAID_WORKERS", "2")
+        // Deliveries stay where a test puts them, unless it asks for the simulated partner.
+        .env("PREPAID_SANDBOX_PARTNER_STEP_MS", "0")
         .env(
             "RUST_LOG",
             "debug,actix_server=info,actix_http=info,h2=info,mio=info",

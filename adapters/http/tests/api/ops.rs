@@ -7,7 +7,7 @@ use actix_web::App;
 use actix_web::test::{self, TestRequest};
 use prepaid_application::{
     DeliveryOrder, DeliveryReport, FulfilmentError, MockAuthenticateOperators,
-    MockFulfilDeliveries, MockIssueCards, OperatorAuthError, PortError, PrintedCard,
+    MockFulfilDeliveries, MockIssueCards, OperatorAuthError, OrderAddress, PortError, PrintedCard,
 };
 use prepaid_domain::{
     AddressDetail, AspId, CardApplyNo, CardStatus, Cvc, DeliveryAddress, DeliveryChangeRefusal,
@@ -137,13 +137,13 @@ async fn the_partner_lists_deliveries_in_progress_with_their_addresses() {
     let asked = Arc::new(Mutex::new(Vec::new()));
     let noted = asked.clone();
     let mut fulfilment = MockFulfilDeliveries::new();
-    fulfilment.expect_orders().returning(move |limit| {
-        noted.lock().unwrap().push(limit);
+    fulfilment.expect_orders().returning(move |project, limit| {
+        noted.lock().unwrap().push((project, limit));
         Ok(vec![DeliveryOrder {
             asp_id: AspId::parse(ASP).unwrap(),
             application: number(),
             history: received(),
-            address: Some(DeliveryAddress {
+            address: OrderAddress::Open(DeliveryAddress {
                 address: RoadAddress::parse("서울특별시 강남구 테헤란로 1").unwrap(),
                 detail: AddressDetail::parse("101동 1001호").unwrap(),
                 zip_code: ZipCode::parse("06236").unwrap(),
@@ -171,9 +171,21 @@ async fn the_partner_lists_deliveries_in_progress_with_their_addresses() {
             },
         }])
     );
-    let answer = send(&app, get("/deliveries?limit=500").to_request()).await;
+    let answer = send(
+        &app,
+        get(&format!("/deliveries?limit=500&aspId={ASP}")).to_request(),
+    )
+    .await;
     assert_eq!(answer.code(), "000_000");
-    assert_eq!(*asked.lock().unwrap(), [100, 500]);
+    assert_eq!(
+        *asked.lock().unwrap(),
+        [(None, 100), (Some(AspId::parse(ASP).unwrap()), 500)]
+    );
+    let answer = send(&app, get("/deliveries?aspId=SHORT").to_request()).await;
+    assert_eq!(
+        (answer.status, answer.code(), answer.description()),
+        (400, "000_015", "The length of value does not match. aspId")
+    );
 
     for limit in ["0", "501", "x", "-1"] {
         let answer = send(

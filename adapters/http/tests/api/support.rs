@@ -407,6 +407,7 @@ impl DeliveryStore for Store {
 
     async fn deliveries_in_progress(
         &self,
+        _project: Option<AspId>,
         _limit: usize,
     ) -> Result<Vec<ProjectDelivery>, PortError> {
         Err(PortError::msg(

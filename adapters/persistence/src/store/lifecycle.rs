@@ -272,8 +272,11 @@ impl Database {
                     else {
                         return Ok(None);
                     };
+                    // The steps as of the row read: a change committed between the two reads
+                    // adds a step past the row's version, left for the next read.
                     let steps = delivery_steps::table
                         .filter(delivery_steps::apply_no.eq(&key.1))
+                        .filter(delivery_steps::step.le(row.version))
                         .order(delivery_steps::step)
                         .select(DeliveryStepRow::as_select())
                         .load(conn)?;
@@ -299,8 +302,10 @@ impl DeliveryStore for Database {
 
     async fn deliveries_in_progress(
         &self,
+        project: Option<AspId>,
         limit: usize,
     ) -> Result<Vec<ProjectDelivery>, PortError> {
+        let project = project.map(|asp| asp.as_str().to_owned());
         let finals: Vec<&'static str> = DeliveryStatus::ALL
             .iter()
             .filter(|status| status.is_final())
@@ -310,8 +315,13 @@ impl DeliveryStore for Database {
         let found = self
             .read(move |source| {
                 on_conn!(source, |conn| {
-                    let rows = deliveries::table
+                    let mut query = deliveries::table
                         .filter(deliveries::status.ne_all(&finals))
+                        .into_boxed();
+                    if let Some(asp) = &project {
+                        query = query.filter(deliveries::asp_id.eq(asp));
+                    }
+                    let rows = query
                         .order((deliveries::updated_at, deliveries::apply_no))
                         .limit(limit)
                         .select((deliveries::asp_id, DeliveryRecordRow::as_select()))
@@ -338,7 +348,9 @@ impl DeliveryStore for Database {
         }
         let mut in_progress = Vec::with_capacity(rows.len());
         for (asp, row) in rows {
-            let own = steps_of.remove(&row.apply_no).unwrap_or_default();
+            // The steps as of the row read (a change may have committed in between).
+            let mut own = steps_of.remove(&row.apply_no).unwrap_or_default();
+            own.retain(|step| step.step <= row.version);
             in_progress.push(ProjectDelivery {
                 asp_id: AspId::parse(&asp).map_err(|_| DatabaseError::Corrupt("asp_id"))?,
                 delivery: delivery_from_row(&row, &own)?,
@@ -422,6 +434,21 @@ macro_rules! apply_lifecycle_change {
                 })
                 .execute(conn)?;
         }
+        for new in &change.new_cards {
+            // Only for an application of the change's project; made before the card changes,
+            // which may link a card to it.
+            let owned: i64 = card_applications::table
+                .filter(card_applications::asp_id.eq(asp))
+                .filter(card_applications::apply_no.eq(new.application.as_str()))
+                .count()
+                .get_result(conn)?;
+            if owned != 1 {
+                return Err(DieselError::RollbackTransaction);
+            }
+            diesel::insert_into(cards::table)
+                .values(&new_card_row(asp, &new.application, &new.card, at))
+                .execute(conn)?;
+        }
         for entry in &change.cards {
             let moved = diesel::update(
                 cards::table
@@ -440,20 +467,6 @@ macro_rules! apply_lifecycle_change {
             if moved != 1 {
                 return Err(DieselError::RollbackTransaction);
             }
-        }
-        for new in &change.new_cards {
-            // Only for an application of the change's project.
-            let owned: i64 = card_applications::table
-                .filter(card_applications::asp_id.eq(asp))
-                .filter(card_applications::apply_no.eq(new.application.as_str()))
-                .count()
-                .get_result(conn)?;
-            if owned != 1 {
-                return Err(DieselError::RollbackTransaction);
-            }
-            diesel::insert_into(cards::table)
-                .values(&new_card_row(asp, &new.application, &new.card, at))
-                .execute(conn)?;
         }
         if let Some(claim) = &change.claim {
             diesel::insert_into(idempotency_records::table)

@@ -778,7 +778,7 @@ pub async fn deliveries_in_progress_are_listed_across_projects_longest_unchanged
     // `first` moves on after `second` was asked for: `second` has waited longer.
     received(&test, &first).await;
 
-    let listed = test.db.deliveries_in_progress(10_000).await.unwrap();
+    let listed = test.db.deliveries_in_progress(None, 10_000).await.unwrap();
     let position = |new: &NewIssuance| {
         listed
             .iter()
@@ -793,7 +793,22 @@ pub async fn deliveries_in_progress_are_listed_across_projects_longest_unchanged
     assert_eq!(item.asp_id, first.claim.key.asp_id);
     assert_eq!(item.delivery.history.current(), DeliveryStatus::Receipt);
     assert_eq!(item.delivery.history.steps().len(), 2);
-    assert_eq!(test.db.deliveries_in_progress(1).await.unwrap().len(), 1);
+    assert_eq!(
+        test.db.deliveries_in_progress(None, 1).await.unwrap().len(),
+        1
+    );
+    // One project's queue holds its own deliveries only.
+    let own = test
+        .db
+        .deliveries_in_progress(Some(first.claim.key.asp_id.clone()), 10_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        own.iter()
+            .map(|item| item.delivery.application.as_str())
+            .collect::<Vec<_>>(),
+        [first.application.number.as_str()]
+    );
 
     assert_eq!(
         test.db.project_of(&first.application.number).await.unwrap(),
@@ -801,4 +816,55 @@ pub async fn deliveries_in_progress_are_listed_across_projects_longest_unchanged
     );
     let unknown = CardApplyNo::parse("2026112506ZZZZZZZZZZZZ").unwrap();
     assert_eq!(test.db.project_of(&unknown).await.unwrap(), None);
+}
+
+pub async fn a_change_links_a_card_to_one_it_makes(backend: Backend) {
+    let test = open(&backend);
+    let (new, _) = issued_and_its_cancel(&test).await;
+    received(&test, &new).await;
+    let physical = physical_card(&new, unique());
+    test.db
+        .apply(&produced(&new, 1, physical.clone()))
+        .await
+        .unwrap();
+    // A mobile card made by the change, and the physical card linked to it in the same one.
+    let mut mobile = physical_card(&new, unique());
+    mobile.card.card.kind = CardKind::Mobile;
+    mobile.card.card.status = CardStatus::Active;
+    let asp = &new.claim.key.asp_id;
+    test.db
+        .apply(&LifecycleChange {
+            asp_id: asp.clone(),
+            claim: None,
+            applications: vec![],
+            deliveries: vec![],
+            cards: vec![VersionedChange {
+                key: physical.card.card.id.clone(),
+                from_version: 0,
+                status: CardChange {
+                    status: CardStatus::Active,
+                    wrong_attempts: 0,
+                    linked_to: Some(mobile.card.card.id.clone()),
+                },
+            }],
+            new_cards: vec![mobile.clone()],
+            at: Timestamp::from_millis(NOW + 7_000),
+        })
+        .await
+        .unwrap();
+    let linked = test
+        .db
+        .card_by_par(asp, &physical.card.card.par)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(linked.card.linked_to, Some(mobile.card.card.id.clone()));
+    assert_eq!(linked.card.status, CardStatus::Active);
+    assert!(
+        test.db
+            .card_by_par(asp, &mobile.card.card.par)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

@@ -71,6 +71,7 @@ const CASES: &[(&str, Case)] = cases![
     lifecycle::a_made_card_whose_number_is_taken_makes_nothing_of_the_change,
     lifecycle::a_card_is_never_made_for_another_projects_application,
     lifecycle::deliveries_in_progress_are_listed_across_projects_longest_unchanged_first,
+    lifecycle::a_change_links_a_card_to_one_it_makes,
     operators::an_operator_is_found_by_its_token_and_by_no_other,
 ];
 

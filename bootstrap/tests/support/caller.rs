@@ -1,0 +1,183 @@
+//! A caller of the running service as the sandbox's ASP and as its fulfilment partner.
+
+use std::time::Duration;
+
+use prepaid_application::ports::Clock as _;
+use prepaid_bootstrap::sandbox::{self, ClientCredentials};
+use prepaid_crypto::SystemClock;
+use prepaid_tools::client::{self, IssueRequest, OpsCall, Outgoing};
+use serde_json::Value;
+
+/// Where the service is and who calls it.
+pub struct Caller {
+    pub credentials: ClientCredentials,
+    pub urls: Vec<String>,
+}
+
+pub fn code(answer: &Value) -> &str {
+    answer["response"]["code"].as_str().unwrap_or_default()
+}
+
+pub fn text<'a>(answer: &'a Value, member: &str) -> &'a str {
+    answer[member].as_str().unwrap_or_default()
+}
+
+/// A printed card, as the sandbox's operator interface shows it.
+pub struct Printed {
+    pub card_no: String,
+    pub expiry: String,
+    pub cvc: String,
+}
+
+impl Caller {
+    /// The instance the `index`-th request goes to.
+    pub fn url(&self, index: usize) -> &str {
+        &self.urls[index % self.urls.len()]
+    }
+
+    pub async fn send_with(
+        &self,
+        index: usize,
+        path: &'static str,
+        payload: String,
+        id: &str,
+        encrypt: bool,
+    ) -> Value {
+        let outgoing = Outgoing {
+            path,
+            payload,
+            encrypt,
+            correlation_id: Some(id.to_owned()),
+        };
+        client::send(
+            &self.credentials,
+            self.url(index),
+            &outgoing,
+            SystemClock.now(),
+        )
+        .await
+        .expect("an answer")
+        .body
+    }
+
+    pub async fn send(&self, index: usize, path: &'static str, payload: String, id: &str) -> Value {
+        self.send_with(index, path, payload, id, false).await
+    }
+
+    /// Applies for `product` (delivered when `delivered`) as member 1001.
+    pub async fn apply(&self, product: &str, delivered: bool) -> Value {
+        let mut request = IssueRequest::mobile_only(sandbox::ACTIVE_MEMBER.to_string(), product);
+        if delivered {
+            request.delivery = true;
+            "서울특별시 강남구 테헤란로 1".clone_into(&mut request.address);
+            "101동 1001호".clone_into(&mut request.address_detail);
+            "06236".clone_into(&mut request.zip_code);
+        }
+        let answer = client::issue(&self.credentials, self.url(0), &request, SystemClock.now())
+            .await
+            .unwrap();
+        assert_eq!(code(&answer.body), "000_000", "{}", answer.body);
+        answer.body
+    }
+
+    /// Cancels application `number` under correlation id `id`, through instance `index`.
+    pub async fn cancel(&self, index: usize, number: &str, id: &str) -> Value {
+        let payload = serde_json::json!({"cardApplyNo": number, "userId": sandbox::ACTIVE_MEMBER});
+        // The correlation id in the body: a retry is the same body, another request another.
+        let payload = client::with_nonce(&payload.to_string(), id);
+        self.send(index, prepaid_http::CANCEL_APPLICATION_PATH, payload, id)
+            .await
+    }
+
+    pub async fn pre_issued(&self) -> Value {
+        let id = client::new_correlation_id(SystemClock.now());
+        let payload = client::pre_issued_payload(&sandbox::ACTIVE_MEMBER.to_string());
+        let answer = self
+            .send(0, prepaid_http::PRE_ISSUED_CARDS_PATH, payload, &id)
+            .await;
+        assert_eq!(code(&answer), "000_000", "{answer}");
+        answer
+    }
+
+    pub async fn delivery(&self, number: &str) -> Value {
+        let id = client::new_correlation_id(SystemClock.now());
+        let payload = client::delivery_payload(&sandbox::ACTIVE_MEMBER.to_string(), number);
+        self.send(0, prepaid_http::DELIVERY_INQUIRY_PATH, payload, &id)
+            .await
+    }
+
+    /// Registers the printed card under correlation id `id` through instance `index`, naming
+    /// application `number` when given, encrypted both ways when `encrypt`.
+    pub async fn register(
+        &self,
+        index: usize,
+        (number, card): (Option<&str>, &Printed),
+        cvc: &str,
+        id: &str,
+        encrypt: bool,
+    ) -> Value {
+        let payload = client::register_payload(
+            &sandbox::ACTIVE_MEMBER.to_string(),
+            number,
+            &card.card_no,
+            &card.expiry,
+            cvc,
+        );
+        // The correlation id in the body: a retry is the same body, another request another.
+        let payload = client::with_nonce(&payload, id);
+        self.send_with(
+            index,
+            prepaid_http::REGISTER_PHYSICAL_CARD_PATH,
+            payload,
+            id,
+            encrypt,
+        )
+        .await
+    }
+
+    /// The operator interface's answer to `call`, with the sandbox's operator token.
+    pub async fn ops(&self, call: &OpsCall) -> Value {
+        let token = self
+            .credentials
+            .operator_token
+            .as_deref()
+            .expect("the sandbox's operator token");
+        let answer = client::ops(self.url(0), token, call).await.unwrap();
+        answer.body
+    }
+
+    /// Waits until application `number`'s delivery reached `status` (the simulated partner
+    /// moves it), and answers its history then.
+    pub async fn wait_for(&self, number: &str, status: &str) -> Vec<String> {
+        for _ in 0..400 {
+            let answer = self.delivery(number).await;
+            let history: Vec<String> = answer["statusHistory"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{answer}"))
+                .iter()
+                .map(|step| step["status"].as_str().unwrap().to_owned())
+                .collect();
+            if history.iter().any(|reached| reached == status) {
+                return history;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the delivery of {number} never reached {status}");
+    }
+
+    /// The physical card produced for application `number`, as printed.
+    pub async fn printed(&self, number: &str) -> Printed {
+        let answer = self
+            .ops(&OpsCall::PrintedCard {
+                card_apply_no: number.to_owned(),
+            })
+            .await;
+        assert_eq!(code(&answer), "000_000", "{answer}");
+        assert_eq!(answer["cardStatus"], "INACTIVE", "{answer}");
+        Printed {
+            card_no: text(&answer, "cardNo").to_owned(),
+            expiry: text(&answer, "expiryDate").to_owned(),
+            cvc: text(&answer, "cardCvc").to_owned(),
+        }
+    }
+}
