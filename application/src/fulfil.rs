@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use prepaid_domain::{
     AspId, CardApplyNo, CardKind, CardStatus, Cvc, DeliveryAddress, DeliveryChangeFacts,
     DeliveryChangeRefusal, DeliveryHistory, DeliveryStatus, ErrorCode, Expiry, Pan, Par,
-    decide_delivery_change,
+    decide_delivery_change, decide_redelivery,
 };
 
 use crate::inbound::FulfilDeliveries;
@@ -359,6 +359,56 @@ impl FulfilDeliveries for FulfilmentService {
             }
         }
         Err(PortError::msg("the delivery kept changing while it was reported").into())
+    }
+
+    async fn redeliver(&self, number: &CardApplyNo) -> Result<DeliveryReport, FulfilmentError> {
+        for _ in 0..MOST_READS {
+            let read = self.read(number).await?;
+            let last = read.delivery.history.steps().last().map(|step| step.at);
+            let now = self.ports.clock.now();
+            let at = last.map_or(now, |last| now.max(last));
+            let plan = decide_redelivery(&read.delivery.history, read.physical_card.is_some(), at)
+                .map_err(FulfilmentError::Refused)?;
+            let change = LifecycleChange {
+                asp_id: read.asp_id.clone(),
+                claim: None,
+                applications: vec![],
+                deliveries: vec![VersionedChange {
+                    key: number.clone(),
+                    from_version: read.delivery.version,
+                    status: DeliveryStatus::Ready,
+                }],
+                cards: read
+                    .physical_card
+                    .iter()
+                    .filter(|_| plan.terminate_physical_card)
+                    .map(|card| VersionedChange {
+                        key: card.card.id.clone(),
+                        from_version: card.version,
+                        status: card.as_is().with_status(CardStatus::Terminated),
+                    })
+                    .collect(),
+                new_cards: vec![],
+                at,
+            };
+            match self.ports.changes.apply(&change).await {
+                Ok(()) => {
+                    return Ok(DeliveryReport {
+                        asp_id: read.asp_id,
+                        application: number.clone(),
+                        history: plan.history,
+                        physical_card: None,
+                        changed: true,
+                    });
+                }
+                Err(ChangeError::Stale | ChangeError::NumberTaken(_)) => {}
+                Err(ChangeError::KeyTaken) => {
+                    return Err(PortError::msg("a redelivery claimed a key").into());
+                }
+                Err(ChangeError::Unavailable(error)) => return Err(error.into()),
+            }
+        }
+        Err(PortError::msg("the delivery kept changing while it was sent again").into())
     }
 
     async fn printed_card(&self, number: &CardApplyNo) -> Result<PrintedCard, FulfilmentError> {

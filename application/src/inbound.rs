@@ -103,6 +103,10 @@ pub trait FulfilDeliveries: Send + Sync {
         next: DeliveryStatus,
     ) -> Result<DeliveryReport, FulfilmentError>;
 
+    /// Sends application `number`'s card again after its delivery was lost or returned: a new
+    /// leg from `READY`, and a new physical card on the way.
+    async fn redeliver(&self, number: &CardApplyNo) -> Result<DeliveryReport, FulfilmentError>;
+
     /// The physical card produced for application `number`, as printed (sandbox only).
     async fn printed_card(&self, number: &CardApplyNo) -> Result<PrintedCard, FulfilmentError>;
 }

@@ -209,9 +209,12 @@ impl RegistrationService {
             wrong_attempts: card.wrong_attempts,
             expiry_matches: card.card.expiry == command.expiry,
             cvc_matches: same_cvc(&command.cvc, &expected),
-            shipped: delivery
-                .as_ref()
-                .is_some_and(|delivery| delivery.history.reached(DeliveryStatus::Shipping)),
+            shipped: delivery.as_ref().is_some_and(|delivery| {
+                // Shipped on the delivery's latest leg: a redelivered card ships anew.
+                delivery
+                    .history
+                    .reached_on_this_leg(DeliveryStatus::Shipping)
+            }),
             delivery: delivery
                 .as_ref()
                 .map_or(DeliveryStatus::Ready, |delivery| delivery.history.current()),

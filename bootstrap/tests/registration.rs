@@ -382,3 +382,140 @@ async fn the_registration_path_on_postgresql_with_two_instances() {
     let db = support::postgres(&url);
     the_registration_path(vec![first, second], caller, &db).await;
 }
+
+/// Reports `status` for application `number` through the operator interface.
+async fn report(caller: &Caller, number: &str, status: &str) -> Value {
+    caller
+        .ops(&OpsCall::Report {
+            card_apply_no: number.to_owned(),
+            status: status.to_owned(),
+        })
+        .await
+}
+
+/// With the simulated partner off, a person (this test) is the partner: illegal changes are
+/// refused and change nothing; a lost card is terminated and the delivery sent again with a new
+/// card, which is then registered.
+#[actix_web::test]
+async fn the_partner_reports_through_the_operator_interface_and_redelivers_a_lost_card() {
+    let root = tempfile::tempdir().unwrap();
+    let data_dir = root.path().join("data");
+    let mut service = support::start(&data_dir, "partner.log");
+    let caller = Caller {
+        credentials: support::credentials(&data_dir),
+        urls: vec![service.base_url.clone()],
+    };
+    let db = support::database(&data_dir);
+    let applied = caller.apply(sandbox::PRE_ISSUANCE_PRODUCT, true).await;
+    let number = text(&applied, "cardApplyNo");
+
+    let listed = caller.ops(&OpsCall::Deliveries { limit: Some(500) }).await;
+    let order = listed["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|order| order["cardApplyNo"] == applied["cardApplyNo"])
+        .unwrap_or_else(|| panic!("{listed}"))
+        .clone();
+    assert_eq!(order["status"], "READY");
+    assert_eq!(order["addressInfo"]["zipCode"], "06236", "{order}");
+
+    for (status, expected) in [
+        ("SHIPPING", "003_091"),
+        ("CANCEL", "003_091"),
+        ("GONE", "000_002"),
+    ] {
+        let refused = report(&caller, number, status).await;
+        assert_eq!(code(&refused), expected, "{status}: {refused}");
+    }
+    assert_eq!(caller.delivery(number).await["status"], "READY");
+    for status in ["RECEIPT", "PRE_SHIPPING", "PRE_SHIPPING", "SHIPPING"] {
+        let moved = report(&caller, number, status).await;
+        assert_eq!(code(&moved), "000_000", "{status}: {moved}");
+        assert_eq!(moved["status"], status);
+    }
+    let first = caller.printed(number).await;
+    let lost = report(&caller, number, "LOST").await;
+    assert_eq!(code(&lost), "000_000", "{lost}");
+    assert!(lost.get("physicalCardPar").is_none(), "{lost}");
+    let none = caller
+        .ops(&OpsCall::PrintedCard {
+            card_apply_no: number.to_owned(),
+        })
+        .await;
+    assert_eq!(
+        code(&none),
+        "003_001",
+        "the lost card is terminated: {none}"
+    );
+    // The lost card cannot be registered.
+    let refused = caller
+        .register(0, (Some(number), &first), &first.cvc, &id(), false)
+        .await;
+    assert_eq!(code(&refused), "003_001", "{refused}");
+
+    let again = caller
+        .ops(&OpsCall::Redeliver {
+            card_apply_no: number.to_owned(),
+        })
+        .await;
+    assert_eq!(code(&again), "000_000", "{again}");
+    assert_eq!(again["status"], "READY");
+    let refused = caller
+        .ops(&OpsCall::Redeliver {
+            card_apply_no: number.to_owned(),
+        })
+        .await;
+    assert_eq!(
+        code(&refused),
+        "003_091",
+        "only a lost or returned delivery: {refused}"
+    );
+    for status in ["RECEIPT", "PRE_SHIPPING"] {
+        assert_eq!(code(&report(&caller, number, status).await), "000_000");
+    }
+    let second = caller.printed(number).await;
+    assert_ne!(second.card_no, first.card_no, "a new card");
+    // Produced, not shipped on this leg yet.
+    let early = caller
+        .register(0, (Some(number), &second), &second.cvc, &id(), false)
+        .await;
+    assert_eq!(code(&early), "003_012", "{early}");
+    assert_eq!(code(&report(&caller, number, "SHIPPING").await), "000_000");
+    let registered = caller
+        .register(0, (Some(number), &second), &second.cvc, &id(), false)
+        .await;
+    assert_eq!(code(&registered), "000_000", "{registered}");
+    assert_eq!(registered["mobileCardNo"], applied["mobileCardNo"]);
+
+    let history: Vec<String> = caller.delivery(number).await["statusHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|step| step["status"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        history,
+        [
+            "READY",
+            "RECEIPT",
+            "PRE_SHIPPING",
+            "SHIPPING",
+            "LOST",
+            "READY",
+            "RECEIPT",
+            "PRE_SHIPPING",
+            "SHIPPING",
+            "ARRIVAL"
+        ]
+    );
+    let cards = cards_of(&db, &caller, number).await;
+    let physical: Vec<_> = cards
+        .iter()
+        .filter(|card| card.0 == CardKind::Physical)
+        .collect();
+    assert_eq!(physical.len(), 2);
+    assert!(physical.iter().any(|card| card.1 == CardStatus::Terminated));
+    assert!(physical.iter().any(|card| card.1 == CardStatus::Active));
+    assert!(terminate(&mut service).success());
+}

@@ -356,5 +356,33 @@ pub fn decide_delivery_change(
     })
 }
 
+/// What a redelivery does, in one transaction (D18): the delivery starts a new leg at
+/// `READY`, and the physical card of the leg that ended (a returned card; a lost one is
+/// terminated already) is terminated, so that the new leg produces a new card.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedeliveryPlan {
+    /// The history with its new leg.
+    pub history: DeliveryHistory,
+    /// Whether the application's physical card is terminated now.
+    pub terminate_physical_card: bool,
+}
+
+/// Decides a redelivery of a delivery that was `LOST` or `RETURN`ed.
+///
+/// # Errors
+/// The refusal of [`DeliveryHistory::redeliver`]; nothing changes.
+pub fn decide_redelivery(
+    history: &DeliveryHistory,
+    has_physical_card: bool,
+    at: Timestamp,
+) -> Result<RedeliveryPlan, DeliveryChangeRefusal> {
+    Ok(RedeliveryPlan {
+        history: history
+            .redeliver(at)
+            .map_err(DeliveryChangeRefusal::Table)?,
+        terminate_physical_card: has_physical_card,
+    })
+}
+
 #[cfg(test)]
 mod tests;

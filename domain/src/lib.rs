@@ -27,7 +27,8 @@ pub use fulfilment::{
     AwaitingFacts, CancelFacts, CancelPlan, CancelRefusal, DeliveryChangeFacts, DeliveryChangePlan,
     DeliveryChangeRefusal, MOST_WRONG_REGISTRATIONS, MobileCardFacts, MobileCardPlan,
     NamedApplication, PhysicalCardFacts, RegistrationFacts, RegistrationPlan, RegistrationRefusal,
-    awaits_physical_card, decide_cancel, decide_delivery_change, decide_registration,
+    awaits_physical_card, decide_cancel, decide_delivery_change, decide_redelivery,
+    decide_registration,
 };
 pub use header::{
     AccessKey, AspId, CorrelationId, CryptoKeyId, RequestWindow, SecretKey, TranTime, TranToken,

@@ -146,6 +146,10 @@ impl DeliveryHistory {
     /// left, then at most four steps on.
     const ROOM_FOR_A_FAILURE: usize = 6;
 
+    /// The steps of a new leg, `READY` to a final status: a redelivery is refused unless they
+    /// all fit.
+    const A_WHOLE_LEG: usize = 5;
+
     /// A new delivery: `READY` at `at`.
     pub fn start(at: Timestamp) -> Self {
         Self(vec![DeliveryStep {
@@ -171,7 +175,15 @@ impl DeliveryHistory {
         }
         let mut history = Self::start(first.at);
         for step in rest {
-            history = history.advance(step.status, step.at)?;
+            let ended = matches!(
+                history.current(),
+                DeliveryStatus::Lost | DeliveryStatus::Return
+            );
+            history = if step.status == DeliveryStatus::Ready && ended {
+                history.redeliver(step.at)?
+            } else {
+                history.advance(step.status, step.at)?
+            };
         }
         Ok(history)
     }
@@ -189,6 +201,45 @@ impl DeliveryHistory {
     /// Whether the delivery ever reached `status`.
     pub fn reached(&self, status: DeliveryStatus) -> bool {
         self.0.iter().any(|step| step.status == status)
+    }
+
+    /// Whether the delivery reached `status` since it last started (at `READY`: the first
+    /// time, or at its latest redelivery).
+    pub fn reached_on_this_leg(&self, status: DeliveryStatus) -> bool {
+        let start = self
+            .0
+            .iter()
+            .rposition(|step| step.status == DeliveryStatus::Ready)
+            .unwrap_or(0);
+        self.0[start..].iter().any(|step| step.status == status)
+    }
+
+    /// The history of a delivery sent again after it was `LOST` or `RETURN`ed: a new leg,
+    /// `READY` at `at` (D18); this one is left as it was.
+    ///
+    /// # Errors
+    /// A delivery that is not lost or returned; one with no room left in its history for a
+    /// whole new leg ([`DeliveryHistory::MOST_STEPS`]); a date before the last change.
+    pub fn redeliver(&self, at: Timestamp) -> Result<Self, DeliveryChangeRefused> {
+        let last = self.last();
+        if !matches!(last.status, DeliveryStatus::Lost | DeliveryStatus::Return) {
+            return Err(DeliveryChangeRefused::NotAllowed {
+                from: last.status,
+                to: DeliveryStatus::Ready,
+            });
+        }
+        if self.0.len() + Self::A_WHOLE_LEG > Self::MOST_STEPS {
+            return Err(DeliveryChangeRefused::TooManyFailures);
+        }
+        if at < last.at {
+            return Err(DeliveryChangeRefused::BeforeTheLastChange);
+        }
+        let mut steps = self.0.clone();
+        steps.push(DeliveryStep {
+            status: DeliveryStatus::Ready,
+            at,
+        });
+        Ok(Self(steps))
     }
 
     /// The history with `next` reached at `at`; this one is left as it was.
@@ -282,6 +333,95 @@ mod tests {
                 assert!(status.is_final() || *status == Etc, "{status:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_lost_or_returned_delivery_is_sent_again_as_a_new_leg_and_nothing_else_is() {
+        use DeliveryStatus::{Arrival, Lost, PreShipping, Ready, Receipt, Return, Shipping};
+        for end in [Lost, Return] {
+            let ended = walk(&[Receipt, PreShipping, Shipping, end]).unwrap();
+            let at = T0.plus_millis(10_000);
+            let again = ended.redeliver(at).unwrap();
+            assert_eq!(again.current(), Ready);
+            assert_eq!(again.steps().len(), 6);
+            assert!(again.reached(Shipping));
+            assert!(!again.reached_on_this_leg(Shipping));
+            assert!(again.reached_on_this_leg(Ready));
+            let moved = again.advance(Receipt, at).unwrap();
+            assert!(moved.reached_on_this_leg(Receipt));
+            assert_eq!(
+                DeliveryHistory::from_steps(moved.steps()),
+                Ok(moved.clone())
+            );
+            assert_eq!(
+                ended.redeliver(T0),
+                Err(DeliveryChangeRefused::BeforeTheLastChange)
+            );
+            assert_eq!(
+                ended.advance(Ready, at),
+                Err(DeliveryChangeRefused::Final(end)),
+                "READY is reached only by a redelivery"
+            );
+        }
+        for status in [Ready, Receipt, PreShipping, Shipping, Arrival] {
+            let mut statuses = vec![Receipt, PreShipping, Shipping, Arrival];
+            statuses.truncate(
+                statuses
+                    .iter()
+                    .position(|other| *other == status)
+                    .map_or(0, |index| index + 1),
+            );
+            let history = walk(&statuses).unwrap();
+            assert_eq!(
+                history.redeliver(T0.plus_millis(10_000)),
+                Err(DeliveryChangeRefused::NotAllowed {
+                    from: status,
+                    to: Ready
+                }),
+                "{status:?}"
+            );
+        }
+        // A READY after anything but a loss or a return is not a history.
+        let steps = [
+            DeliveryStep {
+                status: Ready,
+                at: T0,
+            },
+            DeliveryStep {
+                status: Receipt,
+                at: T0,
+            },
+            DeliveryStep {
+                status: Ready,
+                at: T0,
+            },
+        ];
+        assert!(DeliveryHistory::from_steps(&steps).is_err());
+    }
+
+    #[test]
+    fn a_redelivery_needs_room_for_a_whole_leg() {
+        use DeliveryStatus::{Lost, PreShipping, Receipt, Shipping};
+        let mut history = DeliveryHistory::start(T0);
+        let mut legs = 0;
+        loop {
+            for status in [Receipt, PreShipping, Shipping, Lost] {
+                history = history.advance(status, T0).unwrap();
+            }
+            match history.redeliver(T0) {
+                Ok(again) => {
+                    history = again;
+                    legs += 1;
+                }
+                Err(refused) => {
+                    assert_eq!(refused, DeliveryChangeRefused::TooManyFailures);
+                    break;
+                }
+            }
+        }
+        assert_eq!(history.steps().len(), 60, "12 whole legs of five steps");
+        assert_eq!(legs, 11);
+        assert!(history.steps().len() + 5 > DeliveryHistory::MOST_STEPS);
     }
 
     #[test]

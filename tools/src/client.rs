@@ -132,6 +132,11 @@ pub enum OpsCall {
         /// The status it reached.
         status: String,
     },
+    /// A lost or returned delivery sent again.
+    Redeliver {
+        /// The application whose delivery is sent again.
+        card_apply_no: String,
+    },
     /// The physical card produced for the application, as printed (sandbox only).
     PrintedCard {
         /// The application.
@@ -156,6 +161,9 @@ pub async fn ops(base_url: &str, token: &str, call: &OpsCall) -> Result<Answer, 
         OpsCall::Report { card_apply_no, .. } => {
             client.post(format!("{ops}/deliveries/{card_apply_no}/status"))
         }
+        OpsCall::Redeliver { card_apply_no } => {
+            client.post(format!("{ops}/deliveries/{card_apply_no}/redelivery"))
+        }
         OpsCall::PrintedCard { card_apply_no } => {
             client.get(format!("{ops}/deliveries/{card_apply_no}/printed-card"))
         }
@@ -168,6 +176,7 @@ pub async fn ops(base_url: &str, token: &str, call: &OpsCall) -> Result<Answer, 
                 .send_body(json!({ "status": status }).to_string())
                 .await
         }
+        OpsCall::Redeliver { .. } => request.send_body("{}").await,
         OpsCall::Deliveries { .. } | OpsCall::PrintedCard { .. } => request.send().await,
     };
     let mut response = sent.map_err(|error| ClientError::Http(error.to_string()))?;

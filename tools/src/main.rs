@@ -157,6 +157,11 @@ enum OpsAction {
         /// `RECEIPT`, `PRE_SHIPPING`, `SHIPPING`, `ARRIVAL`, `LOST`, `RETURN` or `ETC`.
         status: String,
     },
+    /// Send a lost or returned delivery again: `ops redeliver <cardApplyNo>`.
+    Redeliver {
+        /// The application whose delivery is sent again.
+        card_apply_no: String,
+    },
     /// The physical card produced for an application, as printed (sandbox only).
     PrintedCard {
         /// The application.
@@ -415,6 +420,7 @@ async fn run_ops(
             card_apply_no,
             status,
         },
+        OpsAction::Redeliver { card_apply_no } => client::OpsCall::Redeliver { card_apply_no },
         OpsAction::PrintedCard { card_apply_no } => client::OpsCall::PrintedCard { card_apply_no },
     };
     let answer = client::ops(&base_url, &token, &call)

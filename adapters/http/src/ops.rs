@@ -44,6 +44,7 @@ pub fn configure(config: &mut web::ServiceConfig, ports: &OpsPorts) {
             .app_data(web::Data::new(ports.clone()))
             .route("/deliveries", web::get().to(list))
             .route("/deliveries/{number}/status", web::post().to(report))
+            .route("/deliveries/{number}/redelivery", web::post().to(redeliver))
             .route(
                 "/deliveries/{number}/printed-card",
                 web::get().to(printed_card),
@@ -316,6 +317,37 @@ async fn report(
                 status = next.as_str(),
                 changed = report.changed,
                 "delivery status reported"
+            );
+            Ok(serialize(&ReportDto::from(&report)))
+        }
+        .await,
+    )
+}
+
+/// `POST /ops/v1/deliveries/{cardApplyNo}/redelivery`: a lost or returned delivery is sent
+/// again, a new leg from `READY` (`003_091` for any other delivery, and nothing changes).
+async fn redeliver(
+    request: HttpRequest,
+    path: web::Path<String>,
+    ports: web::Data<OpsPorts>,
+) -> HttpResponse {
+    answer(
+        async {
+            let operator = operator(&request, &ports).await?;
+            let number = number(&path)?;
+            let report =
+                ports
+                    .fulfilment
+                    .redeliver(&number)
+                    .await
+                    .map_err(|error| match error {
+                        FulfilmentError::Refused(_) => ApiError::new(error.code()),
+                        other => refused(&other),
+                    })?;
+            tracing::info!(
+                operator = operator.as_str(),
+                card_apply_no = number.as_str(),
+                "delivery sent again"
             );
             Ok(serialize(&ReportDto::from(&report)))
         }

@@ -506,3 +506,45 @@ async fn the_sandbox_shows_a_produced_cards_printed_data_and_nowhere_else_does()
         "nothing read at all"
     );
 }
+
+#[tokio::test]
+async fn a_returned_delivery_is_sent_again_with_its_card_terminated() {
+    use DeliveryStatus::{PreShipping, Receipt, Return, Shipping};
+    let run = service(World {
+        physical: Some(CardStatus::Inactive),
+        application: ApplicationStatus::PhysicalIssued,
+        ..World::at(&[Receipt, PreShipping, Shipping, Return])
+    });
+    let report = run.service.redeliver(&number()).await.unwrap();
+    assert_eq!(report.history.current(), DeliveryStatus::Ready);
+    assert_eq!(report.physical_card, None);
+    let [change] = run.applied().try_into().unwrap();
+    assert_eq!(
+        change.deliveries,
+        [VersionedChange {
+            key: number(),
+            from_version: 5,
+            status: DeliveryStatus::Ready,
+        }]
+    );
+    assert_eq!(change.cards.len(), 1);
+    assert_eq!(change.cards[0].status.status, CardStatus::Terminated);
+    assert!(change.applications.is_empty() && change.new_cards.is_empty());
+}
+
+#[tokio::test]
+async fn only_a_lost_or_returned_delivery_is_sent_again() {
+    let run = service(World::at(&[DeliveryStatus::Receipt]));
+    let refused = run.service.redeliver(&number()).await.unwrap_err();
+    assert_eq!(refused.code().code(), "003_091");
+    assert!(run.applied().is_empty());
+
+    let run = service(World {
+        known: false,
+        ..World::at(&[])
+    });
+    assert!(matches!(
+        run.service.redeliver(&number()).await,
+        Err(FulfilmentError::UnknownDelivery)
+    ));
+}

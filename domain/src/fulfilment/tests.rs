@@ -578,6 +578,44 @@ fn the_partner_cannot_cancel_nor_make_a_change_the_table_forbids() {
     ));
 }
 
+#[test]
+fn a_redelivery_starts_a_new_leg_and_terminates_a_returned_card() {
+    use DeliveryStatus::{Lost, PreShipping, Ready, Receipt, Return, Shipping};
+    let returned = walked(&[Receipt, PreShipping, Shipping, Return]);
+    let at = MIDNIGHT_KST.plus_millis(HOUR);
+    let plan = decide_redelivery(&returned, true, at).unwrap();
+    assert_eq!(plan.history.current(), Ready);
+    assert!(plan.terminate_physical_card);
+    // The new leg produces a new card when it reaches PRE_SHIPPING again.
+    let history = plan.history.advance(Receipt, at).unwrap();
+    let produced = decide_delivery_change(&reported(
+        &history,
+        ApplicationStatus::PhysicalIssued,
+        false,
+        PreShipping,
+    ))
+    .unwrap();
+    assert!(produced.produce_physical_card);
+    assert_eq!(produced.application, None, "already physically issued");
+
+    let lost = walked(&[Receipt, PreShipping, Shipping, Lost]);
+    assert!(
+        !decide_redelivery(&lost, false, at)
+            .unwrap()
+            .terminate_physical_card
+    );
+    let shipping = walked(&[Receipt, PreShipping, Shipping]);
+    assert_eq!(
+        decide_redelivery(&shipping, true, at),
+        Err(DeliveryChangeRefusal::Table(
+            DeliveryChangeRefused::NotAllowed {
+                from: Shipping,
+                to: Ready
+            }
+        ))
+    );
+}
+
 fn any_delivery_status() -> impl Strategy<Value = DeliveryStatus> {
     proptest::sample::select(DeliveryStatus::ALL)
 }

@@ -375,3 +375,40 @@ async fn a_printed_card_is_shown_as_printed_and_never_cached() {
     assert_eq!((answer.status, answer.code()), (400, "003_001"));
     assert!(answer.json.get("cardNo").is_none());
 }
+
+#[actix_web::test]
+async fn a_lost_delivery_is_sent_again_and_another_is_refused() {
+    let mut fulfilment = MockFulfilDeliveries::new();
+    let mut answers = vec![
+        Err(FulfilmentError::Refused(DeliveryChangeRefusal::Table(
+            DeliveryChangeRefused::NotAllowed {
+                from: DeliveryStatus::Receipt,
+                to: DeliveryStatus::Ready,
+            },
+        ))),
+        Ok(DeliveryReport {
+            asp_id: AspId::parse(ASP).unwrap(),
+            application: number(),
+            history: received(),
+            physical_card: None,
+            changed: true,
+        }),
+    ];
+    fulfilment
+        .expect_redeliver()
+        .times(2)
+        .returning(move |asked| {
+            assert_eq!(asked, &number());
+            answers.pop().unwrap()
+        });
+    let app = app!(fulfilment);
+    let path = format!("/deliveries/{NUMBER}/redelivery");
+    let answer = send(&app, post(&path, &json!({})).to_request()).await;
+    assert_eq!((answer.status, answer.code()), (200, "000_000"));
+    assert_eq!(answer.json["changed"], true);
+    let answer = send(&app, post(&path, &json!({})).to_request()).await;
+    assert_eq!(
+        (answer.status, answer.code(), answer.description()),
+        (400, "003_091", "Delivery status cannot change so.")
+    );
+}
