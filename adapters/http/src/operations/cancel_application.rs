@@ -6,14 +6,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use prepaid_application::{CancelApplicationCommand, CancelApplicationError, CancelApplications};
+use prepaid_application::{CancelApplicationCommand, CancelApplications};
 use prepaid_domain::{CardApplyNo, ErrorCode, Pan, Par};
 use serde::Serialize;
 
 use super::{CARD_APPLY_NO, Call, Endpoint, MEMBER_ID, member_id, payload, rule_of, text};
 use crate::error::ApiError;
 use crate::operation::{Kind, Member, Operation, Prepare, Presence, Scenario, Text};
-use crate::pipeline::error_chain;
 
 /// The declaration.
 pub static OPERATION: Operation = Operation {
@@ -193,15 +192,7 @@ impl Endpoint for CancelApplication {
                 .map_err(|error| ApiError::at(error.code(), "cardApplyNo"))?,
             member: member_id(call.body, "userId", "userId")?,
         };
-        let outcome = self.0.cancel(&command).await.map_err(|error| {
-            if let CancelApplicationError::Unavailable(cause) = &error {
-                tracing::error!(error = %error_chain(cause), "cancel unavailable");
-            }
-            ApiError::new(error.code())
-        });
-        call.metrics
-            .use_case_answered(OPERATION.id, outcome.as_ref().err());
-        let outcome = outcome?;
+        let outcome = call.answered(&OPERATION, "cancel", self.0.cancel(&command).await)?;
         tracing::info!(
             replayed = outcome.replayed,
             mobile_card_discarded = outcome.discarded.is_some(),

@@ -5,14 +5,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use prepaid_application::{DeliveryInquiry, DeliveryInquiryError, InquireDeliveries};
+use prepaid_application::{DeliveryInquiry, InquireDeliveries};
 use prepaid_domain::{CardApplyNo, DateTime, DeliveryHistory, DeliveryStatus, ErrorCode, TimeZone};
 use serde::Serialize;
 
 use super::{CARD_APPLY_NO, Call, Endpoint, MEMBER_ID, member_id, payload, text};
 use crate::error::ApiError;
 use crate::operation::{Kind, Member, Operation, Presence, Scenario, Text};
-use crate::pipeline::error_chain;
 
 /// The declaration.
 pub static OPERATION: Operation = Operation {
@@ -223,15 +222,7 @@ impl Endpoint for DeliveryInquiryEndpoint {
             application: CardApplyNo::parse(text(call.body, "cardApplyNo"))
                 .map_err(|error| ApiError::at(error.code(), "cardApplyNo"))?,
         };
-        let history = self.0.delivery(&inquiry).await.map_err(|error| {
-            if let DeliveryInquiryError::Unavailable(cause) = &error {
-                tracing::error!(error = %error_chain(cause), "deliveries unavailable");
-            }
-            ApiError::new(error.code())
-        });
-        call.metrics
-            .use_case_answered(OPERATION.id, history.as_ref().err());
-        let history = history?;
+        let history = call.answered(&OPERATION, "deliveries", self.0.delivery(&inquiry).await)?;
         Ok(payload(&Payload {
             status: history.current().as_str(),
             status_history: history

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use prepaid_application::{IssueCardCommand, IssueCardError, IssueCards};
+use prepaid_application::{IssueCardCommand, IssueCards};
 use prepaid_domain::{
     AddressDetail, Cvc, DeliveryAddress, DeliveryChoice, ErrorCode, IssuanceRequest, Pan, Par,
     Purpose, RoadAddress, ServiceId, ZipCode,
@@ -18,7 +18,6 @@ use super::{
 };
 use crate::error::ApiError;
 use crate::operation::{Kind, Member, Operation, Presence, Reference, Scenario, Text, present};
-use crate::pipeline::error_chain;
 
 /// The declaration.
 pub static OPERATION: Operation = Operation {
@@ -342,18 +341,11 @@ impl Endpoint for IssueDelivery {
             key: call.idempotency_key(),
             request: request(call.body)?,
         };
-        let outcome = self.0.issue_and_deliver(command).await.map_err(|error| {
-            if let IssueCardError::Unavailable(cause) = &error {
-                tracing::error!(error = %error_chain(cause), "issuance unavailable");
-            }
-            match error.field() {
-                Some(field) => ApiError::with_field(error.code(), field),
-                None => ApiError::new(error.code()),
-            }
-        });
-        call.metrics
-            .use_case_answered(OPERATION.id, outcome.as_ref().err());
-        let outcome = outcome?;
+        let outcome = call.answered(
+            &OPERATION,
+            "issuance",
+            self.0.issue_and_deliver(command).await,
+        )?;
         let mobile = outcome.mobile_card.as_ref();
         call.metrics.issued(mobile.is_some(), outcome.replayed);
         tracing::info!(

@@ -21,6 +21,8 @@ use crate::error::ApiError;
 use crate::headers::RequestHeaders;
 use crate::metrics::ApiMetrics;
 use crate::operation::{Kind, Operation, Text};
+use crate::pipeline::error_chain;
+use prepaid_application::PortError;
 
 pub use issue_delivery::{OPERATION as ISSUE_DELIVERY, request as issue_delivery_request};
 
@@ -52,6 +54,85 @@ impl Call<'_> {
             asp_id: self.headers.asp_id.clone(),
             correlation_id: self.headers.correlation_id.clone(),
         }
+    }
+}
+
+impl Call<'_> {
+    /// The use case's `result` as the endpoint answers it: a store failure behind an error is
+    /// logged (as `what` unavailable), and the answer is counted for `operation`.
+    fn answered<T, E: UseCaseError>(
+        &self,
+        operation: &Operation,
+        what: &str,
+        result: Result<T, E>,
+    ) -> Result<T, ApiError> {
+        let result = result.map_err(|error| {
+            if let Some(cause) = error.unavailable() {
+                tracing::error!(error = %error_chain(cause), "{what} unavailable");
+            }
+            error.api_error()
+        });
+        self.metrics
+            .use_case_answered(operation.id, result.as_ref().err());
+        result
+    }
+}
+
+/// A use case's error, as an endpoint answers it.
+trait UseCaseError {
+    /// The code (and field path) answered.
+    fn api_error(&self) -> ApiError;
+    /// The store failure behind it, if that is what it is.
+    fn unavailable(&self) -> Option<&PortError>;
+}
+
+/// Implements [`UseCaseError`] for a use case error whose `Unavailable` variant holds the store
+/// failure and whose `code()` is the code answered.
+macro_rules! use_case_error {
+    ($($error:ty),* $(,)?) => {$(
+        impl UseCaseError for $error {
+            fn api_error(&self) -> ApiError {
+                ApiError::new(self.code())
+            }
+            fn unavailable(&self) -> Option<&PortError> {
+                match self {
+                    Self::Unavailable(cause) => Some(cause),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+use_case_error!(
+    prepaid_application::CancelApplicationError,
+    prepaid_application::DeliveryInquiryError,
+    prepaid_application::PreIssuedCardsError,
+    prepaid_application::RegistrationError,
+);
+
+impl UseCaseError for prepaid_application::IssueCardError {
+    fn api_error(&self) -> ApiError {
+        match self.field() {
+            Some(field) => ApiError::with_field(self.code(), field),
+            None => ApiError::new(self.code()),
+        }
+    }
+    fn unavailable(&self) -> Option<&PortError> {
+        match self {
+            Self::Unavailable(cause) => Some(cause),
+            _ => None,
+        }
+    }
+}
+
+/// A use case that only reads from a store fails only as the store does.
+impl UseCaseError for PortError {
+    fn api_error(&self) -> ApiError {
+        ApiError::new(prepaid_domain::ErrorCode::SystemError)
+    }
+    fn unavailable(&self) -> Option<&PortError> {
+        Some(self)
     }
 }
 

@@ -6,14 +6,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use prepaid_application::{ListPreIssuedCards, MOST_LISTED, PreIssuedCardsError};
+use prepaid_application::{ListPreIssuedCards, MOST_LISTED};
 use prepaid_domain::{Cvc, ErrorCode, Pan, Par, ProductName};
 use serde::Serialize;
 
 use super::{CARD_APPLY_NO, Call, Endpoint, MEMBER_ID, SERVICE_ID, member_id, payload, rule_of};
 use crate::error::ApiError;
 use crate::operation::{Kind, Member, Operation, Prepare, Presence, Scenario, Text};
-use crate::pipeline::error_chain;
 
 /// The declaration.
 pub static OPERATION: Operation = Operation {
@@ -266,20 +265,13 @@ impl Endpoint for PreIssuedCards {
 
     async fn run(&self, call: Call<'_>) -> Result<Vec<u8>, ApiError> {
         let member = member_id(call.body, "userId", "userId")?;
-        let listed = self
-            .0
-            .awaiting(&call.headers.asp_id, member)
-            .await
-            .map_err(|error| {
-                if let PreIssuedCardsError::Unavailable(cause) = &error {
-                    tracing::error!(error = %error_chain(cause), "pre-issued cards unavailable");
-                }
-                ApiError::new(error.code())
-            });
-        call.metrics
-            .use_case_answered(OPERATION.id, listed.as_ref().err());
+        let listed = call.answered(
+            &OPERATION,
+            "pre-issued cards",
+            self.0.awaiting(&call.headers.asp_id, member).await,
+        )?;
         Ok(payload(&Payload {
-            issued_card_list: listed?
+            issued_card_list: listed
                 .into_iter()
                 .map(|card| IssuedCard {
                     card_apply_no: card.application.as_str().to_owned(),

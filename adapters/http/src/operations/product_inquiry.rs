@@ -12,7 +12,6 @@ use serde_json::Value;
 use super::{Call, Endpoint, SERVICE_ID, payload, rule_of};
 use crate::error::ApiError;
 use crate::operation::{Kind, Link, Member, Operation, Presence, Scenario, Text};
-use crate::pipeline::error_chain;
 
 /// The declaration.
 pub static OPERATION: Operation = Operation {
@@ -227,13 +226,8 @@ impl Endpoint for ProductInquiry {
                     .map_err(|error| ApiError::at(error.code(), "serviceIdList"))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let products = self.0.products(&ids).await.map_err(|error| {
-            tracing::error!(error = %error_chain(&error), "product catalogue unavailable");
-            ApiError::new(ErrorCode::SystemError)
-        });
-        call.metrics
-            .use_case_answered(OPERATION.id, products.as_ref().err());
-        let products = products?;
+        let products =
+            call.answered(&OPERATION, "product catalogue", self.0.products(&ids).await)?;
         Ok(payload(&Payload {
             service_infos: products
                 .into_iter()

@@ -7,14 +7,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use prepaid_application::{RegisterPhysicalCardCommand, RegisterPhysicalCards, RegistrationError};
+use prepaid_application::{RegisterPhysicalCardCommand, RegisterPhysicalCards};
 use prepaid_domain::{CardApplyNo, Cvc, ErrorCode, Expiry, Pan, Par};
 use serde::Serialize;
 
 use super::{CARD_APPLY_NO, Call, Endpoint, MEMBER_ID, member_id, payload, rule_of, text};
 use crate::error::ApiError;
 use crate::operation::{Kind, Member, Operation, Presence, Scenario, Text};
-use crate::pipeline::error_chain;
 
 /// The declaration.
 pub static OPERATION: Operation = Operation {
@@ -242,15 +241,7 @@ impl Endpoint for RegisterPhysicalCard {
 
     async fn run(&self, call: Call<'_>) -> Result<Vec<u8>, ApiError> {
         let command = command(&call)?;
-        let outcome = self.0.register(&command).await.map_err(|error| {
-            if let RegistrationError::Unavailable(cause) = &error {
-                tracing::error!(error = %error_chain(cause), "registration unavailable");
-            }
-            ApiError::new(error.code())
-        });
-        call.metrics
-            .use_case_answered(OPERATION.id, outcome.as_ref().err());
-        let outcome = outcome?;
+        let outcome = call.answered(&OPERATION, "registration", self.0.register(&command).await)?;
         tracing::info!(
             replayed = outcome.replayed,
             mobile_card = %outcome.mobile_card.masked(),
