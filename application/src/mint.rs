@@ -195,3 +195,60 @@ impl CardMint {
         self.make(blank, serial, &key_id)
     }
 }
+
+/// A mint over mocks for the use cases' tests: serials from 0 under `num-1`, account numbers
+/// from the serials, CVC `999`, PANs "protected" as their digits, one fingerprint for all.
+#[cfg(test)]
+pub(crate) fn test_mint() -> CardMint {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use crate::ports::{
+        MockCardNumberSerials, MockCardNumbering, MockCardSecrets, MockCardVerification,
+        MockRandomSource, PanFingerprint, ProtectedPan, SerialBlock,
+    };
+
+    let mut numbering = MockCardNumbering::new();
+    numbering
+        .expect_current_key_id()
+        .returning(|| "num-1".to_owned());
+    numbering
+        .expect_account_number()
+        .returning(|_, _, _, serial| Some(4_242 + serial));
+    let mut serials = MockCardNumberSerials::new();
+    serials.expect_reserve().returning(|_, count, _, key_id| {
+        Ok(SerialBlock {
+            serials: 0..count,
+            key_id: key_id.to_owned(),
+        })
+    });
+    let mut verification = MockCardVerification::new();
+    verification
+        .expect_current_key_id()
+        .returning(|| "cvk-2".to_owned());
+    verification
+        .expect_derive()
+        .returning(|_, _, _| Ok(Cvc::parse("999").unwrap()));
+    let mut secrets = MockCardSecrets::new();
+    secrets.expect_protect().returning(|pan, _| {
+        Ok(ProtectedPan {
+            key_id: "pan-1".to_owned(),
+            ciphertext: pan.expose().as_bytes().to_vec(),
+        })
+    });
+    secrets.expect_fingerprint().returning(|_| PanFingerprint {
+        key_id: "idx-1".to_owned(),
+        digest: [5; 32],
+    });
+    let mut random = MockRandomSource::new();
+    let draws = AtomicUsize::new(1);
+    random
+        .expect_next_u64()
+        .returning(move || u64::try_from(draws.fetch_add(1, Ordering::SeqCst)).unwrap() * 104_729);
+    CardMint::new(CardMintPorts {
+        secrets: Arc::new(secrets),
+        verification: Arc::new(verification),
+        random: Arc::new(random),
+        numbering: Arc::new(numbering),
+        serials: Arc::new(serials),
+    })
+}
