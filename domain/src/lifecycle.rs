@@ -349,6 +349,9 @@ mod tests {
             assert!(again.reached_on_this_leg(Ready));
             let moved = again.advance(Receipt, at).unwrap();
             assert!(moved.reached_on_this_leg(Receipt));
+            let further = moved.advance(PreShipping, at).unwrap();
+            assert!(further.reached_on_this_leg(Receipt), "the whole leg counts");
+            assert!(!further.reached_on_this_leg(Shipping));
             assert_eq!(
                 DeliveryHistory::from_steps(moved.steps()),
                 Ok(moved.clone())
@@ -422,6 +425,41 @@ mod tests {
         assert_eq!(history.steps().len(), 60, "12 whole legs of five steps");
         assert_eq!(legs, 11);
         assert!(history.steps().len() + 5 > DeliveryHistory::MOST_STEPS);
+    }
+
+    #[test]
+    fn a_redelivery_that_just_fits_is_made() {
+        use DeliveryStatus::{Etc, Lost, PreShipping, Ready, Receipt, Shipping};
+        // Nine steps with two failures, then ten more legs: 59 steps, ending lost.
+        let mut history = walk(&[
+            Etc,
+            Ready,
+            Receipt,
+            Etc,
+            Receipt,
+            PreShipping,
+            Shipping,
+            Lost,
+        ])
+        .unwrap();
+        for _ in 0..10 {
+            history = history.redeliver(T0.plus_millis(60_000)).unwrap();
+            for status in [Receipt, PreShipping, Shipping, Lost] {
+                history = history.advance(status, T0.plus_millis(60_000)).unwrap();
+            }
+        }
+        assert_eq!(history.steps().len(), 59);
+        let last = history.redeliver(T0.plus_millis(60_000)).unwrap();
+        assert_eq!(last.steps().len(), 60, "a whole leg still fits");
+        let mut history = last;
+        for status in [Receipt, PreShipping, Shipping, Lost] {
+            history = history.advance(status, T0.plus_millis(60_000)).unwrap();
+        }
+        assert_eq!(history.steps().len(), DeliveryHistory::MOST_STEPS);
+        assert_eq!(
+            history.redeliver(T0.plus_millis(60_000)),
+            Err(DeliveryChangeRefused::TooManyFailures)
+        );
     }
 
     #[test]

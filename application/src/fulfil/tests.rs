@@ -61,6 +61,8 @@ struct World {
     application: ApplicationStatus,
     delivery: DeliveryHistory,
     physical: Option<CardStatus>,
+    /// Whether the application has a mobile card too (pre-issuance).
+    mobile: bool,
     applies: Vec<Result<(), ChangeError>>,
     printed: PrintedCards,
 }
@@ -72,6 +74,7 @@ impl World {
             application: ApplicationStatus::DigitalIssued,
             delivery: walked(statuses),
             physical: None,
+            mobile: false,
             applies: vec![Ok(())],
             printed: PrintedCards::Shown,
         }
@@ -152,10 +155,35 @@ fn service(world: World) -> Partner {
     });
 
     let mut cards = MockCardStore::new();
-    let physical = world.physical;
+    let (physical, mobile) = (world.physical, world.mobile);
     cards.expect_cards_of_application().returning(move |_, _| {
-        Ok(physical
-            .map(|status| CardRecord {
+        let mobile_card = mobile.then(|| CardRecord {
+            card: IssuedCard {
+                id: CardId::parse("fedcba9876543210fedcba9876543210").unwrap(),
+                par: Par::parse("M1AB2CD3EF4GH5IJ6KL7MN8OP9Q").unwrap(),
+                owner: MemberId::new(1001).unwrap(),
+                linked_to: None,
+                expiry: Expiry::parse("3111").unwrap(),
+                kind: CardKind::Mobile,
+                status: CardStatus::Active,
+            },
+            application: number(),
+            protected_pan: ProtectedPan {
+                key_id: "pan-1".to_owned(),
+                ciphertext: vec![2],
+            },
+            pan_bound_to_id: true,
+            pan_fingerprint: PanFingerprint {
+                key_id: "idx-1".to_owned(),
+                digest: [2; 32],
+            },
+            cvk_id: "cvk-1".to_owned(),
+            wrong_attempts: 0,
+            version: 0,
+        });
+        Ok(mobile_card
+            .into_iter()
+            .chain(physical.map(|status| CardRecord {
                 card: IssuedCard {
                     id: physical_id(),
                     par: physical_par(),
@@ -178,8 +206,7 @@ fn service(world: World) -> Partner {
                 cvk_id: "cvk-1".to_owned(),
                 wrong_attempts: 0,
                 version: 1,
-            })
-            .into_iter()
+            }))
             .collect())
     });
 
@@ -502,4 +529,27 @@ async fn only_a_lost_or_returned_delivery_is_sent_again() {
         run.service.redeliver(&number()).await,
         Err(FulfilmentError::UnknownDelivery)
     ));
+}
+
+#[tokio::test]
+async fn a_mobile_card_or_a_terminated_physical_card_is_no_physical_card_to_keep() {
+    for physical in [None, Some(CardStatus::Terminated)] {
+        let run = service(World {
+            mobile: true,
+            physical,
+            ..World::at(&[DeliveryStatus::Receipt])
+        });
+        let report = run
+            .service
+            .report(&number(), DeliveryStatus::PreShipping)
+            .await
+            .unwrap();
+        let [change] = run.applied().try_into().unwrap();
+        assert_eq!(
+            change.new_cards.len(),
+            1,
+            "{physical:?}: a card is produced"
+        );
+        assert_ne!(report.physical_card, Some(physical_par()));
+    }
 }

@@ -698,8 +698,12 @@ async fn a_retry_answers_the_first_outcome_and_another_payload_under_the_key_is_
     assert!(run.applied.is_empty());
     assert_eq!(run.card_reads, 0);
 
+    let guessed = RegisterPhysicalCardCommand {
+        cvc: Cvc::parse("124").unwrap(),
+        ..command()
+    };
     for other in [
-        record("REGISTER_PHYSICAL_CARD", "1001||9435120001234568|3111|124"),
+        record("REGISTER_PHYSICAL_CARD", &guessed.canonical_form()),
         record("CANCEL_APPLICATION", &canonical),
     ] {
         let run = register(
@@ -748,6 +752,22 @@ async fn a_card_registered_meanwhile_by_the_same_key_answers_its_outcome_not_a_r
     )
     .await;
     assert!(run.result.unwrap().replayed);
+}
+
+#[test]
+fn a_retry_must_repeat_every_field() {
+    assert_eq!(
+        command().canonical_form(),
+        "1001||9435120001234568|3111|123"
+    );
+    let named = RegisterPhysicalCardCommand {
+        application: Some(number()),
+        ..command()
+    };
+    assert_eq!(
+        named.canonical_form(),
+        "1001|2611300300000000000001|9435120001234568|3111|123"
+    );
 }
 
 #[test]
