@@ -103,7 +103,7 @@ mod tests {
     fn a_name_is_short_and_plain() {
         for good in ["sandbox", "bureau-1", "courier_2.night", &"a".repeat(64)] {
             assert_eq!(
-                OperatorName::parse(good).map(|name| name.0),
+                OperatorName::parse(good).map(|name| name.as_str().to_owned()),
                 Some(good.to_owned())
             );
         }
