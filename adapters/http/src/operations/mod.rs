@@ -246,8 +246,76 @@ fn payload<T: serde::Serialize>(dto: &T) -> Vec<u8> {
 mod tests {
     use std::collections::HashSet;
 
+    use prepaid_application::{
+        CancelApplicationError, DeliveryInquiryError, IssueCardError, PreIssuedCardsError,
+        RegistrationError,
+    };
+    use prepaid_domain::{ErrorCode, IssuanceRefusal};
+
     use super::*;
     use crate::operation::{Kind, flatten};
+
+    /// What an endpoint makes of `error`: its code and description, and whether it is logged
+    /// as a store failure.
+    fn seen(error: &dyn UseCaseError) -> (&'static str, String, bool) {
+        let api = error.api_error();
+        (
+            api.code().code(),
+            api.description(),
+            error.unavailable().is_some(),
+        )
+    }
+
+    #[test]
+    fn a_store_failure_behind_any_use_case_error_is_logged_and_answered_000_099() {
+        let down = || PortError::msg("down");
+        let failures: [&dyn UseCaseError; 6] = [
+            &IssueCardError::Unavailable(down()),
+            &CancelApplicationError::Unavailable(down()),
+            &DeliveryInquiryError::Unavailable(down()),
+            &PreIssuedCardsError::Unavailable(down()),
+            &RegistrationError::Unavailable(down()),
+            &down(),
+        ];
+        for failure in failures {
+            let (code, _, logged) = seen(failure);
+            assert_eq!(code, "000_099");
+            assert!(logged);
+        }
+    }
+
+    #[test]
+    fn a_refusal_is_answered_with_its_code_and_path_and_never_logged_as_a_failure() {
+        assert_eq!(
+            seen(&IssueCardError::Refused(IssuanceRefusal::UnknownProduct)),
+            (
+                "000_002",
+                "Invalid input parameter. serviceId".to_owned(),
+                false
+            )
+        );
+        assert_eq!(
+            seen(&IssueCardError::CorrelationConflict),
+            (
+                "000_094",
+                ErrorCode::CorrelationIdConflict.message().to_owned(),
+                false
+            )
+        );
+        let refusals: [&dyn UseCaseError; 4] = [
+            &CancelApplicationError::NotFound,
+            &DeliveryInquiryError::NotFound,
+            &PreIssuedCardsError::NotAMember,
+            &RegistrationError::NotAMember,
+        ];
+        for (refusal, code) in refusals
+            .into_iter()
+            .zip(["003_013", "003_001", "001_006", "001_006"])
+        {
+            assert_eq!(seen(refusal).0, code);
+            assert!(!seen(refusal).2);
+        }
+    }
 
     fn every_text_check() -> Vec<(&'static str, &'static crate::operation::Text)> {
         let mut checks = Vec::new();
