@@ -39,6 +39,22 @@ pub enum ErrorCode {
     /// `003_091` (own, D18): the fulfilment partner reported a delivery status change that the
     /// delivery table does not allow.
     DeliveryChangeNotAllowed,
+    /// `003_021`: no card of the member with this PAR (D20).
+    ParNotFound,
+    /// `003_022`: the card is terminated; its state cannot change (D20).
+    CardAlreadyTerminated,
+    /// `003_092` (own, D20): the card was locked after wrong registration attempts; only an
+    /// operator may resume it.
+    CardLocked,
+    /// `003_093` (own, D20): a physical card not registered yet has no state a member may change.
+    CardNotRegistered,
+    /// `001_047`: no card of the member to discard with this PAR, or one already terminated
+    /// (D21).
+    NoCardToDiscard,
+    /// `001_052`: the card still holds a balance (D21).
+    CardHasBalance,
+    /// `001_061`: a physical card linked to a mobile card goes only with it (D21).
+    LinkedCardNotAlone,
     /// `000_090` (own, D3): unknown ASP id, or an access key that is unknown, inactive,
     /// discarded or of another ASP. The message never says which.
     AuthenticationFailed,
@@ -86,7 +102,7 @@ pub enum ErrorClass {
 
 impl ErrorCode {
     /// Every code, in catalogue order.
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 30] = [
         Self::Success,
         Self::InvalidInput,
         Self::MissingValue,
@@ -100,6 +116,13 @@ impl ErrorCode {
         Self::CardIssueNotFound,
         Self::DigitalCardTerminated,
         Self::DeliveryChangeNotAllowed,
+        Self::ParNotFound,
+        Self::CardAlreadyTerminated,
+        Self::CardLocked,
+        Self::CardNotRegistered,
+        Self::NoCardToDiscard,
+        Self::CardHasBalance,
+        Self::LinkedCardNotAlone,
         Self::AuthenticationFailed,
         Self::InvalidTranToken,
         Self::RequestTimeOutOfWindow,
@@ -143,6 +166,11 @@ impl ErrorCode {
                 | Self::CardIssueNotReady
                 | Self::CardIssueNotFound
                 | Self::DigitalCardTerminated
+                | Self::ParNotFound
+                | Self::CardAlreadyTerminated
+                | Self::NoCardToDiscard
+                | Self::CardHasBalance
+                | Self::LinkedCardNotAlone
         )
     }
 
@@ -189,6 +217,21 @@ impl ErrorCode {
             Self::DeliveryChangeNotAllowed => {
                 ("003_091", "Delivery status cannot change so.", Rejected)
             }
+            Self::ParNotFound => ("003_021", "Cannot find par.", Rejected),
+            Self::CardAlreadyTerminated => ("003_022", "Card already terminated.", Rejected),
+            Self::CardLocked => (
+                "003_092",
+                "Card is locked; only an operator can resume it.",
+                Rejected,
+            ),
+            Self::CardNotRegistered => ("003_093", "Card is not registered yet.", Rejected),
+            Self::NoCardToDiscard => ("001_047", "Invalid card info.", Rejected),
+            Self::CardHasBalance => ("001_052", "Active card has balance.", Rejected),
+            Self::LinkedCardNotAlone => (
+                "001_061",
+                "Cannot delete Sub card directly, Sub Card will be automatically deleted when Main card deleted.",
+                Rejected,
+            ),
             Self::AuthenticationFailed => ("000_090", "Authentication failed.", Unauthenticated),
             Self::InvalidTranToken => ("000_091", "Invalid transaction token.", Unauthenticated),
             Self::RequestTimeOutOfWindow => (
@@ -473,6 +516,8 @@ mod tests {
             }
         }
         assert_eq!(ErrorCode::DeliveryChangeNotAllowed.code(), "003_091");
+        assert_eq!(ErrorCode::CardLocked.code(), "003_092");
+        assert_eq!(ErrorCode::CardNotRegistered.code(), "003_093");
     }
 
     #[test]
@@ -512,6 +557,23 @@ mod tests {
                 ErrorCode::DigitalCardTerminated,
                 "003_014",
                 "Digital card is already terminated error.",
+            ),
+            (ErrorCode::ParNotFound, "003_021", "Cannot find par."),
+            (
+                ErrorCode::CardAlreadyTerminated,
+                "003_022",
+                "Card already terminated.",
+            ),
+            (ErrorCode::NoCardToDiscard, "001_047", "Invalid card info."),
+            (
+                ErrorCode::CardHasBalance,
+                "001_052",
+                "Active card has balance.",
+            ),
+            (
+                ErrorCode::LinkedCardNotAlone,
+                "001_061",
+                "Cannot delete Sub card directly, Sub Card will be automatically deleted when Main card deleted.",
             ),
         ] {
             assert_eq!((code.code(), code.message()), (text, message));

@@ -3,6 +3,7 @@
 mod address;
 mod application;
 mod card;
+mod card_state;
 mod error;
 mod fulfilment;
 mod header;
@@ -21,6 +22,10 @@ pub use application::{
 };
 pub use card::{
     Bin, CardApplyNo, CardId, Cvc, Expiry, Pan, Par, Validity, luhn_check_digit, luhn_valid,
+};
+pub use card_state::{
+    CardFacts, CardStateRefusal, CardStateRequest, DiscardPlan, DiscardRefusal, decide_card_state,
+    decide_discard,
 };
 pub use error::{ErrorClass, ErrorCode, Field, FieldError, Rule};
 pub use fulfilment::{
