@@ -13,6 +13,9 @@ use crate::cancel_application::{CancelApplicationCommand, CancelApplicationError
 use crate::fulfil::{DeliveryOrder, DeliveryReport, FulfilmentError, PrintedCard};
 use crate::inquire_delivery::{DeliveryInquiry, DeliveryInquiryError};
 use crate::issue_card::{CardIssuanceService, IssueCardCommand, IssueCardError, IssueCardOutcome};
+use crate::manage_card::{
+    CardManaged, CardManagementError, ChangeCardStateCommand, DiscardCardCommand,
+};
 use crate::operators::OperatorAuthError;
 use crate::ports::{PortError, Project};
 use crate::pre_issued_cards::{AwaitingCard, PreIssuedCardsError};
@@ -121,6 +124,30 @@ pub trait RegisterPhysicalCards: Send + Sync {
         &self,
         command: &RegisterPhysicalCardCommand,
     ) -> Result<RegistrationOutcome, RegistrationError>;
+}
+
+/// Changes the state of a member's card: "Modification of the Card's State" (D20).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ChangeCardStates: Send + Sync {
+    /// Suspends or resumes the member's card as `command` asks, or answers the first outcome of
+    /// its correlation id.
+    async fn change_state(
+        &self,
+        command: &ChangeCardStateCommand,
+    ) -> Result<CardManaged, CardManagementError>;
+}
+
+/// Discards a member's card: "Discarding a Card" (D21).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait DiscardCards: Send + Sync {
+    /// Terminates the member's card (a mobile card with its linked physical cards), or answers
+    /// the first outcome of its correlation id.
+    async fn discard(
+        &self,
+        command: &DiscardCardCommand,
+    ) -> Result<CardManaged, CardManagementError>;
 }
 
 /// Lists a member's mobile cards awaiting their physical card: "Search for Mobile Card

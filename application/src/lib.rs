@@ -9,6 +9,7 @@ mod inbound;
 mod inquire_delivery;
 mod inquire_products;
 mod issue_card;
+mod manage_card;
 mod mint;
 mod operators;
 pub mod ports;
@@ -28,21 +29,26 @@ pub use fulfil::{
     MOST_ORDERS, OrderAddress, PrintedCard, PrintedCards,
 };
 pub use inbound::{
-    AuthenticateOperators, AuthenticateRequests, CancelApplications, FulfilDeliveries,
-    InquireDeliveries, InquireProducts, IssueCards, ListPreIssuedCards, Readiness,
-    RegisterPhysicalCards,
+    AuthenticateOperators, AuthenticateRequests, CancelApplications, ChangeCardStates,
+    DiscardCards, FulfilDeliveries, InquireDeliveries, InquireProducts, IssueCards,
+    ListPreIssuedCards, Readiness, RegisterPhysicalCards,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use inbound::{
     MockAuthenticateOperators, MockAuthenticateRequests, MockCancelApplications,
-    MockFulfilDeliveries, MockInquireDeliveries, MockInquireProducts, MockIssueCards,
-    MockListPreIssuedCards, MockReadiness, MockRegisterPhysicalCards,
+    MockChangeCardStates, MockDiscardCards, MockFulfilDeliveries, MockInquireDeliveries,
+    MockInquireProducts, MockIssueCards, MockListPreIssuedCards, MockReadiness,
+    MockRegisterPhysicalCards,
 };
 pub use inquire_delivery::{DeliveryInquiry, DeliveryInquiryError, DeliveryInquiryService};
 pub use inquire_products::ProductInquiryService;
 pub use issue_card::{
     CardIssuanceService, IssuancePorts, IssueCardCommand, IssueCardError, IssueCardOutcome,
     MobileCard,
+};
+pub use manage_card::{
+    CardManaged, CardManagementError, CardManagementPorts, CardManagementService, CardRef,
+    ChangeCardStateCommand, DiscardCardCommand,
 };
 pub use mint::{CardBlank, CardMint, CardMintPorts, MintedCard};
 pub use operators::{OperatorAccess, OperatorAuthError};

@@ -318,6 +318,25 @@ impl RegistrationService {
                     )
                 }
             };
+        let mut cards = vec![VersionedChange {
+            key: card.card.id.clone(),
+            from_version: card.version,
+            status: CardChange {
+                status: CardStatus::Active,
+                wrong_attempts: 0,
+                linked_to: Some(mobile_id),
+            },
+        }];
+        // The mobile card linked to is written as it is: a discard or a cancel that terminates
+        // it meanwhile makes this change stale, so a card is never linked to a terminated one.
+        if let (MobileCardPlan::LinkExisting, Some(mobile)) = (plan.mobile_card, &read.mobile_card)
+        {
+            cards.push(VersionedChange {
+                key: mobile.card.id.clone(),
+                from_version: mobile.version,
+                status: mobile.as_is(),
+            });
+        }
         let mut applications = Vec::new();
         if application
             .application
@@ -355,15 +374,7 @@ impl RegistrationService {
             }),
             applications,
             deliveries,
-            cards: vec![VersionedChange {
-                key: card.card.id.clone(),
-                from_version: card.version,
-                status: CardChange {
-                    status: CardStatus::Active,
-                    wrong_attempts: 0,
-                    linked_to: Some(mobile_id),
-                },
-            }],
+            cards,
             new_cards,
             at,
         };

@@ -4,6 +4,7 @@
 //! Each method's documentation states what an implementation must do and which error it must
 //! return when. Mocks of every port are generated behind the `mock` feature.
 
+mod balances;
 mod card_secrets;
 mod cipher;
 mod clock;
@@ -17,6 +18,7 @@ mod store;
 mod vault;
 mod verification;
 
+pub use balances::Balances;
 pub use card_secrets::{
     CardSecrets, PanBinding, PanFingerprint, ProtectedPan, RequestFingerprint, SealedAddress,
 };
@@ -43,6 +45,8 @@ pub use store::{
 pub use vault::SecretVault;
 pub use verification::CardVerification;
 
+#[cfg(any(test, feature = "mock"))]
+pub use balances::MockBalances;
 #[cfg(any(test, feature = "mock"))]
 pub use card_secrets::MockCardSecrets;
 #[cfg(any(test, feature = "mock"))]

@@ -25,6 +25,10 @@ pub enum IdempotentOperation {
     CancelApplication,
     /// "Physical Card Registration".
     RegisterPhysicalCard,
+    /// "Modification of the Card's State".
+    ChangeCardState,
+    /// "Discarding a Card".
+    DiscardCard,
 }
 
 impl IdempotentOperation {
@@ -34,6 +38,8 @@ impl IdempotentOperation {
             Self::IssueAndDeliver => "ISSUE_AND_DELIVER",
             Self::CancelApplication => "CANCEL_APPLICATION",
             Self::RegisterPhysicalCard => "REGISTER_PHYSICAL_CARD",
+            Self::ChangeCardState => "CHANGE_CARD_STATE",
+            Self::DiscardCard => "DISCARD_CARD",
         }
     }
 }

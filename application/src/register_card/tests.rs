@@ -379,13 +379,13 @@ fn code(run: &Run) -> &'static str {
     run.result.as_ref().unwrap_err().code().code()
 }
 
-/// The one card change of the one change applied.
+/// The physical card's change in the one change applied.
 fn card_change(run: &Run) -> &VersionedChange<CardId, CardChange> {
     let [change] = run.applied.as_slice() else {
         panic!("one change: {:?}", run.applied);
     };
-    let [card] = change.cards.as_slice() else {
-        panic!("one card change: {change:?}");
+    let Some(card) = change.cards.iter().find(|card| card.key == physical_id()) else {
+        panic!("no physical card change: {change:?}");
     };
     card
 }
@@ -404,15 +404,27 @@ async fn a_proven_shipped_card_is_activated_linked_to_its_mobile_card_and_comple
     };
     assert_eq!(
         change.cards,
-        [VersionedChange {
-            key: physical_id(),
-            from_version: 3,
-            status: CardChange {
-                status: CardStatus::Active,
-                wrong_attempts: 0,
-                linked_to: Some(mobile_id()),
+        [
+            VersionedChange {
+                key: physical_id(),
+                from_version: 3,
+                status: CardChange {
+                    status: CardStatus::Active,
+                    wrong_attempts: 0,
+                    linked_to: Some(mobile_id()),
+                },
             },
-        }]
+            VersionedChange {
+                key: mobile_id(),
+                from_version: 3,
+                status: CardChange {
+                    status: CardStatus::Active,
+                    wrong_attempts: 0,
+                    linked_to: None,
+                },
+            }
+        ],
+        "the mobile card as it is, so that a discard meanwhile makes the change stale"
     );
     assert_eq!(
         change.applications,
