@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use prepaid_domain::{
-    ApplicationStatus, CardApplyNo, CardKind, CardStatus, Cvc, DeliveryStatus, ErrorCode, Expiry,
-    MemberId, MobileCardPlan, NamedApplication, Pan, Par, PhysicalCardFacts, RegistrationFacts,
-    RegistrationPlan, RegistrationRefusal, decide_registration,
+    ApplicationStatus, CardApplyNo, CardId, CardKind, CardStatus, Cvc, DeliveryStatus, ErrorCode,
+    Expiry, MemberId, MobileCardPlan, NamedApplication, Pan, Par, PhysicalCardFacts,
+    RegistrationFacts, RegistrationPlan, RegistrationRefusal, decide_registration,
 };
 
 use crate::inbound::RegisterPhysicalCards;
@@ -264,6 +264,34 @@ impl RegistrationService {
         }
     }
 
+    /// The physical card registered, linked to `mobile_id`; and the mobile card it links to,
+    /// written as it is: a discard or a cancel that terminates it meanwhile makes the change
+    /// stale, so a card is never linked to a terminated one.
+    fn card_changes(
+        card: &CardRecord,
+        mobile_id: CardId,
+        plan: RegistrationPlan,
+        mobile: Option<&CardRecord>,
+    ) -> Vec<VersionedChange<CardId, CardChange>> {
+        let registered = VersionedChange {
+            key: card.card.id.clone(),
+            from_version: card.version,
+            status: CardChange {
+                status: CardStatus::Active,
+                wrong_attempts: 0,
+                linked_to: Some(mobile_id),
+            },
+        };
+        let linked = mobile
+            .filter(|_| plan.mobile_card == MobileCardPlan::LinkExisting)
+            .map(|mobile| VersionedChange {
+                key: mobile.card.id.clone(),
+                from_version: mobile.version,
+                status: mobile.as_is(),
+            });
+        std::iter::once(registered).chain(linked).collect()
+    }
+
     /// The change that registers the card read as `plan` says, with the request's claim, and
     /// the mobile card it is linked to.
     async fn registration(
@@ -318,25 +346,7 @@ impl RegistrationService {
                     )
                 }
             };
-        let mut cards = vec![VersionedChange {
-            key: card.card.id.clone(),
-            from_version: card.version,
-            status: CardChange {
-                status: CardStatus::Active,
-                wrong_attempts: 0,
-                linked_to: Some(mobile_id),
-            },
-        }];
-        // The mobile card linked to is written as it is: a discard or a cancel that terminates
-        // it meanwhile makes this change stale, so a card is never linked to a terminated one.
-        if let (MobileCardPlan::LinkExisting, Some(mobile)) = (plan.mobile_card, &read.mobile_card)
-        {
-            cards.push(VersionedChange {
-                key: mobile.card.id.clone(),
-                from_version: mobile.version,
-                status: mobile.as_is(),
-            });
-        }
+        let cards = Self::card_changes(card, mobile_id, plan, read.mobile_card.as_ref());
         let mut applications = Vec::new();
         if application
             .application
