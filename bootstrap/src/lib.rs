@@ -11,20 +11,22 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use prepaid_application::ports::{
-    CardSecrets, CardVerification, Clock, MessageCipher, ProductCatalogue, ReplayGuard, SecretVault,
+    Balances, CardSecrets, CardVerification, Clock, MessageCipher, ProductCatalogue, ReplayGuard,
+    SecretVault,
 };
 use prepaid_application::{
     AuthenticateOperators, AuthenticateRequests, Authenticator, CachedProductCatalogue,
-    CachedProjectDirectory, CancelApplicationService, CancelPorts, CardIssuanceService, CardMint,
-    DeliveryInquiryService, FulfilDeliveries as _, FulfilmentPorts, FulfilmentService,
-    IssuancePorts, OperatorAccess, PreIssuedCardsPorts, PreIssuedCardsService, PrintedCards,
-    ProductInquiryService, RegistrationPorts, RegistrationService,
+    CachedProjectDirectory, CancelApplicationService, CancelPorts, CardIssuanceService,
+    CardManagementPorts, CardManagementService, CardMint, DeliveryInquiryService,
+    FulfilDeliveries as _, FulfilmentPorts, FulfilmentService, IssuancePorts, OperatorAccess,
+    PreIssuedCardsPorts, PreIssuedCardsService, PrintedCards, ProductInquiryService,
+    RegistrationPorts, RegistrationService,
 };
 use prepaid_crypto::{
     AesGcmCardSecrets, AesGcmSecretVault, CardVerificationKey, DataKey, DesCardVerification,
     HmacCardNumbering, HmacTranTokenSigner, IndexKey, JoseMessageCipher, OsRandom, SystemClock,
 };
-use prepaid_domain::AspId;
+use prepaid_domain::{AspId, CardId};
 use prepaid_http::{ApiMetrics, HttpConfig, InboundPorts, OpsPorts, TryIt};
 use prepaid_persistence::Database;
 use secrecy::{ExposeSecret, SecretString};
@@ -474,6 +476,31 @@ fn pre_issued_cards(
     })
 }
 
+/// The balances of cards while the service keeps no ledger: every card holds nothing, so a
+/// refusal that depends on a balance (a discard's `001_052`) is never answered yet. The ledger
+/// replaces this with its own implementation of the port.
+struct NoLedgerYet;
+
+#[async_trait::async_trait]
+impl Balances for NoLedgerYet {
+    async fn balance(&self, _: &AspId, _: &CardId) -> Result<u64, prepaid_application::PortError> {
+        Ok(0)
+    }
+}
+
+/// The member's card operations over the database.
+fn card_management(database: &Database, core: &Core) -> Arc<CardManagementService> {
+    Arc::new(CardManagementService::new(CardManagementPorts {
+        members: Arc::new(database.clone()),
+        cards: Arc::new(database.clone()),
+        balances: Arc::new(NoLedgerYet),
+        changes: Arc::new(database.clone()),
+        idempotency: Arc::new(database.clone()),
+        secrets: core.secrets.clone(),
+        clock: core.clock.clone(),
+    }))
+}
+
 /// What every use case is built over.
 struct Core {
     database: Database,
@@ -522,6 +549,7 @@ fn inbound_ports(
             PrintedCards::Hidden
         },
     ));
+    let cards = card_management(database, core);
     let ports = InboundPorts {
         authenticator,
         issuance: Arc::new(issuance),
@@ -539,6 +567,8 @@ fn inbound_ports(
             core.verification.clone(),
         )),
         registrations: Arc::new(registrations),
+        card_states: cards.clone(),
+        discards: cards,
         ops: OpsPorts {
             operators,
             fulfilment: fulfilment.clone(),

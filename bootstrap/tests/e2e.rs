@@ -607,9 +607,9 @@ async fn every_declared_test_data_scenario_is_reproduced_by_the_sandbox() {
                     "{}",
                     answer.body
                 );
-                if let Some(member) = prepare.member {
+                if let Some((from, to)) = prepare.member {
                     let mut prepared: serde_json::Value = serde_json::from_str(&payload).unwrap();
-                    prepared[member] = answer.body[member].clone();
+                    prepared[to] = answer.body[from].clone();
                     payload = prepared.to_string();
                 }
             }

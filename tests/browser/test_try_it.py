@@ -153,7 +153,8 @@ def test_every_test_data_scenario_runs_through_try_it_out_and_gets_its_code(
             assert first["response"]["code"] == "000_000", first
             if "member" in prepare:
                 member = prepare["member"]
-                edit = lambda body, member=member, value=first[member]: {**body, member: value}
+                value = first[prepare.get("from", member)]
+                edit = lambda body, member=member, value=value: {**body, member: value}
         block = open_operation(browser, operation_id)
         answer = run_example(browser, block, example, edit)
         results.append((operation_id, example, code, answer["response"]["code"]))

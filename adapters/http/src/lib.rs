@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use prepaid_application::ports::MessageCipher;
 use prepaid_application::{
-    AuthenticateRequests, CancelApplications, InquireDeliveries, InquireProducts, IssueCards,
-    ListPreIssuedCards, Readiness, RegisterPhysicalCards,
+    AuthenticateRequests, CancelApplications, ChangeCardStates, DiscardCards, InquireDeliveries,
+    InquireProducts, IssueCards, ListPreIssuedCards, Readiness, RegisterPhysicalCards,
 };
 
 pub use docs::TryIt;
@@ -51,6 +51,12 @@ pub const DELIVERY_INQUIRY_PATH: &str = "/api/v1/card/delivery/inquiry";
 /// The path of the physical card registration under a base path.
 pub const REGISTER_PHYSICAL_CARD_PATH: &str = "/api/v1/prepay-card/physical/register";
 
+/// The path of the modification of a card's state under a base path.
+pub const CARD_STATE_PATH: &str = "/api/v1/card/status";
+
+/// The path of the discard of a card under a base path.
+pub const DISCARD_CARD_PATH: &str = "/api/v1/card/terminate";
+
 /// Parses an issue-and-delivery body (plaintext JSON) as the pipeline does: the JSON object,
 /// its table, then the domain request. For benchmarks and tools.
 ///
@@ -82,6 +88,10 @@ pub struct InboundPorts {
     pub pre_issued: Arc<dyn ListPreIssuedCards>,
     /// Registering physical cards.
     pub registrations: Arc<dyn RegisterPhysicalCards>,
+    /// Members' card state changes.
+    pub card_states: Arc<dyn ChangeCardStates>,
+    /// Members' card discards.
+    pub discards: Arc<dyn DiscardCards>,
     /// The fulfilment partner's operator interface.
     pub ops: OpsPorts,
     /// Whether the service can serve (`/readyz`).

@@ -108,6 +108,10 @@ fn object_schema(table: &[Member]) -> Value {
                 "{} Required unless {flag} is false; ignored then.",
                 member.description
             ),
+            Presence::OneOf(other) => format!(
+                "{} Exactly one of {} and {other} is given.",
+                member.description, member.name
+            ),
             Presence::Required | Presence::Optional => member.description.to_owned(),
         };
         schema["description"] = json!(description);
@@ -117,6 +121,10 @@ fn object_schema(table: &[Member]) -> Value {
             Presence::RequiredUnlessFalse(flag) => conditions.push(json!({"anyOf": [
                 {"required": [member.name]},
                 {"required": [flag], "properties": {flag: {"enum": [false]}}},
+            ]})),
+            Presence::OneOf(other) => conditions.push(json!({"oneOf": [
+                {"required": [member.name]},
+                {"required": [other]},
             ]})),
             Presence::Optional => {}
         }
@@ -128,7 +136,13 @@ fn object_schema(table: &[Member]) -> Value {
     }
     match conditions.len() {
         0 => {}
-        1 => schema["anyOf"] = conditions.swap_remove(0)["anyOf"].take(),
+        1 => {
+            if let Value::Object(condition) = conditions.swap_remove(0) {
+                for (keyword, value) in condition {
+                    schema[keyword.as_str()] = value;
+                }
+            }
+        }
         _ => schema["allOf"] = json!(conditions),
     }
     schema
@@ -206,8 +220,8 @@ fn request_example(scenario: &Scenario, suffix: &str) -> Value {
     let mut example = json!({"summary": scenario.summary, "value": request});
     if let Some(prepare) = &scenario.prepare {
         example["description"] = json!(match prepare.member {
-            Some(member) => format!(
-                "First send the example `{}` of `{}`; this request then names its answer's `{member}`.",
+            Some((from, member)) => format!(
+                "First send the example `{}` of `{}`; this request's `{member}` is then its answer's `{from}`.",
                 prepare.scenario, prepare.operation.id
             ),
             None => format!(
@@ -219,8 +233,9 @@ fn request_example(scenario: &Scenario, suffix: &str) -> Value {
             "operationId": format!("{}{suffix}", prepare.operation.id),
             "example": prepare.scenario,
         });
-        if let Some(member) = prepare.member {
+        if let Some((from, member)) = prepare.member {
             example["x-prepare"]["member"] = json!(member);
+            example["x-prepare"]["from"] = json!(from);
         }
     }
     example

@@ -82,9 +82,9 @@ pub struct Prepare {
     pub operation: &'static Operation,
     /// Its scenario whose request is sent.
     pub scenario: &'static str,
-    /// The member of its answer that replaces the member of the same name in this request, if
-    /// any (without one, the request is about what the first one made, as a whole).
-    pub member: Option<&'static str>,
+    /// The member of its answer, and the member of this request it replaces, if any (without
+    /// one, the request is about what the first one made, as a whole).
+    pub member: Option<(&'static str, &'static str)>,
 }
 
 /// The codes every operation can answer, with when: headers, authentication, encryption,
@@ -187,6 +187,10 @@ pub enum Presence {
     /// Required unless the boolean member named here, beside it, is `false`; when that member
     /// is `false` or not a boolean, this member is ignored, whatever it holds.
     RequiredUnlessFalse(&'static str),
+    /// Exactly one of this member and the member named here, which comes later in the table
+    /// and is declared optional: neither is `000_003`, both `000_002`, each at this member's
+    /// path.
+    OneOf(&'static str),
 }
 
 /// A checker of a value's text: the domain type's own constructor, reduced to the rule broken.
@@ -283,6 +287,16 @@ fn walk(
                 None | Some(Value::Bool(true)) => true,
                 Some(_) => continue,
             },
+            Presence::OneOf(other) => {
+                match (present(object, member.name), present(object, other)) {
+                    (None, None) => return Err(ApiError::at(ErrorCode::MissingValue, member.path)),
+                    (Some(_), Some(_)) => {
+                        return Err(ApiError::at(ErrorCode::InvalidInput, member.path));
+                    }
+                    (None, Some(_)) => continue,
+                    (Some(_), None) => true,
+                }
+            }
         };
         let Some(value) = present(object, member.name) else {
             if required {
@@ -501,6 +515,80 @@ mod tests {
         assert_eq!(
             first_problem(&json!({"id": "000170000002000", "wanted": true})).as_deref(),
             Some("000_003 Missing required values. outer")
+        );
+    }
+
+    static EITHER: [Member; 3] = [
+        Member {
+            name: "first",
+            path: "first",
+            presence: Presence::OneOf("second"),
+            kind: ID,
+            description: "",
+            reference: None,
+        },
+        Member {
+            name: "second",
+            path: "second",
+            presence: Presence::Optional,
+            kind: ID,
+            description: "",
+            reference: None,
+        },
+        Member {
+            name: "last",
+            path: "last",
+            presence: Presence::Required,
+            kind: ID,
+            description: "",
+            reference: None,
+        },
+    ];
+
+    fn first_problem_of_either(body: &Value) -> Option<String> {
+        validate(&EITHER, body.as_object().unwrap())
+            .err()
+            .map(|refusal| {
+                format!(
+                    "{} {}",
+                    refusal.error.code().code(),
+                    refusal.error.description()
+                )
+            })
+    }
+
+    #[test]
+    fn exactly_one_of_two_members_is_told_at_the_first_ones_place() {
+        let id = "000170000002000";
+        assert_eq!(
+            first_problem_of_either(&json!({})).as_deref(),
+            Some("000_003 Missing required values. first"),
+            "neither, before the later member that is missing"
+        );
+        assert_eq!(
+            first_problem_of_either(&json!({"first": null, "second": null, "last": id})).as_deref(),
+            Some("000_003 Missing required values. first")
+        );
+        assert_eq!(
+            first_problem_of_either(&json!({"first": id, "second": id, "last": id})).as_deref(),
+            Some("000_002 Invalid input parameter. first")
+        );
+        assert_eq!(
+            first_problem_of_either(&json!({"first": id, "last": id})),
+            None
+        );
+        assert_eq!(
+            first_problem_of_either(&json!({"second": id, "last": id})),
+            None
+        );
+        assert_eq!(
+            first_problem_of_either(&json!({"second": "short", "last": id})).as_deref(),
+            Some("000_015 The length of value does not match. second"),
+            "the one given is checked at its own place"
+        );
+        assert_eq!(
+            first_problem_of_either(&json!({"first": "short", "last": id})).as_deref(),
+            Some("000_015 The length of value does not match. first")
         );
     }
 

@@ -112,7 +112,7 @@ static SCENARIOS: [Scenario; 6] = [
         prepare: Some(Prepare {
             operation: &super::issue_delivery::OPERATION,
             scenario: "mobileOnly",
-            member: Some("cardApplyNo"),
+            member: Some(("cardApplyNo", "cardApplyNo")),
         }),
     },
     Scenario {
@@ -125,7 +125,7 @@ static SCENARIOS: [Scenario; 6] = [
         prepare: Some(Prepare {
             operation: &super::issue_delivery::OPERATION,
             scenario: "delivery",
-            member: Some("cardApplyNo"),
+            member: Some(("cardApplyNo", "cardApplyNo")),
         }),
     },
     Scenario {

@@ -4,7 +4,9 @@
 //! in [`OPERATIONS`] and one in [`endpoints`].
 
 mod cancel_application;
+mod card_status;
 mod delivery_inquiry;
+mod discard_card;
 mod issue_delivery;
 mod pre_issued_cards;
 mod product_inquiry;
@@ -33,6 +35,8 @@ pub const OPERATIONS: &[&Operation] = &[
     &delivery_inquiry::OPERATION,
     &pre_issued_cards::OPERATION,
     &register_card::OPERATION,
+    &card_status::OPERATION,
+    &discard_card::OPERATION,
     &product_inquiry::OPERATION,
 ];
 
@@ -106,6 +110,7 @@ macro_rules! use_case_error {
 
 use_case_error!(
     prepaid_application::CancelApplicationError,
+    prepaid_application::CardManagementError,
     prepaid_application::DeliveryInquiryError,
     prepaid_application::PreIssuedCardsError,
     prepaid_application::RegistrationError,
@@ -159,6 +164,8 @@ pub fn endpoints(ports: &InboundPorts) -> Vec<Arc<dyn Endpoint>> {
         Arc::new(register_card::RegisterPhysicalCard(
             ports.registrations.clone(),
         )),
+        Arc::new(card_status::ChangeCardState(ports.card_states.clone())),
+        Arc::new(discard_card::DiscardCard(ports.discards.clone())),
         Arc::new(product_inquiry::ProductInquiry(ports.products.clone())),
     ]
 }
@@ -188,6 +195,26 @@ const CARD_APPLY_NO: Kind = Kind::Text(Text {
     values: &[],
     normalized: false,
     check: |text| rule_of(prepaid_domain::CardApplyNo::parse(text)),
+});
+
+/// A PAR (`par`): 27 upper-case letters or digits.
+const PAR: Kind = Kind::Text(Text {
+    min: prepaid_domain::Par::LENGTH,
+    max: prepaid_domain::Par::LENGTH,
+    pattern: Some("^[0-9A-Z]{27}$"),
+    values: &[],
+    normalized: false,
+    check: |text| rule_of(prepaid_domain::Par::parse(text)),
+});
+
+/// A card number (`cardNo`): 16 digits, Luhn-valid.
+const CARD_NO: Kind = Kind::Text(Text {
+    min: prepaid_domain::Pan::LENGTH,
+    max: prepaid_domain::Pan::LENGTH,
+    pattern: Some("^[0-9]{16}$"),
+    values: &[],
+    normalized: false,
+    check: |text| rule_of(prepaid_domain::Pan::parse(text)),
 });
 
 /// The member id under `name` of a validated object; `path` names it in a refusal.
@@ -247,8 +274,8 @@ mod tests {
     use std::collections::HashSet;
 
     use prepaid_application::{
-        CancelApplicationError, DeliveryInquiryError, IssueCardError, PreIssuedCardsError,
-        RegistrationError,
+        CancelApplicationError, CardManagementError, DeliveryInquiryError, IssueCardError,
+        PreIssuedCardsError, RegistrationError,
     };
     use prepaid_domain::{ErrorCode, IssuanceRefusal};
 
@@ -269,8 +296,9 @@ mod tests {
     #[test]
     fn a_store_failure_behind_any_use_case_error_is_logged_and_answered_000_099() {
         let down = || PortError::msg("down");
-        let failures: [&dyn UseCaseError; 6] = [
+        let failures: [&dyn UseCaseError; 7] = [
             &IssueCardError::Unavailable(down()),
+            &CardManagementError::Unavailable(down()),
             &CancelApplicationError::Unavailable(down()),
             &DeliveryInquiryError::Unavailable(down()),
             &PreIssuedCardsError::Unavailable(down()),

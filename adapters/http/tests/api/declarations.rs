@@ -27,9 +27,9 @@ async fn every_test_data_scenario_of_every_operation_gets_its_declared_answer() 
                 prepare.operation.path.clone_into(&mut call.path);
                 let answer = send(&app, call.request()).await;
                 assert_eq!(answer.code(), "000_000", "{}", answer.json);
-                if let Some(member) = prepare.member {
+                if let Some((from, to)) = prepare.member {
                     let mut prepared: serde_json::Value = serde_json::from_str(&request).unwrap();
-                    prepared[member] = answer.json[member].clone();
+                    prepared[to] = answer.json[from].clone();
                     request = prepared.to_string();
                 }
             }
@@ -99,6 +99,24 @@ fn the_document_requires_the_address_unless_delivery_is_declined() {
     assert!(!required.contains(&serde_json::json!("addressInfo")));
     let inquiry = &document["components"]["schemas"]["InquireCardProductsRequest"];
     assert!(inquiry.get("anyOf").is_none() && inquiry.get("allOf").is_none());
+}
+
+/// A card named by exactly one of two members: the document says so in the schema itself.
+#[test]
+fn the_document_names_a_card_by_exactly_one_of_par_and_card_number() {
+    let document = prepaid_http::openapi_document(&[String::new()]);
+    let request = &document["components"]["schemas"]["ChangeCardStateRequest"];
+    assert_eq!(
+        request["oneOf"],
+        serde_json::json!([{"required": ["par"]}, {"required": ["cardNo"]}])
+    );
+    assert_eq!(request["required"], serde_json::json!(["userId", "status"]));
+    assert!(
+        request["properties"]["par"]["description"]
+            .as_str()
+            .unwrap()
+            .ends_with("Exactly one of par and cardNo is given.")
+    );
 }
 
 /// `$response.body#/a/0/b` in a link's body, read from `answer`.

@@ -2,6 +2,7 @@
 
 mod auth;
 mod body;
+mod cards;
 mod declarations;
 mod deliveries;
 mod fakes;

@@ -61,6 +61,8 @@ fn ports(
         cancels: Arc::new(MockCancelApplications::new()),
         pre_issued: Arc::new(MockListPreIssuedCards::new()),
         ops: crate::support::no_operators(),
+        card_states: Arc::new(prepaid_application::MockChangeCardStates::new()),
+        discards: Arc::new(prepaid_application::MockDiscardCards::new()),
         registrations: Arc::new(MockRegisterPhysicalCards::new()),
         readiness: Arc::new(readiness),
         cipher: Arc::new(FakeCipher::default()),

@@ -44,6 +44,8 @@ fn ports(registrations: MockRegisterPhysicalCards) -> InboundPorts {
         cancels: Arc::new(MockCancelApplications::new()),
         pre_issued: Arc::new(MockListPreIssuedCards::new()),
         ops: crate::support::no_operators(),
+        card_states: Arc::new(prepaid_application::MockChangeCardStates::new()),
+        discards: Arc::new(prepaid_application::MockDiscardCards::new()),
         registrations: Arc::new(registrations),
         readiness: Arc::new(MockReadiness::new()),
         cipher: Arc::new(FakeCipher::default()),

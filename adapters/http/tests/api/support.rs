@@ -21,9 +21,10 @@ use prepaid_application::ports::{
     StoredCard, StoredDelivery, StoredIssuance, TranTokenSigner,
 };
 use prepaid_application::{
-    Authenticator, CancelApplicationService, CancelPorts, CardIssuanceService,
-    DeliveryInquiryService, IssuancePorts, PortError, PreIssuedCardsPorts, PreIssuedCardsService,
-    ProductInquiryService, Readiness, RegistrationPorts, RegistrationService,
+    Authenticator, CancelApplicationService, CancelPorts, CardIssuanceService, CardManagementPorts,
+    CardManagementService, DeliveryInquiryService, IssuancePorts, PortError, PreIssuedCardsPorts,
+    PreIssuedCardsService, ProductInquiryService, Readiness, RegistrationPorts,
+    RegistrationService,
 };
 use prepaid_domain::{
     AccessKey, AddressDetail, ApplicationStatus, ApplicationType, AspId, Bin, CardApplication,
@@ -631,6 +632,20 @@ pub fn no_operators() -> prepaid_http::OpsPorts {
     }
 }
 
+/// Every card holds nothing, as while no ledger is kept.
+pub struct NoBalance;
+
+#[async_trait::async_trait]
+impl prepaid_application::ports::Balances for NoBalance {
+    async fn balance(
+        &self,
+        _: &prepaid_domain::AspId,
+        _: &prepaid_domain::CardId,
+    ) -> Result<u64, prepaid_application::PortError> {
+        Ok(0)
+    }
+}
+
 /// The use cases over fakes, with the store shared for inspection, and `cipher`.
 pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
     let clock = Arc::new(FixedClock(now()));
@@ -653,6 +668,15 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
         clock,
         RequestWindow::DEFAULT,
     );
+    let cards = Arc::new(CardManagementService::new(CardManagementPorts {
+        members: Arc::new(Members),
+        cards: Arc::new(store.clone()),
+        balances: Arc::new(NoBalance),
+        changes: Arc::new(store.clone()),
+        idempotency: Arc::new(store.clone()),
+        secrets: Arc::new(Secrets),
+        clock: Arc::new(FixedClock(now())),
+    }));
     InboundPorts {
         authenticator: Arc::new(authenticator),
         issuance: Arc::new(issuance.clone()),
@@ -696,6 +720,8 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
             },
             issuance.mint(),
         )),
+        card_states: cards.clone(),
+        discards: cards,
         ops: no_operators(),
         readiness: Arc::new(Ready),
         cipher,
