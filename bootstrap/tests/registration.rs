@@ -8,7 +8,7 @@
 mod support;
 
 use futures_util::future::join_all;
-use prepaid_application::ports::{CardApplicationStore as _, CardStore as _, Clock as _};
+use prepaid_application::ports::{CardApplicationStore as _, Clock as _};
 use prepaid_bootstrap::sandbox;
 use prepaid_crypto::SystemClock;
 use prepaid_domain::{
@@ -17,7 +17,7 @@ use prepaid_domain::{
 use prepaid_persistence::Database;
 use prepaid_tools::client::{self, OpsCall};
 use serde_json::Value;
-use support::caller::{Caller, Printed, code, text};
+use support::caller::{Caller, Printed, cards_of, code, shipped, text};
 use support::{Service, terminate};
 
 /// The simulated partner's step in these tests.
@@ -33,38 +33,6 @@ fn wrong(cvc: &str) -> String {
     format!("{:03}", (value + 1) % 1000)
 }
 
-/// The cards of application `number` as stored: (kind, status, wrong attempts, linked to the
-/// card with this PAR).
-async fn cards_of(
-    db: &Database,
-    caller: &Caller,
-    number: &str,
-) -> Vec<(CardKind, CardStatus, u8, Option<String>)> {
-    let asp = AspId::parse(&caller.credentials.asp_id).unwrap();
-    let cards = db
-        .cards_of_application(&asp, &CardApplyNo::parse(number).unwrap())
-        .await
-        .unwrap();
-    cards
-        .iter()
-        .map(|card| {
-            let linked = card.card.linked_to.as_ref().map(|id| {
-                cards
-                    .iter()
-                    .find(|other| other.card.id == *id)
-                    .map(|other| other.card.par.as_str().to_owned())
-                    .unwrap_or_default()
-            });
-            (
-                card.card.kind,
-                card.card.status,
-                card.wrong_attempts,
-                linked,
-            )
-        })
-        .collect()
-}
-
 async fn application_status(db: &Database, caller: &Caller, number: &str) -> ApplicationStatus {
     db.application(
         &AspId::parse(&caller.credentials.asp_id).unwrap(),
@@ -75,21 +43,6 @@ async fn application_status(db: &Database, caller: &Caller, number: &str) -> App
     .unwrap()
     .application
     .status
-}
-
-/// A delivered application of `product`, once its card is shipped: its answer and the card as
-/// printed.
-async fn shipped(caller: &Caller, product: &str) -> (Value, Printed) {
-    let applied = caller.apply(product, true).await;
-    let number = text(&applied, "cardApplyNo");
-    let history = caller.wait_for(number, "SHIPPING").await;
-    assert_eq!(
-        history[..4],
-        ["READY", "RECEIPT", "PRE_SHIPPING", "SHIPPING"],
-        "one step at a time"
-    );
-    let printed = caller.printed(number).await;
-    (applied, printed)
 }
 
 /// A pre-issued application: its physical card linked to the mobile card issued with it.

@@ -91,6 +91,18 @@ pub fn cancel_payload(member: &str, card_apply_no: &str) -> String {
     json!({ "cardApplyNo": card_apply_no, "userId": member_value(member) }).to_string()
 }
 
+/// The JSON payload of `member`'s change of card `card` (a PAR of 27 characters, or else a card
+/// number) to `status` (`SUSPEND` or `RESUME`).
+pub fn card_state_payload(member: &str, card: &str, status: &str) -> String {
+    let named = if card.len() == 27 { "par" } else { "cardNo" };
+    json!({ "userId": member_value(member), named: card, "status": status }).to_string()
+}
+
+/// The JSON payload of `member`'s discard of the card with PAR `par`.
+pub fn discard_payload(member: &str, par: &str) -> String {
+    json!({ "userId": member_value(member), "par": par }).to_string()
+}
+
 /// The JSON payload of the list of `member`'s pre-issued cards awaiting a physical card.
 pub fn pre_issued_payload(member: &str) -> String {
     json!({ "userId": member_value(member) }).to_string()
@@ -427,6 +439,26 @@ mod tests {
             sent,
             json!({"cardApplyNo": "20261124003000000DLVRY", "userId": 1001})
         );
+    }
+
+    #[test]
+    fn a_card_state_names_the_card_by_par_or_by_number_and_a_discard_by_par() {
+        let par = "Q1AB2CD3EF4GH5IJ6KL7MN8OP9Q";
+        let sent: Value =
+            serde_json::from_str(&card_state_payload("1001", par, "SUSPEND")).unwrap();
+        assert_eq!(
+            sent,
+            json!({"userId": 1001, "par": par, "status": "SUSPEND"})
+        );
+        let sent: Value =
+            serde_json::from_str(&card_state_payload("1001", "9435120001234568", "RESUME"))
+                .unwrap();
+        assert_eq!(
+            sent,
+            json!({"userId": 1001, "cardNo": "9435120001234568", "status": "RESUME"})
+        );
+        let sent: Value = serde_json::from_str(&discard_payload("1001", par)).unwrap();
+        assert_eq!(sent, json!({"userId": 1001, "par": par}));
     }
 
     #[test]

@@ -248,6 +248,30 @@ enum ClientAction {
         #[command(flatten)]
         common: ClientOptions,
     },
+    /// Report a card lost or lift the report, by PAR or card number:
+    /// `client card-state --member 1001 <par|cardNo> SUSPEND`.
+    CardState {
+        /// Member id (userId).
+        #[arg(long, default_value_t = sandbox::ACTIVE_MEMBER.to_string())]
+        member: String,
+        /// The card: its PAR (27 characters) or its number (16 digits).
+        card: String,
+        /// SUSPEND or RESUME.
+        status: String,
+        #[command(flatten)]
+        common: ClientOptions,
+    },
+    /// Discard a card (a mobile card takes its physical cards):
+    /// `client discard --member 1001 <par>`.
+    Discard {
+        /// Member id (userId).
+        #[arg(long, default_value_t = sandbox::ACTIVE_MEMBER.to_string())]
+        member: String,
+        /// The card's PAR.
+        par: String,
+        #[command(flatten)]
+        common: ClientOptions,
+    },
     /// Ask what products are: `client products 000170000002000 000170000003000`.
     Products {
         /// Product ids (serviceIdList).
@@ -346,6 +370,25 @@ fn outgoing(action: &ClientAction) -> (Outgoing, &ClientOptions) {
             let payload =
                 client::register_payload(member, card_apply_no.as_deref(), card_no, expiry, cvc);
             let path = prepaid_http::REGISTER_PHYSICAL_CARD_PATH;
+            (call(path, payload, common), common)
+        }
+        ClientAction::CardState {
+            member,
+            card,
+            status,
+            common,
+        } => {
+            let payload = client::card_state_payload(member, card, status);
+            let path = prepaid_http::CARD_STATE_PATH;
+            (call(path, payload, common), common)
+        }
+        ClientAction::Discard {
+            member,
+            par,
+            common,
+        } => {
+            let payload = client::discard_payload(member, par);
+            let path = prepaid_http::DISCARD_CARD_PATH;
             (call(path, payload, common), common)
         }
         ClientAction::Products { ids, common } => {

@@ -2,9 +2,12 @@
 
 use std::time::Duration;
 
+use prepaid_application::ports::CardStore as _;
 use prepaid_application::ports::Clock as _;
 use prepaid_bootstrap::sandbox::{self, ClientCredentials};
 use prepaid_crypto::SystemClock;
+use prepaid_domain::{AspId, CardApplyNo, CardKind, CardStatus};
+use prepaid_persistence::Database;
 use prepaid_tools::client::{self, IssueRequest, OpsCall, Outgoing};
 use serde_json::Value;
 
@@ -86,6 +89,24 @@ impl Caller {
         // The correlation id in the body: a retry is the same body, another request another.
         let payload = client::with_nonce(&payload.to_string(), id);
         self.send(index, prepaid_http::CANCEL_APPLICATION_PATH, payload, id)
+            .await
+    }
+
+    /// Asks card `card` (a PAR or a number) of member 1001 to take `status`, under correlation
+    /// id `id`, through instance `index`.
+    pub async fn card_state(&self, index: usize, card: &str, status: &str, id: &str) -> Value {
+        let payload = client::card_state_payload(&sandbox::ACTIVE_MEMBER.to_string(), card, status);
+        // The correlation id in the body: a retry is the same body, another request another.
+        let payload = client::with_nonce(&payload, id);
+        self.send(index, prepaid_http::CARD_STATE_PATH, payload, id)
+            .await
+    }
+
+    /// Discards card `par` of member 1001 under correlation id `id`, through instance `index`.
+    pub async fn discard(&self, index: usize, par: &str, id: &str) -> Value {
+        let payload = client::discard_payload(&sandbox::ACTIVE_MEMBER.to_string(), par);
+        let payload = client::with_nonce(&payload, id);
+        self.send(index, prepaid_http::DISCARD_CARD_PATH, payload, id)
             .await
     }
 
@@ -180,4 +201,51 @@ impl Caller {
             cvc: text(&answer, "cardCvc").to_owned(),
         }
     }
+}
+
+/// The cards of application `number` as stored: (kind, status, wrong attempts, linked to the
+/// card with this PAR).
+pub async fn cards_of(
+    db: &Database,
+    caller: &Caller,
+    number: &str,
+) -> Vec<(CardKind, CardStatus, u8, Option<String>)> {
+    let asp = AspId::parse(&caller.credentials.asp_id).unwrap();
+    let cards = db
+        .cards_of_application(&asp, &CardApplyNo::parse(number).unwrap())
+        .await
+        .unwrap();
+    cards
+        .iter()
+        .map(|card| {
+            let linked = card.card.linked_to.as_ref().map(|id| {
+                cards
+                    .iter()
+                    .find(|other| other.card.id == *id)
+                    .map(|other| other.card.par.as_str().to_owned())
+                    .unwrap_or_default()
+            });
+            (
+                card.card.kind,
+                card.card.status,
+                card.wrong_attempts,
+                linked,
+            )
+        })
+        .collect()
+}
+
+/// A delivered application of `product`, once its card is shipped: its answer and the card as
+/// printed.
+pub async fn shipped(caller: &Caller, product: &str) -> (Value, Printed) {
+    let applied = caller.apply(product, true).await;
+    let number = text(&applied, "cardApplyNo");
+    let history = caller.wait_for(number, "SHIPPING").await;
+    assert_eq!(
+        history[..4],
+        ["READY", "RECEIPT", "PRE_SHIPPING", "SHIPPING"],
+        "one step at a time"
+    );
+    let printed = caller.printed(number).await;
+    (applied, printed)
 }

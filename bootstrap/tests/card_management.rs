@@ -1,0 +1,263 @@
+//! The member's own card operations over HTTP against the real binary, on SQLite and on
+//! PostgreSQL (two instances): a registered card reported lost and found again, by PAR and by
+//! number; a linked physical card that goes only with its mobile card; a discard that takes
+//! both; a locked card the member cannot resume; retries and storms changing state once.
+
+mod support;
+
+use futures_util::future::join_all;
+use prepaid_application::ports::{CardStore as _, Clock as _};
+use prepaid_bootstrap::sandbox;
+use prepaid_crypto::SystemClock;
+use prepaid_domain::{AspId, CardKind, CardStatus, MOST_WRONG_REGISTRATIONS, Par};
+use prepaid_persistence::Database;
+use prepaid_tools::client;
+use serde_json::Value;
+use support::caller::{Caller, cards_of, code, shipped, text};
+use support::{Service, terminate};
+
+/// The simulated partner's step in these tests.
+const STEP: (&str, &str) = ("PREPAID_SANDBOX_PARTNER_STEP_MS", "150");
+
+fn id() -> String {
+    client::new_correlation_id(SystemClock.now())
+}
+
+/// The status and version of the card with `par`, as stored.
+async fn stored(db: &Database, caller: &Caller, par: &str) -> (CardStatus, u64) {
+    let card = db
+        .card_by_par(
+            &AspId::parse(&caller.credentials.asp_id).unwrap(),
+            &Par::parse(par).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    (card.card.status, card.version)
+}
+
+/// A pre-issued application whose physical card is registered: the answer of the application
+/// and the physical card's number.
+async fn registered(caller: &Caller) -> (Value, String) {
+    let (applied, printed) = shipped(caller, sandbox::PRE_ISSUANCE_PRODUCT).await;
+    let number = text(&applied, "cardApplyNo");
+    let answer = caller
+        .register(0, (Some(number), &printed), &printed.cvc, &id(), true)
+        .await;
+    assert_eq!(code(&answer), "000_000", "{answer}");
+    (applied, printed.card_no)
+}
+
+/// A registered card reported lost by PAR and found by number; only the card named changes.
+async fn a_lost_card_is_suspended_and_resumed(caller: &Caller, db: &Database) {
+    let (applied, physical_no) = registered(caller).await;
+    let mobile = text(&applied, "mobileCardPar");
+    let number = text(&applied, "cardApplyNo");
+
+    let suspended = caller.card_state(0, mobile, "SUSPEND", &id()).await;
+    assert_eq!(code(&suspended), "000_000", "{suspended}");
+    assert_eq!(stored(db, caller, mobile).await.0, CardStatus::Suspended);
+    let cards = cards_of(db, caller, number).await;
+    assert!(
+        cards.contains(&(
+            CardKind::Physical,
+            CardStatus::Active,
+            0,
+            Some(mobile.to_owned())
+        )),
+        "the physical card linked to it stays as it is: {cards:?}"
+    );
+    let again = caller.card_state(1, mobile, "SUSPEND", &id()).await;
+    assert_eq!(code(&again), "000_000", "the state it has: {again}");
+
+    let resumed = caller
+        .card_state(0, text(&applied, "mobileCardNo"), "RESUME", &id())
+        .await;
+    assert_eq!(code(&resumed), "000_000", "{resumed}");
+    assert_eq!(stored(db, caller, mobile).await.0, CardStatus::Active);
+
+    // The physical card by its number: reported lost and found on its own.
+    let physical = caller.card_state(1, &physical_no, "SUSPEND", &id()).await;
+    assert_eq!(code(&physical), "000_000", "{physical}");
+    let cards = cards_of(db, caller, number).await;
+    assert!(cards.contains(&(
+        CardKind::Physical,
+        CardStatus::Suspended,
+        0,
+        Some(mobile.to_owned())
+    )));
+    let physical = caller.card_state(0, &physical_no, "RESUME", &id()).await;
+    assert_eq!(code(&physical), "000_000", "{physical}");
+}
+
+/// A linked physical card goes only with its mobile card; the mobile card's discard takes both,
+/// and then nothing changes either of them again.
+async fn a_discarded_mobile_card_takes_its_physical_card(caller: &Caller, db: &Database) {
+    let (applied, physical_no) = registered(caller).await;
+    let mobile = text(&applied, "mobileCardPar");
+    let number = text(&applied, "cardApplyNo");
+    let physical_par = db
+        .cards_of_application(
+            &AspId::parse(&caller.credentials.asp_id).unwrap(),
+            &prepaid_domain::CardApplyNo::parse(number).unwrap(),
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|card| card.card.kind == CardKind::Physical)
+        .unwrap()
+        .card
+        .par;
+
+    let alone = caller.discard(0, physical_par.as_str(), &id()).await;
+    assert_eq!(code(&alone), "001_061", "{alone}");
+
+    let first = id();
+    let discarded = caller.discard(0, mobile, &first).await;
+    assert_eq!(code(&discarded), "000_000", "{discarded}");
+    let retried = caller.discard(1, mobile, &first).await;
+    assert_eq!(retried, discarded, "a retry through the other instance");
+    let cards = cards_of(db, caller, number).await;
+    assert!(
+        cards.iter().all(|card| card.1 == CardStatus::Terminated),
+        "{cards:?}"
+    );
+
+    for (answer, expected) in [
+        (caller.discard(1, mobile, &id()).await, "001_047"),
+        (
+            caller.card_state(0, mobile, "RESUME", &id()).await,
+            "003_022",
+        ),
+        (
+            caller.card_state(1, &physical_no, "SUSPEND", &id()).await,
+            "003_022",
+        ),
+    ] {
+        assert_eq!(code(&answer), expected, "{answer}");
+    }
+}
+
+/// A physical card not registered yet, and one locked by wrong CVCs: the member changes
+/// neither.
+async fn a_card_not_registered_or_locked_stays_as_it_is(caller: &Caller, db: &Database) {
+    let (applied, printed) = shipped(caller, sandbox::NORMAL_PRODUCT).await;
+    let number = text(&applied, "cardApplyNo");
+    let inactive = caller
+        .card_state(0, &printed.card_no, "SUSPEND", &id())
+        .await;
+    assert_eq!(code(&inactive), "003_093", "{inactive}");
+
+    let wrong = format!("{:03}", (printed.cvc.parse::<u32>().unwrap() + 1) % 1000);
+    for _ in 0..MOST_WRONG_REGISTRATIONS {
+        let refused = caller
+            .register(0, (Some(number), &printed), &wrong, &id(), false)
+            .await;
+        assert_eq!(code(&refused), "003_001");
+    }
+    let locked = caller
+        .card_state(1, &printed.card_no, "RESUME", &id())
+        .await;
+    assert_eq!(code(&locked), "003_092", "{locked}");
+    let cards = cards_of(db, caller, number).await;
+    assert_eq!(
+        cards,
+        [(
+            CardKind::Physical,
+            CardStatus::Suspended,
+            MOST_WRONG_REGISTRATIONS,
+            None
+        )]
+    );
+}
+
+/// 64 requests with one correlation id at once change the card once and are answered alike;
+/// 64 discards of one card with their own ids at once: one discards it, the others are told it
+/// is gone.
+async fn storms(caller: &Caller, db: &Database) {
+    let applied = caller.apply(sandbox::MOBILE_PRODUCT, false).await;
+    let par = text(&applied, "mobileCardPar");
+    let (_, before) = stored(db, caller, par).await;
+    let one = id();
+    let answers =
+        join_all((0..64).map(|index| caller.card_state(index, par, "SUSPEND", &one))).await;
+    assert!(
+        answers.iter().all(|answer| *answer == answers[0]),
+        "{answers:?}"
+    );
+    assert_eq!(code(&answers[0]), "000_000");
+    assert_eq!(
+        stored(db, caller, par).await,
+        (CardStatus::Suspended, before + 1),
+        "changed once"
+    );
+
+    let ids: Vec<String> = (0..64).map(|_| id()).collect();
+    let answers = join_all(
+        ids.iter()
+            .enumerate()
+            .map(|(index, one)| caller.discard(index, par, one)),
+    )
+    .await;
+    let succeeded = answers
+        .iter()
+        .filter(|answer| code(answer) == "000_000")
+        .count();
+    assert_eq!(succeeded, 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|answer| ["000_000", "001_047"].contains(&code(answer))),
+        "{answers:?}"
+    );
+    assert_eq!(
+        stored(db, caller, par).await,
+        (CardStatus::Terminated, before + 2)
+    );
+}
+
+async fn the_card_management_path(services: Vec<Service>, caller: Caller, db: &Database) {
+    a_lost_card_is_suspended_and_resumed(&caller, db).await;
+    a_discarded_mobile_card_takes_its_physical_card(&caller, db).await;
+    a_card_not_registered_or_locked_stays_as_it_is(&caller, db).await;
+    storms(&caller, db).await;
+    for mut service in services {
+        assert!(terminate(&mut service).success());
+    }
+}
+
+#[actix_web::test]
+async fn the_card_management_path_on_sqlite() {
+    let root = tempfile::tempdir().unwrap();
+    let data_dir = root.path().join("data");
+    let service = support::start_with(&data_dir, &root.path().join("cards.log"), &[STEP]);
+    let caller = Caller {
+        credentials: support::credentials(&data_dir),
+        urls: vec![service.base_url.clone()],
+    };
+    let db = support::database(&data_dir);
+    the_card_management_path(vec![service], caller, &db).await;
+    let log = std::fs::read_to_string(root.path().join("cards.log")).unwrap();
+    assert!(log.contains("card state changed") && log.contains("card discarded"));
+    assert_eq!(support::pan_like_runs(log.as_bytes()), Vec::<String>::new());
+}
+
+#[actix_web::test]
+async fn the_card_management_path_on_postgresql_with_two_instances() {
+    let Some(url) = support::postgres_url("card_management") else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let data_dir = root.path().join("data");
+    let log = root.path().join("postgres.log");
+    let environment = [("PREPAID_DATABASE_URL", url.as_str()), STEP];
+    let first = support::start_with(&data_dir, &log, &environment);
+    support::wait_ready(&first);
+    let second = support::start_with(&data_dir, &log, &environment);
+    let caller = Caller {
+        credentials: support::credentials(&data_dir),
+        urls: vec![first.base_url.clone(), second.base_url.clone()],
+    };
+    let db = support::postgres(&url);
+    the_card_management_path(vec![first, second], caller, &db).await;
+}
