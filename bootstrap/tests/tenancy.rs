@@ -92,6 +92,63 @@ async fn deliveries_stay_in_their_project(
     }
 }
 
+/// The sandbox's card, named by its PAR and by its number by the other project (for its own
+/// member of the same id): answered as a card that does not exist, and left as it is.
+async fn cards_stay_in_their_project(
+    (sandbox_credentials, sandbox_url): (&ClientCredentials, &str),
+    (other, other_url): (&ClientCredentials, &str),
+    card: &Value,
+) {
+    let member = sandbox::ACTIVE_MEMBER.to_string();
+    let (par, number) = (
+        card["mobileCardPar"].as_str().unwrap(),
+        card["mobileCardNo"].as_str().unwrap(),
+    );
+    let send = async |credentials, url, path, payload: String, encrypt| {
+        let id = client::new_correlation_id(SystemClock.now());
+        let outgoing = client::Outgoing {
+            path,
+            payload: client::with_nonce(&payload, &id),
+            encrypt,
+            correlation_id: Some(id),
+        };
+        client::send(credentials, url, &outgoing, SystemClock.now())
+            .await
+            .unwrap()
+            .body
+    };
+    for (path, payload, expected) in [
+        (
+            prepaid_http::CARD_STATE_PATH,
+            client::card_state_payload(&member, par, "SUSPEND"),
+            "003_021",
+        ),
+        (
+            prepaid_http::CARD_STATE_PATH,
+            client::card_state_payload(&member, number, "SUSPEND"),
+            "003_001",
+        ),
+        (
+            prepaid_http::DISCARD_CARD_PATH,
+            client::discard_payload(&member, par),
+            "001_047",
+        ),
+    ] {
+        let answer = send(other, other_url, path, payload, true).await;
+        assert_eq!(code(&answer), expected, "{answer}");
+    }
+    // Still the sandbox's, as it was: its own discard finds it not terminated.
+    let answer = send(
+        sandbox_credentials,
+        sandbox_url,
+        prepaid_http::DISCARD_CARD_PATH,
+        client::discard_payload(&member, par),
+        false,
+    )
+    .await;
+    assert_eq!(code(&answer), "000_000", "{answer}");
+}
+
 /// The scenario, with the services `start` gives and the admin command on `env`:
 /// - the sandbox issues a card to its member 1001;
 /// - the other project asks for member 1001 (the sandbox's), with a new correlation id and with
@@ -187,6 +244,12 @@ async fn two_projects(
     assert_eq!(status, 200);
     assert_eq!(again["cardApplyNo"], genuine["cardApplyNo"]);
     assert_eq!(again["mobileCardNo"], genuine["mobileCardNo"]);
+    cards_stay_in_their_project(
+        (&sandbox_credentials, &urls[0]),
+        (&other, urls.last().unwrap()),
+        &genuine,
+    )
+    .await;
     for mut service in services {
         assert!(terminate(&mut service).success());
     }
