@@ -1,7 +1,8 @@
 //! The crash test of the lifecycle: the service is killed (SIGKILL) at random moments while its
 //! simulated partner moves deliveries and produces physical cards, members register them (right
-//! and wrong CVCs) and cancel; afterwards no state change is found half done, and every
-//! acknowledged registration is answered again the same. `PREPAID_CRASH_ROUNDS` sets the rounds
+//! and wrong CVCs), cancel, report their mobile cards lost and found, and discard them;
+//! afterwards no state change is found half done, and every acknowledged registration is
+//! answered again the same. `PREPAID_CRASH_ROUNDS` sets the rounds
 //! (`docs/RELIABILITY.md`).
 
 mod support;
@@ -61,8 +62,9 @@ async fn try_send(
         .map(|answer| answer.body)
 }
 
-/// A delivered application of the pre-issuance product for member 1001.
-async fn apply(credentials: &ClientCredentials, base_url: &str) -> Option<String> {
+/// A delivered application of the pre-issuance product for member 1001: its number and its
+/// mobile card's PAR.
+async fn apply(credentials: &ClientCredentials, base_url: &str) -> Option<(String, String)> {
     let mut request = IssueRequest::mobile_only(
         sandbox::ACTIVE_MEMBER.to_string(),
         sandbox::PRE_ISSUANCE_PRODUCT,
@@ -74,17 +76,50 @@ async fn apply(credentials: &ClientCredentials, base_url: &str) -> Option<String
     let answer = client::issue(credentials, base_url, &request, SystemClock.now())
         .await
         .ok()?;
-    (code(&answer.body) == "000_000")
-        .then(|| answer.body["cardApplyNo"].as_str().unwrap().to_owned())
+    (code(&answer.body) == "000_000").then(|| {
+        (
+            answer.body["cardApplyNo"].as_str().unwrap().to_owned(),
+            answer.body["mobileCardPar"].as_str().unwrap().to_owned(),
+        )
+    })
+}
+
+/// The request a worker sends on `turn` about application `number` and its mobile card `par`,
+/// other than a registration: a cancel, a discard, a loss report or its lifting.
+fn other_request(turn: usize, number: &str, par: &str) -> Option<(&'static str, String)> {
+    let member = sandbox::ACTIVE_MEMBER.to_string();
+    if turn.is_multiple_of(7) {
+        Some((
+            prepaid_http::CANCEL_APPLICATION_PATH,
+            client::cancel_payload(&member, number),
+        ))
+    } else if turn.is_multiple_of(11) {
+        Some((
+            prepaid_http::DISCARD_CARD_PATH,
+            client::discard_payload(&member, par),
+        ))
+    } else if turn.is_multiple_of(5) {
+        let status = if turn.is_multiple_of(2) {
+            "SUSPEND"
+        } else {
+            "RESUME"
+        };
+        Some((
+            prepaid_http::CARD_STATE_PATH,
+            client::card_state_payload(&member, par, status),
+        ))
+    } else {
+        None
+    }
 }
 
 /// One worker's load until `stop`, over every application made so far: registrations of the
-/// produced cards (one in three with the
-/// right CVC), and cancels; the registrations acknowledged.
+/// produced cards (one in three with the right CVC), cancels, discards and loss reports of the
+/// mobile cards; the registrations acknowledged.
 async fn work(
     credentials: ClientCredentials,
     base_url: String,
-    numbers: Vec<String>,
+    numbers: Vec<(String, String)>,
     worker: usize,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Vec<Acknowledged> {
@@ -93,19 +128,11 @@ async fn work(
     let mut turn = worker;
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         turn += 1;
-        let number = &numbers[turn % numbers.len()];
+        let (number, par) = &numbers[turn % numbers.len()];
         let correlation_id = client::new_correlation_id(SystemClock.now());
-        if turn.is_multiple_of(7) {
-            let payload = client::with_nonce(
-                &client::cancel_payload(&sandbox::ACTIVE_MEMBER.to_string(), number),
-                &correlation_id,
-            );
-            let call = (
-                prepaid_http::CANCEL_APPLICATION_PATH,
-                payload,
-                correlation_id.as_str(),
-            );
-            let _ = try_send(&credentials, &base_url, call).await;
+        if let Some((path, payload)) = other_request(turn, number, par) {
+            let payload = client::with_nonce(&payload, &correlation_id);
+            let _ = try_send(&credentials, &base_url, (path, payload, &correlation_id)).await;
             continue;
         }
         let printed = client::ops(
@@ -155,11 +182,13 @@ async fn work(
     acknowledged
 }
 
-/// What must hold of every application of the member, whatever moment the kills came at.
-async fn nothing_is_half_done(db: &prepaid_persistence::Database, asp: &AspId) -> usize {
+/// What must hold of every application of the member, whatever moment the kills came at; and
+/// how many physical cards are registered and how many mobile cards were discarded.
+async fn nothing_is_half_done(db: &prepaid_persistence::Database, asp: &AspId) -> (usize, usize) {
     let member = MemberId::new(sandbox::ACTIVE_MEMBER).unwrap();
     let applications = db.applications_of_member(asp, member).await.unwrap();
     let mut registered = 0;
+    let mut discarded = 0;
     for stored in &applications {
         let number = &stored.application.number;
         if number.as_str() == sandbox::DELIVERED_APPLICATION {
@@ -210,28 +239,42 @@ async fn nothing_is_half_done(db: &prepaid_persistence::Database, asp: &AspId) -
             assert_eq!(history.current(), DeliveryStatus::Cancel, "{label}");
             assert_eq!(mobile[0].card.status, CardStatus::Terminated, "{label}");
         }
+        assert_ne!(mobile[0].card.status, CardStatus::Inactive, "{label}");
+        let mobile_terminated = mobile[0].card.status == CardStatus::Terminated;
+        if mobile_terminated && status != ApplicationStatus::Cancelled {
+            discarded += 1;
+        }
         for card in physical {
+            if card.card.linked_to.is_some() {
+                // Registered: linked to its mobile card, and gone only with it.
+                registered += 1;
+                assert_eq!(card.card.linked_to.as_ref(), Some(&mobile[0].card.id));
+                assert_eq!(status, ApplicationStatus::Completed, "{label}");
+                assert_eq!(card.wrong_attempts, 0, "{label}");
+                assert_eq!(history.current(), DeliveryStatus::Arrival, "{label}");
+                let expected = if mobile_terminated {
+                    CardStatus::Terminated
+                } else {
+                    CardStatus::Active
+                };
+                assert_eq!(card.card.status, expected, "{label}");
+                continue;
+            }
+            assert_ne!(status, ApplicationStatus::Completed, "{label}");
             match card.card.status {
-                CardStatus::Active => {
-                    registered += 1;
-                    assert_eq!(status, ApplicationStatus::Completed, "{label}");
-                    assert_eq!(card.card.linked_to.as_ref(), Some(&mobile[0].card.id));
-                    assert_eq!(card.wrong_attempts, 0, "{label}");
-                    assert_eq!(history.current(), DeliveryStatus::Arrival, "{label}");
-                }
                 CardStatus::Suspended => {
                     assert_eq!(card.wrong_attempts, MOST_WRONG_REGISTRATIONS, "{label}");
-                    assert_ne!(status, ApplicationStatus::Completed, "{label}");
                 }
                 CardStatus::Inactive => {
                     assert!(card.wrong_attempts < MOST_WRONG_REGISTRATIONS, "{label}");
-                    assert_ne!(status, ApplicationStatus::Completed, "{label}");
                 }
-                CardStatus::Terminated => panic!("terminated: {label}"),
+                CardStatus::Active | CardStatus::Terminated => {
+                    panic!("neither registered nor waiting: {label}")
+                }
             }
         }
     }
-    registered
+    (registered, discarded)
 }
 
 #[actix_web::test]
@@ -241,7 +284,7 @@ async fn killed_while_deliveries_move_and_cards_are_registered_it_leaves_nothing
     let log = root.path().join("crash-lifecycle.log");
     let step = [("PREPAID_SANDBOX_PARTNER_STEP_MS", "100")];
     let mut acknowledged: Vec<Acknowledged> = Vec::new();
-    let mut numbers: Vec<String> = Vec::new();
+    let mut numbers: Vec<(String, String)> = Vec::new();
     let rounds = crash_rounds();
     for round in 0..rounds {
         let service = support::start_with(&data_dir, &log, &step);
@@ -284,14 +327,15 @@ async fn killed_while_deliveries_move_and_cards_are_registered_it_leaves_nothing
     assert_eq!(db.integrity_check().await.unwrap(), "ok");
     let credentials = credentials(&data_dir);
     let asp = AspId::parse(&credentials.asp_id).unwrap();
-    let registered = nothing_is_half_done(&db, &asp).await;
+    let (registered, discarded) = nothing_is_half_done(&db, &asp).await;
+    assert!(discarded > 0, "the load discarded mobile cards");
     assert!(
         registered >= acknowledged.len(),
         "every acknowledged registration is there: {registered} < {}",
         acknowledged.len()
     );
     eprintln!(
-        "lifecycle crash test: {rounds} SIGKILLs, {} applications, {} registrations acknowledged, {registered} cards registered",
+        "lifecycle crash test: {rounds} SIGKILLs, {} applications, {} registrations acknowledged, {registered} cards registered, {discarded} mobile cards discarded",
         numbers.len(),
         acknowledged.len()
     );
