@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use prepaid_domain::{
     AspId, Bin, CardApplyNo, CardProduct, DeliveryHistory, DeliveryStatus, MemberId, OperatorName,
-    ServiceId,
+    Pan, ServiceId,
 };
 
 use crate::authenticate::{AuthError, Authenticator, Credentials};
@@ -13,6 +13,9 @@ use crate::cancel_application::{CancelApplicationCommand, CancelApplicationError
 use crate::fulfil::{DeliveryOrder, DeliveryReport, FulfilmentError, PrintedCard};
 use crate::inquire_delivery::{DeliveryInquiry, DeliveryInquiryError};
 use crate::issue_card::{CardIssuanceService, IssueCardCommand, IssueCardError, IssueCardOutcome};
+use crate::look_up_cards::{
+    CardLookupError, CardOwner, CardSearch, MemberCard, PrintedCardQuery, UnregisteredCard,
+};
 use crate::manage_card::{
     CardManaged, CardManagementError, ChangeCardStateCommand, DiscardCardCommand,
 };
@@ -136,6 +139,26 @@ pub trait ChangeCardStates: Send + Sync {
         &self,
         command: &ChangeCardStateCommand,
     ) -> Result<CardManaged, CardManagementError>;
+}
+
+/// Looks cards up (D23): "Search for Card", "Card-User Mapped Inquiry" and "Unregistered card
+/// inquiry".
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait LookUpCards: Send + Sync {
+    /// The member's mobile cards (not terminated), oldest first, each with its linked physical
+    /// card; only those the query names.
+    async fn search(&self, query: &CardSearch) -> Result<Vec<MemberCard>, CardLookupError>;
+
+    /// Whose card number `pan` of project `asp_id` is (terminated cards are no one's).
+    async fn owner(&self, asp_id: &AspId, pan: &Pan) -> Result<CardOwner, CardLookupError>;
+
+    /// The produced physical card the query proves, before anyone registers it; a wrong expiry
+    /// or CVC counts as a wrong registration attempt.
+    async fn unregistered(
+        &self,
+        query: &PrintedCardQuery,
+    ) -> Result<UnregisteredCard, CardLookupError>;
 }
 
 /// Discards a member's card: "Discarding a Card" (D21).

@@ -9,6 +9,7 @@ mod inbound;
 mod inquire_delivery;
 mod inquire_products;
 mod issue_card;
+mod look_up_cards;
 mod manage_card;
 mod mint;
 mod operators;
@@ -31,13 +32,13 @@ pub use fulfil::{
 pub use inbound::{
     AuthenticateOperators, AuthenticateRequests, CancelApplications, ChangeCardStates,
     DiscardCards, FulfilDeliveries, InquireDeliveries, InquireProducts, IssueCards,
-    ListPreIssuedCards, Readiness, RegisterPhysicalCards,
+    ListPreIssuedCards, LookUpCards, Readiness, RegisterPhysicalCards,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use inbound::{
     MockAuthenticateOperators, MockAuthenticateRequests, MockCancelApplications,
     MockChangeCardStates, MockDiscardCards, MockFulfilDeliveries, MockInquireDeliveries,
-    MockInquireProducts, MockIssueCards, MockListPreIssuedCards, MockReadiness,
+    MockInquireProducts, MockIssueCards, MockListPreIssuedCards, MockLookUpCards, MockReadiness,
     MockRegisterPhysicalCards,
 };
 pub use inquire_delivery::{DeliveryInquiry, DeliveryInquiryError, DeliveryInquiryService};
@@ -45,6 +46,10 @@ pub use inquire_products::ProductInquiryService;
 pub use issue_card::{
     CardIssuanceService, IssuancePorts, IssueCardCommand, IssueCardError, IssueCardOutcome,
     MobileCard,
+};
+pub use look_up_cards::{
+    CardLookupError, CardLookupPorts, CardLookupService, CardOwner, CardProductName, CardSearch,
+    LinkedCard, MemberCard, PrintedCardQuery, UnregisteredCard,
 };
 pub use manage_card::{
     CardManaged, CardManagementError, CardManagementPorts, CardManagementService, CardRef,

@@ -138,8 +138,41 @@ struct Read {
     mobile_card: Option<CardRecord>,
 }
 
+/// The change that records a wrong attempt on `card` of project `asp_id`, `count` in a row
+/// now (and locks it at the fifth, `refusal.locks()`). It claims no correlation id: a wrong
+/// attempt sent again counts again.
+pub(crate) fn wrong_attempt(
+    asp_id: &prepaid_domain::AspId,
+    card: &CardRecord,
+    refusal: RegistrationRefusal,
+    count: u8,
+    at: prepaid_domain::Timestamp,
+) -> LifecycleChange {
+    let change = CardChange {
+        wrong_attempts: count,
+        ..card.as_is()
+    };
+    LifecycleChange {
+        asp_id: asp_id.clone(),
+        claim: None,
+        applications: vec![],
+        deliveries: vec![],
+        cards: vec![VersionedChange {
+            key: card.card.id.clone(),
+            from_version: card.version,
+            status: if refusal.locks() {
+                change.with_status(CardStatus::Suspended)
+            } else {
+                change
+            },
+        }],
+        new_cards: vec![],
+        at,
+    }
+}
+
 /// Whether two CVCs are equal, in time that does not depend on where they differ.
-fn same_cvc(given: &Cvc, expected: &Cvc) -> bool {
+pub(crate) fn same_cvc(given: &Cvc, expected: &Cvc) -> bool {
     let (given, expected) = (given.expose().as_bytes(), expected.expose().as_bytes());
     given.len() == expected.len()
         && given
@@ -231,37 +264,6 @@ impl RegistrationService {
             delivery,
             mobile_card,
         })
-    }
-
-    /// The change that records a wrong attempt on the card read (and locks it at the fifth).
-    fn wrong_attempt(
-        command: &RegisterPhysicalCardCommand,
-        card: &CardRecord,
-        refusal: RegistrationRefusal,
-        count: u8,
-        at: prepaid_domain::Timestamp,
-    ) -> LifecycleChange {
-        let change = CardChange {
-            wrong_attempts: count,
-            ..card.as_is()
-        };
-        LifecycleChange {
-            asp_id: command.key.asp_id.clone(),
-            claim: None,
-            applications: vec![],
-            deliveries: vec![],
-            cards: vec![VersionedChange {
-                key: card.card.id.clone(),
-                from_version: card.version,
-                status: if refusal.locks() {
-                    change.with_status(CardStatus::Suspended)
-                } else {
-                    change
-                },
-            }],
-            new_cards: vec![],
-            at,
-        }
     }
 
     /// The physical card registered, linked to `mobile_id`; and the mobile card it links to,
@@ -488,7 +490,7 @@ impl RegisterPhysicalCards for RegistrationService {
                         return self.refuse(command, refusal).await;
                     };
                     let change =
-                        Self::wrong_attempt(command, card, refusal, count, ports.clock.now());
+                        wrong_attempt(&command.key.asp_id, card, refusal, count, ports.clock.now());
                     // The refusal is answered only once its attempt is counted: of concurrent
                     // wrong attempts, each is counted, or read again and decided again.
                     match ports.changes.apply(&change).await {

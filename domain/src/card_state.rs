@@ -4,7 +4,7 @@
 
 use crate::application::{CardKind, CardStatus};
 use crate::error::ErrorCode;
-use crate::fulfilment::MOST_WRONG_REGISTRATIONS;
+use crate::fulfilment::{MOST_WRONG_REGISTRATIONS, RegistrationRefusal};
 
 impl CardStatus {
     /// Whether no change may follow: `TERMINATED` (D20).
@@ -177,6 +177,55 @@ pub const fn decide_discard(card: &CardFacts, balance: u64) -> Result<DiscardPla
     Ok(DiscardPlan {
         with_linked_cards: matches!(card.kind, CardKind::Mobile),
     })
+}
+
+/// A card someone names by its printed number, expiry and CVC, to learn about it before it is
+/// registered (D23's unregistered card inquiry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PrintedCardFacts {
+    /// Mobile or physical.
+    pub kind: CardKind,
+    /// Its state.
+    pub status: CardStatus,
+    /// Wrong attempts in a row so far (shared with the registration, D19).
+    pub wrong_attempts: u8,
+    /// Whether the expiry given is the card's.
+    pub expiry_matches: bool,
+    /// Whether the CVC given is the card's (compared in constant time).
+    pub cvc_matches: bool,
+}
+
+/// Decides the unregistered card inquiry (D23): only a produced physical card not registered
+/// yet (`INACTIVE`, not locked), proven by its expiry and CVC, is described. Anything else is
+/// `003_001`, one answer for all; a wrong expiry or CVC on a card waiting for registration
+/// counts as a wrong attempt of D19, and the fifth locks it.
+///
+/// # Errors
+/// The refusal, with the wrong attempt it records.
+pub const fn decide_unregistered_inquiry(
+    card: Option<&PrintedCardFacts>,
+) -> Result<(), RegistrationRefusal> {
+    let invalid = RegistrationRefusal {
+        code: ErrorCode::InvalidCardInfo,
+        wrong_attempts: None,
+    };
+    let Some(card) = card else {
+        return Err(invalid);
+    };
+    if !matches!(card.kind, CardKind::Physical)
+        || !matches!(card.status, CardStatus::Inactive)
+        || card.wrong_attempts >= MOST_WRONG_REGISTRATIONS
+    {
+        return Err(invalid);
+    }
+    if card.expiry_matches && card.cvc_matches {
+        Ok(())
+    } else {
+        Err(RegistrationRefusal {
+            code: ErrorCode::InvalidCardInfo,
+            wrong_attempts: Some(card.wrong_attempts + 1),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -24,8 +24,8 @@ pub use card::{
     Bin, CardApplyNo, CardId, Cvc, Expiry, Pan, Par, Validity, luhn_check_digit, luhn_valid,
 };
 pub use card_state::{
-    CardFacts, CardStateRefusal, CardStateRequest, DiscardPlan, DiscardRefusal, decide_card_state,
-    decide_discard,
+    CardFacts, CardStateRefusal, CardStateRequest, DiscardPlan, DiscardRefusal, PrintedCardFacts,
+    decide_card_state, decide_discard, decide_unregistered_inquiry,
 };
 pub use error::{ErrorClass, ErrorCode, Field, FieldError, Rule};
 pub use fulfilment::{

@@ -198,6 +198,78 @@ fn a_card_holding_a_balance_is_not_discarded_and_the_link_is_told_first() {
     assert_eq!(DiscardRefusal::HasBalance.code().code(), "001_052");
 }
 
+fn printed(status: CardStatus, wrong_attempts: u8) -> PrintedCardFacts {
+    PrintedCardFacts {
+        kind: CardKind::Physical,
+        status,
+        wrong_attempts,
+        expiry_matches: true,
+        cvc_matches: true,
+    }
+}
+
+#[test]
+fn a_produced_card_waiting_for_registration_is_described_to_whoever_proves_it() {
+    assert_eq!(
+        decide_unregistered_inquiry(Some(&printed(CardStatus::Inactive, 4))),
+        Ok(())
+    );
+}
+
+#[test]
+fn a_wrong_expiry_or_cvc_counts_and_the_fifth_locks() {
+    for card in [
+        PrintedCardFacts {
+            cvc_matches: false,
+            ..printed(CardStatus::Inactive, 0)
+        },
+        PrintedCardFacts {
+            expiry_matches: false,
+            ..printed(CardStatus::Inactive, 0)
+        },
+    ] {
+        let refused = decide_unregistered_inquiry(Some(&card)).unwrap_err();
+        assert_eq!(
+            (refused.code.code(), refused.wrong_attempts, refused.locks()),
+            ("003_001", Some(1), false)
+        );
+    }
+    let fifth = PrintedCardFacts {
+        cvc_matches: false,
+        ..printed(CardStatus::Inactive, MOST_WRONG_REGISTRATIONS - 1)
+    };
+    let refused = decide_unregistered_inquiry(Some(&fifth)).unwrap_err();
+    assert_eq!(refused.wrong_attempts, Some(MOST_WRONG_REGISTRATIONS));
+    assert!(refused.locks());
+}
+
+#[test]
+fn any_other_card_is_invalid_card_info_and_records_nothing_even_proven() {
+    let mobile = PrintedCardFacts {
+        kind: CardKind::Mobile,
+        ..printed(CardStatus::Inactive, 0)
+    };
+    for card in [
+        None,
+        Some(mobile),
+        Some(printed(CardStatus::Active, 0)),
+        Some(printed(CardStatus::Suspended, 0)),
+        Some(printed(CardStatus::Terminated, 0)),
+        Some(printed(CardStatus::Inactive, MOST_WRONG_REGISTRATIONS)),
+        Some(PrintedCardFacts {
+            cvc_matches: false,
+            ..printed(CardStatus::Active, 0)
+        }),
+    ] {
+        let refused = decide_unregistered_inquiry(card.as_ref()).unwrap_err();
+        assert_eq!(
+            (refused.code.code(), refused.wrong_attempts),
+            ("003_001", None),
+            "{card:?}"
+        );
+    }
+}
+
 fn any_status() -> impl Strategy<Value = CardStatus> {
     proptest::sample::select(CardStatus::ALL)
 }
