@@ -17,10 +17,10 @@ use prepaid_application::ports::{
 use prepaid_application::{
     AuthenticateOperators, AuthenticateRequests, Authenticator, CachedProductCatalogue,
     CachedProjectDirectory, CancelApplicationService, CancelPorts, CardIssuanceService,
-    CardManagementPorts, CardManagementService, CardMint, DeliveryInquiryService,
-    FulfilDeliveries as _, FulfilmentPorts, FulfilmentService, IssuancePorts, OperatorAccess,
-    PreIssuedCardsPorts, PreIssuedCardsService, PrintedCards, ProductInquiryService,
-    RegistrationPorts, RegistrationService,
+    CardLookupPorts, CardLookupService, CardManagementPorts, CardManagementService, CardMint,
+    DeliveryInquiryService, FulfilDeliveries as _, FulfilmentPorts, FulfilmentService,
+    IssuancePorts, OperatorAccess, PreIssuedCardsPorts, PreIssuedCardsService, PrintedCards,
+    ProductInquiryService, RegistrationPorts, RegistrationService,
 };
 use prepaid_crypto::{
     AesGcmCardSecrets, AesGcmSecretVault, CardVerificationKey, DataKey, DesCardVerification,
@@ -501,6 +501,21 @@ fn card_management(database: &Database, core: &Core) -> Arc<CardManagementServic
     }))
 }
 
+/// The card look-ups over the database.
+fn card_look_ups(database: &Database, core: &Core) -> Arc<CardLookupService> {
+    Arc::new(CardLookupService::new(CardLookupPorts {
+        members: Arc::new(database.clone()),
+        applications: Arc::new(database.clone()),
+        cards: Arc::new(database.clone()),
+        products: core.catalogue.clone(),
+        balances: Arc::new(NoLedgerYet),
+        changes: Arc::new(database.clone()),
+        secrets: core.secrets.clone(),
+        verification: core.verification.clone(),
+        clock: core.clock.clone(),
+    }))
+}
+
 /// What every use case is built over.
 struct Core {
     database: Database,
@@ -569,6 +584,7 @@ fn inbound_ports(
         registrations: Arc::new(registrations),
         card_states: cards.clone(),
         discards: cards,
+        look_ups: card_look_ups(database, core),
         ops: OpsPorts {
             operators,
             fulfilment: fulfilment.clone(),

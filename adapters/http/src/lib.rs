@@ -18,7 +18,7 @@ use std::sync::Arc;
 use prepaid_application::ports::MessageCipher;
 use prepaid_application::{
     AuthenticateRequests, CancelApplications, ChangeCardStates, DiscardCards, InquireDeliveries,
-    InquireProducts, IssueCards, ListPreIssuedCards, Readiness, RegisterPhysicalCards,
+    InquireProducts, IssueCards, ListPreIssuedCards, LookUpCards, Readiness, RegisterPhysicalCards,
 };
 
 pub use docs::TryIt;
@@ -57,6 +57,15 @@ pub const CARD_STATE_PATH: &str = "/api/v1/card/status";
 /// The path of the discard of a card under a base path.
 pub const DISCARD_CARD_PATH: &str = "/api/v1/card/terminate";
 
+/// The path of the search for a member's cards under a base path.
+pub const CARD_LIST_PATH: &str = "/api/v1/user/card/list";
+
+/// The path of the card-user mapped inquiry under a base path.
+pub const CARD_OWNER_PATH: &str = "/api/v1/user/card/info";
+
+/// The path of the unregistered card inquiry under a base path.
+pub const UNREGISTERED_CARD_PATH: &str = "/api/v1/unregister/card/info";
+
 /// Parses an issue-and-delivery body (plaintext JSON) as the pipeline does: the JSON object,
 /// its table, then the domain request. For benchmarks and tools.
 ///
@@ -92,6 +101,8 @@ pub struct InboundPorts {
     pub card_states: Arc<dyn ChangeCardStates>,
     /// Members' card discards.
     pub discards: Arc<dyn DiscardCards>,
+    /// Card look-ups.
+    pub look_ups: Arc<dyn LookUpCards>,
     /// The fulfilment partner's operator interface.
     pub ops: OpsPorts,
     /// Whether the service can serve (`/readyz`).

@@ -4,6 +4,8 @@
 //! in [`OPERATIONS`] and one in [`endpoints`].
 
 mod cancel_application;
+mod card_list;
+mod card_owner;
 mod card_status;
 mod delivery_inquiry;
 mod discard_card;
@@ -11,6 +13,7 @@ mod issue_delivery;
 mod pre_issued_cards;
 mod product_inquiry;
 mod register_card;
+mod unregistered_card;
 
 use std::sync::Arc;
 
@@ -37,6 +40,9 @@ pub const OPERATIONS: &[&Operation] = &[
     &register_card::OPERATION,
     &card_status::OPERATION,
     &discard_card::OPERATION,
+    &card_list::OPERATION,
+    &card_owner::OPERATION,
+    &unregistered_card::OPERATION,
     &product_inquiry::OPERATION,
 ];
 
@@ -110,6 +116,7 @@ macro_rules! use_case_error {
 
 use_case_error!(
     prepaid_application::CancelApplicationError,
+    prepaid_application::CardLookupError,
     prepaid_application::CardManagementError,
     prepaid_application::DeliveryInquiryError,
     prepaid_application::PreIssuedCardsError,
@@ -166,6 +173,11 @@ pub fn endpoints(ports: &InboundPorts) -> Vec<Arc<dyn Endpoint>> {
         )),
         Arc::new(card_status::ChangeCardState(ports.card_states.clone())),
         Arc::new(discard_card::DiscardCard(ports.discards.clone())),
+        Arc::new(card_list::CardList(ports.look_ups.clone())),
+        Arc::new(card_owner::CardOwnerInquiry(ports.look_ups.clone())),
+        Arc::new(unregistered_card::UnregisteredCardInquiry(
+            ports.look_ups.clone(),
+        )),
         Arc::new(product_inquiry::ProductInquiry(ports.products.clone())),
     ]
 }
@@ -216,6 +228,67 @@ const CARD_NO: Kind = Kind::Text(Text {
     normalized: false,
     check: |text| rule_of(prepaid_domain::Pan::parse(text)),
 });
+
+/// A product's name (`serviceName`): 1 to 255 characters.
+const SERVICE_NAME: Kind = Kind::Text(Text {
+    min: 1,
+    max: 255,
+    pattern: None,
+    values: &[],
+    normalized: false,
+    check: |text| rule_of(prepaid_domain::ProductName::parse(text)),
+});
+
+/// A card's state (D20): the shortest `ACTIVE`, the longest `TERMINATED`.
+const CARD_STATUSES: [&str; 4] = [
+    prepaid_domain::CardStatus::Inactive.as_str(),
+    prepaid_domain::CardStatus::Active.as_str(),
+    prepaid_domain::CardStatus::Suspended.as_str(),
+    prepaid_domain::CardStatus::Terminated.as_str(),
+];
+
+/// A card's state, as answered.
+const CARD_STATUS: Kind = Kind::Text(Text {
+    min: 6,
+    max: 10,
+    pattern: None,
+    values: &CARD_STATUSES,
+    normalized: false,
+    check: |text| enumeration(text, 6, 10, &CARD_STATUSES),
+});
+
+/// A card's expiry, `YYMM`.
+const EXPIRY: Kind = Kind::Text(Text {
+    min: 4,
+    max: 4,
+    pattern: Some("^[0-9]{2}(0[1-9]|1[0-2])$"),
+    values: &[],
+    normalized: false,
+    check: |text| rule_of(prepaid_domain::Expiry::parse(text)),
+});
+
+/// A card's CVC: 3 digits.
+const CVC: Kind = Kind::Text(Text {
+    min: 3,
+    max: 3,
+    pattern: Some("^[0-9]{3}$"),
+    values: &[],
+    normalized: false,
+    check: |text| rule_of(prepaid_domain::Cvc::parse(text)),
+});
+
+/// The largest amount the platform answers (`balance`, `pendingAmount`).
+const MOST_AMOUNT: u64 = 9_999_999_999;
+
+/// An amount, 0 to 9999999999.
+const AMOUNT: Kind = Kind::Integer {
+    min: 0,
+    max: MOST_AMOUNT,
+    check: |text| match text.parse::<u64>() {
+        Ok(amount) if amount <= MOST_AMOUNT => Ok(()),
+        _ => Err(Rule::Invalid),
+    },
+};
 
 /// The member id under `name` of a validated object; `path` names it in a refusal.
 fn member_id(

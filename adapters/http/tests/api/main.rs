@@ -7,6 +7,7 @@ mod declarations;
 mod deliveries;
 mod fakes;
 mod headers;
+mod lookups;
 mod ops;
 mod pipeline;
 mod pre_issued;

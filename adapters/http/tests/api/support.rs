@@ -21,10 +21,10 @@ use prepaid_application::ports::{
     StoredCard, StoredDelivery, StoredIssuance, TranTokenSigner,
 };
 use prepaid_application::{
-    Authenticator, CancelApplicationService, CancelPorts, CardIssuanceService, CardManagementPorts,
-    CardManagementService, DeliveryInquiryService, IssuancePorts, PortError, PreIssuedCardsPorts,
-    PreIssuedCardsService, ProductInquiryService, Readiness, RegistrationPorts,
-    RegistrationService,
+    Authenticator, CancelApplicationService, CancelPorts, CardIssuanceService, CardLookupPorts,
+    CardLookupService, CardManagementPorts, CardManagementService, DeliveryInquiryService,
+    IssuancePorts, PortError, PreIssuedCardsPorts, PreIssuedCardsService, ProductInquiryService,
+    Readiness, RegistrationPorts, RegistrationService,
 };
 use prepaid_domain::{
     AccessKey, AddressDetail, ApplicationStatus, ApplicationType, AspId, Bin, CardApplication,
@@ -668,6 +668,17 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
         clock,
         RequestWindow::DEFAULT,
     );
+    let look_ups = Arc::new(CardLookupService::new(CardLookupPorts {
+        members: Arc::new(Members),
+        applications: Arc::new(store.clone()),
+        cards: Arc::new(store.clone()),
+        products: Arc::new(Catalogue),
+        balances: Arc::new(NoBalance),
+        changes: Arc::new(store.clone()),
+        secrets: Arc::new(Secrets),
+        verification: Arc::new(LastThree),
+        clock: Arc::new(FixedClock(now())),
+    }));
     let cards = Arc::new(CardManagementService::new(CardManagementPorts {
         members: Arc::new(Members),
         cards: Arc::new(store.clone()),
@@ -722,6 +733,7 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
         )),
         card_states: cards.clone(),
         discards: cards,
+        look_ups,
         ops: no_operators(),
         readiness: Arc::new(Ready),
         cipher,
