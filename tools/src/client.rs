@@ -98,6 +98,34 @@ pub fn card_state_payload(member: &str, card: &str, status: &str) -> String {
     json!({ "userId": member_value(member), named: card, "status": status }).to_string()
 }
 
+/// The JSON payload of the search for `member`'s cards, restricted to the card with PAR `par`
+/// or with linked physical card `physical_card_no` when given.
+pub fn card_list_payload(
+    member: &str,
+    par: Option<&str>,
+    physical_card_no: Option<&str>,
+) -> String {
+    let mut body = json!({ "userId": member_value(member) });
+    if let Some(par) = par {
+        body["par"] = json!(par);
+    }
+    if let Some(number) = physical_card_no {
+        body["physicalCardNo"] = json!(number);
+    }
+    body.to_string()
+}
+
+/// The JSON payload of the card-user mapped inquiry of card number `card_no`.
+pub fn card_owner_payload(card_no: &str) -> String {
+    json!({ "cardNo": card_no }).to_string()
+}
+
+/// The JSON payload of the unregistered card inquiry of printed card `card_no` (expiry `YYMM`
+/// and CVC as printed).
+pub fn unregistered_card_payload(card_no: &str, expiry: &str, cvc: &str) -> String {
+    json!({ "cardNo": card_no, "expiryDate": expiry, "cardCVC": cvc }).to_string()
+}
+
 /// The JSON payload of `member`'s discard of the card with PAR `par`.
 pub fn discard_payload(member: &str, par: &str) -> String {
     json!({ "userId": member_value(member), "par": par }).to_string()
@@ -459,6 +487,34 @@ mod tests {
         );
         let sent: Value = serde_json::from_str(&discard_payload("1001", par)).unwrap();
         assert_eq!(sent, json!({"userId": 1001, "par": par}));
+    }
+
+    #[test]
+    fn the_look_ups_send_only_what_they_are_given() {
+        let sent: Value = serde_json::from_str(&card_list_payload("1001", None, None)).unwrap();
+        assert_eq!(sent, json!({"userId": 1001}));
+        let sent: Value = serde_json::from_str(&card_list_payload(
+            "1001",
+            Some("Q1AB2CD3EF4GH5IJ6KL7MN8OP9Q"),
+            Some("9435120001234568"),
+        ))
+        .unwrap();
+        assert_eq!(
+            sent,
+            json!({"userId": 1001, "par": "Q1AB2CD3EF4GH5IJ6KL7MN8OP9Q", "physicalCardNo": "9435120001234568"})
+        );
+        let sent: Value = serde_json::from_str(&card_owner_payload("9435120001234568")).unwrap();
+        assert_eq!(sent, json!({"cardNo": "9435120001234568"}));
+        let sent: Value = serde_json::from_str(&unregistered_card_payload(
+            "9435120001234568",
+            "3111",
+            "123",
+        ))
+        .unwrap();
+        assert_eq!(
+            sent,
+            json!({"cardNo": "9435120001234568", "expiryDate": "3111", "cardCVC": "123"})
+        );
     }
 
     #[test]

@@ -272,6 +272,42 @@ enum ClientAction {
         #[command(flatten)]
         common: ClientOptions,
     },
+    /// List the member's cards: `client cards --member 1001 [--par <par>]`.
+    Cards {
+        /// Member id (userId).
+        #[arg(long, default_value_t = sandbox::ACTIVE_MEMBER.to_string())]
+        member: String,
+        /// Only the card with this PAR.
+        #[arg(long)]
+        par: Option<String>,
+        /// Only the card whose physical card has this number.
+        #[arg(long)]
+        physical_card_no: Option<String>,
+        #[command(flatten)]
+        common: ClientOptions,
+    },
+    /// Ask whose a card is: `client card-owner <cardNo> --encrypt`.
+    CardOwner {
+        /// The card's number.
+        card_no: String,
+        #[command(flatten)]
+        common: ClientOptions,
+    },
+    /// Ask about a produced card no one registered yet:
+    /// `client unregistered-card --card-no 9435... --expiry 3111 --cvc 123 --encrypt`.
+    UnregisteredCard {
+        /// The printed card number.
+        #[arg(long)]
+        card_no: String,
+        /// The printed expiry, YYMM.
+        #[arg(long)]
+        expiry: String,
+        /// The printed CVC.
+        #[arg(long)]
+        cvc: String,
+        #[command(flatten)]
+        common: ClientOptions,
+    },
     /// Ask what products are: `client products 000170000002000 000170000003000`.
     Products {
         /// Product ids (serviceIdList).
@@ -304,6 +340,10 @@ fn load_settings(config: Option<&Path>) -> anyhow::Result<Settings> {
 }
 
 /// The request `action` sends, and its options.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one short arm per client action, each mapping its arguments to its request"
+)]
 fn outgoing(action: &ClientAction) -> (Outgoing, &ClientOptions) {
     let call = |path, payload, common: &ClientOptions| Outgoing {
         path,
@@ -389,6 +429,30 @@ fn outgoing(action: &ClientAction) -> (Outgoing, &ClientOptions) {
         } => {
             let payload = client::discard_payload(member, par);
             let path = prepaid_http::DISCARD_CARD_PATH;
+            (call(path, payload, common), common)
+        }
+        ClientAction::Cards {
+            member,
+            par,
+            physical_card_no,
+            common,
+        } => {
+            let payload =
+                client::card_list_payload(member, par.as_deref(), physical_card_no.as_deref());
+            (call(prepaid_http::CARD_LIST_PATH, payload, common), common)
+        }
+        ClientAction::CardOwner { card_no, common } => {
+            let payload = client::card_owner_payload(card_no);
+            (call(prepaid_http::CARD_OWNER_PATH, payload, common), common)
+        }
+        ClientAction::UnregisteredCard {
+            card_no,
+            expiry,
+            cvc,
+            common,
+        } => {
+            let payload = client::unregistered_card_payload(card_no, expiry, cvc);
+            let path = prepaid_http::UNREGISTERED_CARD_PATH;
             (call(path, payload, common), common)
         }
         ClientAction::Products { ids, common } => {
