@@ -1,7 +1,9 @@
 //! The member's own card operations over HTTP against the real binary, on SQLite and on
 //! PostgreSQL (two instances): a registered card reported lost and found again, by PAR and by
 //! number; a linked physical card that goes only with its mobile card; a discard that takes
-//! both; a locked card the member cannot resume; retries and storms changing state once.
+//! both; a locked card the member cannot resume; retries and storms changing state once; and
+//! the look-ups: the member's cards with their physical card, a card number's owner, a produced
+//! card described to whoever proves it, and wrong CVCs there locking it as at registration.
 
 mod support;
 
@@ -69,6 +71,21 @@ async fn a_lost_card_is_suspended_and_resumed(caller: &Caller, db: &Database) {
     );
     let again = caller.card_state(1, mobile, "SUSPEND", &id()).await;
     assert_eq!(code(&again), "000_000", "the state it has: {again}");
+
+    let listed = caller.cards(Some(mobile)).await;
+    assert_eq!(code(&listed), "000_000", "{listed}");
+    let [card] = listed["cardDataInfo"].as_array().unwrap().as_slice() else {
+        panic!("one card: {listed}");
+    };
+    assert_eq!(card["mobileCardStatus"], "SUSPENDED");
+    assert_eq!(card["physicalCardNo"], physical_no.as_str());
+    assert_eq!(card["physicalCardStatus"], "ACTIVE");
+    assert_eq!(card["serviceId"], sandbox::PRE_ISSUANCE_PRODUCT);
+    assert_eq!(card["mobileCardNo"], applied["mobileCardNo"]);
+    let owner = caller.owner(1, &physical_no).await;
+    assert_eq!(code(&owner), "000_000", "{owner}");
+    assert_eq!(owner["userId"], sandbox::ACTIVE_MEMBER);
+    assert_eq!(owner["cardStatus"], "ACTIVE");
 
     let resumed = caller
         .card_state(0, text(&applied, "mobileCardNo"), "RESUME", &id())
@@ -148,13 +165,26 @@ async fn a_card_not_registered_or_locked_stays_as_it_is(caller: &Caller, db: &Da
         .await;
     assert_eq!(code(&inactive), "003_093", "{inactive}");
 
+    let described = caller.unregistered(0, &printed, &printed.cvc).await;
+    assert_eq!(code(&described), "000_000", "{described}");
+    assert_eq!(described["cardStatus"], "INACTIVE");
+    assert_eq!(described["expiryDate"], printed.expiry.as_str());
+    assert_eq!(described["serviceId"], sandbox::NORMAL_PRODUCT);
+    assert_eq!(described["balance"], 0);
+    // Guesses here and at registration count alike: two here and three there lock the card.
     let wrong = format!("{:03}", (printed.cvc.parse::<u32>().unwrap() + 1) % 1000);
-    for _ in 0..MOST_WRONG_REGISTRATIONS {
+    for _ in 0..2 {
+        let refused = caller.unregistered(1, &printed, &wrong).await;
+        assert_eq!(code(&refused), "003_001", "{refused}");
+    }
+    for _ in 2..MOST_WRONG_REGISTRATIONS {
         let refused = caller
             .register(0, (Some(number), &printed), &wrong, &id(), false)
             .await;
         assert_eq!(code(&refused), "003_001");
     }
+    let after = caller.unregistered(0, &printed, &printed.cvc).await;
+    assert_eq!(code(&after), "003_001", "locked, even proven: {after}");
     let locked = caller
         .card_state(1, &printed.card_no, "RESUME", &id())
         .await;
@@ -213,6 +243,18 @@ async fn storms(caller: &Caller, db: &Database) {
     assert_eq!(
         stored(db, caller, par).await,
         (CardStatus::Terminated, before + 2)
+    );
+    let listed = caller.cards(Some(par)).await;
+    assert_eq!(
+        listed["cardDataInfo"],
+        serde_json::json!([]),
+        "terminated cards are not listed"
+    );
+    let owner = caller.owner(0, text(&applied, "mobileCardNo")).await;
+    assert_eq!(
+        code(&owner),
+        "003_001",
+        "a terminated card is no one's: {owner}"
     );
 }
 

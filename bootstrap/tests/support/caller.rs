@@ -110,6 +110,38 @@ impl Caller {
             .await
     }
 
+    /// Member 1001's cards, restricted to PAR `par` when given.
+    pub async fn cards(&self, par: Option<&str>) -> Value {
+        let id = client::new_correlation_id(SystemClock.now());
+        let payload = client::card_list_payload(&sandbox::ACTIVE_MEMBER.to_string(), par, None);
+        let payload = client::with_nonce(&payload, &id);
+        self.send(0, prepaid_http::CARD_LIST_PATH, payload, &id)
+            .await
+    }
+
+    /// Whose card number `card_no` is, asked encrypted through instance `index`.
+    pub async fn owner(&self, index: usize, card_no: &str) -> Value {
+        let id = client::new_correlation_id(SystemClock.now());
+        let payload = client::with_nonce(&client::card_owner_payload(card_no), &id);
+        self.send_with(index, prepaid_http::CARD_OWNER_PATH, payload, &id, true)
+            .await
+    }
+
+    /// The unregistered card inquiry of `card` with CVC `cvc`, encrypted, through `index`.
+    pub async fn unregistered(&self, index: usize, card: &Printed, cvc: &str) -> Value {
+        let id = client::new_correlation_id(SystemClock.now());
+        let payload = client::unregistered_card_payload(&card.card_no, &card.expiry, cvc);
+        let payload = client::with_nonce(&payload, &id);
+        self.send_with(
+            index,
+            prepaid_http::UNREGISTERED_CARD_PATH,
+            payload,
+            &id,
+            true,
+        )
+        .await
+    }
+
     pub async fn pre_issued(&self) -> Value {
         let id = client::new_correlation_id(SystemClock.now());
         let payload = client::pre_issued_payload(&sandbox::ACTIVE_MEMBER.to_string());
