@@ -258,11 +258,36 @@ async fn storms(caller: &Caller, db: &Database) {
     );
 }
 
+/// 64 wrong guesses at a produced card's CVC at once: each answered `003_001`, no more than
+/// five evaluated, the card locked, and the right CVC then refused too.
+async fn guesses_at_once(caller: &Caller, db: &Database) {
+    let (applied, printed) = shipped(caller, sandbox::NORMAL_PRODUCT).await;
+    let wrong = format!("{:03}", (printed.cvc.parse::<u32>().unwrap() + 7) % 1000);
+    let answers = join_all((0..64).map(|index| caller.unregistered(index, &printed, &wrong))).await;
+    assert!(
+        answers.iter().all(|answer| code(answer) == "003_001"),
+        "{answers:?}"
+    );
+    let cards = cards_of(db, caller, text(&applied, "cardApplyNo")).await;
+    assert_eq!(
+        cards,
+        [(
+            CardKind::Physical,
+            CardStatus::Suspended,
+            MOST_WRONG_REGISTRATIONS,
+            None
+        )]
+    );
+    let proven = caller.unregistered(0, &printed, &printed.cvc).await;
+    assert_eq!(code(&proven), "003_001", "{proven}");
+}
+
 async fn the_card_management_path(services: Vec<Service>, caller: Caller, db: &Database) {
     a_lost_card_is_suspended_and_resumed(&caller, db).await;
     a_discarded_mobile_card_takes_its_physical_card(&caller, db).await;
     a_card_not_registered_or_locked_stays_as_it_is(&caller, db).await;
     storms(&caller, db).await;
+    guesses_at_once(&caller, db).await;
     for mut service in services {
         assert!(terminate(&mut service).success());
     }
