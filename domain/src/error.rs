@@ -48,6 +48,22 @@ pub enum ErrorCode {
     CardLocked,
     /// `003_093` (own, D20): a physical card not registered yet has no state a member may change.
     CardNotRegistered,
+    /// `003_018`: the card was replaced by a reissue already (D22).
+    CardAlreadyReissued,
+    /// `003_020`: a reissue of the card is in progress (D22).
+    ReissueInProgress,
+    /// `003_090` (own, D22): the card to reissue is not suspended by a loss report.
+    CardNotReportedLost,
+    /// `003_048`: the new card's product is unknown, inactive or of another type (D22).
+    InvalidNextServiceId,
+    /// `003_004`: a renewal of the card was applied for already (D22).
+    CardAlreadyRenewed,
+    /// `003_005`: the card to renew is neither `ACTIVE` nor `SUSPENDED` (D22).
+    CardNotActiveOrSuspended,
+    /// `003_006`: the card does not expire within 30 days (D22).
+    NotDueForRenewal,
+    /// `003_009`: the card's product can no longer be applied for (D22).
+    ProductNotValidForReissue,
     /// `001_047`: no card of the member to discard with this PAR, or one already terminated
     /// (D21).
     NoCardToDiscard,
@@ -102,7 +118,7 @@ pub enum ErrorClass {
 
 impl ErrorCode {
     /// Every code, in catalogue order.
-    pub const ALL: [Self; 30] = [
+    pub const ALL: [Self; 38] = [
         Self::Success,
         Self::InvalidInput,
         Self::MissingValue,
@@ -123,6 +139,14 @@ impl ErrorCode {
         Self::NoCardToDiscard,
         Self::CardHasBalance,
         Self::LinkedCardNotAlone,
+        Self::CardAlreadyReissued,
+        Self::ReissueInProgress,
+        Self::CardNotReportedLost,
+        Self::InvalidNextServiceId,
+        Self::CardAlreadyRenewed,
+        Self::CardNotActiveOrSuspended,
+        Self::NotDueForRenewal,
+        Self::ProductNotValidForReissue,
         Self::AuthenticationFailed,
         Self::InvalidTranToken,
         Self::RequestTimeOutOfWindow,
@@ -171,10 +195,21 @@ impl ErrorCode {
                 | Self::NoCardToDiscard
                 | Self::CardHasBalance
                 | Self::LinkedCardNotAlone
+                | Self::CardAlreadyReissued
+                | Self::ReissueInProgress
+                | Self::InvalidNextServiceId
+                | Self::CardAlreadyRenewed
+                | Self::CardNotActiveOrSuspended
+                | Self::NotDueForRenewal
+                | Self::ProductNotValidForReissue
         )
     }
 
     /// The one table: code, message, class.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the catalogue is one table, one short arm per code"
+    )]
     const fn entry(self) -> (&'static str, &'static str, ErrorClass) {
         use ErrorClass::{
             MethodNotAllowed, NotFound, Rejected, Success, TooLarge, Unauthenticated, Unavailable,
@@ -225,6 +260,34 @@ impl ErrorCode {
                 Rejected,
             ),
             Self::CardNotRegistered => ("003_093", "Card is not registered yet.", Rejected),
+            Self::CardAlreadyReissued => ("003_018", "Card is already reissued error.", Rejected),
+            Self::ReissueInProgress => (
+                "003_020",
+                "There is in progress reissue type card apply no.",
+                Rejected,
+            ),
+            Self::CardNotReportedLost => ("003_090", "Card is not reported lost.", Rejected),
+            Self::InvalidNextServiceId => ("003_048", "Invalid next service id.", Rejected),
+            Self::CardAlreadyRenewed => (
+                "003_004",
+                "Card issue status is not allowed to reissue.",
+                Rejected,
+            ),
+            Self::CardNotActiveOrSuspended => (
+                "003_005",
+                "Card status is not active or suspended.",
+                Rejected,
+            ),
+            Self::NotDueForRenewal => (
+                "003_006",
+                "Card expiry date is not proper to reissue.",
+                Rejected,
+            ),
+            Self::ProductNotValidForReissue => (
+                "003_009",
+                "Not valid product for card issue type.",
+                Rejected,
+            ),
             Self::NoCardToDiscard => ("001_047", "Invalid card info.", Rejected),
             Self::CardHasBalance => ("001_052", "Active card has balance.", Rejected),
             Self::LinkedCardNotAlone => (
@@ -518,6 +581,7 @@ mod tests {
         assert_eq!(ErrorCode::DeliveryChangeNotAllowed.code(), "003_091");
         assert_eq!(ErrorCode::CardLocked.code(), "003_092");
         assert_eq!(ErrorCode::CardNotRegistered.code(), "003_093");
+        assert_eq!(ErrorCode::CardNotReportedLost.code(), "003_090");
     }
 
     #[test]
@@ -565,6 +629,21 @@ mod tests {
                 "Card already terminated.",
             ),
             (ErrorCode::NoCardToDiscard, "001_047", "Invalid card info."),
+            (
+                ErrorCode::CardAlreadyReissued,
+                "003_018",
+                "Card is already reissued error.",
+            ),
+            (
+                ErrorCode::InvalidNextServiceId,
+                "003_048",
+                "Invalid next service id.",
+            ),
+            (
+                ErrorCode::NotDueForRenewal,
+                "003_006",
+                "Card expiry date is not proper to reissue.",
+            ),
             (
                 ErrorCode::CardHasBalance,
                 "001_052",

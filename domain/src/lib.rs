@@ -13,6 +13,7 @@ mod member;
 pub mod numbering;
 mod operator;
 mod product;
+mod replacement;
 mod time;
 
 pub use address::{AddressDetail, DeliveryAddress, RoadAddress, ZipCode};
@@ -44,4 +45,8 @@ pub use lifecycle::{DeliveryChangeRefused, DeliveryHistory, DeliveryStep};
 pub use member::{Member, MemberId, MemberStatus};
 pub use operator::{OperatorName, OperatorToken};
 pub use product::{CardProduct, ProductName, ProductType, Purpose, ServiceId};
+pub use replacement::{
+    NextProduct, RENEWAL_WINDOW_DAYS, ReissueFacts, ReissuePlan, ReissueRefusal, RenewalFacts,
+    RenewalRefusal, decide_reissue, decide_renewal,
+};
 pub use time::{DateTime, TimeZone, Timestamp};

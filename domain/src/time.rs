@@ -244,7 +244,7 @@ pub(crate) fn digits(bytes: &[u8]) -> u32 {
 }
 
 // Howard Hinnant's days_from_civil and civil_from_days (public-domain algorithms).
-fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
