@@ -17,6 +17,8 @@ pub mod ports;
 mod pre_issued_cards;
 mod register_card;
 mod retry;
+#[cfg(test)]
+mod test_support;
 
 pub use authenticate::{AuthError, Authenticator, Credentials};
 pub use cached_products::CachedProductCatalogue;

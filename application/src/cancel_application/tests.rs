@@ -1,5 +1,3 @@
-use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use prepaid_domain::{
@@ -10,8 +8,8 @@ use prepaid_domain::{
 use super::*;
 use crate::ports::{
     CardChange, IdempotencyRecord, MockCardApplicationStore, MockCardSecrets, MockCardStore,
-    MockClock, MockDeliveryStore, MockIdempotencyStore, MockLifecycleChanges, MockMemberDirectory,
-    PanFingerprint, ProtectedPan, StoredApplication, StoredDelivery,
+    MockClock, MockDeliveryStore, MockMemberDirectory, PanFingerprint, ProtectedPan,
+    StoredApplication, StoredDelivery,
 };
 
 /// 2026-11-30 12:00 KST.
@@ -38,16 +36,7 @@ fn command() -> CancelApplicationCommand {
     }
 }
 
-fn fingerprint_of(canonical: &str) -> RequestFingerprint {
-    let mut digest = [0; 32];
-    for (byte, from) in digest.iter_mut().zip(canonical.bytes()) {
-        *byte = from;
-    }
-    RequestFingerprint {
-        key_id: "idx-1".to_owned(),
-        digest,
-    }
-}
+use crate::test_support::fingerprint_of;
 
 fn card_id() -> CardId {
     CardId::parse("0123456789abcdef0123456789abcdef").unwrap()
@@ -169,32 +158,9 @@ async fn cancel(world: World) -> Run {
             .collect())
     });
 
-    let applied = Arc::new(Mutex::new(Vec::new()));
-    let answers = Mutex::new(VecDeque::from(world.applies));
-    let mut changes = MockLifecycleChanges::new();
-    let kept = applied.clone();
-    changes.expect_apply().returning(move |change| {
-        let answer = answers
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or(Err(ChangeError::Stale));
-        if answer.is_ok() {
-            kept.lock().unwrap().push(change.clone());
-        }
-        answer
-    });
+    let (changes, applied) = crate::test_support::scripted_changes(world.applies);
 
-    let records = Mutex::new(VecDeque::from(world.records));
-    let mut idempotency = MockIdempotencyStore::new();
-    idempotency.expect_find_record().returning(move |_| {
-        let mut records = records.lock().unwrap();
-        Ok(if records.len() > 1 {
-            records.pop_front().flatten()
-        } else {
-            records.front().cloned().flatten()
-        })
-    });
+    let idempotency = crate::test_support::scripted_records(world.records);
 
     let mut secrets = MockCardSecrets::new();
     secrets

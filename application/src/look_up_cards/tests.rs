@@ -1,4 +1,3 @@
-use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -10,8 +9,8 @@ use prepaid_domain::{
 use super::*;
 use crate::ports::{
     LifecycleChange, MockBalances, MockCardApplicationStore, MockCardSecrets, MockCardStore,
-    MockCardVerification, MockClock, MockLifecycleChanges, MockMemberDirectory,
-    MockProductCatalogue, PanFingerprint, ProtectedPan, StoredApplication,
+    MockCardVerification, MockClock, MockMemberDirectory, MockProductCatalogue, PanFingerprint,
+    ProtectedPan, StoredApplication,
 };
 
 const NOW: Timestamp = Timestamp::from_millis(1_796_007_600_000);
@@ -100,10 +99,6 @@ struct Harness {
     card_reads: Arc<AtomicUsize>,
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "one mock per port, each answering from the world"
-)]
 fn harness_over(world: World) -> Harness {
     let mut members = MockMemberDirectory::new();
     let member = world.member;
@@ -173,21 +168,7 @@ fn harness_over(world: World) -> Harness {
     let mut balances = MockBalances::new();
     balances.expect_balance().returning(|_, _| Ok(0));
 
-    let applied = Arc::new(Mutex::new(Vec::new()));
-    let answers = Mutex::new(VecDeque::from(world.applies));
-    let kept = applied.clone();
-    let mut changes = MockLifecycleChanges::new();
-    changes.expect_apply().returning(move |change| {
-        let answer = answers
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or(Err(ChangeError::Stale));
-        if answer.is_ok() {
-            kept.lock().unwrap().push(change.clone());
-        }
-        answer
-    });
+    let (changes, applied) = crate::test_support::scripted_changes(world.applies);
 
     let mut secrets = MockCardSecrets::new();
     secrets.expect_fingerprint().returning(fingerprint);

@@ -1,4 +1,3 @@
-use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -10,8 +9,7 @@ use prepaid_domain::{
 use super::*;
 use crate::ports::{
     IdempotencyRecord, MockBalances, MockCardSecrets, MockCardStore, MockClock,
-    MockIdempotencyStore, MockLifecycleChanges, MockMemberDirectory, PanFingerprint, ProtectedPan,
-    RequestFingerprint,
+    MockMemberDirectory, PanFingerprint, ProtectedPan,
 };
 
 const NOW: Timestamp = Timestamp::from_millis(1_796_007_600_000);
@@ -39,16 +37,7 @@ fn physical_id() -> CardId {
     CardId::parse("fedcba9876543210fedcba9876543210").unwrap()
 }
 
-fn fingerprint_of(canonical: &str) -> RequestFingerprint {
-    let mut digest = [0; 32];
-    for (byte, from) in digest.iter_mut().zip(canonical.bytes()) {
-        *byte = from;
-    }
-    RequestFingerprint {
-        key_id: "idx-1".to_owned(),
-        digest,
-    }
-}
+use crate::test_support::fingerprint_of;
 
 fn pan_fingerprint(pan: &Pan) -> PanFingerprint {
     let mut digest = [0; 32];
@@ -189,32 +178,9 @@ fn service(
         Ok(balance)
     });
 
-    let applied = Arc::new(Mutex::new(Vec::new()));
-    let answers = Mutex::new(VecDeque::from(world.applies));
-    let mut changes = MockLifecycleChanges::new();
-    let kept = applied.clone();
-    changes.expect_apply().returning(move |change| {
-        let answer = answers
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or(Err(ChangeError::Stale));
-        if answer.is_ok() {
-            kept.lock().unwrap().push(change.clone());
-        }
-        answer
-    });
+    let (changes, applied) = crate::test_support::scripted_changes(world.applies);
 
-    let records = Mutex::new(VecDeque::from(world.records));
-    let mut idempotency = MockIdempotencyStore::new();
-    idempotency.expect_find_record().returning(move |_| {
-        let mut records = records.lock().unwrap();
-        Ok(if records.len() > 1 {
-            records.pop_front().flatten()
-        } else {
-            records.front().cloned().flatten()
-        })
-    });
+    let idempotency = crate::test_support::scripted_records(world.records);
 
     let mut secrets = MockCardSecrets::new();
     secrets

@@ -1,5 +1,3 @@
-use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use prepaid_domain::{
@@ -11,8 +9,8 @@ use prepaid_domain::{
 use super::*;
 use crate::ports::{
     IdempotencyRecord, MockCardApplicationStore, MockCardSecrets, MockCardStore,
-    MockCardVerification, MockClock, MockDeliveryStore, MockIdempotencyStore, MockLifecycleChanges,
-    MockMemberDirectory, MockProductCatalogue, PanBinding, PanFingerprint, ProtectedPan,
+    MockCardVerification, MockClock, MockDeliveryStore, MockMemberDirectory, MockProductCatalogue,
+    PanBinding, PanFingerprint, ProtectedPan,
 };
 
 /// 2026-11-30 12:00 KST.
@@ -291,32 +289,9 @@ async fn register(world: World, command: RegisterPhysicalCardCommand) -> Run {
         }))
     });
 
-    let applied = Arc::new(Mutex::new(Vec::new()));
-    let answers = Mutex::new(VecDeque::from(world.applies));
-    let mut changes = MockLifecycleChanges::new();
-    let kept = applied.clone();
-    changes.expect_apply().returning(move |change| {
-        let answer = answers
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or(Err(ChangeError::Stale));
-        if answer.is_ok() {
-            kept.lock().unwrap().push(change.clone());
-        }
-        answer
-    });
+    let (changes, applied) = crate::test_support::scripted_changes(world.applies);
 
-    let records = Mutex::new(VecDeque::from(world.records));
-    let mut idempotency = MockIdempotencyStore::new();
-    idempotency.expect_find_record().returning(move |_| {
-        let mut records = records.lock().unwrap();
-        Ok(if records.len() > 1 {
-            records.pop_front().flatten()
-        } else {
-            records.front().cloned().flatten()
-        })
-    });
+    let idempotency = crate::test_support::scripted_records(world.records);
 
     let mut secrets = MockCardSecrets::new();
     secrets
