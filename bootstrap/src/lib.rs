@@ -1,6 +1,7 @@
 //! The prepaid-card service: reads configuration and wires every adapter into the application.
 //! The only crate that knows every adapter.
 
+mod cards;
 pub mod config;
 pub mod sandbox;
 pub mod telemetry;
@@ -11,13 +12,11 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use prepaid_application::ports::{
-    Balances, CardSecrets, CardVerification, Clock, MessageCipher, ProductCatalogue, ReplayGuard,
-    SecretVault,
+    CardSecrets, CardVerification, Clock, MessageCipher, ProductCatalogue, ReplayGuard, SecretVault,
 };
 use prepaid_application::{
     AuthenticateOperators, AuthenticateRequests, Authenticator, CachedProductCatalogue,
-    CachedProjectDirectory, CancelApplicationService, CancelPorts, CardIssuanceService,
-    CardLookupPorts, CardLookupService, CardManagementPorts, CardManagementService, CardMint,
+    CachedProjectDirectory, CancelApplicationService, CancelPorts, CardIssuanceService, CardMint,
     DeliveryInquiryService, FulfilDeliveries as _, FulfilmentPorts, FulfilmentService,
     IssuancePorts, OperatorAccess, PreIssuedCardsPorts, PreIssuedCardsService, PrintedCards,
     ProductInquiryService, RegistrationPorts, RegistrationService,
@@ -26,11 +25,12 @@ use prepaid_crypto::{
     AesGcmCardSecrets, AesGcmSecretVault, CardVerificationKey, DataKey, DesCardVerification,
     HmacCardNumbering, HmacTranTokenSigner, IndexKey, JoseMessageCipher, OsRandom, SystemClock,
 };
-use prepaid_domain::{AspId, CardId};
+use prepaid_domain::AspId;
 use prepaid_http::{ApiMetrics, HttpConfig, InboundPorts, OpsPorts, TryIt};
 use prepaid_persistence::Database;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::cards::{card_look_ups, card_management};
 use crate::config::{ConfigError, KeySettings, Mode, Settings};
 use crate::sandbox::ClientCredentials;
 
@@ -474,46 +474,6 @@ fn pre_issued_cards(
         secrets,
         verification,
     })
-}
-
-/// The balances of cards while the service keeps no ledger: every card holds nothing, so a
-/// refusal that depends on a balance (a discard's `001_052`) is never answered yet. The ledger
-/// replaces this with its own implementation of the port.
-struct NoLedgerYet;
-
-#[async_trait::async_trait]
-impl Balances for NoLedgerYet {
-    async fn balance(&self, _: &AspId, _: &CardId) -> Result<u64, prepaid_application::PortError> {
-        Ok(0)
-    }
-}
-
-/// The member's card operations over the database.
-fn card_management(database: &Database, core: &Core) -> Arc<CardManagementService> {
-    Arc::new(CardManagementService::new(CardManagementPorts {
-        members: Arc::new(database.clone()),
-        cards: Arc::new(database.clone()),
-        balances: Arc::new(NoLedgerYet),
-        changes: Arc::new(database.clone()),
-        idempotency: Arc::new(database.clone()),
-        secrets: core.secrets.clone(),
-        clock: core.clock.clone(),
-    }))
-}
-
-/// The card look-ups over the database.
-fn card_look_ups(database: &Database, core: &Core) -> Arc<CardLookupService> {
-    Arc::new(CardLookupService::new(CardLookupPorts {
-        members: Arc::new(database.clone()),
-        applications: Arc::new(database.clone()),
-        cards: Arc::new(database.clone()),
-        products: core.catalogue.clone(),
-        balances: Arc::new(NoLedgerYet),
-        changes: Arc::new(database.clone()),
-        secrets: core.secrets.clone(),
-        verification: core.verification.clone(),
-        clock: core.clock.clone(),
-    }))
 }
 
 /// What every use case is built over.
