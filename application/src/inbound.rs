@@ -23,6 +23,7 @@ use crate::operators::OperatorAuthError;
 use crate::ports::{PortError, Project};
 use crate::pre_issued_cards::{AwaitingCard, PreIssuedCardsError};
 use crate::register_card::{RegisterPhysicalCardCommand, RegistrationError, RegistrationOutcome};
+use crate::replace_card::{ReissueCardCommand, RenewCardCommand, ReplaceCardError};
 
 /// Authenticates a request (D3, D4).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -171,6 +172,24 @@ pub trait DiscardCards: Send + Sync {
         &self,
         command: &DiscardCardCommand,
     ) -> Result<CardManaged, CardManagementError>;
+}
+
+/// Replaces cards (D22): "Reissuance of Prepaid Card" after a loss report and "Reissuance &
+/// Renewal of Prepaid Card to be Expired".
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ReplaceCards: Send + Sync {
+    /// Reissues the member's lost card as `command` asks, or answers the first outcome of its
+    /// correlation id.
+    async fn reissue(
+        &self,
+        command: &ReissueCardCommand,
+    ) -> Result<IssueCardOutcome, ReplaceCardError>;
+
+    /// Applies for the renewal of the member's expiring card, or answers the first outcome of
+    /// its correlation id.
+    async fn renew(&self, command: &RenewCardCommand)
+    -> Result<IssueCardOutcome, ReplaceCardError>;
 }
 
 /// Lists a member's mobile cards awaiting their physical card: "Search for Mobile Card

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use prepaid_domain::{
     ApplicationType, AspId, Bin, CardApplication, CardApplyNo, CardKind, CardProduct, CardStatus,
     Cvc, ErrorCode, Expiry, Field, IssuancePlan, IssuanceRefusal, IssuanceRequest, MemberId, Pan,
-    Par, Timestamp, decide,
+    Par, Purpose, Timestamp, decide,
 };
 
 use crate::mint::{CardBlank, CardMint, CardMintPorts};
@@ -13,7 +13,7 @@ use crate::ports::{
     CardApplicationStore, CardNumberSerials, CardNumbering, CardSecrets, CardVerification, Clock,
     IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore, IdempotentOperation,
     MemberDirectory, NewDelivery, NewIssuance, NewIssuedCard, PortError, ProductCatalogue,
-    RandomSource, RecordError, RequestFingerprint,
+    RandomSource, RecordError, Replacement, RequestFingerprint,
 };
 use crate::retry::{Retry, RetryRefusal, recognise};
 
@@ -113,6 +113,38 @@ impl IssueCardError {
     }
 }
 
+/// An application to record, decided: by a new issuance, a reissue or a renewal.
+pub(crate) struct Order<'a> {
+    /// The request's key.
+    pub key: &'a IdempotencyKey,
+    /// The operation its claim is for.
+    pub operation: IdempotentOperation,
+    /// The request's fingerprint.
+    pub fingerprint: RequestFingerprint,
+    /// Who applies.
+    pub member: MemberId,
+    /// The new card's product.
+    pub product: &'a CardProduct,
+    /// What is issued now.
+    pub plan: &'a IssuancePlan,
+    /// Why the application is made.
+    pub application_type: ApplicationType,
+    /// `purpose`.
+    pub purpose: Option<Purpose>,
+    /// The card replaced, and the changes made to cards with it.
+    pub replacing: Option<Replacement>,
+}
+
+/// What became of an order.
+pub(crate) enum Recorded {
+    /// Recorded: the outcome to answer.
+    Made(IssueCardOutcome),
+    /// A concurrent request with the same key committed first: answer its outcome.
+    KeyTaken,
+    /// A card the order changes moved since it was read: read and decide again.
+    Stale,
+}
+
 /// The card-issuance service: one method per use case.
 #[derive(Clone)]
 pub struct CardIssuanceService {
@@ -173,40 +205,58 @@ impl CardIssuanceService {
             return Err(IssuanceRefusal::UnknownProduct.into());
         };
 
+        let order = Order {
+            key: &command.key,
+            operation: IdempotentOperation::IssueAndDeliver,
+            fingerprint,
+            member: command.request.member,
+            product: &product,
+            plan: &plan,
+            application_type: ApplicationType::Issue,
+            purpose: command.request.purpose,
+            replacing: None,
+        };
+        match self.record(&order).await? {
+            Recorded::Made(outcome) => Ok(outcome),
+            Recorded::KeyTaken => {
+                let record = ports.idempotency.find_record(&command.key).await?;
+                if record.is_none() {
+                    return Err(PortError::msg("idempotency key claimed but not found").into());
+                }
+                self.replay(record, &command.key.asp_id, &canonical).await
+            }
+            Recorded::Stale => Err(PortError::msg("an issuance changed no card").into()),
+        }
+    }
+
+    /// Records the application `order` describes, drawing new numbers while one drawn is
+    /// taken.
+    pub(crate) async fn record(&self, order: &Order<'_>) -> Result<Recorded, PortError> {
         for _ in 0..MAX_DRAWS {
             // A card number taken (by a number drawn at random before numbers were allocated)
             // is passed over: the next serial gives another.
-            let serial = if plan.issues_mobile_card {
-                Some(self.mint.next_serial(&product.bin).await?)
+            let serial = if order.plan.issues_mobile_card {
+                Some(self.mint.next_serial(&order.product.bin).await?)
             } else {
                 None
             };
-            let (issuance, outcome) =
-                self.draw(&command, &plan, &product, fingerprint.clone(), serial)?;
-            match ports.store.record_issuance(&issuance).await {
-                Ok(()) => return Ok(outcome),
+            let (issuance, outcome) = self.draw(order, serial)?;
+            match self.ports.store.record_issuance(&issuance).await {
+                Ok(()) => return Ok(Recorded::Made(outcome)),
                 Err(RecordError::NumberTaken(_)) => {}
-                Err(RecordError::KeyTaken) => {
-                    // A concurrent request with the same key committed first: answer its outcome.
-                    let record = ports.idempotency.find_record(&command.key).await?;
-                    if record.is_none() {
-                        return Err(PortError::msg("idempotency key claimed but not found").into());
-                    }
-                    return self.replay(record, &command.key.asp_id, &canonical).await;
-                }
-                Err(RecordError::Unavailable(error)) => return Err(error.into()),
+                // A concurrent request with the same key committed first.
+                Err(RecordError::KeyTaken) => return Ok(Recorded::KeyTaken),
+                Err(RecordError::Stale) => return Ok(Recorded::Stale),
+                Err(RecordError::Unavailable(error)) => return Err(error),
             }
         }
-        Err(PortError::msg("no unique numbers after repeated tries").into())
+        Err(PortError::msg("no unique numbers after repeated tries"))
     }
 
     /// Draws the numbers of a new issuance and builds what is recorded and what is answered.
     fn draw(
         &self,
-        command: &IssueCardCommand,
-        plan: &IssuancePlan,
-        product: &CardProduct,
-        request_fingerprint: RequestFingerprint,
+        order: &Order<'_>,
         serial: Option<(u64, String)>,
     ) -> Result<(NewIssuance, IssueCardOutcome), PortError> {
         let ports = &self.ports;
@@ -218,30 +268,31 @@ impl CardIssuanceService {
         let (card, mobile_card) = match serial {
             Some((serial, key_id)) => {
                 let (card, mobile) =
-                    self.issue_mobile_card(product, command.request.member, serial, &key_id, now)?;
+                    self.issue_mobile_card(order.product, order.member, serial, &key_id, now)?;
                 (Some(card), Some(mobile))
             }
             None => (None, None),
         };
         let issuance = NewIssuance {
             claim: IdempotencyClaim {
-                key: command.key.clone(),
-                operation: IdempotentOperation::IssueAndDeliver,
-                request_fingerprint,
+                key: order.key.clone(),
+                operation: order.operation,
+                request_fingerprint: order.fingerprint.clone(),
                 outcome: number.as_str().to_owned(),
                 created_at: now,
             },
             application: CardApplication {
                 number: number.clone(),
-                member: command.request.member,
-                product: product.id.clone(),
-                application_type: ApplicationType::Issue,
-                status: plan.status,
-                purpose: command.request.purpose,
+                member: order.member,
+                product: order.product.id.clone(),
+                application_type: order.application_type,
+                status: order.plan.status,
+                purpose: order.purpose,
                 created_at: now,
             },
             card,
-            delivery: plan
+            delivery: order
+                .plan
                 .delivery
                 .as_ref()
                 .map(|address| {
@@ -251,6 +302,7 @@ impl CardIssuanceService {
                     })
                 })
                 .transpose()?,
+            replacing: order.replacing.clone(),
         };
         let outcome = IssueCardOutcome {
             application_number: number,
@@ -296,17 +348,36 @@ impl CardIssuanceService {
         asp_id: &AspId,
         canonical: &str,
     ) -> Result<IssueCardOutcome, IssueCardError> {
-        let ports = &self.ports;
-        let outcome = match recognise(
-            record,
+        self.replay_as(
             IdempotentOperation::IssueAndDeliver,
+            record,
+            asp_id,
             canonical,
-            ports.secrets.as_ref(),
-        ) {
-            Ok(Retry::Same(outcome)) => outcome,
-            Ok(Retry::First) => return Err(PortError::msg("a replay without a record").into()),
-            Err(RetryRefusal::Conflict) => return Err(IssueCardError::CorrelationConflict),
-            Err(RetryRefusal::Unavailable(error)) => return Err(error.into()),
+        )
+        .await
+        .map_err(|refusal| match refusal {
+            RetryRefusal::Conflict => IssueCardError::CorrelationConflict,
+            RetryRefusal::Unavailable(error) => error.into(),
+        })
+    }
+
+    /// Answers a request for `operation` (an operation that records an application) whose key
+    /// has a record: the first outcome when it is a retry of the same request, else a conflict.
+    pub(crate) async fn replay_as(
+        &self,
+        operation: IdempotentOperation,
+        record: Option<IdempotencyRecord>,
+        asp_id: &AspId,
+        canonical: &str,
+    ) -> Result<IssueCardOutcome, RetryRefusal> {
+        let ports = &self.ports;
+        let outcome = match recognise(record, operation, canonical, ports.secrets.as_ref())? {
+            Retry::Same(outcome) => outcome,
+            Retry::First => {
+                return Err(RetryRefusal::Unavailable(PortError::msg(
+                    "a replay without a record",
+                )));
+            }
         };
         let number = CardApplyNo::parse(&outcome).map_err(|_| {
             PortError::msg("an issuance record whose outcome is not an application number")

@@ -16,6 +16,7 @@ mod operators;
 pub mod ports;
 mod pre_issued_cards;
 mod register_card;
+mod replace_card;
 mod retry;
 #[cfg(test)]
 mod test_support;
@@ -34,14 +35,14 @@ pub use fulfil::{
 pub use inbound::{
     AuthenticateOperators, AuthenticateRequests, CancelApplications, ChangeCardStates,
     DiscardCards, FulfilDeliveries, InquireDeliveries, InquireProducts, IssueCards,
-    ListPreIssuedCards, LookUpCards, Readiness, RegisterPhysicalCards,
+    ListPreIssuedCards, LookUpCards, Readiness, RegisterPhysicalCards, ReplaceCards,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use inbound::{
     MockAuthenticateOperators, MockAuthenticateRequests, MockCancelApplications,
     MockChangeCardStates, MockDiscardCards, MockFulfilDeliveries, MockInquireDeliveries,
     MockInquireProducts, MockIssueCards, MockListPreIssuedCards, MockLookUpCards, MockReadiness,
-    MockRegisterPhysicalCards,
+    MockRegisterPhysicalCards, MockReplaceCards,
 };
 pub use inquire_delivery::{DeliveryInquiry, DeliveryInquiryError, DeliveryInquiryService};
 pub use inquire_products::ProductInquiryService;
@@ -66,4 +67,8 @@ pub use pre_issued_cards::{
 pub use register_card::{
     RegisterPhysicalCardCommand, RegistrationError, RegistrationOutcome, RegistrationPorts,
     RegistrationService,
+};
+pub use replace_card::{
+    CardReplacementService, ReissueCardCommand, RenewCardCommand, ReplaceCardError,
+    ReplacementPorts,
 };

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use prepaid_domain::{
-    ApplicationStatus, CardApplyNo, CardId, CardKind, CardStatus, Cvc, DeliveryStatus, ErrorCode,
-    Expiry, MemberId, MobileCardPlan, NamedApplication, Pan, Par, PhysicalCardFacts,
-    RegistrationFacts, RegistrationPlan, RegistrationRefusal, decide_registration,
+    ApplicationStatus, ApplicationType, CardApplyNo, CardId, CardKind, CardStatus, Cvc,
+    DeliveryStatus, ErrorCode, Expiry, MemberId, MobileCardPlan, NamedApplication, Pan, Par,
+    PhysicalCardFacts, RegistrationFacts, RegistrationPlan, RegistrationRefusal,
+    decide_registration,
 };
 
 use crate::inbound::RegisterPhysicalCards;
@@ -19,6 +20,7 @@ use crate::ports::{
     IdempotentOperation, LifecycleChange, LifecycleChanges, MemberDirectory, NewCardOf, PortError,
     ProductCatalogue, RequestFingerprint, StoredApplication, StoredDelivery, VersionedChange,
 };
+use crate::replace_card::{linked_group, terminations};
 use crate::retry::{Retry, RetryRefusal, recognise};
 
 /// How many times a registration reads and decides again when another writer moved its card,
@@ -136,6 +138,9 @@ struct Read {
     application: Option<StoredApplication>,
     delivery: Option<StoredDelivery>,
     mobile_card: Option<CardRecord>,
+    /// For a renewal, the old card and the cards linked with it, terminated by the registration
+    /// (D22).
+    renewed: Vec<CardRecord>,
 }
 
 /// The change that records a wrong attempt on `card` of project `asp_id`, `count` in a row
@@ -218,6 +223,7 @@ impl RegistrationService {
                 application: None,
                 delivery: None,
                 mobile_card: None,
+                renewed: vec![],
             });
         };
         let application = ports
@@ -253,6 +259,20 @@ impl RegistrationService {
                 .map_or(DeliveryStatus::Ready, |delivery| delivery.history.current()),
             mobile_card: mobile_card.as_ref().map(|mobile| mobile.card.status),
         };
+        let renewed = match &application {
+            Some(StoredApplication {
+                application: renewal,
+                replaces: Some(old),
+                ..
+            }) if renewal.application_type == ApplicationType::Renewal => {
+                let cards = ports.cards.cards_of_member(asp_id, card.card.owner).await?;
+                match cards.iter().find(|other| &other.card.id == old) {
+                    Some(old) => linked_group(&cards, old).into_iter().cloned().collect(),
+                    None => vec![],
+                }
+            }
+            _ => vec![],
+        };
         Ok(Read {
             facts: RegistrationFacts {
                 member: command.member,
@@ -263,6 +283,7 @@ impl RegistrationService {
             application,
             delivery,
             mobile_card,
+            renewed,
         })
     }
 
@@ -348,7 +369,9 @@ impl RegistrationService {
                     )
                 }
             };
-        let cards = Self::card_changes(card, mobile_id, plan, read.mobile_card.as_ref());
+        let mut cards = Self::card_changes(card, mobile_id, plan, read.mobile_card.as_ref());
+        // A renewed card ends when its successor is registered.
+        cards.extend(terminations(&read.renewed.iter().collect::<Vec<_>>()));
         let mut applications = Vec::new();
         if application
             .application

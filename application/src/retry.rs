@@ -22,6 +22,12 @@ pub(crate) enum RetryRefusal {
     Unavailable(PortError),
 }
 
+impl From<PortError> for RetryRefusal {
+    fn from(error: PortError) -> Self {
+        Self::Unavailable(error)
+    }
+}
+
 /// Compares a request for `operation` whose canonical form is `canonical` with `record`. The
 /// payloads are compared by their keyed fingerprints, under the index key the record was made
 /// with.

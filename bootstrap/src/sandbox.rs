@@ -163,6 +163,7 @@ pub async fn save_fixture_applications(
             created_at: applied,
         },
         // One change: READY to CANCELLED.
+        replaces: None,
         version: 1,
     };
     let address = DeliveryAddress {

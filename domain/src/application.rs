@@ -13,6 +13,8 @@ pub enum ApplicationType {
     Issue,
     /// A replacement after a loss report.
     Reissue,
+    /// A replacement of a card that expires soon.
+    Renewal,
 }
 
 impl ApplicationType {
@@ -21,6 +23,7 @@ impl ApplicationType {
         match self {
             Self::Issue => "ISSUE",
             Self::Reissue => "REISSUE",
+            Self::Renewal => "RENEWAL",
         }
     }
 
@@ -29,6 +32,7 @@ impl ApplicationType {
         match text {
             "ISSUE" => Some(Self::Issue),
             "REISSUE" => Some(Self::Reissue),
+            "RENEWAL" => Some(Self::Renewal),
             _ => None,
         }
     }
@@ -217,5 +221,10 @@ mod tests {
             ApplicationType::parse("REISSUE"),
             Some(ApplicationType::Reissue)
         );
+        assert_eq!(
+            ApplicationType::parse("RENEWAL"),
+            Some(ApplicationType::Renewal)
+        );
+        assert_eq!(ApplicationType::parse("renewal"), None);
     }
 }

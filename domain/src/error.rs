@@ -58,6 +58,8 @@ pub enum ErrorCode {
     InvalidNextServiceId,
     /// `003_004`: a renewal of the card was applied for already (D22).
     CardAlreadyRenewed,
+    /// `003_008`: no card of the member with this card number, to renew (D22).
+    CardNumberNotFound,
     /// `003_005`: the card to renew is neither `ACTIVE` nor `SUSPENDED` (D22).
     CardNotActiveOrSuspended,
     /// `003_006`: the card does not expire within 30 days (D22).
@@ -118,7 +120,7 @@ pub enum ErrorClass {
 
 impl ErrorCode {
     /// Every code, in catalogue order.
-    pub const ALL: [Self; 38] = [
+    pub const ALL: [Self; 39] = [
         Self::Success,
         Self::InvalidInput,
         Self::MissingValue,
@@ -144,6 +146,7 @@ impl ErrorCode {
         Self::CardNotReportedLost,
         Self::InvalidNextServiceId,
         Self::CardAlreadyRenewed,
+        Self::CardNumberNotFound,
         Self::CardNotActiveOrSuspended,
         Self::NotDueForRenewal,
         Self::ProductNotValidForReissue,
@@ -199,6 +202,7 @@ impl ErrorCode {
                 | Self::ReissueInProgress
                 | Self::InvalidNextServiceId
                 | Self::CardAlreadyRenewed
+                | Self::CardNumberNotFound
                 | Self::CardNotActiveOrSuspended
                 | Self::NotDueForRenewal
                 | Self::ProductNotValidForReissue
@@ -253,6 +257,7 @@ impl ErrorCode {
                 ("003_091", "Delivery status cannot change so.", Rejected)
             }
             Self::ParNotFound => ("003_021", "Cannot find par.", Rejected),
+            Self::CardNumberNotFound => ("003_008", "Par not found from cardNo.", Rejected),
             Self::CardAlreadyTerminated => ("003_022", "Card already terminated.", Rejected),
             Self::CardLocked => (
                 "003_092",
@@ -623,6 +628,11 @@ mod tests {
                 "Digital card is already terminated error.",
             ),
             (ErrorCode::ParNotFound, "003_021", "Cannot find par."),
+            (
+                ErrorCode::CardNumberNotFound,
+                "003_008",
+                "Par not found from cardNo.",
+            ),
             (
                 ErrorCode::CardAlreadyTerminated,
                 "003_022",

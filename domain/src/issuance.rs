@@ -20,6 +20,28 @@ pub enum DeliveryChoice {
     MobileOnly,
 }
 
+impl DeliveryChoice {
+    /// A canonical text of the choice, each part after a `U+001F` separator: two choices have
+    /// the same text exactly when they are equal. Part of the requests' canonical forms (D6).
+    pub fn canonical_form(&self) -> String {
+        let mut text = String::new();
+        match self {
+            Self::Deliver(address) => {
+                for part in [
+                    address.address.as_str(),
+                    address.detail.as_str(),
+                    address.zip_code.as_str(),
+                ] {
+                    // Length-prefixed, so no choice of text can make two addresses collide.
+                    let _ = write!(text, "\u{1f}{}:{part}", part.len());
+                }
+            }
+            Self::MobileOnly => text.push_str("\u{1f}mobile-only"),
+        }
+        text
+    }
+}
+
 /// A validated application for a card: every value already parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuanceRequest {
@@ -44,19 +66,7 @@ impl IssuanceRequest {
             self.member.get(),
             self.service_id.as_str()
         );
-        match &self.delivery {
-            DeliveryChoice::Deliver(address) => {
-                for part in [
-                    address.address.as_str(),
-                    address.detail.as_str(),
-                    address.zip_code.as_str(),
-                ] {
-                    // Length-prefixed, so no choice of text can make two addresses collide.
-                    let _ = write!(text, "\u{1f}{}:{part}", part.len());
-                }
-            }
-            DeliveryChoice::MobileOnly => text.push_str("\u{1f}mobile-only"),
-        }
+        text.push_str(&self.delivery.canonical_form());
         text.push('\u{1f}');
         text.push_str(self.purpose.map_or("-", Purpose::as_str));
         text

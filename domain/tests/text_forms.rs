@@ -19,6 +19,7 @@ fn stored_values_read_back_as_they_were_given() {
     assert_eq!(ProductName::parse("Mobile").unwrap().as_str(), "Mobile");
     assert_eq!(ApplicationType::Issue.as_str(), "ISSUE");
     assert_eq!(ApplicationType::Reissue.as_str(), "REISSUE");
+    assert_eq!(ApplicationType::Renewal.as_str(), "RENEWAL");
     assert_eq!(Purpose::Giftable.as_str(), "GIFTABLE");
     assert_eq!(Cvc::parse("042").unwrap().expose(), "042");
 }

@@ -129,6 +129,7 @@ fn sample_issuance(
             pan_fingerprint: secrets.fingerprint(&pan),
             cvk_id: prepaid_crypto::DEFAULT_CVK_ID.to_owned(),
         }),
+        replacing: None,
         delivery: None,
     })
 }

@@ -86,6 +86,7 @@ pub struct NewApplicationRow<'a> {
     pub purpose: Option<&'a str>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub replaces_card_id: Option<&'a str>,
 }
 
 #[derive(Insertable)]
@@ -193,6 +194,7 @@ pub struct ApplicationRow {
     pub purpose: Option<String>,
     pub created_at: i64,
     pub version: i64,
+    pub replaces_card_id: Option<String>,
 }
 
 /// A delivery as the lifecycle reads it.

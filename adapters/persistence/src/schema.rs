@@ -64,6 +64,7 @@ diesel::table! {
         created_at -> BigInt,
         version -> BigInt,
         updated_at -> BigInt,
+        replaces_card_id -> Nullable<Text>,
     }
 }
 

@@ -111,6 +111,7 @@ async fn cancel(world: World) -> Run {
                     purpose: None,
                     created_at: APPLIED,
                 },
+                replaces: None,
                 version: 4,
             }))
         });

@@ -150,6 +150,7 @@ fn service(world: World) -> Partner {
                 purpose: None,
                 created_at: NOW.plus_millis(-3_600_000),
             },
+            replaces: None,
             version: 2,
         }))
     });

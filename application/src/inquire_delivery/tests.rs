@@ -57,6 +57,7 @@ fn applications(owner: Option<u64>) -> MockCardApplicationStore {
                     purpose: None,
                     created_at: AT,
                 },
+                replaces: None,
                 version: 0,
             }))
         });

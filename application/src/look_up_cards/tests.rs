@@ -121,6 +121,7 @@ fn harness_over(world: World) -> Harness {
                     purpose: None,
                     created_at: NOW,
                 },
+                replaces: None,
                 version: 1,
             }))
         });

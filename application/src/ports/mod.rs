@@ -39,8 +39,8 @@ pub use store::{
     CardApplicationStore, CardChange, CardRecord, CardStore, ChangeError, DeliveryStore,
     IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore, IdempotentOperation,
     LifecycleChange, LifecycleChanges, NewCardOf, NewDelivery, NewIssuance, NewIssuedCard,
-    ProjectDelivery, RecordError, StoredApplication, StoredCard, StoredDelivery, StoredIssuance,
-    UniqueNumber, VersionedChange,
+    ProjectDelivery, RecordError, Replacement, StoredApplication, StoredCard, StoredDelivery,
+    StoredIssuance, UniqueNumber, VersionedChange,
 };
 pub use vault::SecretVault;
 pub use verification::CardVerification;

@@ -29,6 +29,10 @@ pub enum IdempotentOperation {
     ChangeCardState,
     /// "Discarding a Card".
     DiscardCard,
+    /// "Reissuance of Prepaid Card" after a loss report.
+    ReissueCard,
+    /// "Reissuance & Renewal of Prepaid Card to be Expired".
+    RenewCard,
 }
 
 impl IdempotentOperation {
@@ -40,6 +44,8 @@ impl IdempotentOperation {
             Self::RegisterPhysicalCard => "REGISTER_PHYSICAL_CARD",
             Self::ChangeCardState => "CHANGE_CARD_STATE",
             Self::DiscardCard => "DISCARD_CARD",
+            Self::ReissueCard => "REISSUE_CARD",
+            Self::RenewCard => "RENEW_CARD",
         }
     }
 }
@@ -112,6 +118,20 @@ pub struct NewIssuance {
     pub card: Option<NewIssuedCard>,
     /// The delivery asked for, if any.
     pub delivery: Option<NewDelivery>,
+    /// The card the application replaces (a reissue or a renewal), with the changes made to
+    /// the cards in the same transaction.
+    pub replacing: Option<Replacement>,
+}
+
+/// What an application that replaces a card records of it (D22).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replacement {
+    /// The card replaced, recorded with the application.
+    pub card: CardId,
+    /// Card changes made with the application, each only from the version read (a reissue
+    /// terminates the lost card and its links; a renewal writes the cards as they are, so that
+    /// of two concurrent renewals of one card one is made).
+    pub cards: Vec<VersionedChange<CardId, CardChange>>,
 }
 
 /// A delivery as an issuance writes it: `READY`, to an address sealed for its application.
@@ -143,6 +163,10 @@ pub enum RecordError {
     /// A freshly drawn number collides with an existing one; draw again.
     #[error("{0:?} already in use")]
     NumberTaken(UniqueNumber),
+    /// A card the issuance changes is no longer at the version it was read at: read again and
+    /// decide again.
+    #[error("a replaced card changed since it was read")]
+    Stale,
     /// The store could not be written.
     #[error(transparent)]
     Unavailable(#[from] PortError),
@@ -191,6 +215,8 @@ pub struct StoredCard {
 pub struct StoredApplication {
     /// The application.
     pub application: CardApplication,
+    /// The card it replaces, for a reissue or a renewal.
+    pub replaces: Option<CardId>,
     /// Moved by each state change (optimistic concurrency).
     pub version: u64,
 }

@@ -80,6 +80,7 @@ fn stored(held: &Held) -> StoredApplication {
             purpose: None,
             created_at: AT,
         },
+        replaces: None,
         version: 1,
     }
 }

@@ -203,6 +203,7 @@ async fn register(world: World, command: RegisterPhysicalCardCommand) -> Run {
                     purpose: None,
                     created_at: NOW.plus_millis(-10_000),
                 },
+                replaces: None,
                 version: 4,
             }))
         });

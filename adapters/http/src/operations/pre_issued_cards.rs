@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use prepaid_application::{ListPreIssuedCards, MOST_LISTED};
-use prepaid_domain::{Cvc, ErrorCode, Pan, Par, ProductName};
+use prepaid_domain::{ApplicationType, Cvc, ErrorCode, Pan, Par, ProductName};
 use serde::Serialize;
 
 use super::{CARD_APPLY_NO, Call, Endpoint, MEMBER_ID, SERVICE_ID, member_id, payload, rule_of};
@@ -275,7 +275,11 @@ impl Endpoint for PreIssuedCards {
                 .into_iter()
                 .map(|card| IssuedCard {
                     card_apply_no: card.application.as_str().to_owned(),
-                    issue_type: card.application_type.as_str(),
+                    // The platform names a renewal a reissue ("Reissuance & Renewal").
+                    issue_type: match card.application_type {
+                        ApplicationType::Issue => "ISSUE",
+                        ApplicationType::Reissue | ApplicationType::Renewal => "REISSUE",
+                    },
                     digital: Digital {
                         card_no: card.pan.expose().to_owned(),
                         par: card.par.as_str().to_owned(),

@@ -310,6 +310,7 @@ impl CardApplicationStore for Store {
             })
             .map(|issuance| StoredApplication {
                 application: issuance.application.clone(),
+                replaces: None,
                 version: 0,
             })
             .or_else(|| fixture(asp_id, number).map(|(application, _)| application)))
@@ -330,6 +331,7 @@ impl CardApplicationStore for Store {
             })
             .map(|issuance| StoredApplication {
                 application: issuance.application.clone(),
+                replaces: None,
                 version: 0,
             })
             .collect())
@@ -456,6 +458,7 @@ fn fixture(asp_id: &AspId, number: &CardApplyNo) -> Option<(StoredApplication, S
     Some((
         StoredApplication {
             application,
+            replaces: None,
             version: 1,
         },
         delivery,

@@ -2,7 +2,7 @@
 //! inquiry is then exactly what the sandbox answers.
 
 use prepaid_application::ports::{SealedAddress, StoredApplication};
-use prepaid_domain::DeliveryHistory;
+use prepaid_domain::{CardId, DeliveryHistory};
 
 use diesel::Connection as _;
 
@@ -68,6 +68,7 @@ impl Database {
                         purpose: application.purpose.map(Purpose::as_str),
                         created_at,
                         updated_at: last,
+                        replaces_card_id: stored.replaces.as_ref().map(CardId::as_str),
                     })
                     .on_conflict_do_nothing()
                     .execute(conn)?;

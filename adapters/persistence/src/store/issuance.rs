@@ -5,6 +5,8 @@ use prepaid_domain::{DeliveryStatus, MemberId};
 
 use crate::rows::{DeliveryStepRow, PAN_BOUND_TO_CARD_ID};
 
+use super::lifecycle::{change_cards, stored_version};
+
 use super::{
     AspId, CardApplicationStore, CardApplyNo, CardId, CardKind, CardRow, Database, DatabaseError,
     DatabaseErrorKind, DieselError, Expiry, ExpressionMethods, IdempotencyKey, IdempotencyRecord,
@@ -62,6 +64,10 @@ impl<'a> IssuanceRows<'a> {
                 purpose: application.purpose.map(Purpose::as_str),
                 created_at,
                 updated_at: created_at,
+                replaces_card_id: issuance
+                    .replacing
+                    .as_ref()
+                    .map(|replacing| replacing.card.as_str()),
             },
             card: issuance
                 .card
@@ -135,14 +141,24 @@ pub(super) fn claim_row(claim: &IdempotencyClaim, retention_millis: i64) -> NewI
     }
 }
 
-/// Inserts the rows of one issuance on `$conn` (any backend), inside the caller's transaction.
+/// Inserts the rows of one issuance on `$conn` (any backend), inside the caller's transaction,
+/// with the changes to the cards it replaces.
 macro_rules! insert_issuance_rows {
-    ($conn:expr, $rows:expr) => {{
+    ($conn:expr, $rows:expr, $issuance:expr) => {{
         let conn = $conn;
         let rows: &IssuanceRows<'_> = $rows;
+        let issuance: &NewIssuance = $issuance;
         diesel::insert_into(card_applications::table)
             .values(&rows.application)
             .execute(conn)?;
+        if let Some(replacing) = &issuance.replacing {
+            change_cards!(
+                &mut *conn,
+                rows.application.asp_id,
+                &replacing.cards,
+                rows.application.created_at
+            );
+        }
         if let Some(row) = &rows.card {
             diesel::insert_into(cards::table)
                 .values(row)
@@ -171,6 +187,7 @@ macro_rules! insert_issuance_rows {
 fn record_outcome(result: Result<(), DieselError>) -> Result<(), RecordError> {
     match result {
         Ok(()) => Ok(()),
+        Err(DieselError::RollbackTransaction) => Err(RecordError::Stale),
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
             Err(classify_unique_violation(info.as_ref()))
         }
@@ -297,7 +314,7 @@ impl CardApplicationStore for Database {
         let written = self
             .execute(move |source| {
                 let rows = IssuanceRows::of(&issuance, retention);
-                on_conn!(source, |conn| insert_issuance_rows!(conn, &rows))
+                on_conn!(source, |conn| insert_issuance_rows!(conn, &rows, &issuance))
             })
             .await
             .map_err(|error| RecordError::Unavailable(error.into()))?;

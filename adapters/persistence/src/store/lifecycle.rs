@@ -46,6 +46,12 @@ fn application_from_row(row: &ApplicationRow) -> Result<StoredApplication, Datab
                 .map_err(|_| corrupt("purpose"))?,
             created_at: Timestamp::from_millis(row.created_at),
         },
+        replaces: row
+            .replaces_card_id
+            .as_deref()
+            .map(CardId::parse)
+            .transpose()
+            .map_err(|_| corrupt("replaces_card_id"))?,
         version: version(row.version)?,
     })
 }
@@ -378,9 +384,42 @@ impl DeliveryStore for Database {
 }
 
 /// A stored version of a version read: versions start at 0 and move by one, far below `i64::MAX`.
-fn stored_version(version: u64) -> i64 {
+pub(super) fn stored_version(version: u64) -> i64 {
     i64::try_from(version).unwrap_or(i64::MAX)
 }
+
+/// Changes every card of `$changes` (of project `$asp`) on `$conn`, each only from the version
+/// it was read at; a card not at its version (or not of the project) ends the change with
+/// `RollbackTransaction`, so that nothing of it is written.
+macro_rules! change_cards {
+    ($conn:expr, $asp:expr, $changes:expr, $at:expr) => {{
+        let conn = &mut *$conn;
+        let changes: &[prepaid_application::ports::VersionedChange<
+            prepaid_domain::CardId,
+            prepaid_application::ports::CardChange,
+        >] = $changes;
+        for entry in changes {
+            let moved = diesel::update(
+                cards::table
+                    .filter(cards::asp_id.eq($asp))
+                    .filter(cards::card_id.eq(entry.key.as_str()))
+                    .filter(cards::version.eq(stored_version(entry.from_version))),
+            )
+            .set((
+                cards::status.eq(entry.status.status.as_str()),
+                cards::wrong_attempts.eq(i16::from(entry.status.wrong_attempts)),
+                cards::linked_card_id.eq(entry.status.linked_to.as_ref().map(CardId::as_str)),
+                cards::version.eq(cards::version + 1),
+                cards::updated_at.eq($at),
+            ))
+            .execute(conn)?;
+            if moved != 1 {
+                return Err(DieselError::RollbackTransaction);
+            }
+        }
+    }};
+}
+pub(super) use change_cards;
 
 /// Makes `$change` on `$conn` (any backend), inside the caller's transaction: every status
 /// moved only from the version read, then the claim. An object not at its version (or not of
@@ -449,25 +488,7 @@ macro_rules! apply_lifecycle_change {
                 .values(&new_card_row(asp, &new.application, &new.card, at))
                 .execute(conn)?;
         }
-        for entry in &change.cards {
-            let moved = diesel::update(
-                cards::table
-                    .filter(cards::asp_id.eq(asp))
-                    .filter(cards::card_id.eq(entry.key.as_str()))
-                    .filter(cards::version.eq(stored_version(entry.from_version))),
-            )
-            .set((
-                cards::status.eq(entry.status.status.as_str()),
-                cards::wrong_attempts.eq(i16::from(entry.status.wrong_attempts)),
-                cards::linked_card_id.eq(entry.status.linked_to.as_ref().map(CardId::as_str)),
-                cards::version.eq(cards::version + 1),
-                cards::updated_at.eq(at),
-            ))
-            .execute(conn)?;
-            if moved != 1 {
-                return Err(DieselError::RollbackTransaction);
-            }
-        }
+        change_cards!(conn, asp, &change.cards, at);
         if let Some(claim) = &change.claim {
             diesel::insert_into(idempotency_records::table)
                 .values(&claim_row(claim, $retention))

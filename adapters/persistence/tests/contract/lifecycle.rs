@@ -489,6 +489,7 @@ pub async fn a_fixture_application_is_written_once_with_its_whole_history_in_its
             purpose: None,
             created_at: at(0),
         },
+        replaces: None,
         version: 1,
     };
     let history = DeliveryHistory::start(at(0))

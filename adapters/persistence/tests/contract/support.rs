@@ -205,6 +205,7 @@ pub fn issuance(member: MemberId, key: IdempotencyKey, seed: u64, with_card: boo
             },
             cvk_id: format!("cvk-{}", seed % 7),
         }),
+        replacing: None,
         delivery: Some(NewDelivery {
             address: SealedAddress {
                 key_id: "k1".into(),
