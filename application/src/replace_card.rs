@@ -9,16 +9,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use prepaid_domain::{
-    ApplicationStatus, ApplicationType, CardProduct, CardStatus, DeliveryAddress, DeliveryChoice,
-    ErrorCode, IssuancePlan, IssuanceRefusal, IssuanceRequest, MemberId, NextProduct, Pan, Par,
-    ReissueFacts, ReissueRefusal, RenewalFacts, RenewalRefusal, ServiceId, decide, decide_reissue,
-    decide_renewal,
+    ApplicationStatus, ApplicationType, CardId, CardProduct, CardStatus, DeliveryAddress,
+    DeliveryChoice, ErrorCode, IssuancePlan, IssuanceRefusal, IssuanceRequest, MemberId,
+    NextProduct, Pan, Par, ReissueFacts, ReissueRefusal, RenewalFacts, RenewalRefusal, ServiceId,
+    decide, decide_reissue, decide_renewal,
 };
 
 use crate::inbound::ReplaceCards;
 use crate::issue_card::{CardIssuanceService, IssueCardOutcome, Order, Recorded};
 use crate::ports::{
-    CardApplicationStore, CardRecord, CardSecrets, CardStore, Clock, IdempotencyKey,
+    CardApplicationStore, CardChange, CardRecord, CardSecrets, CardStore, Clock, IdempotencyKey,
     IdempotencyStore, IdempotentOperation, MemberDirectory, PortError, ProductCatalogue,
     Replacement, StoredApplication, VersionedChange,
 };
@@ -157,19 +157,24 @@ impl From<RetryRefusal> for ReplaceCardError {
 /// The cards that go together with `card`: itself, the mobile card it is linked to, and the
 /// physical cards linked to either, among `cards` (the owner's).
 pub(crate) fn linked_group<'a>(cards: &'a [CardRecord], card: &CardRecord) -> Vec<&'a CardRecord> {
-    let ids = [Some(&card.card.id), card.card.linked_to.as_ref()];
+    let ids: Vec<&CardId> = std::iter::once(&card.card.id)
+        .chain(card.card.linked_to.as_ref())
+        .collect();
     cards
         .iter()
         .filter(|other| {
-            ids.contains(&Some(&other.card.id)) || ids.contains(&other.card.linked_to.as_ref())
+            ids.contains(&&other.card.id)
+                || other
+                    .card
+                    .linked_to
+                    .as_ref()
+                    .is_some_and(|linked| ids.contains(&linked))
         })
         .collect()
 }
 
 /// The changes that terminate every card of `group` not terminated yet.
-pub(crate) fn terminations(
-    group: &[&CardRecord],
-) -> Vec<VersionedChange<prepaid_domain::CardId, crate::ports::CardChange>> {
+pub(crate) fn terminations(group: &[&CardRecord]) -> Vec<VersionedChange<CardId, CardChange>> {
     group
         .iter()
         .filter(|card| !card.card.status.is_final())
@@ -487,3 +492,5 @@ impl ReplaceCards for CardReplacementService {
     }
 }
 
+#[cfg(test)]
+mod tests;

@@ -129,6 +129,8 @@ struct World {
     mobile: Option<CardStatus>,
     records: Vec<Option<IdempotencyRecord>>,
     applies: Vec<Result<(), ChangeError>>,
+    /// For a renewal's card, the member's cards, the first one the card renewed.
+    renewed: Vec<CardRecord>,
 }
 
 fn shipped() -> DeliveryHistory {
@@ -161,6 +163,7 @@ impl World {
             mobile: Some(CardStatus::Active),
             records: vec![None],
             applies: vec![Ok(())],
+            renewed: vec![],
         }
     }
 }
@@ -189,6 +192,7 @@ async fn register(world: World, command: RegisterPhysicalCardCommand) -> Run {
 
     let mut applications = MockCardApplicationStore::new();
     let (owner, status) = (world.application_owner, world.application);
+    let replaces = world.renewed.first().map(|old| old.card.id.clone());
     applications
         .expect_application()
         .returning(move |asp_id, asked| {
@@ -198,12 +202,16 @@ async fn register(world: World, command: RegisterPhysicalCardCommand) -> Run {
                     number: number(),
                     member: MemberId::new(owner).unwrap(),
                     product: ServiceId::parse(SERVICE).unwrap(),
-                    application_type: ApplicationType::Issue,
+                    application_type: if replaces.is_some() {
+                        ApplicationType::Renewal
+                    } else {
+                        ApplicationType::Issue
+                    },
                     status,
                     purpose: None,
                     created_at: NOW.plus_millis(-10_000),
                 },
-                replaces: None,
+                replaces: replaces.clone(),
                 version: 4,
             }))
         });
@@ -239,6 +247,10 @@ async fn register(world: World, command: RegisterPhysicalCardCommand) -> Run {
                 )
             }))
         });
+    let renewed = world.renewed.clone();
+    cards
+        .expect_cards_of_member()
+        .returning(move |_, _| Ok(renewed.clone()));
     let mobile = world.mobile;
     let physical = world.physical;
     cards.expect_cards_of_application().returning(move |_, _| {
@@ -441,6 +453,75 @@ async fn a_card_delivered_already_completes_without_moving_its_delivery() {
     .await;
     assert!(run.result.is_ok());
     assert!(run.applied[0].deliveries.is_empty());
+}
+
+#[tokio::test]
+async fn registering_a_renewals_card_terminates_the_renewed_card_and_its_linked_card() {
+    let old = |id: &str, par: &str, kind, status| CardRecord {
+        version: 9,
+        ..card_record(
+            CardId::parse(id).unwrap(),
+            Par::parse(par).unwrap(),
+            kind,
+            status,
+            member(),
+        )
+    };
+    let old_mobile = old(
+        "11111111111111111111111111111111",
+        "R1AB2CD3EF4GH5IJ6KL7MN8OP9Q",
+        CardKind::Mobile,
+        CardStatus::Active,
+    );
+    let mut old_physical = old(
+        "22222222222222222222222222222222",
+        "S1AB2CD3EF4GH5IJ6KL7MN8OP9Q",
+        CardKind::Physical,
+        CardStatus::Suspended,
+    );
+    old_physical.card.linked_to = Some(old_mobile.card.id.clone());
+    let mut unrelated = old(
+        "33333333333333333333333333333333",
+        "T1AB2CD3EF4GH5IJ6KL7MN8OP9Q",
+        CardKind::Mobile,
+        CardStatus::Active,
+    );
+    unrelated.version = 1;
+    let run = register(
+        World {
+            mobile: None,
+            renewed: vec![old_mobile.clone(), old_physical.clone(), unrelated],
+            ..World::shipped()
+        },
+        command(),
+    )
+    .await;
+
+    run.result.unwrap();
+    let [change] = run.applied.as_slice() else {
+        panic!("one change");
+    };
+    let ended: Vec<_> = change
+        .cards
+        .iter()
+        .skip(1)
+        .map(|card| (card.key.clone(), card.from_version, card.status.clone()))
+        .collect();
+    assert_eq!(
+        ended,
+        [
+            (
+                old_mobile.card.id.clone(),
+                9,
+                old_mobile.as_is().with_status(CardStatus::Terminated)
+            ),
+            (
+                old_physical.card.id.clone(),
+                9,
+                old_physical.as_is().with_status(CardStatus::Terminated)
+            ),
+        ]
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,926 @@
+//! The reissue after loss and the renewal, through mocked ports: every refusal in its order,
+//! what a recorded replacement writes, and what a retry, a conflict and a concurrent writer
+//! make of it.
+
+use std::sync::Mutex;
+
+use prepaid_domain::{
+    AddressDetail, ApplicationStatus, AspId, Bin, CardApplication, CardApplyNo, CardId, CardKind,
+    CorrelationId, Expiry, IssuedCard, Member, MemberStatus, ProductName, ProductType, RoadAddress,
+    Timestamp, Validity, ZipCode,
+};
+
+use super::*;
+use crate::issue_card::IssuancePorts;
+use crate::ports::{
+    IdempotencyRecord, MockCardApplicationStore, MockCardNumberSerials, MockCardNumbering,
+    MockCardSecrets, MockCardStore, MockCardVerification, MockClock, MockMemberDirectory,
+    MockProductCatalogue, MockRandomSource, NewIssuance, PanFingerprint, ProtectedPan, RecordError,
+    SealedAddress, StoredIssuance,
+};
+use crate::test_support::{fingerprint_of, scripted_records};
+
+/// 2026-12-06T03:00:00Z: 12:00 in Korea on 6 December 2026.
+const NOW: Timestamp = Timestamp::from_millis(1_796_526_000_000);
+const MEMBER: u64 = 1001;
+const OTHER_MEMBER: u64 = 1003;
+const NORMAL: &str = "000170000002000";
+const NORMAL_PRE_ISSUED: &str = "000170000004000";
+const MOBILE: &str = "000170000003000";
+const RETIRED: &str = "000170000009000";
+const MOBILE_PAR: &str = "Q1AB2CD3EF4GH5IJ6KL7MN8OP9Q";
+const PHYSICAL_PAR: &str = "P1AB2CD3EF4GH5IJ6KL7MN8OP9Q";
+const PHYSICAL_PAN: &str = "9435120001234576";
+const APPLICATION: &str = "2611300300000000000001";
+
+fn asp() -> AspId {
+    AspId::parse("ASPSANDBOX00001").unwrap()
+}
+
+fn key() -> IdempotencyKey {
+    IdempotencyKey {
+        asp_id: asp(),
+        correlation_id: CorrelationId::parse("261206120000-00000a1").unwrap(),
+    }
+}
+
+fn member() -> MemberId {
+    MemberId::new(MEMBER).unwrap()
+}
+
+fn mobile_id() -> CardId {
+    CardId::parse("0123456789abcdef0123456789abcdef").unwrap()
+}
+
+fn physical_id() -> CardId {
+    CardId::parse("fedcba9876543210fedcba9876543210").unwrap()
+}
+
+fn product(id: &str, product_type: ProductType, pre_issuance: bool, active: bool) -> CardProduct {
+    CardProduct {
+        id: ServiceId::parse(id).unwrap(),
+        name: ProductName::parse("Test prepaid").unwrap(),
+        bin: Bin::parse("943512").unwrap(),
+        product_type,
+        pre_issuance,
+        giftable: false,
+        validity: Validity::DEFAULT,
+        active,
+    }
+}
+
+fn catalogue() -> Vec<CardProduct> {
+    vec![
+        product(NORMAL, ProductType::Normal, false, true),
+        product(NORMAL_PRE_ISSUED, ProductType::Normal, true, true),
+        product(MOBILE, ProductType::Mobile, false, true),
+        product(RETIRED, ProductType::Normal, false, false),
+    ]
+}
+
+fn pan_fingerprint(pan: &Pan) -> PanFingerprint {
+    let mut digest = [0; 32];
+    for (byte, from) in digest.iter_mut().zip(pan.expose().bytes()) {
+        *byte = from;
+    }
+    PanFingerprint {
+        key_id: "idx-1".to_owned(),
+        digest,
+    }
+}
+
+fn address() -> DeliveryAddress {
+    DeliveryAddress {
+        address: RoadAddress::parse("서울특별시 강남구 테헤란로 1").unwrap(),
+        detail: AddressDetail::parse("101동 1001호").unwrap(),
+        zip_code: ZipCode::parse("06236").unwrap(),
+    }
+}
+
+fn card(id: CardId, par: &str, kind: CardKind, status: CardStatus) -> CardRecord {
+    CardRecord {
+        card: IssuedCard {
+            id,
+            par: Par::parse(par).unwrap(),
+            owner: member(),
+            linked_to: None,
+            expiry: Expiry::parse("2612").unwrap(),
+            kind,
+            status,
+        },
+        application: CardApplyNo::parse(APPLICATION).unwrap(),
+        protected_pan: ProtectedPan {
+            key_id: "pan-1".to_owned(),
+            ciphertext: vec![1, 2, 3],
+        },
+        pan_bound_to_id: true,
+        pan_fingerprint: pan_fingerprint(&Pan::parse(PHYSICAL_PAN).unwrap()),
+        cvk_id: "cvk-1".to_owned(),
+        wrong_attempts: 0,
+        version: 3,
+    }
+}
+
+fn application(
+    number: &str,
+    application_type: ApplicationType,
+    status: ApplicationStatus,
+    replaces: Option<CardId>,
+) -> StoredApplication {
+    StoredApplication {
+        application: CardApplication {
+            number: CardApplyNo::parse(number).unwrap(),
+            member: member(),
+            product: ServiceId::parse(NORMAL).unwrap(),
+            application_type,
+            status,
+            purpose: None,
+            created_at: NOW,
+        },
+        replaces,
+        version: 2,
+    }
+}
+
+/// What the stores hold and answer.
+struct World {
+    member: Option<MemberStatus>,
+    cards: Vec<CardRecord>,
+    applications: Vec<StoredApplication>,
+    records: Vec<Option<IdempotencyRecord>>,
+    /// What the store answers to each recording, in turn (then `Ok`).
+    recordings: Vec<Result<(), RecordError>>,
+}
+
+impl World {
+    /// Member 1001's NORMAL card, issued and registered: a mobile card and a physical card
+    /// linked to it, both in `status`, expiring December 2026; no record under the key.
+    fn cards_in(status: CardStatus) -> Self {
+        let mut physical = card(physical_id(), PHYSICAL_PAR, CardKind::Physical, status);
+        physical.card.linked_to = Some(mobile_id());
+        physical.version = 5;
+        Self {
+            member: Some(MemberStatus::Active),
+            cards: vec![
+                card(mobile_id(), MOBILE_PAR, CardKind::Mobile, status),
+                physical,
+            ],
+            applications: vec![application(
+                APPLICATION,
+                ApplicationType::Issue,
+                ApplicationStatus::Completed,
+                None,
+            )],
+            records: vec![None],
+            recordings: vec![],
+        }
+    }
+
+    /// The same with an earlier application replacing `replaced`.
+    fn replaced_by(
+        mut self,
+        application_type: ApplicationType,
+        status: ApplicationStatus,
+        replaced: CardId,
+    ) -> Self {
+        self.applications.push(application(
+            "2612010300000000000002",
+            application_type,
+            status,
+            Some(replaced),
+        ));
+        self
+    }
+}
+
+/// What a run did.
+struct Run {
+    result: Result<IssueCardOutcome, ReplaceCardError>,
+    recorded: Vec<NewIssuance>,
+    reserved_serials: bool,
+}
+
+fn service(
+    world: World,
+) -> (
+    CardReplacementService,
+    Arc<Mutex<Vec<NewIssuance>>>,
+    Arc<Mutex<bool>>,
+) {
+    let mut members = MockMemberDirectory::new();
+    let status = world.member;
+    members
+        .expect_find()
+        .returning(move |_, id| Ok(status.map(|status| Member { id, status })));
+    let members: Arc<dyn MemberDirectory> = Arc::new(members);
+
+    let mut products = MockProductCatalogue::new();
+    products
+        .expect_find()
+        .returning(|id| Ok(catalogue().into_iter().find(|product| product.id == *id)));
+    let products: Arc<dyn ProductCatalogue> = Arc::new(products);
+
+    let mut cards = MockCardStore::new();
+    let held = world.cards.clone();
+    cards.expect_card_by_par().returning(move |asp_id, par| {
+        assert_eq!(asp_id, &asp());
+        Ok(held.iter().find(|card| &card.card.par == par).cloned())
+    });
+    let held = world.cards.clone();
+    cards
+        .expect_card_by_fingerprint()
+        .returning(move |asp_id, fingerprint| {
+            assert_eq!(asp_id, &asp());
+            Ok(held
+                .iter()
+                .find(|card| &card.pan_fingerprint == fingerprint)
+                .cloned())
+        });
+    let held = world.cards.clone();
+    cards.expect_cards_of_member().returning(move |_, owner| {
+        Ok(held
+            .iter()
+            .filter(|card| card.card.owner == owner)
+            .cloned()
+            .collect())
+    });
+
+    let recorded = Arc::new(Mutex::new(Vec::new()));
+    let mut store = MockCardApplicationStore::new();
+    let held = world.applications.clone();
+    store
+        .expect_applications_of_member()
+        .returning(move |asp_id, owner| {
+            assert_eq!(asp_id, &asp());
+            Ok(held
+                .iter()
+                .filter(|stored| stored.application.member == owner)
+                .cloned()
+                .collect())
+        });
+    let answers = Mutex::new(std::collections::VecDeque::from(world.recordings));
+    let kept = recorded.clone();
+    store.expect_record_issuance().returning(move |issuance| {
+        let answer = answers.lock().unwrap().pop_front().unwrap_or(Ok(()));
+        if answer.is_ok() {
+            kept.lock().unwrap().push(issuance.clone());
+        }
+        answer
+    });
+    store.expect_find_issuance().returning(|_, number| {
+        Ok(Some(StoredIssuance {
+            application_number: number.clone(),
+            card: None,
+        }))
+    });
+    let store: Arc<dyn CardApplicationStore> = Arc::new(store);
+
+    let idempotency: Arc<dyn IdempotencyStore> = Arc::new(scripted_records(world.records));
+
+    let mut secrets = MockCardSecrets::new();
+    secrets
+        .expect_request_fingerprint()
+        .returning(fingerprint_of);
+    secrets
+        .expect_request_fingerprint_with()
+        .returning(|_, canonical| Some(fingerprint_of(canonical)));
+    secrets.expect_fingerprint().returning(pan_fingerprint);
+    secrets.expect_seal_address().returning(|_, _| {
+        Ok(SealedAddress {
+            key_id: "data-1".to_owned(),
+            ciphertext: vec![7; 8],
+        })
+    });
+    let secrets: Arc<dyn CardSecrets> = Arc::new(secrets);
+
+    let mut clock = MockClock::new();
+    clock.expect_now().returning(|| NOW);
+    let clock: Arc<dyn Clock> = Arc::new(clock);
+
+    // A new mobile card starts by reserving card numbers: noted, and refused, so that a test
+    // sees whether one was made without a working mint.
+    let reserved = Arc::new(Mutex::new(false));
+    let mut serials = MockCardNumberSerials::new();
+    let noted = reserved.clone();
+    serials.expect_reserve().returning(move |_, _, _, _| {
+        *noted.lock().unwrap() = true;
+        Err(PortError::msg("no serials in this test"))
+    });
+    let mut numbering = MockCardNumbering::new();
+    numbering
+        .expect_current_key_id()
+        .returning(|| "idx-1".to_owned());
+    let mut random = MockRandomSource::new();
+    let counter = Mutex::new(0_u64);
+    random.expect_next_u64().returning(move || {
+        let mut at = counter.lock().unwrap();
+        *at += 1;
+        *at
+    });
+
+    let issuance = CardIssuanceService::new(IssuancePorts {
+        members: members.clone(),
+        products: products.clone(),
+        store: store.clone(),
+        idempotency: idempotency.clone(),
+        secrets: secrets.clone(),
+        verification: Arc::new(MockCardVerification::new()),
+        random: Arc::new(random),
+        numbering: Arc::new(numbering),
+        serials: Arc::new(serials),
+        clock: clock.clone(),
+    });
+    let service = CardReplacementService::new(
+        ReplacementPorts {
+            members,
+            products,
+            applications: store,
+            cards: Arc::new(cards),
+            idempotency,
+            secrets,
+            clock,
+        },
+        issuance,
+    );
+    (service, recorded, reserved)
+}
+
+fn reissue_command(par: &str, next: Option<&str>, delivery: DeliveryChoice) -> ReissueCardCommand {
+    ReissueCardCommand {
+        key: key(),
+        member: member(),
+        par: Par::parse(par).unwrap(),
+        next_product: next.map(|id| ServiceId::parse(id).unwrap()),
+        delivery,
+    }
+}
+
+fn renew_command(pan: &str) -> RenewCardCommand {
+    RenewCardCommand {
+        key: key(),
+        member: member(),
+        pan: Pan::parse(pan).unwrap(),
+        address: address(),
+    }
+}
+
+async fn reissue(world: World, command: ReissueCardCommand) -> Run {
+    let (service, recorded, reserved) = service(world);
+    let result = service.reissue(&command).await;
+    let recorded = recorded.lock().unwrap().clone();
+    let reserved_serials = *reserved.lock().unwrap();
+    Run {
+        result,
+        recorded,
+        reserved_serials,
+    }
+}
+
+async fn renew(world: World, command: RenewCardCommand) -> Run {
+    let (service, recorded, reserved) = service(world);
+    let result = service.renew(&command).await;
+    let recorded = recorded.lock().unwrap().clone();
+    let reserved_serials = *reserved.lock().unwrap();
+    Run {
+        result,
+        recorded,
+        reserved_serials,
+    }
+}
+
+fn code(run: &Run) -> &'static str {
+    match &run.result {
+        Ok(_) => "000_000",
+        Err(error) => error.code().code(),
+    }
+}
+
+fn delivered() -> DeliveryChoice {
+    DeliveryChoice::Deliver(address())
+}
+
+#[tokio::test]
+async fn a_lost_card_is_reissued_with_its_product_and_ends_with_its_linked_card() {
+    let run = reissue(
+        World::cards_in(CardStatus::Suspended),
+        reissue_command(MOBILE_PAR, None, delivered()),
+    )
+    .await;
+    let outcome = run.result.unwrap();
+    assert!(!outcome.replayed);
+    assert!(outcome.mobile_card.is_none(), "not a pre-issuance product");
+    let [recorded] = run.recorded.as_slice() else {
+        panic!("one application recorded: {:?}", run.recorded);
+    };
+    assert_eq!(recorded.application.number, outcome.application_number);
+    assert_eq!(
+        recorded.application.application_type,
+        ApplicationType::Reissue
+    );
+    assert_eq!(recorded.application.status, ApplicationStatus::Ready);
+    assert_eq!(recorded.application.product.as_str(), NORMAL);
+    assert_eq!(recorded.claim.operation, IdempotentOperation::ReissueCard);
+    assert!(recorded.delivery.is_some());
+    assert!(recorded.card.is_none());
+    let replacing = recorded.replacing.as_ref().unwrap();
+    assert_eq!(replacing.card, mobile_id());
+    let ended: Vec<_> = replacing
+        .cards
+        .iter()
+        .map(|change| {
+            (
+                change.key.clone(),
+                change.from_version,
+                change.status.status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        ended,
+        [
+            (mobile_id(), 3, CardStatus::Terminated),
+            (physical_id(), 5, CardStatus::Terminated),
+        ]
+    );
+    // The physical card keeps its link: it ends with its mobile card, linked as it was.
+    assert_eq!(replacing.cards[1].status.linked_to, Some(mobile_id()));
+}
+
+#[tokio::test]
+async fn a_lost_physical_card_takes_the_mobile_card_it_is_linked_to_with_it() {
+    let run = reissue(
+        World::cards_in(CardStatus::Suspended),
+        reissue_command(PHYSICAL_PAR, None, delivered()),
+    )
+    .await;
+    let recorded = &run.recorded[0];
+    let replacing = recorded.replacing.as_ref().unwrap();
+    assert_eq!(replacing.card, physical_id());
+    assert_eq!(replacing.cards.len(), 2);
+    assert!(
+        replacing
+            .cards
+            .iter()
+            .all(|change| change.status.status == CardStatus::Terminated)
+    );
+}
+
+#[tokio::test]
+async fn a_pre_issuance_product_issues_the_new_mobile_card_at_once() {
+    let run = reissue(
+        World::cards_in(CardStatus::Suspended),
+        reissue_command(MOBILE_PAR, Some(NORMAL_PRE_ISSUED), delivered()),
+    )
+    .await;
+    assert!(
+        run.reserved_serials,
+        "a card number is drawn for the mobile card"
+    );
+    assert!(matches!(run.result, Err(ReplaceCardError::Unavailable(_))));
+    assert!(run.recorded.is_empty());
+}
+
+#[tokio::test]
+async fn a_reissue_is_refused_in_the_order_of_its_rules_and_records_nothing() {
+    let suspended = || World::cards_in(CardStatus::Suspended);
+    let locked = {
+        let mut world = suspended();
+        world.cards[0].wrong_attempts = 5;
+        world
+    };
+    let cancelled_member = World {
+        member: Some(MemberStatus::Cancelled),
+        ..suspended()
+    };
+    let others = {
+        let mut world = suspended();
+        for card in &mut world.cards {
+            card.card.owner = MemberId::new(OTHER_MEMBER).unwrap();
+        }
+        world
+    };
+    for (world, command, expected, why) in [
+        (
+            World {
+                member: None,
+                ..suspended()
+            },
+            reissue_command(MOBILE_PAR, None, delivered()),
+            "001_006",
+            "not a member",
+        ),
+        (
+            cancelled_member,
+            reissue_command(MOBILE_PAR, None, delivered()),
+            "001_006",
+            "a cancelled member",
+        ),
+        (
+            suspended(),
+            reissue_command("Z1AB2CD3EF4GH5IJ6KL7MN8OP9Q", None, delivered()),
+            "003_021",
+            "an unknown PAR",
+        ),
+        (
+            others,
+            reissue_command(MOBILE_PAR, None, delivered()),
+            "003_021",
+            "another member's card",
+        ),
+        (
+            suspended().replaced_by(
+                ApplicationType::Reissue,
+                ApplicationStatus::Completed,
+                mobile_id(),
+            ),
+            reissue_command(MOBILE_PAR, None, delivered()),
+            "003_018",
+            "reissued already",
+        ),
+        (
+            suspended().replaced_by(
+                ApplicationType::Reissue,
+                ApplicationStatus::PhysicalIssued,
+                mobile_id(),
+            ),
+            reissue_command(MOBILE_PAR, None, delivered()),
+            "003_020",
+            "a reissue in progress",
+        ),
+        (
+            World::cards_in(CardStatus::Active),
+            reissue_command(MOBILE_PAR, None, delivered()),
+            "003_090",
+            "not reported lost",
+        ),
+        (
+            locked,
+            reissue_command(MOBILE_PAR, None, delivered()),
+            "003_090",
+            "locked by wrong registrations, not by a loss report",
+        ),
+        (
+            World::cards_in(CardStatus::Terminated),
+            reissue_command(MOBILE_PAR, None, delivered()),
+            "003_090",
+            "terminated",
+        ),
+        (
+            suspended(),
+            reissue_command(MOBILE_PAR, Some(MOBILE), delivered()),
+            "003_048",
+            "a product of another type",
+        ),
+        (
+            suspended(),
+            reissue_command(MOBILE_PAR, Some(RETIRED), delivered()),
+            "003_048",
+            "an inactive product",
+        ),
+        (
+            suspended(),
+            reissue_command(MOBILE_PAR, Some("000170000099000"), delivered()),
+            "003_048",
+            "an unknown product",
+        ),
+        (
+            suspended(),
+            reissue_command(MOBILE_PAR, None, DeliveryChoice::MobileOnly),
+            "003_024",
+            "a NORMAL card without delivery",
+        ),
+    ] {
+        let run = reissue(world, command).await;
+        assert_eq!(code(&run), expected, "{why}");
+        assert!(run.recorded.is_empty(), "{why}");
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_reissue_does_not_count_as_one() {
+    let run = reissue(
+        World::cards_in(CardStatus::Suspended).replaced_by(
+            ApplicationType::Reissue,
+            ApplicationStatus::Cancelled,
+            mobile_id(),
+        ),
+        reissue_command(MOBILE_PAR, None, delivered()),
+    )
+    .await;
+    assert_eq!(code(&run), "000_000");
+    assert_eq!(run.recorded.len(), 1);
+}
+
+#[tokio::test]
+async fn a_reissue_whose_card_moved_meanwhile_reads_and_decides_again() {
+    let world = World {
+        recordings: vec![Err(RecordError::Stale)],
+        ..World::cards_in(CardStatus::Suspended)
+    };
+    let run = reissue(world, reissue_command(MOBILE_PAR, None, delivered())).await;
+    assert_eq!(code(&run), "000_000");
+    assert_eq!(run.recorded.len(), 1);
+
+    let world = World {
+        recordings: (0..MOST_READS).map(|_| Err(RecordError::Stale)).collect(),
+        ..World::cards_in(CardStatus::Suspended)
+    };
+    let run = reissue(world, reissue_command(MOBILE_PAR, None, delivered())).await;
+    assert!(matches!(run.result, Err(ReplaceCardError::Unavailable(_))));
+    assert!(run.recorded.is_empty());
+}
+
+#[tokio::test]
+async fn a_retry_answers_the_first_application_and_another_payload_is_a_conflict() {
+    let command = reissue_command(MOBILE_PAR, None, delivered());
+    let first = IdempotencyRecord {
+        operation: IdempotentOperation::ReissueCard.as_str().to_owned(),
+        request_fingerprint: fingerprint_of(&command.canonical_form()),
+        outcome: "2612060300000000000009".to_owned(),
+        created_at: NOW,
+    };
+    let world = World {
+        records: vec![Some(first.clone())],
+        ..World::cards_in(CardStatus::Terminated)
+    };
+    let run = reissue(world, command.clone()).await;
+    let outcome = run.result.unwrap();
+    assert!(outcome.replayed);
+    assert_eq!(
+        outcome.application_number.as_str(),
+        "2612060300000000000009"
+    );
+    assert!(run.recorded.is_empty());
+
+    let world = World {
+        records: vec![Some(first.clone())],
+        ..World::cards_in(CardStatus::Suspended)
+    };
+    let other = reissue_command(PHYSICAL_PAR, None, delivered());
+    let run = reissue(world, other).await;
+    assert_eq!(code(&run), "000_094");
+    assert!(run.recorded.is_empty());
+
+    // The same key used by a renewal first is a conflict too.
+    let world = World {
+        records: vec![Some(IdempotencyRecord {
+            operation: IdempotentOperation::RenewCard.as_str().to_owned(),
+            ..first
+        })],
+        ..World::cards_in(CardStatus::Suspended)
+    };
+    let run = reissue(world, command).await;
+    assert_eq!(code(&run), "000_094");
+}
+
+#[tokio::test]
+async fn a_concurrent_request_with_the_key_committing_first_is_answered_its_outcome() {
+    let command = reissue_command(MOBILE_PAR, None, delivered());
+    let first = IdempotencyRecord {
+        operation: IdempotentOperation::ReissueCard.as_str().to_owned(),
+        request_fingerprint: fingerprint_of(&command.canonical_form()),
+        outcome: "2612060300000000000009".to_owned(),
+        created_at: NOW,
+    };
+    let world = World {
+        records: vec![None, Some(first)],
+        recordings: vec![Err(RecordError::KeyTaken)],
+        ..World::cards_in(CardStatus::Suspended)
+    };
+    let run = reissue(world, command).await;
+    let outcome = run.result.unwrap();
+    assert!(outcome.replayed);
+    assert_eq!(
+        outcome.application_number.as_str(),
+        "2612060300000000000009"
+    );
+}
+
+#[tokio::test]
+async fn a_card_expiring_within_30_days_is_renewed_and_stays_as_it_is() {
+    let run = renew(
+        World::cards_in(CardStatus::Active),
+        renew_command(PHYSICAL_PAN),
+    )
+    .await;
+    let outcome = run.result.unwrap();
+    assert!(outcome.mobile_card.is_none());
+    assert!(
+        !run.reserved_serials,
+        "the new mobile card comes at registration"
+    );
+    let [recorded] = run.recorded.as_slice() else {
+        panic!("one application recorded: {:?}", run.recorded);
+    };
+    assert_eq!(
+        recorded.application.application_type,
+        ApplicationType::Renewal
+    );
+    assert_eq!(recorded.application.status, ApplicationStatus::Ready);
+    assert_eq!(recorded.application.product.as_str(), NORMAL);
+    assert_eq!(recorded.claim.operation, IdempotentOperation::RenewCard);
+    assert!(recorded.delivery.is_some());
+    let replacing = recorded.replacing.as_ref().unwrap();
+    assert_eq!(replacing.card, mobile_id(), "the card the number names");
+    // Both cards written as they are, from the versions read.
+    let written: Vec<_> = replacing
+        .cards
+        .iter()
+        .map(|change| {
+            (
+                change.key.clone(),
+                change.from_version,
+                change.status.clone(),
+            )
+        })
+        .collect();
+    let world = World::cards_in(CardStatus::Active);
+    assert_eq!(
+        written,
+        [
+            (mobile_id(), 3, world.cards[0].as_is()),
+            (physical_id(), 5, world.cards[1].as_is()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_renewal_is_refused_in_the_order_of_its_rules_and_records_nothing() {
+    let active = || World::cards_in(CardStatus::Active);
+    let expiring = |yymm: &str| {
+        let mut world = active();
+        for card in &mut world.cards {
+            card.card.expiry = Expiry::parse(yymm).unwrap();
+        }
+        world
+    };
+    let retired = {
+        let mut world = active();
+        world.applications[0].application.product = ServiceId::parse(RETIRED).unwrap();
+        world
+    };
+    let others = {
+        let mut world = active();
+        for card in &mut world.cards {
+            card.card.owner = MemberId::new(OTHER_MEMBER).unwrap();
+        }
+        world
+    };
+    for (world, pan, expected, why) in [
+        (
+            World {
+                member: None,
+                ..active()
+            },
+            PHYSICAL_PAN,
+            "001_006",
+            "not a member",
+        ),
+        (active(), "9435120001234584", "003_008", "an unknown number"),
+        (others, PHYSICAL_PAN, "003_008", "another member's card"),
+        (
+            expiring("2701"),
+            PHYSICAL_PAN,
+            "003_006",
+            "more than 30 days away",
+        ),
+        (expiring("2611"), PHYSICAL_PAN, "003_006", "expired"),
+        (
+            World::cards_in(CardStatus::Terminated),
+            PHYSICAL_PAN,
+            "003_005",
+            "terminated",
+        ),
+        (
+            World::cards_in(CardStatus::Inactive),
+            PHYSICAL_PAN,
+            "003_005",
+            "not active",
+        ),
+        (
+            active().replaced_by(
+                ApplicationType::Renewal,
+                ApplicationStatus::Ready,
+                physical_id(),
+            ),
+            PHYSICAL_PAN,
+            "003_004",
+            "renewed already, through its linked card",
+        ),
+        (
+            retired,
+            PHYSICAL_PAN,
+            "003_009",
+            "a product no longer offered",
+        ),
+    ] {
+        let run = renew(world, renew_command(pan)).await;
+        assert_eq!(code(&run), expected, "{why}");
+        assert!(run.recorded.is_empty(), "{why}");
+    }
+}
+
+#[tokio::test]
+async fn a_suspended_card_is_renewed_and_a_cancelled_renewal_or_a_reissue_does_not_count() {
+    for world in [
+        World::cards_in(CardStatus::Suspended),
+        World::cards_in(CardStatus::Active).replaced_by(
+            ApplicationType::Renewal,
+            ApplicationStatus::Cancelled,
+            mobile_id(),
+        ),
+        World::cards_in(CardStatus::Active).replaced_by(
+            ApplicationType::Reissue,
+            ApplicationStatus::Cancelled,
+            mobile_id(),
+        ),
+    ] {
+        let run = renew(world, renew_command(PHYSICAL_PAN)).await;
+        assert_eq!(code(&run), "000_000");
+        assert_eq!(run.recorded.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn of_two_renewals_read_at_one_version_the_second_reads_again_and_is_refused() {
+    let world = World {
+        recordings: vec![Err(RecordError::Stale)],
+        ..World::cards_in(CardStatus::Active)
+    };
+    // The store answers the same cards on the second read; what matters is that the stale
+    // recording is read again rather than answered as an error.
+    let run = renew(world, renew_command(PHYSICAL_PAN)).await;
+    assert_eq!(code(&run), "000_000");
+    assert_eq!(run.recorded.len(), 1);
+}
+
+#[test]
+fn the_canonical_forms_differ_by_every_field() {
+    let base = reissue_command(MOBILE_PAR, None, delivered());
+    let variants = [
+        reissue_command(PHYSICAL_PAR, None, delivered()),
+        reissue_command(MOBILE_PAR, Some(NORMAL), delivered()),
+        reissue_command(MOBILE_PAR, None, DeliveryChoice::MobileOnly),
+        ReissueCardCommand {
+            member: MemberId::new(OTHER_MEMBER).unwrap(),
+            ..base.clone()
+        },
+    ];
+    for variant in variants {
+        assert_ne!(variant.canonical_form(), base.canonical_form());
+    }
+    let renewal = renew_command(PHYSICAL_PAN);
+    let mut moved = renew_command(PHYSICAL_PAN);
+    moved.address.zip_code = ZipCode::parse("06237").unwrap();
+    assert_ne!(renewal.canonical_form(), moved.canonical_form());
+    assert_ne!(
+        renewal.canonical_form(),
+        renew_command("9435120001234584").canonical_form()
+    );
+    assert_ne!(
+        renewal.canonical_form(),
+        RenewCardCommand {
+            member: MemberId::new(OTHER_MEMBER).unwrap(),
+            ..renewal.clone()
+        }
+        .canonical_form()
+    );
+}
+
+#[test]
+fn a_card_goes_with_the_card_it_is_linked_to_and_the_cards_linked_to_it() {
+    let world = World::cards_in(CardStatus::Active);
+    let mut alone = card(
+        CardId::parse("00000000000000000000000000000001").unwrap(),
+        "A1AB2CD3EF4GH5IJ6KL7MN8OP9Q",
+        CardKind::Mobile,
+        CardStatus::Active,
+    );
+    alone.version = 1;
+    let mut all = world.cards.clone();
+    all.push(alone.clone());
+    let ids = |group: Vec<&CardRecord>| -> Vec<CardId> {
+        group.into_iter().map(|card| card.card.id.clone()).collect()
+    };
+    assert_eq!(
+        ids(linked_group(&all, &all[0])),
+        [mobile_id(), physical_id()]
+    );
+    assert_eq!(
+        ids(linked_group(&all, &all[1])),
+        [mobile_id(), physical_id()]
+    );
+    assert_eq!(ids(linked_group(&all, &alone)), [alone.card.id.clone()]);
+    let mut terminated = all.clone();
+    terminated[1].card.status = CardStatus::Terminated;
+    let group = linked_group(&terminated, &terminated[0]);
+    let ended: Vec<_> = terminations(&group)
+        .into_iter()
+        .map(|change| change.key)
+        .collect();
+    assert_eq!(
+        ended,
+        [mobile_id()],
+        "a card terminated already is left as it is"
+    );
+}
