@@ -309,11 +309,10 @@ impl CardReplacementService {
             reissue: old
                 .applications
                 .iter()
-                .filter(|stored| {
+                .rfind(|stored| {
                     stored.application.application_type == ApplicationType::Reissue
                         && stored.replaces.as_ref() == Some(lost_id)
                 })
-                .next_back()
                 .map(|stored| stored.application.status),
             next_product: next
                 .as_ref()

@@ -200,13 +200,19 @@ struct Run {
     reserved_serials: bool,
 }
 
-fn service(
-    world: World,
-) -> (
-    CardReplacementService,
-    Arc<Mutex<Vec<NewIssuance>>>,
-    Arc<Mutex<bool>>,
-) {
+/// The service over the world's stores, with what it recorded and whether it drew a card
+/// number.
+struct Harness {
+    service: CardReplacementService,
+    recorded: Arc<Mutex<Vec<NewIssuance>>>,
+    reserved: Arc<Mutex<bool>>,
+}
+
+#[expect(
+    clippy::too_many_lines,
+    reason = "one mock per port, each answering from the world"
+)]
+fn service(world: World) -> Harness {
     let mut members = MockMemberDirectory::new();
     let status = world.member;
     members
@@ -342,7 +348,11 @@ fn service(
         },
         issuance,
     );
-    (service, recorded, reserved)
+    Harness {
+        service,
+        recorded,
+        reserved,
+    }
 }
 
 fn reissue_command(par: &str, next: Option<&str>, delivery: DeliveryChoice) -> ReissueCardCommand {
@@ -365,7 +375,11 @@ fn renew_command(pan: &str) -> RenewCardCommand {
 }
 
 async fn reissue(world: World, command: ReissueCardCommand) -> Run {
-    let (service, recorded, reserved) = service(world);
+    let Harness {
+        service,
+        recorded,
+        reserved,
+    } = service(world);
     let result = service.reissue(&command).await;
     let recorded = recorded.lock().unwrap().clone();
     let reserved_serials = *reserved.lock().unwrap();
@@ -377,7 +391,11 @@ async fn reissue(world: World, command: ReissueCardCommand) -> Run {
 }
 
 async fn renew(world: World, command: RenewCardCommand) -> Run {
-    let (service, recorded, reserved) = service(world);
+    let Harness {
+        service,
+        recorded,
+        reserved,
+    } = service(world);
     let result = service.renew(&command).await;
     let recorded = recorded.lock().unwrap().clone();
     let reserved_serials = *reserved.lock().unwrap();
@@ -481,6 +499,10 @@ async fn a_pre_issuance_product_issues_the_new_mobile_card_at_once() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one table: a world, a request and the refusal expected"
+)]
 async fn a_reissue_is_refused_in_the_order_of_its_rules_and_records_nothing() {
     let suspended = || World::cards_in(CardStatus::Suspended);
     let locked = {
