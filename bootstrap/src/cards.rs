@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use prepaid_application::ports::Balances;
 use prepaid_application::{
-    CardLookupPorts, CardLookupService, CardManagementPorts, CardManagementService, PortError,
+    CardIssuanceService, CardLookupPorts, CardLookupService, CardManagementPorts,
+    CardManagementService, CardReplacementService, PortError, ReplacementPorts,
 };
 use prepaid_domain::{AspId, CardId};
 use prepaid_persistence::Database;
@@ -50,4 +51,25 @@ pub(crate) fn card_look_ups(database: &Database, core: &Core) -> Arc<CardLookupS
         verification: core.verification.clone(),
         clock: core.clock.clone(),
     }))
+}
+
+/// The reissues and renewals over the database, recording through `issuance` (whose mint they
+/// share).
+pub(crate) fn card_replacements(
+    database: &Database,
+    core: &Core,
+    issuance: CardIssuanceService,
+) -> Arc<CardReplacementService> {
+    Arc::new(CardReplacementService::new(
+        ReplacementPorts {
+            members: Arc::new(database.clone()),
+            products: core.catalogue.clone(),
+            applications: Arc::new(database.clone()),
+            cards: Arc::new(database.clone()),
+            idempotency: Arc::new(database.clone()),
+            secrets: core.secrets.clone(),
+            clock: core.clock.clone(),
+        },
+        issuance,
+    ))
 }

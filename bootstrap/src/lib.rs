@@ -30,7 +30,7 @@ use prepaid_http::{ApiMetrics, HttpConfig, InboundPorts, OpsPorts, TryIt};
 use prepaid_persistence::Database;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::cards::{card_look_ups, card_management};
+use crate::cards::{card_look_ups, card_management, card_replacements};
 use crate::config::{ConfigError, KeySettings, Mode, Settings};
 use crate::sandbox::ClientCredentials;
 
@@ -525,6 +525,7 @@ fn inbound_ports(
         },
     ));
     let cards = card_management(database, core);
+    let replacements = card_replacements(database, core, issuance.clone());
     let ports = InboundPorts {
         authenticator,
         issuance: Arc::new(issuance),
@@ -544,6 +545,7 @@ fn inbound_ports(
         registrations: Arc::new(registrations),
         card_states: cards.clone(),
         discards: cards,
+        replacements,
         look_ups: card_look_ups(database, core),
         ops: OpsPorts {
             operators,

@@ -19,6 +19,7 @@ use prepaid_application::ports::MessageCipher;
 use prepaid_application::{
     AuthenticateRequests, CancelApplications, ChangeCardStates, DiscardCards, InquireDeliveries,
     InquireProducts, IssueCards, ListPreIssuedCards, LookUpCards, Readiness, RegisterPhysicalCards,
+    ReplaceCards,
 };
 
 pub use docs::TryIt;
@@ -50,6 +51,12 @@ pub const DELIVERY_INQUIRY_PATH: &str = "/api/v1/card/delivery/inquiry";
 
 /// The path of the physical card registration under a base path.
 pub const REGISTER_PHYSICAL_CARD_PATH: &str = "/api/v1/prepay-card/physical/register";
+
+/// The path of the reissue of a lost card under a base path.
+pub const REISSUE_DELIVERY_PATH: &str = "/api/v1/prepay-card/reissue/delivery";
+
+/// The path of the renewal of an expiring card under a base path.
+pub const RENEW_CARD_PATH: &str = "/api/v1/prepay-card/expired/reissue";
 
 /// The path of the modification of a card's state under a base path.
 pub const CARD_STATE_PATH: &str = "/api/v1/card/status";
@@ -101,6 +108,8 @@ pub struct InboundPorts {
     pub card_states: Arc<dyn ChangeCardStates>,
     /// Members' card discards.
     pub discards: Arc<dyn DiscardCards>,
+    /// Reissues of lost cards and renewals of expiring ones.
+    pub replacements: Arc<dyn ReplaceCards>,
     /// Card look-ups.
     pub look_ups: Arc<dyn LookUpCards>,
     /// The fulfilment partner's operator interface.

@@ -62,7 +62,7 @@ const ADDRESS_LINE: Text = Text {
     check: |text| rule_of(RoadAddress::parse(text)),
 };
 
-static USER_INFO: [Member; 1] = [Member {
+pub(super) static USER_INFO: [Member; 1] = [Member {
     name: "userId",
     path: "userInfo.userId",
     presence: Presence::Required,
@@ -71,7 +71,7 @@ static USER_INFO: [Member; 1] = [Member {
     reference: None,
 }];
 
-static ADDRESS_INFO: [Member; 3] = [
+pub(super) static ADDRESS_INFO: [Member; 3] = [
     Member {
         name: "address",
         path: "addressInfo.address",
@@ -160,7 +160,7 @@ static REQUEST: [Member; 5] = [
     },
 ];
 
-static RESPONSE: [Member; 4] = [
+pub(super) static RESPONSE: [Member; 4] = [
     Member {
         name: "cardApplyNo",
         path: "cardApplyNo",
@@ -288,10 +288,10 @@ static SCENARIOS: [Scenario; 7] = [
     },
 ];
 
-/// The success payload.
+/// The success payload, of every operation that answers an application and its mobile card.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Payload {
+pub(super) struct Payload {
     card_apply_no: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     mobile_card_no: Option<String>,
@@ -301,21 +301,47 @@ struct Payload {
     mobile_card_par: Option<String>,
 }
 
+/// `addressInfo` of a body valid against a table with [`ADDRESS_INFO`], its text composed
+/// (NFC) as the table checked it.
+pub(super) fn address(body: &Map<String, Value>) -> Result<DeliveryAddress, ApiError> {
+    let info = object(body, "addressInfo").cloned().unwrap_or_default();
+    let nfc = |name| text(&info, name).nfc().collect::<String>();
+    Ok(DeliveryAddress {
+        address: RoadAddress::parse(&nfc("address"))?,
+        detail: AddressDetail::parse(&nfc("addressDetail"))?,
+        zip_code: ZipCode::parse(&nfc("zipCode"))?,
+    })
+}
+
+/// `isDeliveryRequired` and `addressInfo`: a mobile card only when it is `false`.
+pub(super) fn delivery_choice(body: &Map<String, Value>) -> Result<DeliveryChoice, ApiError> {
+    Ok(
+        if let Some(Value::Bool(false)) = present(body, "isDeliveryRequired") {
+            DeliveryChoice::MobileOnly
+        } else {
+            DeliveryChoice::Deliver(address(body)?)
+        },
+    )
+}
+
+impl Payload {
+    /// What `outcome` answers.
+    pub(super) fn of(outcome: &prepaid_application::IssueCardOutcome) -> Self {
+        let mobile = outcome.mobile_card.as_ref();
+        Self {
+            card_apply_no: outcome.application_number.as_str().to_owned(),
+            mobile_card_no: mobile.map(|card| card.pan.expose().to_owned()),
+            mobile_card_cvc: mobile.map(|card| card.cvc.expose().to_owned()),
+            mobile_card_par: mobile.map(|card| card.par.as_str().to_owned()),
+        }
+    }
+}
+
 /// Reads a body valid against [`REQUEST`] into the domain's request.
 pub fn request(body: &Map<String, Value>) -> Result<IssuanceRequest, ApiError> {
     let user = object(body, "userInfo").cloned().unwrap_or_default();
     let member = member_id(&user, "userId", "userInfo.userId")?;
-    let delivery = if let Some(Value::Bool(false)) = present(body, "isDeliveryRequired") {
-        DeliveryChoice::MobileOnly
-    } else {
-        let info = object(body, "addressInfo").cloned().unwrap_or_default();
-        let nfc = |name| text(&info, name).nfc().collect::<String>();
-        DeliveryChoice::Deliver(DeliveryAddress {
-            address: RoadAddress::parse(&nfc("address"))?,
-            detail: AddressDetail::parse(&nfc("addressDetail"))?,
-            zip_code: ZipCode::parse(&nfc("zipCode"))?,
-        })
-    };
+    let delivery = delivery_choice(body)?;
     let purpose = present(body, "purpose")
         .map(|_| Purpose::parse(text(body, "purpose")))
         .transpose()?;
@@ -353,11 +379,6 @@ impl Endpoint for IssueDelivery {
             mobile_card = mobile.is_some(),
             "card application accepted"
         );
-        Ok(payload(&Payload {
-            card_apply_no: outcome.application_number.as_str().to_owned(),
-            mobile_card_no: mobile.map(|card| card.pan.expose().to_owned()),
-            mobile_card_cvc: mobile.map(|card| card.cvc.expose().to_owned()),
-            mobile_card_par: mobile.map(|card| card.par.as_str().to_owned()),
-        }))
+        Ok(payload(&Payload::of(&outcome)))
     }
 }

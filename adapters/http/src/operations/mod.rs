@@ -13,6 +13,8 @@ mod issue_delivery;
 mod pre_issued_cards;
 mod product_inquiry;
 mod register_card;
+mod reissue_delivery;
+mod renew_card;
 mod unregistered_card;
 
 use std::sync::Arc;
@@ -38,6 +40,8 @@ pub const OPERATIONS: &[&Operation] = &[
     &delivery_inquiry::OPERATION,
     &pre_issued_cards::OPERATION,
     &register_card::OPERATION,
+    &reissue_delivery::OPERATION,
+    &renew_card::OPERATION,
     &card_status::OPERATION,
     &discard_card::OPERATION,
     &card_list::OPERATION,
@@ -121,6 +125,7 @@ use_case_error!(
     prepaid_application::DeliveryInquiryError,
     prepaid_application::PreIssuedCardsError,
     prepaid_application::RegistrationError,
+    prepaid_application::ReplaceCardError,
 );
 
 impl UseCaseError for prepaid_application::IssueCardError {
@@ -171,6 +176,10 @@ pub fn endpoints(ports: &InboundPorts) -> Vec<Arc<dyn Endpoint>> {
         Arc::new(register_card::RegisterPhysicalCard(
             ports.registrations.clone(),
         )),
+        Arc::new(reissue_delivery::ReissueDelivery(
+            ports.replacements.clone(),
+        )),
+        Arc::new(renew_card::RenewCard(ports.replacements.clone())),
         Arc::new(card_status::ChangeCardState(ports.card_states.clone())),
         Arc::new(discard_card::DiscardCard(ports.discards.clone())),
         Arc::new(card_list::CardList(ports.look_ups.clone())),

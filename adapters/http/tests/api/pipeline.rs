@@ -63,6 +63,7 @@ fn ports(
         ops: crate::support::no_operators(),
         card_states: Arc::new(prepaid_application::MockChangeCardStates::new()),
         discards: Arc::new(prepaid_application::MockDiscardCards::new()),
+        replacements: Arc::new(prepaid_application::MockReplaceCards::new()),
         look_ups: Arc::new(prepaid_application::MockLookUpCards::new()),
         registrations: Arc::new(MockRegisterPhysicalCards::new()),
         readiness: Arc::new(readiness),

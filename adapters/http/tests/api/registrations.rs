@@ -46,6 +46,7 @@ fn ports(registrations: MockRegisterPhysicalCards) -> InboundPorts {
         ops: crate::support::no_operators(),
         card_states: Arc::new(prepaid_application::MockChangeCardStates::new()),
         discards: Arc::new(prepaid_application::MockDiscardCards::new()),
+        replacements: Arc::new(prepaid_application::MockReplaceCards::new()),
         look_ups: Arc::new(prepaid_application::MockLookUpCards::new()),
         registrations: Arc::new(registrations),
         readiness: Arc::new(MockReadiness::new()),

@@ -691,6 +691,18 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
         secrets: Arc::new(Secrets),
         clock: Arc::new(FixedClock(now())),
     }));
+    let replacements = Arc::new(prepaid_application::CardReplacementService::new(
+        prepaid_application::ReplacementPorts {
+            members: Arc::new(Members),
+            products: Arc::new(Catalogue),
+            applications: Arc::new(store.clone()),
+            cards: Arc::new(store.clone()),
+            idempotency: Arc::new(store.clone()),
+            secrets: Arc::new(Secrets),
+            clock: Arc::new(FixedClock(now())),
+        },
+        issuance.clone(),
+    ));
     InboundPorts {
         authenticator: Arc::new(authenticator),
         issuance: Arc::new(issuance.clone()),
@@ -736,6 +748,7 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
         )),
         card_states: cards.clone(),
         discards: cards,
+        replacements,
         look_ups,
         ops: no_operators(),
         readiness: Arc::new(Ready),
