@@ -173,11 +173,12 @@ pub(crate) fn linked_group<'a>(cards: &'a [CardRecord], card: &CardRecord) -> Ve
         .collect()
 }
 
-/// The changes that terminate every card of `group` not terminated yet.
+/// The changes that terminate every card of `group`, each from the version read; a card
+/// terminated already is written as it is, so that the change still holds only if nothing
+/// moved it since.
 pub(crate) fn terminations(group: &[&CardRecord]) -> Vec<VersionedChange<CardId, CardChange>> {
     group
         .iter()
-        .filter(|card| !card.card.status.is_final())
         .map(|card| VersionedChange {
             key: card.card.id.clone(),
             from_version: card.version,
@@ -221,10 +222,26 @@ impl CardReplacementService {
         }
     }
 
-    /// What is known of `card` (the member's): the member's applications and cards, and the
-    /// product of the application it was issued with.
-    async fn read_old(&self, key: &IdempotencyKey, card: CardRecord) -> Result<OldCard, PortError> {
+    /// What is known of `named` (the member's card): the member's cards, then their
+    /// applications, and the product of the application it was issued with. The cards are read
+    /// first: a replacement committed after them moved their versions, so that what is
+    /// decided on them is recorded only if nothing replaced them meanwhile; one committed before
+    /// them is among the applications read after.
+    async fn read_old(
+        &self,
+        key: &IdempotencyKey,
+        named: &CardRecord,
+    ) -> Result<OldCard, PortError> {
         let ports = &self.ports;
+        let cards = ports
+            .cards
+            .cards_of_member(&key.asp_id, named.card.owner)
+            .await?;
+        let card = cards
+            .iter()
+            .find(|card| card.card.id == named.card.id)
+            .cloned()
+            .ok_or_else(|| PortError::msg("a card not among its owner's"))?;
         let applications = ports
             .applications
             .applications_of_member(&key.asp_id, card.card.owner)
@@ -234,16 +251,30 @@ impl CardReplacementService {
             .find(|stored| stored.application.number == card.application)
             .ok_or_else(|| PortError::msg("a card without its application"))?;
         let product = ports.products.find(&own.application.product).await?;
-        let cards = ports
-            .cards
-            .cards_of_member(&key.asp_id, card.card.owner)
-            .await?;
         Ok(OldCard {
             card,
             applications,
             product,
             cards,
         })
+    }
+
+    /// Answers a refusal, unless a request with the same key committed meanwhile: then its
+    /// outcome (it may have changed what the refusal was decided on).
+    async fn refused(
+        &self,
+        operation: IdempotentOperation,
+        key: &IdempotencyKey,
+        canonical: &str,
+        error: ReplaceCardError,
+    ) -> Result<IssueCardOutcome, ReplaceCardError> {
+        if matches!(error, ReplaceCardError::Unavailable(_)) {
+            return Err(error);
+        }
+        if self.ports.idempotency.find_record(key).await?.is_some() {
+            return self.replay(operation, key, canonical).await;
+        }
+        Err(error)
     }
 
     /// Records `order`'s application, or says to read again (`None`) when the old card moved.
@@ -293,7 +324,7 @@ impl CardReplacementService {
             .await?
             .filter(|card| card.card.owner == command.member)
             .ok_or(ReplaceCardError::UnknownPar)?;
-        let old = self.read_old(&command.key, card).await?;
+        let old = self.read_old(&command.key, &card).await?;
         let lost_id = &old.card.card.id;
         let Some(lost_product) = &old.product else {
             return Err(PortError::msg("a card whose product is not in the catalogue").into());
@@ -362,7 +393,7 @@ impl CardReplacementService {
             .await?
             .filter(|card| card.card.owner == command.member)
             .ok_or(ReplaceCardError::UnknownCardNumber)?;
-        let old = self.read_old(&command.key, card).await?;
+        let old = self.read_old(&command.key, &card).await?;
         let group = linked_group(&old.cards, &old.card);
         let already_renewed = old.applications.iter().any(|stored| {
             stored.application.application_type == ApplicationType::Renewal
@@ -409,7 +440,14 @@ impl ReplaceCards for CardReplacementService {
         self.check_member(&command.key, command.member).await?;
         let fingerprint = self.ports.secrets.request_fingerprint(&canonical);
         for _ in 0..MOST_READS {
-            let (old, next, plan) = self.decide_reissue(command).await?;
+            let (old, next, plan) = match self.decide_reissue(command).await {
+                Ok(decided) => decided,
+                Err(error) => {
+                    return self
+                        .refused(operation, &command.key, &canonical, error)
+                        .await;
+                }
+            };
             // The lost card and every card linked with it end with the reissue.
             let group = linked_group(&old.cards, &old.card);
             let order = Order {
@@ -458,7 +496,14 @@ impl ReplaceCards for CardReplacementService {
             status: ApplicationStatus::Ready,
         };
         for _ in 0..MOST_READS {
-            let (old, product) = self.decide_renewal(command).await?;
+            let (old, product) = match self.decide_renewal(command).await {
+                Ok(decided) => decided,
+                Err(error) => {
+                    return self
+                        .refused(operation, &command.key, &canonical, error)
+                        .await;
+                }
+            };
             // The old cards are written as they are: of two renewals of one card read at one
             // version, one is recorded.
             let group = linked_group(&old.cards, &old.card);

@@ -14,8 +14,7 @@ use prepaid_crypto::SystemClock;
 use prepaid_domain::{AspId, CardKind, CardStatus, MOST_WRONG_REGISTRATIONS, Par};
 use prepaid_persistence::Database;
 use prepaid_tools::client;
-use serde_json::Value;
-use support::caller::{Caller, cards_of, code, shipped, text};
+use support::caller::{Caller, cards_of, code, registered, shipped, text};
 use support::{Service, terminate};
 
 /// The simulated partner's step in these tests.
@@ -36,18 +35,6 @@ async fn stored(db: &Database, caller: &Caller, par: &str) -> (CardStatus, u64) 
         .unwrap()
         .unwrap();
     (card.card.status, card.version)
-}
-
-/// A pre-issued application whose physical card is registered: the answer of the application
-/// and the physical card's number.
-async fn registered(caller: &Caller) -> (Value, String) {
-    let (applied, printed) = shipped(caller, sandbox::PRE_ISSUANCE_PRODUCT).await;
-    let number = text(&applied, "cardApplyNo");
-    let answer = caller
-        .register(0, (Some(number), &printed), &printed.cvc, &id(), true)
-        .await;
-    assert_eq!(code(&answer), "000_000", "{answer}");
-    (applied, printed.card_no)
 }
 
 /// A registered card reported lost by PAR and found by number; only the card named changes.

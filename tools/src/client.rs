@@ -126,6 +126,55 @@ pub fn unregistered_card_payload(card_no: &str, expiry: &str, cvc: &str) -> Stri
     json!({ "cardNo": card_no, "expiryDate": expiry, "cardCVC": cvc }).to_string()
 }
 
+/// Where a new physical card is delivered (`addressInfo`).
+#[derive(Clone, Copy, Debug)]
+pub struct AddressLines<'a> {
+    /// `address`.
+    pub address: &'a str,
+    /// `addressDetail`.
+    pub detail: &'a str,
+    /// `zipCode`.
+    pub zip_code: &'a str,
+}
+
+impl AddressLines<'_> {
+    fn json(&self) -> Value {
+        json!({"address": self.address, "addressDetail": self.detail, "zipCode": self.zip_code})
+    }
+}
+
+/// The JSON payload of `member`'s reissue of the lost card with PAR `par`, of product `next`
+/// (the lost card's when `None`), delivered to `delivery` (a mobile card only when `None`).
+pub fn reissue_payload(
+    member: &str,
+    par: &str,
+    next: Option<&str>,
+    delivery: Option<&AddressLines<'_>>,
+) -> String {
+    let mut body = json!({
+        "userInfo": {"userId": member_value(member)},
+        "cardInfo": {"par": par},
+        "isDeliveryRequired": delivery.is_some(),
+    });
+    if let Some(next) = next {
+        body["nextServiceId"] = json!(next);
+    }
+    if let Some(address) = delivery {
+        body["addressInfo"] = address.json();
+    }
+    body.to_string()
+}
+
+/// The JSON payload of `member`'s renewal of card `card_no`, delivered to `address`.
+pub fn renew_payload(member: &str, card_no: &str, address: &AddressLines<'_>) -> String {
+    json!({
+        "userInfo": {"userId": member_value(member)},
+        "cardInfo": {"oldCardNo": card_no},
+        "addressInfo": address.json(),
+    })
+    .to_string()
+}
+
 /// The JSON payload of `member`'s discard of the card with PAR `par`.
 pub fn discard_payload(member: &str, par: &str) -> String {
     json!({ "userId": member_value(member), "par": par }).to_string()
@@ -467,6 +516,43 @@ mod tests {
             sent,
             json!({"cardApplyNo": "20261124003000000DLVRY", "userId": 1001})
         );
+    }
+
+    #[test]
+    fn a_reissue_and_a_renewal_carry_their_card_product_and_address() {
+        let address = AddressLines {
+            address: "서울특별시 강남구 테헤란로 1",
+            detail: "101동 1001호",
+            zip_code: "06236",
+        };
+        let par = "Q1AB2CD3EF4GH5IJ6KL7MN8OP9Q";
+        let sent: Value = serde_json::from_str(&reissue_payload(
+            "1001",
+            par,
+            Some("000170000002000"),
+            Some(&address),
+        ))
+        .unwrap();
+        assert_eq!(
+            sent,
+            json!({
+                "userInfo": {"userId": 1001},
+                "cardInfo": {"par": par},
+                "nextServiceId": "000170000002000",
+                "isDeliveryRequired": true,
+                "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"},
+            })
+        );
+        let sent: Value = serde_json::from_str(&reissue_payload("1001", par, None, None)).unwrap();
+        assert_eq!(
+            sent,
+            json!({"userInfo": {"userId": 1001}, "cardInfo": {"par": par}, "isDeliveryRequired": false})
+        );
+        let sent: Value =
+            serde_json::from_str(&renew_payload("1001", "9435120001234568", &address)).unwrap();
+        assert_eq!(sent["cardInfo"], json!({"oldCardNo": "9435120001234568"}));
+        assert_eq!(sent["addressInfo"]["zipCode"], "06236");
+        assert_eq!(sent["userInfo"]["userId"], 1001);
     }
 
     #[test]

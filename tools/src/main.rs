@@ -272,6 +272,38 @@ enum ClientAction {
         #[command(flatten)]
         common: ClientOptions,
     },
+    /// Apply for a new card in place of one reported lost:
+    /// `client reissue --member 1001 <par> [--next-service <id>] [--no-delivery]`.
+    Reissue {
+        /// Member id (userInfo.userId).
+        #[arg(long, default_value_t = sandbox::ACTIVE_MEMBER.to_string())]
+        member: String,
+        /// The lost card's PAR (cardInfo.par).
+        par: String,
+        /// The new card's product (nextServiceId); the lost card's when absent.
+        #[arg(long)]
+        next_service: Option<String>,
+        /// Ask for a mobile card only (isDeliveryRequired=false).
+        #[arg(long)]
+        no_delivery: bool,
+        #[command(flatten)]
+        address: AddressOptions,
+        #[command(flatten)]
+        common: ClientOptions,
+    },
+    /// Apply for the renewal of a card that expires within 30 days:
+    /// `client renew --member 1001 <cardNo>`.
+    Renew {
+        /// Member id (userInfo.userId).
+        #[arg(long, default_value_t = sandbox::ACTIVE_MEMBER.to_string())]
+        member: String,
+        /// The expiring card's number (cardInfo.oldCardNo).
+        card_no: String,
+        #[command(flatten)]
+        address: AddressOptions,
+        #[command(flatten)]
+        common: ClientOptions,
+    },
     /// List the member's cards: `client cards --member 1001 [--par <par>]`.
     Cards {
         /// Member id (userId).
@@ -316,6 +348,30 @@ enum ClientAction {
         #[command(flatten)]
         common: ClientOptions,
     },
+}
+
+/// Where a new physical card is delivered (addressInfo).
+#[derive(clap::Args)]
+struct AddressOptions {
+    /// Road-name address.
+    #[arg(long, default_value = "서울특별시 강남구 테헤란로 1")]
+    address: String,
+    /// Address detail.
+    #[arg(long, default_value = "101동 1001호")]
+    detail: String,
+    /// Zip code.
+    #[arg(long, default_value = "06236")]
+    zip: String,
+}
+
+impl AddressOptions {
+    fn lines(&self) -> client::AddressLines<'_> {
+        client::AddressLines {
+            address: &self.address,
+            detail: &self.detail,
+            zip_code: &self.zip,
+        }
+    }
 }
 
 /// What every client action takes.
@@ -430,6 +486,29 @@ fn outgoing(action: &ClientAction) -> (Outgoing, &ClientOptions) {
             let payload = client::discard_payload(member, par);
             let path = prepaid_http::DISCARD_CARD_PATH;
             (call(path, payload, common), common)
+        }
+        ClientAction::Reissue {
+            member,
+            par,
+            next_service,
+            no_delivery,
+            address,
+            common,
+        } => {
+            let delivery = (!no_delivery).then(|| address.lines());
+            let payload =
+                client::reissue_payload(member, par, next_service.as_deref(), delivery.as_ref());
+            let path = prepaid_http::REISSUE_DELIVERY_PATH;
+            (call(path, payload, common), common)
+        }
+        ClientAction::Renew {
+            member,
+            card_no,
+            address,
+            common,
+        } => {
+            let payload = client::renew_payload(member, card_no, &address.lines());
+            (call(prepaid_http::RENEW_CARD_PATH, payload, common), common)
         }
         ClientAction::Cards {
             member,

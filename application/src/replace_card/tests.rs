@@ -938,11 +938,126 @@ fn a_card_goes_with_the_card_it_is_linked_to_and_the_cards_linked_to_it() {
     let group = linked_group(&terminated, &terminated[0]);
     let ended: Vec<_> = terminations(&group)
         .into_iter()
-        .map(|change| change.key)
+        .map(|change| (change.key, change.from_version, change.status))
         .collect();
     assert_eq!(
         ended,
-        [mobile_id()],
-        "a card terminated already is left as it is"
+        [
+            (
+                mobile_id(),
+                3,
+                terminated[0].as_is().with_status(CardStatus::Terminated)
+            ),
+            // Terminated already: written as it is, from the version read.
+            (physical_id(), 5, terminated[1].as_is()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_after_the_same_key_committed_meanwhile_answers_that_outcome() {
+    let command = renew_command(PHYSICAL_PAN);
+    let first = IdempotencyRecord {
+        operation: IdempotentOperation::RenewCard.as_str().to_owned(),
+        request_fingerprint: fingerprint_of(&command.canonical_form()),
+        outcome: "2612060300000000000009".to_owned(),
+        created_at: NOW,
+    };
+    // Read before the first request committed; refused as renewed by then.
+    let world = World {
+        records: vec![None, Some(first)],
+        ..World::cards_in(CardStatus::Active).replaced_by(
+            ApplicationType::Renewal,
+            ApplicationStatus::Ready,
+            mobile_id(),
+        )
+    };
+    let run = renew(world, command).await;
+    let outcome = run.result.unwrap();
+    assert!(outcome.replayed);
+    assert_eq!(
+        outcome.application_number.as_str(),
+        "2612060300000000000009"
+    );
+    assert!(run.recorded.is_empty());
+
+    // No record under the key: the refusal stands.
+    let world = World::cards_in(CardStatus::Active).replaced_by(
+        ApplicationType::Renewal,
+        ApplicationStatus::Ready,
+        mobile_id(),
+    );
+    let run = renew(world, renew_command(PHYSICAL_PAN)).await;
+    assert_eq!(code(&run), "003_004");
+}
+
+#[tokio::test]
+async fn the_cards_are_read_before_the_applications_and_decided_on_as_read_then() {
+    // The card the PAR names reads suspended, but the owner's cards, read next, show it
+    // terminated by a reissue that committed in between: decided on those.
+    let mut world = World::cards_in(CardStatus::Suspended);
+    let (service, order) = {
+        let order = Arc::new(Mutex::new(Vec::<&'static str>::new()));
+        let mut cards = MockCardStore::new();
+        let named = world.cards[0].clone();
+        let noted = order.clone();
+        cards.expect_card_by_par().returning(move |_, _| {
+            noted.lock().unwrap().push("card");
+            Ok(Some(named.clone()))
+        });
+        for card in &mut world.cards {
+            card.card.status = CardStatus::Terminated;
+            card.version += 1;
+        }
+        let owners = world.cards.clone();
+        let noted = order.clone();
+        cards.expect_cards_of_member().returning(move |_, _| {
+            noted.lock().unwrap().push("cards");
+            Ok(owners.clone())
+        });
+        world = world.replaced_by(
+            ApplicationType::Reissue,
+            ApplicationStatus::DigitalIssued,
+            mobile_id(),
+        );
+        let harness = service(world);
+        let mut ports = harness.service.ports.clone();
+        ports.cards = Arc::new(cards);
+        let mut applications = MockCardApplicationStore::new();
+        let noted = order.clone();
+        let held = vec![
+            application(
+                APPLICATION,
+                ApplicationType::Issue,
+                ApplicationStatus::Completed,
+                None,
+            ),
+            application(
+                "2612010300000000000002",
+                ApplicationType::Reissue,
+                ApplicationStatus::DigitalIssued,
+                Some(mobile_id()),
+            ),
+        ];
+        applications
+            .expect_applications_of_member()
+            .returning(move |_, _| {
+                noted.lock().unwrap().push("applications");
+                Ok(held.clone())
+            });
+        ports.applications = Arc::new(applications);
+        (
+            CardReplacementService::new(ports, harness.service.issuance.clone()),
+            order,
+        )
+    };
+    let result = service
+        .reissue(&reissue_command(MOBILE_PAR, None, delivered()))
+        .await;
+    assert_eq!(result.unwrap_err().code().code(), "003_020");
+    assert_eq!(
+        *order.lock().unwrap(),
+        ["card", "cards", "applications"],
+        "the versions are read before the replacements"
     );
 }

@@ -11,6 +11,13 @@ use prepaid_persistence::Database;
 use prepaid_tools::client::{self, IssueRequest, OpsCall, Outgoing};
 use serde_json::Value;
 
+/// Where the sandbox's new cards are delivered.
+pub const ADDRESS: client::AddressLines<'static> = client::AddressLines {
+    address: "서울특별시 강남구 테헤란로 1",
+    detail: "101동 1001호",
+    zip_code: "06236",
+};
+
 /// Where the service is and who calls it.
 pub struct Caller {
     pub credentials: ClientCredentials,
@@ -140,6 +147,35 @@ impl Caller {
             true,
         )
         .await
+    }
+
+    /// Reissues member 1001's lost card `par` (delivered to the sandbox's address) under
+    /// correlation id `id` through instance `index`, encrypted both ways.
+    pub async fn reissue(&self, index: usize, par: &str, id: &str) -> Value {
+        let payload = client::reissue_payload(
+            &sandbox::ACTIVE_MEMBER.to_string(),
+            par,
+            None,
+            Some(&ADDRESS),
+        );
+        let payload = client::with_nonce(&payload, id);
+        self.send_with(
+            index,
+            prepaid_http::REISSUE_DELIVERY_PATH,
+            payload,
+            id,
+            true,
+        )
+        .await
+    }
+
+    /// Applies for the renewal of member 1001's card `card_no` under correlation id `id`
+    /// through instance `index`, the request encrypted.
+    pub async fn renew(&self, index: usize, card_no: &str, id: &str) -> Value {
+        let payload = client::renew_payload(&sandbox::ACTIVE_MEMBER.to_string(), card_no, &ADDRESS);
+        let payload = client::with_nonce(&payload, id);
+        self.send_with(index, prepaid_http::RENEW_CARD_PATH, payload, id, true)
+            .await
     }
 
     pub async fn pre_issued(&self) -> Value {
@@ -280,4 +316,17 @@ pub async fn shipped(caller: &Caller, product: &str) -> (Value, Printed) {
     );
     let printed = caller.printed(number).await;
     (applied, printed)
+}
+
+/// A pre-issued application whose physical card is registered: the answer of the application
+/// and the physical card's number.
+pub async fn registered(caller: &Caller) -> (Value, String) {
+    let (applied, printed) = shipped(caller, sandbox::PRE_ISSUANCE_PRODUCT).await;
+    let number = text(&applied, "cardApplyNo");
+    let id = client::new_correlation_id(SystemClock.now());
+    let answer = caller
+        .register(0, (Some(number), &printed), &printed.cvc, &id, true)
+        .await;
+    assert_eq!(code(&answer), "000_000", "{answer}");
+    (applied, printed.card_no)
 }

@@ -650,6 +650,25 @@ impl prepaid_application::ports::Balances for NoBalance {
 }
 
 /// The use cases over fakes, with the store shared for inspection, and `cipher`.
+/// The reissues and renewals over `store`, recording through `issuance`.
+fn replacements(
+    store: &Store,
+    issuance: &CardIssuanceService,
+) -> Arc<prepaid_application::CardReplacementService> {
+    Arc::new(prepaid_application::CardReplacementService::new(
+        prepaid_application::ReplacementPorts {
+            members: Arc::new(Members),
+            products: Arc::new(Catalogue),
+            applications: Arc::new(store.clone()),
+            cards: Arc::new(store.clone()),
+            idempotency: Arc::new(store.clone()),
+            secrets: Arc::new(Secrets),
+            clock: Arc::new(FixedClock(now())),
+        },
+        issuance.clone(),
+    ))
+}
+
 pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
     let clock = Arc::new(FixedClock(now()));
     let issuance = CardIssuanceService::new(IssuancePorts {
@@ -691,18 +710,7 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
         secrets: Arc::new(Secrets),
         clock: Arc::new(FixedClock(now())),
     }));
-    let replacements = Arc::new(prepaid_application::CardReplacementService::new(
-        prepaid_application::ReplacementPorts {
-            members: Arc::new(Members),
-            products: Arc::new(Catalogue),
-            applications: Arc::new(store.clone()),
-            cards: Arc::new(store.clone()),
-            idempotency: Arc::new(store.clone()),
-            secrets: Arc::new(Secrets),
-            clock: Arc::new(FixedClock(now())),
-        },
-        issuance.clone(),
-    ));
+    let replacements = replacements(&store, &issuance);
     InboundPorts {
         authenticator: Arc::new(authenticator),
         issuance: Arc::new(issuance.clone()),

@@ -11,6 +11,28 @@ const ISSUE_AND_DELIVER: &str =
     prepaid_application::ports::IdempotentOperation::IssueAndDeliver.as_str();
 
 impl Database {
+    /// Moves the expiry of the card with PAR `par` to `expiry` (`YYMM`), and its version on: a
+    /// card that expires soon, for the tests of renewals (a product's cards are valid for
+    /// years).
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the row cannot be written.
+    pub async fn age_card_for_tests(&self, par: &str, expiry: &str) -> Result<(), DatabaseError> {
+        let (par, expiry) = (par.to_owned(), expiry.to_owned());
+        self.blocking(move |pools| {
+            with_conn!(pools, |conn| {
+                diesel::update(cards::table.filter(cards::par.eq(&par)))
+                    .set((
+                        cards::expiry.eq(&expiry),
+                        cards::version.eq(cards::version + 1),
+                    ))
+                    .execute(conn)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
     /// Makes the delivery of application `apply_no` one written before addresses were sealed:
     /// its address in plaintext among the unsealed ones, none sealed.
     ///
