@@ -4,8 +4,8 @@
 use prepaid_application::ports::{
     CardApplicationStore, CardChange, CardStore, ChangeError, DeliveryStore, IdempotencyClaim,
     IdempotencyStore, IdempotentOperation, LifecycleChange, LifecycleChanges, NewCardOf,
-    NewIssuance, RequestFingerprint, SealedAddress, StoredApplication, UniqueNumber,
-    VersionedChange,
+    NewIssuance, RecordError, Replacement, RequestFingerprint, SealedAddress, StoredApplication,
+    UniqueNumber, VersionedChange,
 };
 use prepaid_domain::{
     ApplicationStatus, ApplicationType, AspId, CardApplication, CardApplyNo, CardKind, CardStatus,
@@ -867,5 +867,192 @@ pub async fn a_change_links_a_card_to_one_it_makes(backend: Backend) {
             .await
             .unwrap()
             .is_some()
+    );
+}
+
+/// A recorded issuance with a card, and a reissue of that card: a new application (without
+/// card) that replaces it and terminates it from version 0.
+async fn issued_and_its_replacement(test: &TestDb) -> (NewIssuance, NewIssuance) {
+    let (asp_id, member) = member_and_product(&test.db).await;
+    let lost = issuance(member, key(&asp_id, unique()), unique(), true);
+    test.db.record_issuance(&lost).await.unwrap();
+    let card = lost.card.as_ref().unwrap();
+    let mut reissue = issuance(member, key(&asp_id, unique()), unique(), false);
+    reissue.application.application_type = ApplicationType::Reissue;
+    reissue.replacing = Some(Replacement {
+        card: card.card.id.clone(),
+        cards: vec![VersionedChange {
+            key: card.card.id.clone(),
+            from_version: 0,
+            status: CardChange {
+                status: CardStatus::Terminated,
+                wrong_attempts: 0,
+                linked_to: None,
+            },
+        }],
+    });
+    (lost, reissue)
+}
+
+pub async fn an_application_that_replaces_a_card_changes_it_in_its_transaction(backend: Backend) {
+    let test = open(&backend);
+    let (lost, reissue) = issued_and_its_replacement(&test).await;
+
+    test.db.record_issuance(&reissue).await.unwrap();
+
+    let asp = &lost.claim.key.asp_id;
+    let card = lost.card.as_ref().unwrap();
+    let stored = test
+        .db
+        .card_by_par(asp, &card.card.par)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stored.card.status, stored.version),
+        (CardStatus::Terminated, 1)
+    );
+    let application = test
+        .db
+        .application(asp, &reissue.application.number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(application.replaces.as_ref(), Some(&card.card.id));
+    assert_eq!(
+        application.application.application_type,
+        ApplicationType::Reissue
+    );
+    let first = test
+        .db
+        .application(asp, &lost.application.number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.replaces, None);
+    let listed = test
+        .db
+        .applications_of_member(asp, lost.application.member)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[1].replaces.as_ref(), Some(&card.card.id));
+}
+
+pub async fn an_application_whose_replaced_card_moved_is_not_recorded(backend: Backend) {
+    let test = open(&backend);
+    let (lost, mut reissue) = issued_and_its_replacement(&test).await;
+    // Read at a version the card is no longer at.
+    reissue.replacing.as_mut().unwrap().cards[0].from_version = 3;
+
+    let refused = test.db.record_issuance(&reissue).await;
+
+    assert!(matches!(refused, Err(RecordError::Stale)), "{refused:?}");
+    let asp = &lost.claim.key.asp_id;
+    assert!(
+        test.db
+            .application(asp, &reissue.application.number)
+            .await
+            .unwrap()
+            .is_none(),
+        "no application"
+    );
+    assert!(
+        test.db
+            .delivery(asp, &reissue.application.number)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        test.db
+            .find_record(&reissue.claim.key)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let card = test
+        .db
+        .card_by_par(asp, &lost.card.as_ref().unwrap().card.par)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((card.card.status, card.version), (CardStatus::Active, 0));
+}
+
+pub async fn an_application_never_changes_another_projects_card(backend: Backend) {
+    let test = open(&backend);
+    let (lost, _) = issued_and_its_replacement(&test).await;
+    // Another project's member replaces the first project's card.
+    let (other_asp, other_member) = member_and_product(&test.db).await;
+    let mut reissue = issuance(other_member, key(&other_asp, unique()), unique(), false);
+    let card = lost.card.as_ref().unwrap();
+    reissue.replacing = Some(Replacement {
+        card: card.card.id.clone(),
+        cards: vec![VersionedChange {
+            key: card.card.id.clone(),
+            from_version: 0,
+            status: CardChange {
+                status: CardStatus::Terminated,
+                wrong_attempts: 0,
+                linked_to: None,
+            },
+        }],
+    });
+
+    let refused = test.db.record_issuance(&reissue).await;
+
+    assert!(matches!(refused, Err(RecordError::Stale)), "{refused:?}");
+    let stored = test
+        .db
+        .card_by_par(&lost.claim.key.asp_id, &card.card.par)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stored.card.status, stored.version),
+        (CardStatus::Active, 0)
+    );
+}
+
+pub async fn of_many_replacements_of_one_card_read_at_one_version_one_is_recorded(
+    backend: Backend,
+) {
+    let test = open(&backend);
+    let (lost, reissue) = issued_and_its_replacement(&test).await;
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let db = test.db.clone();
+            let mut one = issuance(
+                reissue.application.member,
+                key(reissue.claim.key.asp_id.as_str(), unique()),
+                unique(),
+                false,
+            );
+            one.replacing.clone_from(&reissue.replacing);
+            tokio::spawn(async move { db.record_issuance(&one).await })
+        })
+        .collect();
+    let mut recorded = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => recorded += 1,
+            Err(RecordError::Stale) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(recorded, 1);
+    let card = test
+        .db
+        .card_by_par(
+            &lost.claim.key.asp_id,
+            &lost.card.as_ref().unwrap().card.par,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (card.card.status, card.version),
+        (CardStatus::Terminated, 1)
     );
 }

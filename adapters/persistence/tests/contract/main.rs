@@ -72,6 +72,10 @@ const CASES: &[(&str, Case)] = cases![
     lifecycle::a_card_is_never_made_for_another_projects_application,
     lifecycle::deliveries_in_progress_are_listed_across_projects_longest_unchanged_first,
     lifecycle::a_change_links_a_card_to_one_it_makes,
+    lifecycle::an_application_that_replaces_a_card_changes_it_in_its_transaction,
+    lifecycle::an_application_whose_replaced_card_moved_is_not_recorded,
+    lifecycle::an_application_never_changes_another_projects_card,
+    lifecycle::of_many_replacements_of_one_card_read_at_one_version_one_is_recorded,
     operators::an_operator_is_found_by_its_token_and_by_no_other,
 ];
 
