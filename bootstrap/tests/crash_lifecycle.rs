@@ -1,6 +1,6 @@
 //! The crash test of the lifecycle: the service is killed (SIGKILL) at random moments while its
 //! simulated partner moves deliveries and produces physical cards, members register them (right
-//! and wrong CVCs), cancel, report their mobile cards lost and found, and discard them;
+//! and wrong CVCs), cancel, report their mobile cards lost and found, reissue and discard them;
 //! afterwards no state change is found half done, and every acknowledged registration is
 //! answered again the same. `PREPAID_CRASH_ROUNDS` sets the rounds
 //! (`docs/RELIABILITY.md`).
@@ -15,8 +15,8 @@ use prepaid_application::ports::{
 use prepaid_bootstrap::sandbox::{self, ClientCredentials};
 use prepaid_crypto::SystemClock;
 use prepaid_domain::{
-    ApplicationStatus, AspId, CardKind, CardStatus, DeliveryStatus, MOST_WRONG_REGISTRATIONS,
-    MemberId,
+    ApplicationStatus, ApplicationType, AspId, CardKind, CardStatus, DeliveryStatus,
+    MOST_WRONG_REGISTRATIONS, MemberId,
 };
 use prepaid_tools::client::{self, IssueRequest, OpsCall, Outgoing};
 use serde_json::Value;
@@ -85,10 +85,20 @@ async fn apply(credentials: &ClientCredentials, base_url: &str) -> Option<(Strin
 }
 
 /// The request a worker sends on `turn` about application `number` and its mobile card `par`,
-/// other than a registration: a cancel, a discard, a loss report or its lifting.
+/// other than a registration: a cancel, a discard, a reissue, a loss report or its lifting.
 fn other_request(turn: usize, number: &str, par: &str) -> Option<(&'static str, String)> {
     let member = sandbox::ACTIVE_MEMBER.to_string();
-    if turn.is_multiple_of(7) {
+    if turn.is_multiple_of(13) {
+        let address = client::AddressLines {
+            address: "서울특별시 강남구 테헤란로 1",
+            detail: "101동 1001호",
+            zip_code: "06236",
+        };
+        Some((
+            prepaid_http::REISSUE_DELIVERY_PATH,
+            client::reissue_payload(&member, par, None, Some(&address)),
+        ))
+    } else if turn.is_multiple_of(7) {
         Some((
             prepaid_http::CANCEL_APPLICATION_PATH,
             client::cancel_payload(&member, number),
@@ -180,6 +190,39 @@ async fn work(
         }
     }
     acknowledged
+}
+
+/// Every reissue recorded whole: the card it replaces terminated, with the cards linked to it,
+/// and replaced by one reissue at most (a cancelled one aside). Answers how many there are.
+async fn reissues_are_whole(db: &prepaid_persistence::Database, asp: &AspId) -> usize {
+    let member = MemberId::new(sandbox::ACTIVE_MEMBER).unwrap();
+    let applications = db.applications_of_member(asp, member).await.unwrap();
+    let cards = db.cards_of_member(asp, member).await.unwrap();
+    let mut replaced = std::collections::HashSet::new();
+    for stored in &applications {
+        let Some(lost) = &stored.replaces else {
+            continue;
+        };
+        assert_eq!(
+            stored.application.application_type,
+            ApplicationType::Reissue
+        );
+        let label = format!("{stored:?}");
+        if stored.application.status != ApplicationStatus::Cancelled {
+            assert!(replaced.insert(lost.clone()), "replaced twice: {label}");
+        }
+        for card in cards
+            .iter()
+            .filter(|card| card.card.id == *lost || card.card.linked_to.as_ref() == Some(lost))
+        {
+            assert_eq!(
+                card.card.status,
+                CardStatus::Terminated,
+                "{label}: {card:?}"
+            );
+        }
+    }
+    replaced.len()
 }
 
 /// What must hold of every application of the member, whatever moment the kills came at; and
@@ -328,6 +371,7 @@ async fn killed_while_deliveries_move_and_cards_are_registered_it_leaves_nothing
     let credentials = credentials(&data_dir);
     let asp = AspId::parse(&credentials.asp_id).unwrap();
     let (registered, discarded) = nothing_is_half_done(&db, &asp).await;
+    let reissued = reissues_are_whole(&db, &asp).await;
     assert!(discarded > 0, "the load discarded mobile cards");
     assert!(
         registered >= acknowledged.len(),
@@ -335,7 +379,7 @@ async fn killed_while_deliveries_move_and_cards_are_registered_it_leaves_nothing
         acknowledged.len()
     );
     eprintln!(
-        "lifecycle crash test: {rounds} SIGKILLs, {} applications, {} registrations acknowledged, {registered} cards registered, {discarded} mobile cards discarded",
+        "lifecycle crash test: {rounds} SIGKILLs, {} applications, {} registrations acknowledged, {registered} cards registered, {discarded} mobile cards discarded or reissued, {reissued} reissued",
         numbers.len(),
         acknowledged.len()
     );
