@@ -117,11 +117,36 @@ async fn cards_stay_in_their_project(
             .unwrap()
             .body
     };
+    // Reported lost in the sandbox: the other project still cannot reissue it.
+    let answer = send(
+        sandbox_credentials,
+        sandbox_url,
+        prepaid_http::CARD_STATE_PATH,
+        client::card_state_payload(&member, par, "SUSPEND"),
+        false,
+    )
+    .await;
+    assert_eq!(code(&answer), "000_000", "{answer}");
+    let address = client::AddressLines {
+        address: "서울특별시 강남구 테헤란로 1",
+        detail: "101동 1001호",
+        zip_code: "06236",
+    };
     for (path, payload, expected) in [
         (
             prepaid_http::CARD_STATE_PATH,
-            client::card_state_payload(&member, par, "SUSPEND"),
+            client::card_state_payload(&member, par, "RESUME"),
             "003_021",
+        ),
+        (
+            prepaid_http::REISSUE_DELIVERY_PATH,
+            client::reissue_payload(&member, par, None, Some(&address)),
+            "003_021",
+        ),
+        (
+            prepaid_http::RENEW_CARD_PATH,
+            client::renew_payload(&member, number, &address),
+            "003_008",
         ),
         (
             prepaid_http::CARD_STATE_PATH,
@@ -137,7 +162,7 @@ async fn cards_stay_in_their_project(
         let answer = send(other, other_url, path, payload, true).await;
         assert_eq!(code(&answer), expected, "{answer}");
     }
-    // Still the sandbox's, as it was: its own discard finds it not terminated.
+    // Still the sandbox's, as it was: its own discard finds it not terminated, nor replaced.
     let answer = send(
         sandbox_credentials,
         sandbox_url,
