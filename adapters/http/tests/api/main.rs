@@ -14,6 +14,7 @@ mod pre_issued;
 mod products;
 mod properties;
 mod registrations;
+mod replacements;
 mod scenarios;
 mod support;
 mod try_it;

@@ -310,7 +310,10 @@ impl CardApplicationStore for Store {
             })
             .map(|issuance| StoredApplication {
                 application: issuance.application.clone(),
-                replaces: None,
+                replaces: issuance
+                    .replacing
+                    .as_ref()
+                    .map(|replacing| replacing.card.clone()),
                 version: 0,
             })
             .or_else(|| fixture(asp_id, number).map(|(application, _)| application)))
@@ -331,7 +334,10 @@ impl CardApplicationStore for Store {
             })
             .map(|issuance| StoredApplication {
                 application: issuance.application.clone(),
-                replaces: None,
+                replaces: issuance
+                    .replacing
+                    .as_ref()
+                    .map(|replacing| replacing.card.clone()),
                 version: 0,
             })
             .collect())
@@ -372,6 +378,22 @@ impl CardApplicationStore for Store {
             .any(|claim| claim.key == issuance.claim.key)
         {
             return Err(RecordError::KeyTaken);
+        }
+        // The cards it replaces change with it, in its project only.
+        if let Some(replacing) = &issuance.replacing {
+            for other in all
+                .iter_mut()
+                .filter(|other| other.claim.key.asp_id == issuance.claim.key.asp_id)
+            {
+                if let Some(card) = &mut other.card
+                    && let Some(moved) = replacing
+                        .cards
+                        .iter()
+                        .find(|moved| moved.key == card.card.id)
+                {
+                    card.card.status = moved.status.status;
+                }
+            }
         }
         all.push(issuance.clone());
         Ok(())
