@@ -279,7 +279,7 @@ impl Application {
             Some(
                 provision_sandbox(
                     &database,
-                    (&vault, &secrets, &operators),
+                    (&vault, &secrets, verification.as_ref(), &operators),
                     &settings.data_dir,
                     &base_url,
                     now,
@@ -681,9 +681,10 @@ fn cancel_service(
 /// token for the simulated partner's interface, when the credentials have none yet.
 async fn provision_sandbox(
     database: &Database,
-    (vault, secrets, operators): (
+    (vault, secrets, verification, operators): (
         &Arc<dyn SecretVault>,
         &Arc<dyn CardSecrets>,
+        &dyn CardVerification,
         &OperatorAccess,
     ),
     data_dir: &std::path::Path,
@@ -704,6 +705,13 @@ async fn provision_sandbox(
     };
     sandbox::save_fixture_members(database, &credentials.asp_id, now).await?;
     sandbox::save_fixture_applications(database, secrets.as_ref(), &credentials.asp_id).await?;
+    sandbox::save_fixture_cards(
+        database,
+        (secrets.as_ref(), verification),
+        &credentials.asp_id,
+        now,
+    )
+    .await?;
     let mut changed = created;
     let mut new_operator_token = None;
     if credentials.operator_token.is_none() {

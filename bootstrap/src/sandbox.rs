@@ -8,15 +8,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use prepaid_application::ports::{
-    AccessKeyState, CardApplicationStore, CardSecrets, CryptoKeyRef, Project, ProjectAccessKey,
-    RandomSource, SecretVault, StoredApplication,
+    AccessKeyState, CardApplicationStore, CardSecrets, CardVerification, CryptoKeyRef,
+    NewIssuedCard, PanBinding, Project, ProjectAccessKey, RandomSource, SecretVault,
+    StoredApplication,
 };
 use prepaid_crypto::{CryptoKeyPair, OsRandom, generate_rsa_pem, random_hex};
 use prepaid_domain::{
     AccessKey, AddressDetail, ApplicationStatus, ApplicationType, AspId, Bin, CardApplication,
-    CardApplyNo, CardProduct, CryptoKeyId, DateTime, DeliveryAddress, DeliveryHistory,
-    DeliveryStatus, Member, MemberId, MemberStatus, ProductName, ProductType, RoadAddress,
-    SecretKey, ServiceId, TimeZone, Timestamp, Validity, ZipCode,
+    CardApplyNo, CardId, CardKind, CardProduct, CardStatus, CryptoKeyId, DateTime, DeliveryAddress,
+    DeliveryHistory, DeliveryStatus, Expiry, IssuedCard, Member, MemberId, MemberStatus, Pan, Par,
+    ProductName, ProductType, RoadAddress, SecretKey, ServiceId, TimeZone, Timestamp, Validity,
+    ZipCode,
 };
 use prepaid_persistence::Database;
 use serde::{Deserialize, Serialize};
@@ -196,6 +198,108 @@ pub async fn save_fixture_applications(
             "another project holds the sandbox's fixture application: its documented delivery inquiry answers 003_001 here"
         );
     }
+    Ok(())
+}
+
+/// The sandbox's card reported lost: a mobile card of member 1001 (MOBILE product), `SUSPENDED`,
+/// for the reissue's documented success. Reissued once, it stays terminated.
+pub const LOST_CARD_PAR: &str = "SANDBOXLOSTCARD000000000001";
+/// Its number.
+pub const LOST_CARD_NO: &str = "9435129000000011";
+/// Its application.
+pub const LOST_CARD_APPLICATION: &str = "20261124003000001LOSTC";
+/// Its id.
+const LOST_CARD_ID: &str = "5a4db0c5105700000000000000000001";
+
+/// The sandbox's card near expiry: a mobile card of member 1001 (MOBILE product), `ACTIVE`,
+/// expiring at the end of the month of each start (KST) until it is renewed, for the renewal's
+/// documented success.
+pub const EXPIRING_CARD_PAR: &str = "SANDBOXEXPIRINGCARD00000001";
+/// Its number.
+pub const EXPIRING_CARD_NO: &str = "9435129000000029";
+/// Its application.
+pub const EXPIRING_CARD_APPLICATION: &str = "20261124003000002EXPRC";
+/// Its id.
+const EXPIRING_CARD_ID: &str = "5a4db0c5105700000000000000000002";
+
+/// The sandbox's fixture cards of the active member (a lost card, a card near expiry), each
+/// written once with its application, its number protected and fingerprinted with the
+/// sandbox's keys; the card near expiry is kept expiring this month (KST) until it is renewed.
+/// Their numbers lie outside the allocated serials' reach only by chance: a number taken is
+/// passed over by the mint.
+pub async fn save_fixture_cards(
+    db: &Database,
+    (secrets, verification): (&dyn CardSecrets, &dyn CardVerification),
+    asp_id: &str,
+    now: Timestamp,
+) -> Result<(), StartupError> {
+    let fixture = |what| StartupError::Fixture(what);
+    let asp_id = AspId::parse(asp_id).map_err(|_| fixture("sandbox ASP id"))?;
+    let member = MemberId::new(ACTIVE_MEMBER).map_err(|_| fixture("member id"))?;
+    let issued = DateTime::new(2026, 11, 24, 12, 0, 0)
+        .map(|civil| civil.in_zone(TimeZone::Kst))
+        .ok_or(fixture("fixture time"))?;
+    let today = now.civil(TimeZone::Kst).ok_or(fixture("fixture time"))?;
+    let this_month = Expiry::parse(&format!("{:02}{:02}", today.year() % 100, today.month()))
+        .map_err(|_| fixture("fixture expiry"))?;
+    let in_five_years =
+        Expiry::from_issue_instant(issued, Validity::DEFAULT).ok_or(fixture("fixture expiry"))?;
+    for (par, number, application, status, expiry, id) in [
+        (
+            LOST_CARD_PAR,
+            LOST_CARD_NO,
+            LOST_CARD_APPLICATION,
+            CardStatus::Suspended,
+            in_five_years,
+            LOST_CARD_ID,
+        ),
+        (
+            EXPIRING_CARD_PAR,
+            EXPIRING_CARD_NO,
+            EXPIRING_CARD_APPLICATION,
+            CardStatus::Active,
+            this_month,
+            EXPIRING_CARD_ID,
+        ),
+    ] {
+        let id = CardId::parse(id).map_err(|_| fixture("card id"))?;
+        let pan = Pan::parse(number).map_err(|_| fixture("card number"))?;
+        let card = NewIssuedCard {
+            protected_pan: secrets
+                .protect(&pan, PanBinding::Card(&id))
+                .map_err(|_| fixture("protecting a fixture card's number"))?,
+            pan_fingerprint: secrets.fingerprint(&pan),
+            cvk_id: verification.current_key_id(),
+            card: IssuedCard {
+                id: id.clone(),
+                par: Par::parse(par).map_err(|_| fixture("card PAR"))?,
+                owner: member,
+                linked_to: None,
+                expiry,
+                kind: CardKind::Mobile,
+                status,
+            },
+        };
+        let application = StoredApplication {
+            application: CardApplication {
+                number: CardApplyNo::parse(application)
+                    .map_err(|_| fixture("application number"))?,
+                member,
+                product: ServiceId::parse(MOBILE_PRODUCT).map_err(|_| fixture("product"))?,
+                application_type: ApplicationType::Issue,
+                status: ApplicationStatus::DigitalIssued,
+                purpose: None,
+                created_at: issued,
+            },
+            replaces: None,
+            version: 0,
+        };
+        db.save_fixture_card(&asp_id, &application, &card).await?;
+    }
+    let expiring =
+        CardId::parse("5a4db0c5105700000000000000000002").map_err(|_| fixture("card id"))?;
+    db.keep_fixture_card_expiring(&asp_id, &expiring, this_month)
+        .await?;
     Ok(())
 }
 

@@ -619,6 +619,37 @@ async fn a_reissue_is_refused_in_the_order_of_its_rules_and_records_nothing() {
 }
 
 #[tokio::test]
+async fn a_reissue_of_another_card_does_not_count_for_this_one() {
+    let other = CardId::parse("00000000000000000000000000000009").unwrap();
+    let run = reissue(
+        World::cards_in(CardStatus::Suspended).replaced_by(
+            ApplicationType::Reissue,
+            ApplicationStatus::Completed,
+            other,
+        ),
+        reissue_command(MOBILE_PAR, None, delivered()),
+    )
+    .await;
+    assert_eq!(code(&run), "000_000");
+}
+
+#[tokio::test]
+async fn only_a_renewal_counts_as_one_for_a_renewal() {
+    // A reissue not cancelled replacing an active card cannot be (it terminates the card); if
+    // it were, it would still not be a renewal.
+    let run = renew(
+        World::cards_in(CardStatus::Active).replaced_by(
+            ApplicationType::Reissue,
+            ApplicationStatus::Ready,
+            mobile_id(),
+        ),
+        renew_command(PHYSICAL_PAN),
+    )
+    .await;
+    assert_eq!(code(&run), "000_000");
+}
+
+#[tokio::test]
 async fn a_cancelled_reissue_does_not_count_as_one() {
     let run = reissue(
         World::cards_in(CardStatus::Suspended).replaced_by(
@@ -797,6 +828,15 @@ async fn a_renewal_is_refused_in_the_order_of_its_rules_and_records_nothing() {
             PHYSICAL_PAN,
             "001_006",
             "not a member",
+        ),
+        (
+            World {
+                member: Some(MemberStatus::Cancelled),
+                ..active()
+            },
+            PHYSICAL_PAN,
+            "001_006",
+            "a cancelled member",
         ),
         (active(), "9435120001234584", "003_008", "an unknown number"),
         (others, PHYSICAL_PAN, "003_008", "another member's card"),

@@ -113,7 +113,34 @@ static REQUEST: [Member; 5] = [
     },
 ];
 
-static SCENARIOS: [Scenario; 3] = [
+static SCENARIOS: [Scenario; 6] = [
+    Scenario {
+        name: "reissue",
+        summary: "200 - Test succeeded (the sandbox's lost card is reissued; it terminates)",
+        request: r#"{"userInfo": {"userId": 1001}, "cardInfo": {"par": "SANDBOXLOSTCARD000000000001"}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}}"#,
+        code: ErrorCode::Success,
+        path: None,
+        payload: Some(r#"{"cardApplyNo": "20261206120000123AB12C"}"#),
+        prepare: None,
+    },
+    Scenario {
+        name: "reissueInProgress",
+        summary: "400 - There is in progress reissue type card apply no",
+        request: r#"{"userInfo": {"userId": 1001}, "cardInfo": {"par": "SANDBOXLOSTCARD000000000001"}, "isDeliveryRequired": true, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}}"#,
+        code: ErrorCode::ReissueInProgress,
+        path: None,
+        payload: None,
+        prepare: None,
+    },
+    Scenario {
+        name: "notReportedLost",
+        summary: "400 - Card is not reported lost (the sandbox's card near expiry is active)",
+        request: r#"{"userInfo": {"userId": 1001}, "cardInfo": {"par": "SANDBOXEXPIRINGCARD00000001"}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}}"#,
+        code: ErrorCode::CardNotReportedLost,
+        path: None,
+        payload: None,
+        prepare: None,
+    },
     Scenario {
         name: "invalidPar",
         summary: "400 - Invalid input parameter",
@@ -126,7 +153,7 @@ static SCENARIOS: [Scenario; 3] = [
     Scenario {
         name: "nonMember",
         summary: "400 - Non-member or a member who has canceled membership",
-        request: r#"{"userInfo": {"userId": 1002}, "cardInfo": {"par": "Q1AB2CD3EF4GH5IJ6KL7MN8OP9Q"}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}}"#,
+        request: r#"{"userInfo": {"userId": 1002}, "cardInfo": {"par": "SANDBOXLOSTCARD000000000001"}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}}"#,
         code: ErrorCode::WalletUserNotFound,
         path: None,
         payload: None,

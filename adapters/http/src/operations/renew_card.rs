@@ -100,7 +100,34 @@ static RESPONSE: [Member; 1] = [Member {
     reference: None,
 }];
 
-static SCENARIOS: [Scenario; 3] = [
+static SCENARIOS: [Scenario; 6] = [
+    Scenario {
+        name: "renew",
+        summary: "200 - Test succeeded (the sandbox's card near expiry is renewed)",
+        request: r#"{"userInfo": {"userId": 1001}, "cardInfo": {"oldCardNo": "9435129000000029"}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}}"#,
+        code: ErrorCode::Success,
+        path: None,
+        payload: Some(r#"{"cardApplyNo": "20261206120000456ZX90Q"}"#),
+        prepare: None,
+    },
+    Scenario {
+        name: "alreadyRenewed",
+        summary: "400 - Card issue status is not allowed to reissue",
+        request: r#"{"userInfo": {"userId": 1001}, "cardInfo": {"oldCardNo": "9435129000000029"}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1002호", "zipCode": "06236"}}"#,
+        code: ErrorCode::CardAlreadyRenewed,
+        path: None,
+        payload: None,
+        prepare: None,
+    },
+    Scenario {
+        name: "notDue",
+        summary: "400 - Card expiry date is not proper to reissue (the sandbox's lost card expires in years)",
+        request: r#"{"userInfo": {"userId": 1001}, "cardInfo": {"oldCardNo": "9435129000000011"}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}}"#,
+        code: ErrorCode::NotDueForRenewal,
+        path: None,
+        payload: None,
+        prepare: None,
+    },
     Scenario {
         name: "invalidCardNo",
         summary: "400 - Invalid input parameter",
@@ -113,7 +140,7 @@ static SCENARIOS: [Scenario; 3] = [
     Scenario {
         name: "nonMember",
         summary: "400 - Non-member or a member who has canceled membership",
-        request: r#"{"userInfo": {"userId": 1002}, "cardInfo": {"oldCardNo": "9435120001234568"}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}}"#,
+        request: r#"{"userInfo": {"userId": 1002}, "cardInfo": {"oldCardNo": "9435129000000029"}, "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"}}"#,
         code: ErrorCode::WalletUserNotFound,
         path: None,
         payload: None,

@@ -5,7 +5,7 @@ use crate::support::{Call, Store, app, send};
 
 #[actix_web::test]
 async fn every_test_data_scenario_of_every_operation_gets_its_declared_answer() {
-    let app = app(Store::default()).await;
+    let app = app(Store::with_sandbox_cards()).await;
     let mut run = 0;
     for operation in prepaid_http::OPERATIONS {
         for scenario in operation.scenarios {

@@ -14,11 +14,11 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use prepaid_application::ports::{
     AccessKeyState, CardApplicationStore, CardNumberSerials, CardNumbering, CardSecrets,
     CardVerification, Clock, CryptoKeyRef, DecryptError, DecryptedMessage, DeliveryStore,
-    IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore, JweProfile,
-    MemberDirectory, MessageCipher, NewIssuance, PanBinding, PanFingerprint, ProductCatalogue,
-    Project, ProjectAccessKey, ProjectDelivery, ProjectDirectory, ProtectedPan, RandomSource,
-    RecordError, ReplayGuard, RequestFingerprint, SealedAddress, SerialBlock, StoredApplication,
-    StoredCard, StoredDelivery, StoredIssuance, TranTokenSigner,
+    IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore, IdempotentOperation,
+    JweProfile, MemberDirectory, MessageCipher, NewIssuance, NewIssuedCard, PanBinding,
+    PanFingerprint, ProductCatalogue, Project, ProjectAccessKey, ProjectDelivery, ProjectDirectory,
+    ProtectedPan, RandomSource, RecordError, ReplayGuard, RequestFingerprint, SealedAddress,
+    SerialBlock, StoredApplication, StoredCard, StoredDelivery, StoredIssuance, TranTokenSigner,
 };
 use prepaid_application::{
     Authenticator, CancelApplicationService, CancelPorts, CardIssuanceService, CardLookupPorts,
@@ -28,10 +28,10 @@ use prepaid_application::{
 };
 use prepaid_domain::{
     AccessKey, AddressDetail, ApplicationStatus, ApplicationType, AspId, Bin, CardApplication,
-    CardApplyNo, CardProduct, CorrelationId, CryptoKeyId, Cvc, DateTime, DeliveryAddress,
-    DeliveryHistory, DeliveryStatus, Expiry, Member, MemberId, MemberStatus, Pan, ProductName,
-    ProductType, RequestWindow, RoadAddress, SecretKey, ServiceId, TimeZone, Timestamp, TranToken,
-    Validity, ZipCode,
+    CardApplyNo, CardId, CardKind, CardProduct, CardStatus, CorrelationId, CryptoKeyId, Cvc,
+    DateTime, DeliveryAddress, DeliveryHistory, DeliveryStatus, Expiry, IssuedCard, Member,
+    MemberId, MemberStatus, Pan, Par, ProductName, ProductType, RequestWindow, RoadAddress,
+    SecretKey, ServiceId, TimeZone, Timestamp, TranToken, Validity, ZipCode,
 };
 use prepaid_http::{HttpConfig, ISSUE_DELIVERY_PATH, InboundPorts};
 
@@ -269,6 +269,76 @@ pub struct Store(
     /// Where deliveries went after `READY`, by application.
     pub Arc<Mutex<HashMap<CardApplyNo, DeliveryStatus>>>,
 );
+
+impl Store {
+    /// A store holding the sandbox's fixture cards of member 1001, as the sandbox writes them:
+    /// a lost card (suspended) and a card near expiry (this month, the fixed clock's).
+    pub fn with_sandbox_cards() -> Self {
+        let store = Self::default();
+        for (seed, par, number, status, expiry) in [
+            (
+                1,
+                "SANDBOXLOSTCARD000000000001",
+                "9435129000000011",
+                CardStatus::Suspended,
+                "3111",
+            ),
+            (
+                2,
+                "SANDBOXEXPIRINGCARD00000001",
+                "9435129000000029",
+                CardStatus::Active,
+                "2611",
+            ),
+        ] {
+            let pan = Pan::parse(number).unwrap();
+            let id = CardId::parse(&format!("5a4db0c51057{seed:020}")).unwrap();
+            let application = CardApplyNo::parse(&format!("2026112400300000{seed}FIXTR")).unwrap();
+            store.0.lock().unwrap().push(NewIssuance {
+                claim: IdempotencyClaim {
+                    key: IdempotencyKey {
+                        asp_id: AspId::parse(ASP).unwrap(),
+                        correlation_id: CorrelationId::parse(&format!("261124120000-000000{seed}"))
+                            .unwrap(),
+                    },
+                    operation: IdempotentOperation::IssueAndDeliver,
+                    request_fingerprint: RequestFingerprint {
+                        key_id: "idx-1".into(),
+                        digest: [seed; 32],
+                    },
+                    outcome: application.as_str().to_owned(),
+                    created_at: now(),
+                },
+                application: CardApplication {
+                    number: application,
+                    member: MemberId::new(ACTIVE_MEMBER).unwrap(),
+                    product: ServiceId::parse(MOBILE).unwrap(),
+                    application_type: ApplicationType::Issue,
+                    status: ApplicationStatus::DigitalIssued,
+                    purpose: None,
+                    created_at: now(),
+                },
+                card: Some(NewIssuedCard {
+                    protected_pan: Secrets.protect(&pan, PanBinding::Card(&id)).unwrap(),
+                    pan_fingerprint: Secrets.fingerprint(&pan),
+                    cvk_id: "cvk-1".into(),
+                    card: IssuedCard {
+                        id,
+                        par: Par::parse(par).unwrap(),
+                        owner: MemberId::new(ACTIVE_MEMBER).unwrap(),
+                        linked_to: None,
+                        expiry: Expiry::parse(expiry).unwrap(),
+                        kind: CardKind::Mobile,
+                        status,
+                    },
+                }),
+                delivery: None,
+                replacing: None,
+            });
+        }
+        store
+    }
+}
 
 #[async_trait]
 impl IdempotencyStore for Store {

@@ -1,14 +1,15 @@
 //! The sandbox's fixture applications, written with their past: a documented example of an
 //! inquiry is then exactly what the sandbox answers.
 
-use prepaid_application::ports::{SealedAddress, StoredApplication};
-use prepaid_domain::{CardId, DeliveryHistory};
+use prepaid_application::ports::{NewIssuedCard, SealedAddress, StoredApplication};
+use prepaid_domain::{CardId, CardStatus, DeliveryHistory, Expiry};
 
 use diesel::Connection as _;
 
+use super::issuance::new_card_row;
 use super::{
     AspId, Database, DatabaseError, ExpressionMethods, NewApplicationRow, NewDeliveryRow, Purpose,
-    QueryDsl, RunQueryDsl, card_applications, deliveries, delivery_steps, write_transaction,
+    QueryDsl, RunQueryDsl, card_applications, cards, deliveries, delivery_steps, write_transaction,
 };
 use crate::rows::DeliveryStepRow;
 
@@ -100,6 +101,94 @@ impl Database {
                 Ok(true)
             })?;
             Ok(added)
+        })
+        .await
+    }
+
+    /// Adds `stored` (an application of project `asp_id`, without delivery) with its card
+    /// `card`, in one transaction, unless an application with its number exists: written once,
+    /// never overwritten. Answers whether it was added.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the write fails (the card's number or PAR taken among them);
+    /// nothing of it is written then.
+    pub async fn save_fixture_card(
+        &self,
+        asp_id: &AspId,
+        stored: &StoredApplication,
+        card: &NewIssuedCard,
+    ) -> Result<bool, DatabaseError> {
+        let asp = asp_id.as_str().to_owned();
+        let (stored, card) = (stored.clone(), card.clone());
+        self.blocking(move |pools| {
+            let application = &stored.application;
+            let created_at = application.created_at.as_millis();
+            let added = write_transaction!(pools, |conn| {
+                let inserted = diesel::insert_into(card_applications::table)
+                    .values(&NewApplicationRow {
+                        apply_no: application.number.as_str(),
+                        asp_id: &asp,
+                        member_id: application.member.get().to_string(),
+                        service_id: application.product.as_str(),
+                        application_type: application.application_type.as_str(),
+                        status: application.status.as_str(),
+                        purpose: application.purpose.map(Purpose::as_str),
+                        created_at,
+                        updated_at: created_at,
+                        replaces_card_id: stored.replaces.as_ref().map(CardId::as_str),
+                    })
+                    .on_conflict_do_nothing()
+                    .execute(conn)?;
+                if inserted == 0 {
+                    return Ok::<_, diesel::result::Error>(false);
+                }
+                diesel::insert_into(cards::table)
+                    .values(&new_card_row(&asp, &application.number, &card, created_at))
+                    .execute(conn)?;
+                Ok(true)
+            })?;
+            Ok(added)
+        })
+        .await
+    }
+
+    /// Moves the expiry of the card `card_id` of project `asp_id` to `expiry` while it is
+    /// `ACTIVE` and no application replaces it: the sandbox's card near expiry stays near its
+    /// expiry until it is renewed. Answers whether it moved.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the write fails.
+    pub async fn keep_fixture_card_expiring(
+        &self,
+        asp_id: &AspId,
+        card_id: &CardId,
+        expiry: Expiry,
+    ) -> Result<bool, DatabaseError> {
+        let (asp, card_id) = (asp_id.as_str().to_owned(), card_id.as_str().to_owned());
+        let expiry = expiry.to_yymm();
+        self.blocking(move |pools| {
+            let moved = write_transaction!(pools, |conn| {
+                let replaced: i64 = card_applications::table
+                    .filter(card_applications::replaces_card_id.eq(&card_id))
+                    .count()
+                    .get_result(conn)?;
+                if replaced > 0 {
+                    return Ok::<_, diesel::result::Error>(0);
+                }
+                diesel::update(
+                    cards::table
+                        .filter(cards::asp_id.eq(&asp))
+                        .filter(cards::card_id.eq(&card_id))
+                        .filter(cards::status.eq(CardStatus::Active.as_str()))
+                        .filter(cards::expiry.ne(&expiry)),
+                )
+                .set((
+                    cards::expiry.eq(&expiry),
+                    cards::version.eq(cards::version + 1),
+                ))
+                .execute(conn)
+            })?;
+            Ok(moved == 1)
         })
         .await
     }
