@@ -883,7 +883,8 @@ async fn a_renewal_is_refused_in_the_order_of_its_rules_and_records_nothing() {
 }
 
 #[tokio::test]
-async fn a_suspended_card_is_renewed_and_a_cancelled_renewal_or_a_reissue_does_not_count() {
+async fn a_suspended_card_is_renewed_and_a_cancelled_renewal_a_reissue_or_another_cards_renewal_does_not_count()
+ {
     for world in [
         World::cards_in(CardStatus::Suspended),
         World::cards_in(CardStatus::Active).replaced_by(
@@ -895,6 +896,12 @@ async fn a_suspended_card_is_renewed_and_a_cancelled_renewal_or_a_reissue_does_n
             ApplicationType::Reissue,
             ApplicationStatus::Cancelled,
             mobile_id(),
+        ),
+        // A renewal of another card of the member.
+        World::cards_in(CardStatus::Active).replaced_by(
+            ApplicationType::Renewal,
+            ApplicationStatus::Ready,
+            CardId::parse("00000000000000000000000000000009").unwrap(),
         ),
     ] {
         let run = renew(world, renew_command(PHYSICAL_PAN)).await;
