@@ -20,6 +20,7 @@ mod replace_card;
 mod retry;
 #[cfg(test)]
 mod test_support;
+mod unlock_card;
 
 pub use authenticate::{AuthError, Authenticator, Credentials};
 pub use cached_products::CachedProductCatalogue;
@@ -72,3 +73,4 @@ pub use replace_card::{
     CardReplacementService, ReissueCardCommand, RenewCardCommand, ReplaceCardError,
     ReplacementPorts,
 };
+pub use unlock_card::{CardUnlockService, UnlockCardError};

@@ -84,6 +84,16 @@ enum AdminAction {
         #[arg(long)]
         name: String,
     },
+    /// Unlock a physical card locked by five wrong registration attempts, once the holder is
+    /// known to be its member: it waits for its registration again, with no wrong attempt.
+    UnlockCard {
+        /// The project (ASP id) the card belongs to.
+        #[arg(long)]
+        asp_id: String,
+        /// The card's PAR (27 characters).
+        #[arg(long)]
+        par: String,
+    },
     /// Set an access key's state: ACTIVE, INACTIVE or DISCARDED.
     SetKeyState {
         /// The access key.
@@ -222,6 +232,20 @@ async fn run_admin(cli: &Cli, action: AdminAction) -> anyhow::Result<()> {
             let token = access.issue(&name).await?;
             println!("operator token for {}, shown this once:", name.as_str());
             println!("  Authorization: Bearer {}", token.expose());
+        }
+        AdminAction::UnlockCard { asp_id, par } => {
+            let asp = prepaid_domain::AspId::parse(&asp_id).context("ASP id")?;
+            let card = prepaid_domain::Par::parse(&par).context("PAR: 27 letters or digits")?;
+            let unlocks = prepaid_application::CardUnlockService::new(
+                std::sync::Arc::new(database.clone()),
+                std::sync::Arc::new(database.clone()),
+                std::sync::Arc::new(SystemClock),
+            );
+            unlocks
+                .unlock(&asp, &card)
+                .await
+                .with_context(|| format!("card {par}"))?;
+            println!("card {par} unlocked: it waits for its registration again");
         }
         AdminAction::SetKeyState { access_key, state } => {
             let key = prepaid_domain::AccessKey::parse(&access_key).context("access key")?;

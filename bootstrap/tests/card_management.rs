@@ -143,8 +143,12 @@ async fn a_discarded_mobile_card_takes_its_physical_card(caller: &Caller, db: &D
 }
 
 /// A physical card not registered yet, and one locked by wrong CVCs: the member changes
-/// neither.
-async fn a_card_not_registered_or_locked_stays_as_it_is(caller: &Caller, db: &Database) {
+/// neither; an operator unlocks the locked one, and its member registers it.
+async fn a_card_not_registered_or_locked_stays_as_it_is(
+    caller: &Caller,
+    db: &Database,
+    admin: &dyn Fn(&[&str]) -> String,
+) {
     let (applied, printed) = shipped(caller, sandbox::NORMAL_PRODUCT).await;
     let number = text(&applied, "cardApplyNo");
     let inactive = caller
@@ -186,6 +190,34 @@ async fn a_card_not_registered_or_locked_stays_as_it_is(caller: &Caller, db: &Da
             None
         )]
     );
+
+    let par = db
+        .cards_of_application(
+            &AspId::parse(&caller.credentials.asp_id).unwrap(),
+            &prepaid_domain::CardApplyNo::parse(number).unwrap(),
+        )
+        .await
+        .unwrap()[0]
+        .card
+        .par
+        .as_str()
+        .to_owned();
+    let said = admin(&[
+        "unlock-card",
+        "--asp-id",
+        &caller.credentials.asp_id,
+        "--par",
+        &par,
+    ]);
+    assert!(said.contains("unlocked"), "{said}");
+    assert_eq!(
+        cards_of(db, caller, number).await,
+        [(CardKind::Physical, CardStatus::Inactive, 0, None)]
+    );
+    let registered = caller
+        .register(1, (Some(number), &printed), &printed.cvc, &id(), false)
+        .await;
+    assert_eq!(code(&registered), "000_000", "{registered}");
 }
 
 /// 64 requests with one correlation id at once change the card once and are answered alike;
@@ -269,10 +301,15 @@ async fn guesses_at_once(caller: &Caller, db: &Database) {
     assert_eq!(code(&proven), "003_001", "{proven}");
 }
 
-async fn the_card_management_path(services: Vec<Service>, caller: Caller, db: &Database) {
+async fn the_card_management_path(
+    services: Vec<Service>,
+    caller: Caller,
+    db: &Database,
+    admin: &dyn Fn(&[&str]) -> String,
+) {
     a_lost_card_is_suspended_and_resumed(&caller, db).await;
     a_discarded_mobile_card_takes_its_physical_card(&caller, db).await;
-    a_card_not_registered_or_locked_stays_as_it_is(&caller, db).await;
+    a_card_not_registered_or_locked_stays_as_it_is(&caller, db, admin).await;
     storms(&caller, db).await;
     guesses_at_once(&caller, db).await;
     for mut service in services {
@@ -290,7 +327,8 @@ async fn the_card_management_path_on_sqlite() {
         urls: vec![service.base_url.clone()],
     };
     let db = support::database(&data_dir);
-    the_card_management_path(vec![service], caller, &db).await;
+    let admin = |arguments: &[&str]| support::admin(&data_dir, &[], arguments);
+    the_card_management_path(vec![service], caller, &db, &admin).await;
     let log = std::fs::read_to_string(root.path().join("cards.log")).unwrap();
     assert!(log.contains("card state changed") && log.contains("card discarded"));
     assert_eq!(support::pan_like_runs(log.as_bytes()), Vec::<String>::new());
@@ -313,5 +351,12 @@ async fn the_card_management_path_on_postgresql_with_two_instances() {
         urls: vec![first.base_url.clone(), second.base_url.clone()],
     };
     let db = support::postgres(&url);
-    the_card_management_path(vec![first, second], caller, &db).await;
+    let admin = |arguments: &[&str]| {
+        support::admin(
+            &data_dir,
+            &[("PREPAID_DATABASE_URL", url.as_str())],
+            arguments,
+        )
+    };
+    the_card_management_path(vec![first, second], caller, &db, &admin).await;
 }

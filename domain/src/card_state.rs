@@ -16,7 +16,8 @@ impl CardStatus {
     /// - `INACTIVE` → `ACTIVE` (registered), `SUSPENDED` (locked by wrong registration
     ///   attempts), `TERMINATED`;
     /// - `ACTIVE` → `SUSPENDED` (reported lost), `TERMINATED`;
-    /// - `SUSPENDED` → `ACTIVE` (the loss report lifted), `TERMINATED`.
+    /// - `SUSPENDED` → `ACTIVE` (the loss report lifted), `INACTIVE` (a locked card unlocked by
+    ///   an operator), `TERMINATED`.
     pub const fn can_become(self, next: Self) -> bool {
         matches!(
             (self, next),
@@ -24,7 +25,10 @@ impl CardStatus {
                 Self::Inactive,
                 Self::Active | Self::Suspended | Self::Terminated
             ) | (Self::Active, Self::Suspended | Self::Terminated)
-                | (Self::Suspended, Self::Active | Self::Terminated)
+                | (
+                    Self::Suspended,
+                    Self::Active | Self::Inactive | Self::Terminated
+                )
         )
     }
 }
@@ -126,6 +130,33 @@ pub const fn decide_card_state(
                 Ok(Some(CardStatus::Active))
             }
         }
+    }
+}
+
+/// Why an operator does not unlock a card.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnlockRefusal {
+    /// The card is not locked by wrong registration attempts (a loss report is the member's to
+    /// lift).
+    NotLocked,
+}
+
+/// Decides an operator's unlock of a card locked by wrong registration attempts (D19, D20): a
+/// physical card, not registered (not linked), `SUSPENDED` at the most wrong attempts, becomes
+/// `INACTIVE` again with its count at zero, to be registered with its right CVC. The answer is
+/// the status to write, with the count reset.
+///
+/// # Errors
+/// [`UnlockRefusal::NotLocked`] for any other card.
+pub const fn decide_unlock(card: &CardFacts) -> Result<CardStatus, UnlockRefusal> {
+    if matches!(card.kind, CardKind::Physical)
+        && matches!(card.status, CardStatus::Suspended)
+        && card.locked()
+        && !card.linked
+    {
+        Ok(CardStatus::Inactive)
+    } else {
+        Err(UnlockRefusal::NotLocked)
     }
 }
 

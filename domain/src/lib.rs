@@ -26,7 +26,7 @@ pub use card::{
 };
 pub use card_state::{
     CardFacts, CardStateRefusal, CardStateRequest, DiscardPlan, DiscardRefusal, PrintedCardFacts,
-    decide_card_state, decide_discard, decide_unregistered_inquiry,
+    UnlockRefusal, decide_card_state, decide_discard, decide_unlock, decide_unregistered_inquiry,
 };
 pub use error::{ErrorClass, ErrorCode, Field, FieldError, Rule};
 pub use fulfilment::{

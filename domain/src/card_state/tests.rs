@@ -32,6 +32,7 @@ fn the_card_table_lists_exactly_these_changes() {
         (Active, Suspended),
         (Active, Terminated),
         (Suspended, Active),
+        (Suspended, Inactive),
         (Suspended, Terminated),
     ];
     for from in CardStatus::ALL {
@@ -43,6 +44,56 @@ fn the_card_table_lists_exactly_these_changes() {
             );
         }
         assert_eq!(from.is_final(), *from == Terminated, "{from:?}");
+    }
+}
+
+#[test]
+fn only_a_physical_card_locked_by_wrong_attempts_is_unlocked_and_it_waits_for_registration_again() {
+    assert_eq!(decide_unlock(&locked_physical()), Ok(CardStatus::Inactive));
+    assert!(CardStatus::Suspended.can_become(CardStatus::Inactive));
+    for (facts, why) in [
+        (
+            CardFacts {
+                wrong_registrations: MOST_WRONG_REGISTRATIONS - 1,
+                ..locked_physical()
+            },
+            "suspended by a loss report, not locked",
+        ),
+        (
+            CardFacts {
+                linked: true,
+                ..locked_physical()
+            },
+            "registered",
+        ),
+        (
+            CardFacts {
+                kind: CardKind::Mobile,
+                ..locked_physical()
+            },
+            "a mobile card",
+        ),
+        (
+            CardFacts {
+                status: CardStatus::Terminated,
+                ..locked_physical()
+            },
+            "terminated",
+        ),
+        (
+            CardFacts {
+                status: CardStatus::Inactive,
+                ..locked_physical()
+            },
+            "not suspended",
+        ),
+        (mobile(CardStatus::Active), "active"),
+    ] {
+        assert_eq!(
+            decide_unlock(&facts),
+            Err(UnlockRefusal::NotLocked),
+            "{why}"
+        );
     }
 }
 
