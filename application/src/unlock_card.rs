@@ -149,7 +149,7 @@ mod tests {
 
     async fn unlock(
         card: Option<CardRecord>,
-        applies: Vec<Result<(), ChangeError>>,
+        answers: Vec<Result<(), ChangeError>>,
     ) -> (Result<(), UnlockCardError>, Vec<LifecycleChange>) {
         let mut cards = MockCardStore::new();
         cards.expect_card_by_par().returning(move |asp_id, par| {
@@ -157,7 +157,7 @@ mod tests {
             assert_eq!(par.as_str(), PAR);
             Ok(card.clone())
         });
-        let (changes, made) = scripted_changes(applies);
+        let (changes, made) = scripted_changes(answers);
         let mut clock = MockClock::new();
         clock.expect_now().returning(|| NOW);
         let service = CardUnlockService::new(Arc::new(cards), Arc::new(changes), Arc::new(clock));
