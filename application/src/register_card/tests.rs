@@ -131,6 +131,8 @@ struct World {
     applies: Vec<Result<(), ChangeError>>,
     /// For a renewal's card, the member's cards, the first one the card renewed.
     renewed: Vec<CardRecord>,
+    /// What the application replacing the first of `renewed` is (a renewal unless told).
+    replacement: ApplicationType,
 }
 
 fn shipped() -> DeliveryHistory {
@@ -164,6 +166,7 @@ impl World {
             records: vec![None],
             applies: vec![Ok(())],
             renewed: vec![],
+            replacement: ApplicationType::Renewal,
         }
     }
 }
@@ -193,6 +196,7 @@ async fn register(world: World, command: RegisterPhysicalCardCommand) -> Run {
     let mut applications = MockCardApplicationStore::new();
     let (owner, status) = (world.application_owner, world.application);
     let replaces = world.renewed.first().map(|old| old.card.id.clone());
+    let replacement = world.replacement;
     applications
         .expect_application()
         .returning(move |asp_id, asked| {
@@ -203,7 +207,7 @@ async fn register(world: World, command: RegisterPhysicalCardCommand) -> Run {
                     member: MemberId::new(owner).unwrap(),
                     product: ServiceId::parse(SERVICE).unwrap(),
                     application_type: if replaces.is_some() {
-                        ApplicationType::Renewal
+                        replacement
                     } else {
                         ApplicationType::Issue
                     },
@@ -490,7 +494,7 @@ async fn registering_a_renewals_card_terminates_the_renewed_card_and_its_linked_
     let run = register(
         World {
             mobile: None,
-            renewed: vec![old_mobile.clone(), old_physical.clone(), unrelated],
+            renewed: vec![old_mobile.clone(), unrelated, old_physical.clone()],
             ..World::shipped()
         },
         command(),
@@ -521,6 +525,39 @@ async fn registering_a_renewals_card_terminates_the_renewed_card_and_its_linked_
                 old_physical.as_is().with_status(CardStatus::Terminated)
             ),
         ]
+    );
+}
+
+#[tokio::test]
+async fn registering_a_reissues_card_leaves_the_replaced_cards_as_the_reissue_left_them() {
+    let replaced = CardRecord {
+        version: 9,
+        ..card_record(
+            CardId::parse("11111111111111111111111111111111").unwrap(),
+            Par::parse("R1AB2CD3EF4GH5IJ6KL7MN8OP9Q").unwrap(),
+            CardKind::Mobile,
+            CardStatus::Terminated,
+            member(),
+        )
+    };
+    let run = register(
+        World {
+            mobile: None,
+            renewed: vec![replaced],
+            replacement: ApplicationType::Reissue,
+            ..World::shipped()
+        },
+        command(),
+    )
+    .await;
+    run.result.unwrap();
+    let [change] = run.applied.as_slice() else {
+        panic!("one change");
+    };
+    assert_eq!(
+        change.cards.len(),
+        1,
+        "the registered card only: {change:?}"
     );
 }
 
