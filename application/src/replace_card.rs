@@ -20,7 +20,7 @@ use crate::issue_card::{CardIssuanceService, IssueCardOutcome, Order, Recorded};
 use crate::ports::{
     CardApplicationStore, CardChange, CardRecord, CardSecrets, CardStore, Clock, IdempotencyKey,
     IdempotencyStore, IdempotentOperation, MemberDirectory, PortError, ProductCatalogue,
-    Replacement, StoredApplication, VersionedChange,
+    Replacement, RequestFingerprint, StoredApplication, VersionedChange,
 };
 use crate::retry::RetryRefusal;
 
@@ -194,6 +194,14 @@ pub struct CardReplacementService {
     issuance: CardIssuanceService,
 }
 
+/// How a request begins.
+enum Begun {
+    /// A retry: the first request's outcome.
+    Replayed(IssueCardOutcome),
+    /// A new request, with its fingerprint.
+    New(RequestFingerprint),
+}
+
 /// What a replacement reads of the old card.
 struct OldCard {
     card: CardRecord,
@@ -206,6 +214,26 @@ impl CardReplacementService {
     /// A service reading through `ports` and recording through `issuance`.
     pub fn new(ports: ReplacementPorts, issuance: CardIssuanceService) -> Self {
         Self { ports, issuance }
+    }
+
+    /// Begins a request: a retry of an earlier one answers its outcome; a new one is from an
+    /// active member, and is fingerprinted.
+    async fn begin(
+        &self,
+        operation: IdempotentOperation,
+        key: &IdempotencyKey,
+        member: MemberId,
+        canonical: &str,
+    ) -> Result<Begun, ReplaceCardError> {
+        if self.ports.idempotency.find_record(key).await?.is_some() {
+            return Ok(Begun::Replayed(
+                self.replay(operation, key, canonical).await?,
+            ));
+        }
+        self.check_member(key, member).await?;
+        Ok(Begun::New(
+            self.ports.secrets.request_fingerprint(canonical),
+        ))
     }
 
     /// Whether `member` is an active member of the request's project.
@@ -428,17 +456,13 @@ impl ReplaceCards for CardReplacementService {
     ) -> Result<IssueCardOutcome, ReplaceCardError> {
         let operation = IdempotentOperation::ReissueCard;
         let canonical = command.canonical_form();
-        if self
-            .ports
-            .idempotency
-            .find_record(&command.key)
+        let fingerprint = match self
+            .begin(operation, &command.key, command.member, &canonical)
             .await?
-            .is_some()
         {
-            return self.replay(operation, &command.key, &canonical).await;
-        }
-        self.check_member(&command.key, command.member).await?;
-        let fingerprint = self.ports.secrets.request_fingerprint(&canonical);
+            Begun::Replayed(outcome) => return Ok(outcome),
+            Begun::New(fingerprint) => fingerprint,
+        };
         for _ in 0..MOST_READS {
             let (old, next, plan) = match self.decide_reissue(command).await {
                 Ok(decided) => decided,
@@ -477,17 +501,13 @@ impl ReplaceCards for CardReplacementService {
     ) -> Result<IssueCardOutcome, ReplaceCardError> {
         let operation = IdempotentOperation::RenewCard;
         let canonical = command.canonical_form();
-        if self
-            .ports
-            .idempotency
-            .find_record(&command.key)
+        let fingerprint = match self
+            .begin(operation, &command.key, command.member, &canonical)
             .await?
-            .is_some()
         {
-            return self.replay(operation, &command.key, &canonical).await;
-        }
-        self.check_member(&command.key, command.member).await?;
-        let fingerprint = self.ports.secrets.request_fingerprint(&canonical);
+            Begun::Replayed(outcome) => return Ok(outcome),
+            Begun::New(fingerprint) => fingerprint,
+        };
         // The new card comes with the delivery; its mobile card at registration, when the old
         // card terminates.
         let plan = IssuancePlan {

@@ -14,7 +14,9 @@ use prepaid_crypto::SystemClock;
 use prepaid_domain::{AspId, CardKind, CardStatus, MOST_WRONG_REGISTRATIONS, Par};
 use prepaid_persistence::Database;
 use prepaid_tools::client;
-use support::caller::{Caller, cards_of, code, registered, shipped, text};
+use support::caller::{
+    Caller, cards_of, code, on_postgresql, on_sqlite, registered, shipped, text,
+};
 use support::{Service, terminate};
 
 /// The simulated partner's step in these tests.
@@ -321,15 +323,11 @@ async fn the_card_management_path(
 async fn the_card_management_path_on_sqlite() {
     let root = tempfile::tempdir().unwrap();
     let data_dir = root.path().join("data");
-    let service = support::start_with(&data_dir, &root.path().join("cards.log"), &[STEP]);
-    let caller = Caller {
-        credentials: support::credentials(&data_dir),
-        urls: vec![service.base_url.clone()],
-    };
-    let db = support::database(&data_dir);
+    let log = root.path().join("cards.log");
+    let running = on_sqlite(&data_dir, &log, &[STEP]);
     let admin = |arguments: &[&str]| support::admin(&data_dir, &[], arguments);
-    the_card_management_path(vec![service], caller, &db, &admin).await;
-    let log = std::fs::read_to_string(root.path().join("cards.log")).unwrap();
+    the_card_management_path(running.services, running.caller, &running.db, &admin).await;
+    let log = std::fs::read_to_string(log).unwrap();
     assert!(log.contains("card state changed") && log.contains("card discarded"));
     assert_eq!(support::pan_like_runs(log.as_bytes()), Vec::<String>::new());
 }
@@ -341,16 +339,7 @@ async fn the_card_management_path_on_postgresql_with_two_instances() {
     };
     let root = tempfile::tempdir().unwrap();
     let data_dir = root.path().join("data");
-    let log = root.path().join("postgres.log");
-    let environment = [("PREPAID_DATABASE_URL", url.as_str()), STEP];
-    let first = support::start_with(&data_dir, &log, &environment);
-    support::wait_ready(&first);
-    let second = support::start_with(&data_dir, &log, &environment);
-    let caller = Caller {
-        credentials: support::credentials(&data_dir),
-        urls: vec![first.base_url.clone(), second.base_url.clone()],
-    };
-    let db = support::postgres(&url);
+    let running = on_postgresql(&url, &data_dir, &root.path().join("postgres.log"), &[STEP]);
     let admin = |arguments: &[&str]| {
         support::admin(
             &data_dir,
@@ -358,5 +347,5 @@ async fn the_card_management_path_on_postgresql_with_two_instances() {
             arguments,
         )
     };
-    the_card_management_path(vec![first, second], caller, &db, &admin).await;
+    the_card_management_path(running.services, running.caller, &running.db, &admin).await;
 }

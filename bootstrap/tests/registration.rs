@@ -17,7 +17,7 @@ use prepaid_domain::{
 use prepaid_persistence::Database;
 use prepaid_tools::client::{self, OpsCall};
 use serde_json::Value;
-use support::caller::{Caller, Printed, cards_of, code, shipped, text};
+use support::caller::{Caller, Printed, cards_of, code, on_postgresql, on_sqlite, shipped, text};
 use support::{Service, terminate};
 
 /// The simulated partner's step in these tests.
@@ -295,18 +295,13 @@ async fn the_registration_path(services: Vec<Service>, caller: Caller, db: &Data
 #[actix_web::test]
 async fn the_registration_path_on_sqlite() {
     let root = tempfile::tempdir().unwrap();
-    let data_dir = root.path().join("data");
-    let service = support::start_with(&data_dir, &root.path().join("registration.log"), &[STEP]);
-    let caller = Caller {
-        credentials: support::credentials(&data_dir),
-        urls: vec![service.base_url.clone()],
-    };
-    let db = support::database(&data_dir);
-    let token = caller.credentials.operator_token.clone().unwrap();
-    the_registration_path(vec![service], caller, &db).await;
+    let log = root.path().join("registration.log");
+    let running = on_sqlite(&root.path().join("data"), &log, &[STEP]);
+    let token = running.caller.credentials.operator_token.clone().unwrap();
+    the_registration_path(running.services, running.caller, &running.db).await;
     // Every printed and mobile card number, CVC and the operator token went through requests
     // and answers; none of them is in the log.
-    let log = std::fs::read_to_string(root.path().join("registration.log")).unwrap();
+    let log = std::fs::read_to_string(log).unwrap();
     assert!(
         log.contains("physical card registered"),
         "the log was written"
@@ -322,18 +317,13 @@ async fn the_registration_path_on_postgresql_with_two_instances() {
         return;
     };
     let root = tempfile::tempdir().unwrap();
-    let data_dir = root.path().join("data");
-    let log = root.path().join("postgres.log");
-    let environment = [("PREPAID_DATABASE_URL", url.as_str()), STEP];
-    let first = support::start_with(&data_dir, &log, &environment);
-    support::wait_ready(&first);
-    let second = support::start_with(&data_dir, &log, &environment);
-    let caller = Caller {
-        credentials: support::credentials(&data_dir),
-        urls: vec![first.base_url.clone(), second.base_url.clone()],
-    };
-    let db = support::postgres(&url);
-    the_registration_path(vec![first, second], caller, &db).await;
+    let running = on_postgresql(
+        &url,
+        &root.path().join("data"),
+        &root.path().join("postgres.log"),
+        &[STEP],
+    );
+    the_registration_path(running.services, running.caller, &running.db).await;
 }
 
 /// Reports `status` for application `number` through the operator interface.

@@ -14,7 +14,7 @@ use prepaid_domain::{AspId, CardApplyNo, CardKind, CardStatus, Par, TimeZone};
 use prepaid_persistence::Database;
 use prepaid_tools::client;
 use serde_json::Value;
-use support::caller::{Caller, cards_of, code, registered, text};
+use support::caller::{Caller, cards_of, code, on_postgresql, on_sqlite, registered, text};
 use support::{Service, terminate};
 
 /// The simulated partner's step in these tests.
@@ -249,15 +249,10 @@ async fn the_replacement_path(services: Vec<Service>, caller: Caller, db: &Datab
 #[actix_web::test]
 async fn the_replacement_path_on_sqlite() {
     let root = tempfile::tempdir().unwrap();
-    let data_dir = root.path().join("data");
-    let service = support::start_with(&data_dir, &root.path().join("replace.log"), &[STEP]);
-    let caller = Caller {
-        credentials: support::credentials(&data_dir),
-        urls: vec![service.base_url.clone()],
-    };
-    let db = support::database(&data_dir);
-    the_replacement_path(vec![service], caller, &db).await;
-    let log = std::fs::read_to_string(root.path().join("replace.log")).unwrap();
+    let log = root.path().join("replace.log");
+    let running = on_sqlite(&root.path().join("data"), &log, &[STEP]);
+    the_replacement_path(running.services, running.caller, &running.db).await;
+    let log = std::fs::read_to_string(log).unwrap();
     assert!(log.contains("lost card reissued") && log.contains("card renewal applied for"));
     assert_eq!(support::pan_like_runs(log.as_bytes()), Vec::<String>::new());
 }
@@ -268,16 +263,11 @@ async fn the_replacement_path_on_postgresql_with_two_instances() {
         return;
     };
     let root = tempfile::tempdir().unwrap();
-    let data_dir = root.path().join("data");
-    let log = root.path().join("postgres.log");
-    let environment = [("PREPAID_DATABASE_URL", url.as_str()), STEP];
-    let first = support::start_with(&data_dir, &log, &environment);
-    support::wait_ready(&first);
-    let second = support::start_with(&data_dir, &log, &environment);
-    let caller = Caller {
-        credentials: support::credentials(&data_dir),
-        urls: vec![first.base_url.clone(), second.base_url.clone()],
-    };
-    let db = support::postgres(&url);
-    the_replacement_path(vec![first, second], caller, &db).await;
+    let running = on_postgresql(
+        &url,
+        &root.path().join("data"),
+        &root.path().join("postgres.log"),
+        &[STEP],
+    );
+    the_replacement_path(running.services, running.caller, &running.db).await;
 }

@@ -330,3 +330,53 @@ pub async fn registered(caller: &Caller) -> (Value, String) {
     assert_eq!(code(&answer), "000_000", "{answer}");
     (applied, printed.card_no)
 }
+
+/// A path's instances, its caller, and a handle on its database.
+pub struct Running {
+    pub services: Vec<super::Service>,
+    pub caller: Caller,
+    pub db: Database,
+}
+
+/// One instance on a fresh SQLite sandbox in `data_dir`, logging to `log`, with `environment`.
+pub fn on_sqlite(
+    data_dir: &std::path::Path,
+    log: &std::path::Path,
+    environment: &[(&str, &str)],
+) -> Running {
+    let service = super::start_with(data_dir, log, environment);
+    let caller = Caller {
+        credentials: super::credentials(data_dir),
+        urls: vec![service.base_url.clone()],
+    };
+    Running {
+        services: vec![service],
+        caller,
+        db: super::database(data_dir),
+    }
+}
+
+/// Two instances on the PostgreSQL database `url`, sharing `data_dir` (the second started once
+/// the first is ready, so that it finds the sandbox project), logging to `log`, with
+/// `environment` beside the database URL.
+pub fn on_postgresql(
+    url: &str,
+    data_dir: &std::path::Path,
+    log: &std::path::Path,
+    environment: &[(&str, &str)],
+) -> Running {
+    let mut all = vec![("PREPAID_DATABASE_URL", url)];
+    all.extend_from_slice(environment);
+    let first = super::start_with(data_dir, log, &all);
+    super::wait_ready(&first);
+    let second = super::start_with(data_dir, log, &all);
+    let caller = Caller {
+        credentials: super::credentials(data_dir),
+        urls: vec![first.base_url.clone(), second.base_url.clone()],
+    };
+    Running {
+        services: vec![first, second],
+        caller,
+        db: super::postgres(url),
+    }
+}
