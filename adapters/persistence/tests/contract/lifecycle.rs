@@ -4,8 +4,8 @@
 use prepaid_application::ports::{
     CardApplicationStore, CardChange, CardStore, ChangeError, DeliveryStore, IdempotencyClaim,
     IdempotencyStore, IdempotentOperation, LifecycleChange, LifecycleChanges, NewCardOf,
-    NewIssuance, RecordError, Replacement, RequestFingerprint, SealedAddress, StoredApplication,
-    UniqueNumber, VersionedChange,
+    NewIssuance, NewIssuedCard, RecordError, Replacement, RequestFingerprint, SealedAddress,
+    StoredApplication, UniqueNumber, VersionedChange,
 };
 use prepaid_domain::{
     ApplicationStatus, ApplicationType, AspId, CardApplication, CardApplyNo, CardKind, CardStatus,
@@ -870,16 +870,9 @@ pub async fn a_change_links_a_card_to_one_it_makes(backend: Backend) {
     );
 }
 
-/// A recorded issuance with a card, and a reissue of that card: a new application (without
-/// card) that replaces it and terminates it from version 0.
-async fn issued_and_its_replacement(test: &TestDb) -> (NewIssuance, NewIssuance) {
-    let (asp_id, member) = member_and_product(&test.db).await;
-    let lost = issuance(member, key(&asp_id, unique()), unique(), true);
-    test.db.record_issuance(&lost).await.unwrap();
-    let card = lost.card.as_ref().unwrap();
-    let mut reissue = issuance(member, key(&asp_id, unique()), unique(), false);
-    reissue.application.application_type = ApplicationType::Reissue;
-    reissue.replacing = Some(Replacement {
+/// What a reissue of `card` records: it replaces the card and terminates it from version 0.
+fn terminating(card: &NewIssuedCard) -> Replacement {
+    Replacement {
         card: card.card.id.clone(),
         cards: vec![VersionedChange {
             key: card.card.id.clone(),
@@ -890,7 +883,19 @@ async fn issued_and_its_replacement(test: &TestDb) -> (NewIssuance, NewIssuance)
                 linked_to: None,
             },
         }],
-    });
+    }
+}
+
+/// A recorded issuance with a card, and a reissue of that card: a new application (without
+/// card) that replaces it and terminates it from version 0.
+async fn issued_and_its_replacement(test: &TestDb) -> (NewIssuance, NewIssuance) {
+    let (asp_id, member) = member_and_product(&test.db).await;
+    let lost = issuance(member, key(&asp_id, unique()), unique(), true);
+    test.db.record_issuance(&lost).await.unwrap();
+    let card = lost.card.as_ref().unwrap();
+    let mut reissue = issuance(member, key(&asp_id, unique()), unique(), false);
+    reissue.application.application_type = ApplicationType::Reissue;
+    reissue.replacing = Some(terminating(card));
     (lost, reissue)
 }
 
@@ -987,18 +992,7 @@ pub async fn an_application_never_changes_another_projects_card(backend: Backend
     let (other_asp, other_member) = member_and_product(&test.db).await;
     let mut reissue = issuance(other_member, key(&other_asp, unique()), unique(), false);
     let card = lost.card.as_ref().unwrap();
-    reissue.replacing = Some(Replacement {
-        card: card.card.id.clone(),
-        cards: vec![VersionedChange {
-            key: card.card.id.clone(),
-            from_version: 0,
-            status: CardChange {
-                status: CardStatus::Terminated,
-                wrong_attempts: 0,
-                linked_to: None,
-            },
-        }],
-    });
+    reissue.replacing = Some(terminating(card));
 
     let refused = test.db.record_issuance(&reissue).await;
 
