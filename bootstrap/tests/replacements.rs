@@ -249,12 +249,36 @@ async fn the_replacement_path(services: Vec<Service>, caller: Caller, db: &Datab
 #[actix_web::test]
 async fn the_replacement_path_on_sqlite() {
     let root = tempfile::tempdir().unwrap();
+    let data_dir = root.path().join("data");
     let log = root.path().join("replace.log");
-    let running = on_sqlite(&root.path().join("data"), &log, &[STEP]);
+    let running = on_sqlite(&data_dir, &log, &[STEP]);
     the_replacement_path(running.services, running.caller, &running.db).await;
     let log = std::fs::read_to_string(log).unwrap();
     assert!(log.contains("lost card reissued") && log.contains("card renewal applied for"));
     assert_eq!(support::pan_like_runs(log.as_bytes()), Vec::<String>::new());
+    // At rest: no card number (the fixture cards' included) and no address in plaintext.
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&data_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("prepaid.sqlite3")
+        {
+            files.extend(std::fs::read(path).unwrap());
+        }
+    }
+    assert_eq!(support::pan_like_runs(&files), Vec::<String>::new());
+    let text = String::from_utf8_lossy(&files);
+    for plain in [
+        sandbox::LOST_CARD_NO,
+        sandbox::EXPIRING_CARD_NO,
+        "테헤란로",
+        "101동 1001호",
+    ] {
+        assert!(!text.contains(plain), "{plain} in the database files");
+    }
 }
 
 #[actix_web::test]
