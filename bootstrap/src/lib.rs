@@ -216,10 +216,19 @@ const DEFAULT_KEK_ID: &str = "kek-1";
 /// The configured keys, or in the sandbox without configured keys the generated ones.
 fn resolve_keys(settings: &Settings) -> Result<KeySettings, StartupError> {
     match settings.mode {
-        Mode::Sandbox if settings.keys.data_key.is_none() => {
-            sandbox::sandbox_master_keys(&settings.data_dir)
+        Mode::Sandbox => {
+            let mut keys = if settings.keys.data_key.is_none() {
+                sandbox::sandbox_master_keys(&settings.data_dir)?
+            } else {
+                settings.keys.clone()
+            };
+            // The sandbox's printed fixture cards derive their documented CVCs with a public
+            // key of their own; every other card's CVC derives from the sandbox's own key.
+            keys.retired_card_verification_keys
+                .push(sandbox::fixture_card_verification_key().into());
+            Ok(keys)
         }
-        _ => Ok(settings.keys.clone()),
+        Mode::Production => Ok(settings.keys.clone()),
     }
 }
 

@@ -222,6 +222,41 @@ pub const EXPIRING_CARD_APPLICATION: &str = "20261124003000002EXPRC";
 /// Its id.
 const EXPIRING_CARD_ID: &str = "5a4db0c5105700000000000000000002";
 
+/// The applications of the sandbox's printed fixture cards.
+pub const PRINTED_CARD_APPLICATIONS: [&str; 2] =
+    ["20261124003000003PRNTD", "20261124003000004PRNTD"];
+
+/// Every application the sandbox writes as a fixture, each once with its past.
+pub const FIXTURE_APPLICATIONS: [&str; 5] = [
+    DELIVERED_APPLICATION,
+    LOST_CARD_APPLICATION,
+    EXPIRING_CARD_APPLICATION,
+    PRINTED_CARD_APPLICATIONS[0],
+    PRINTED_CARD_APPLICATIONS[1],
+];
+
+/// The sandbox's produced physical card that no one registered yet, for the unregistered card
+/// inquiry: a NORMAL card of member 1001, shipped, `INACTIVE`, expiry `3111`, CVC
+/// [`PRINTED_CARD_CVC`].
+pub const PRINTED_CARD_NO: &str = "9435129000000037";
+/// Another one, for the registration's documented success (registered once, it is active).
+pub const REGISTRABLE_CARD_NO: &str = "9435129000000045";
+/// The printed expiry of both.
+pub const PRINTED_CARD_EXPIRY: &str = "3111";
+/// The CVC printed on [`PRINTED_CARD_NO`], derived with the fixture key.
+pub const PRINTED_CARD_CVC: &str = "382";
+/// The CVC printed on [`REGISTRABLE_CARD_NO`], derived with the fixture key.
+pub const REGISTRABLE_CARD_CVC: &str = "804";
+/// The id of the public card verification key the printed fixture cards' CVCs derive with.
+pub const FIXTURE_CVK_ID: &str = "sandbox-fixture";
+/// That key (the sandbox's only: every other card's CVC derives from its own generated key).
+const FIXTURE_CVK: &str = "4C1B2A3F5E6D7C8B9A0F1E2D3C4B5A69";
+
+/// The fixture key as `keys.retired_card_verification_keys` names a key: `id:hex`.
+pub fn fixture_card_verification_key() -> String {
+    format!("{FIXTURE_CVK_ID}:{FIXTURE_CVK}")
+}
+
 /// The sandbox's fixture cards of the active member (a lost card, a card near expiry), each
 /// written once with its application, its number protected and fingerprinted with the
 /// sandbox's keys; the card near expiry is kept expiring this month (KST) until it is renewed.
@@ -294,12 +329,97 @@ pub async fn save_fixture_cards(
             replaces: None,
             version: 0,
         };
-        db.save_fixture_card(&asp_id, &application, &card).await?;
+        db.save_fixture_card(&asp_id, &application, &card, None)
+            .await?;
     }
-    let expiring =
-        CardId::parse("5a4db0c5105700000000000000000002").map_err(|_| fixture("card id"))?;
+    save_printed_fixture_cards(db, secrets, &asp_id, member).await?;
+    let expiring = CardId::parse(EXPIRING_CARD_ID).map_err(|_| fixture("card id"))?;
     db.keep_fixture_card_expiring(&asp_id, &expiring, this_month)
         .await?;
+    Ok(())
+}
+
+/// The sandbox's printed fixture cards: NORMAL applications of `member` whose physical card was
+/// produced and shipped on 2026-11-24 (KST), not registered, its CVC derived with the fixture
+/// key.
+async fn save_printed_fixture_cards(
+    db: &Database,
+    secrets: &dyn CardSecrets,
+    asp_id: &AspId,
+    member: MemberId,
+) -> Result<(), StartupError> {
+    let fixture = |what| StartupError::Fixture(what);
+    let kst = |hour, minute| {
+        DateTime::new(2026, 11, 24, hour, minute, 0)
+            .map(|civil| civil.in_zone(TimeZone::Kst))
+            .ok_or(fixture("fixture time"))
+    };
+    let address = DeliveryAddress {
+        address: RoadAddress::parse("서울특별시 강남구 테헤란로 1")
+            .map_err(|_| fixture("address"))?,
+        detail: AddressDetail::parse("101동 1001호").map_err(|_| fixture("address"))?,
+        zip_code: ZipCode::parse("06236").map_err(|_| fixture("address"))?,
+    };
+    let (received, produced, shipped) = (kst(13, 10)?, kst(13, 20)?, kst(13, 30)?);
+    let history = DeliveryHistory::start(kst(13, 0)?)
+        .advance(DeliveryStatus::Receipt, received)
+        .and_then(|history| history.advance(DeliveryStatus::PreShipping, produced))
+        .and_then(|history| history.advance(DeliveryStatus::Shipping, shipped))
+        .map_err(|_| fixture("delivery history"))?;
+    let expiry = Expiry::parse(PRINTED_CARD_EXPIRY).map_err(|_| fixture("fixture expiry"))?;
+    for (number, par, application, id) in [
+        (
+            PRINTED_CARD_NO,
+            "SANDBOXPRINTEDCARD000000001",
+            PRINTED_CARD_APPLICATIONS[0],
+            "5a4db0c5105700000000000000000003",
+        ),
+        (
+            REGISTRABLE_CARD_NO,
+            "SANDBOXPRINTEDCARD000000002",
+            PRINTED_CARD_APPLICATIONS[1],
+            "5a4db0c5105700000000000000000004",
+        ),
+    ] {
+        let id = CardId::parse(id).map_err(|_| fixture("card id"))?;
+        let pan = Pan::parse(number).map_err(|_| fixture("card number"))?;
+        let stored = StoredApplication {
+            application: CardApplication {
+                number: CardApplyNo::parse(application)
+                    .map_err(|_| fixture("application number"))?,
+                member,
+                product: ServiceId::parse(NORMAL_PRODUCT).map_err(|_| fixture("product"))?,
+                application_type: ApplicationType::Issue,
+                status: ApplicationStatus::PhysicalIssued,
+                purpose: None,
+                created_at: kst(13, 0)?,
+            },
+            replaces: None,
+            // One change: READY to PHYSICAL_ISSUED.
+            version: 1,
+        };
+        let card = NewIssuedCard {
+            protected_pan: secrets
+                .protect(&pan, PanBinding::Card(&id))
+                .map_err(|_| fixture("protecting a fixture card's number"))?,
+            pan_fingerprint: secrets.fingerprint(&pan),
+            cvk_id: FIXTURE_CVK_ID.to_owned(),
+            card: IssuedCard {
+                id,
+                par: Par::parse(par).map_err(|_| fixture("card PAR"))?,
+                owner: member,
+                linked_to: None,
+                expiry,
+                kind: CardKind::Physical,
+                status: CardStatus::Inactive,
+            },
+        };
+        let sealed = secrets
+            .seal_address(&address, &stored.application.number)
+            .map_err(|_| fixture("sealing the fixture's address"))?;
+        db.save_fixture_card(asp_id, &stored, &card, Some((&sealed, &history)))
+            .await?;
+    }
     Ok(())
 }
 
@@ -607,5 +727,29 @@ mod tests {
                 .collect::<Vec<_>>(),
             [whole.as_str()]
         );
+    }
+}
+
+#[cfg(test)]
+mod fixture_tests {
+    use prepaid_application::ports::CardVerification as _;
+    use prepaid_crypto::{CardVerificationKey, DesCardVerification};
+
+    use super::*;
+
+    #[test]
+    fn the_printed_fixture_cards_cvcs_are_those_their_key_derives() {
+        let key = CardVerificationKey::from_hex(FIXTURE_CVK).unwrap();
+        let verification = DesCardVerification::with_keys(FIXTURE_CVK_ID, key, Vec::new());
+        let expiry = Expiry::parse(PRINTED_CARD_EXPIRY).unwrap();
+        for (number, cvc) in [
+            (PRINTED_CARD_NO, PRINTED_CARD_CVC),
+            (REGISTRABLE_CARD_NO, REGISTRABLE_CARD_CVC),
+        ] {
+            let derived = verification
+                .derive(FIXTURE_CVK_ID, &Pan::parse(number).unwrap(), expiry)
+                .unwrap();
+            assert_eq!(derived.expose(), cvc, "{number}");
+        }
     }
 }

@@ -105,9 +105,21 @@ static RESPONSE: [Member; 5] = [
     },
 ];
 
-/// Every scenario here is answered the same by any sandbox: a success needs a card the sandbox
-/// produced, whose CVC derives from its own generated keys (`docs/API.md` shows the walk).
-static SCENARIOS: [Scenario; 2] = [
+/// The success is the sandbox's printed fixture card, whose CVC derives from a fixture key of
+/// its own; any other card the sandbox produces has a CVC from its own generated keys
+/// (`docs/API.md` shows the walk).
+static SCENARIOS: [Scenario; 3] = [
+    Scenario {
+        name: "described",
+        summary: "200 - Test succeeded (the sandbox's printed card, not registered yet)",
+        request: r#"{"cardNo": "9435129000000037", "expiryDate": "3111", "cardCVC": "382"}"#,
+        code: ErrorCode::Success,
+        path: None,
+        payload: Some(
+            r#"{"serviceId": "000170000002000", "serviceName": "Sandbox NORMAL prepaid card", "cardStatus": "INACTIVE", "expiryDate": "3111", "balance": 0}"#,
+        ),
+        prepare: None,
+    },
     Scenario {
         name: "invalidExpiry",
         summary: "400 - Invalid input parameter",

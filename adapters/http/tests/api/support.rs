@@ -291,10 +291,50 @@ impl Store {
                 "2611",
             ),
         ] {
+            store.add_fixture_card(seed, par, number, status, expiry);
+        }
+        for (seed, par, number) in [
+            (3, "SANDBOXPRINTEDCARD000000001", "9435129000000037"),
+            (4, "SANDBOXPRINTEDCARD000000002", "9435129000000045"),
+        ] {
+            store.add_fixture_card(seed, par, number, CardStatus::Inactive, "3111");
+        }
+        store
+    }
+
+    /// Adds a fixture card of member 1001 with its application: a mobile card of the MOBILE
+    /// product, or (`Inactive`) a printed NORMAL card whose application and delivery are the
+    /// sandbox's printed fixtures.
+    fn add_fixture_card(
+        &self,
+        seed: u8,
+        par: &str,
+        number: &str,
+        status: CardStatus,
+        expiry: &str,
+    ) {
+        {
+            let printed = status == CardStatus::Inactive;
             let pan = Pan::parse(number).unwrap();
             let id = CardId::parse(&format!("5a4db0c51057{seed:020}")).unwrap();
-            let application = CardApplyNo::parse(&format!("2026112400300000{seed}FIXTR")).unwrap();
-            store.0.lock().unwrap().push(NewIssuance {
+            let application = if printed {
+                printed_fixture(
+                    &CardApplyNo::parse(PRINTED_APPLICATIONS[usize::from(seed) - 3]).unwrap(),
+                )
+                .0
+                .application
+            } else {
+                CardApplication {
+                    number: CardApplyNo::parse(&format!("2026112400300000{seed}FIXTR")).unwrap(),
+                    member: MemberId::new(ACTIVE_MEMBER).unwrap(),
+                    product: ServiceId::parse(MOBILE).unwrap(),
+                    application_type: ApplicationType::Issue,
+                    status: ApplicationStatus::DigitalIssued,
+                    purpose: None,
+                    created_at: now(),
+                }
+            };
+            self.0.lock().unwrap().push(NewIssuance {
                 claim: IdempotencyClaim {
                     key: IdempotencyKey {
                         asp_id: AspId::parse(ASP).unwrap(),
@@ -306,37 +346,33 @@ impl Store {
                         key_id: "idx-1".into(),
                         digest: [seed; 32],
                     },
-                    outcome: application.as_str().to_owned(),
+                    outcome: application.number.as_str().to_owned(),
                     created_at: now(),
                 },
-                application: CardApplication {
-                    number: application,
-                    member: MemberId::new(ACTIVE_MEMBER).unwrap(),
-                    product: ServiceId::parse(MOBILE).unwrap(),
-                    application_type: ApplicationType::Issue,
-                    status: ApplicationStatus::DigitalIssued,
-                    purpose: None,
-                    created_at: now(),
-                },
+                application,
                 card: Some(NewIssuedCard {
                     protected_pan: Secrets.protect(&pan, PanBinding::Card(&id)).unwrap(),
                     pan_fingerprint: Secrets.fingerprint(&pan),
-                    cvk_id: "cvk-1".into(),
+                    cvk_id: if printed { "sandbox-fixture" } else { "cvk-1" }.into(),
                     card: IssuedCard {
                         id,
                         par: Par::parse(par).unwrap(),
                         owner: MemberId::new(ACTIVE_MEMBER).unwrap(),
                         linked_to: None,
                         expiry: Expiry::parse(expiry).unwrap(),
-                        kind: CardKind::Mobile,
+                        kind: if printed {
+                            CardKind::Physical
+                        } else {
+                            CardKind::Mobile
+                        },
                         status,
                     },
                 }),
+                // A printed card's delivery is the printed fixture's (`fixture`).
                 delivery: None,
                 replacing: None,
             });
         }
-        store
     }
 }
 
@@ -520,7 +556,13 @@ impl DeliveryStore for Store {
 /// The sandbox's fixture application of the active member, as the declared scenarios name it:
 /// applied 2026-11-24 09:30 KST, its delivery received at 10:00 and cancelled at 11:15.
 fn fixture(asp_id: &AspId, number: &CardApplyNo) -> Option<(StoredApplication, StoredDelivery)> {
-    if asp_id.as_str() != ASP || number.as_str() != "20261124003000000DLVRY" {
+    if asp_id.as_str() != ASP {
+        return None;
+    }
+    if PRINTED_APPLICATIONS.contains(&number.as_str()) {
+        return Some(printed_fixture(number));
+    }
+    if number.as_str() != "20261124003000000DLVRY" {
         return None;
     }
     let kst = |hour, minute| {
@@ -555,6 +597,44 @@ fn fixture(asp_id: &AspId, number: &CardApplyNo) -> Option<(StoredApplication, S
         },
         delivery,
     ))
+}
+
+/// The applications of the sandbox's printed fixture cards.
+const PRINTED_APPLICATIONS: [&str; 2] = ["20261124003000003PRNTD", "20261124003000004PRNTD"];
+
+/// A printed fixture card's application, `PHYSICAL_ISSUED`, its delivery shipped on 2026-11-24.
+fn printed_fixture(number: &CardApplyNo) -> (StoredApplication, StoredDelivery) {
+    let kst = |minute| {
+        DateTime::new(2026, 11, 24, 13, minute, 0)
+            .unwrap()
+            .in_zone(TimeZone::Kst)
+    };
+    let history = DeliveryHistory::start(kst(0))
+        .advance(DeliveryStatus::Receipt, kst(10))
+        .and_then(|history| history.advance(DeliveryStatus::PreShipping, kst(20)))
+        .and_then(|history| history.advance(DeliveryStatus::Shipping, kst(30)))
+        .unwrap();
+    (
+        StoredApplication {
+            application: CardApplication {
+                number: number.clone(),
+                member: MemberId::new(ACTIVE_MEMBER).unwrap(),
+                product: ServiceId::parse(NORMAL).unwrap(),
+                application_type: ApplicationType::Issue,
+                status: ApplicationStatus::PhysicalIssued,
+                purpose: None,
+                created_at: kst(0),
+            },
+            replaces: None,
+            version: 1,
+        },
+        StoredDelivery {
+            application: number.clone(),
+            address: None,
+            history,
+            version: 3,
+        },
+    )
 }
 
 pub struct Secrets;
@@ -647,8 +727,14 @@ impl CardVerification for LastThree {
         "cvk-1".to_owned()
     }
 
-    fn derive(&self, _: &str, pan: &Pan, _: Expiry) -> Result<Cvc, PortError> {
-        Ok(Cvc::parse(&pan.expose()[13..]).unwrap())
+    fn derive(&self, key_id: &str, pan: &Pan, _: Expiry) -> Result<Cvc, PortError> {
+        // The sandbox's printed fixture cards have their documented CVCs.
+        let documented = match (key_id, pan.expose()) {
+            ("sandbox-fixture", "9435129000000037") => "382",
+            ("sandbox-fixture", "9435129000000045") => "804",
+            _ => &pan.expose()[13..],
+        };
+        Ok(Cvc::parse(documented).unwrap())
     }
 }
 

@@ -105,26 +105,32 @@ impl Database {
         .await
     }
 
-    /// Adds `stored` (an application of project `asp_id`, without delivery) with its card
-    /// `card`, in one transaction, unless an application with its number exists: written once,
-    /// never overwritten. Answers whether it was added.
+    /// Adds `stored` (an application of project `asp_id`) with its card `card`, and with its
+    /// delivery to `address` with its whole `history` when it has one: each written once,
+    /// never overwritten. The card is added beside its application in a second transaction,
+    /// so that a start stopped between the two adds it at the next; a card whose number or
+    /// PAR another card holds is left out. Answers whether the card was added.
     ///
     /// # Errors
-    /// [`DatabaseError`] when the write fails (the card's number or PAR taken among them);
-    /// nothing of it is written then.
+    /// [`DatabaseError`] when a write fails; nothing of that write is written then.
     pub async fn save_fixture_card(
         &self,
         asp_id: &AspId,
         stored: &StoredApplication,
         card: &NewIssuedCard,
+        delivery: Option<(&SealedAddress, &DeliveryHistory)>,
     ) -> Result<bool, DatabaseError> {
+        if let Some((address, history)) = delivery {
+            self.save_fixture_application(asp_id, stored, address, history)
+                .await?;
+        }
         let asp = asp_id.as_str().to_owned();
         let (stored, card) = (stored.clone(), card.clone());
         self.blocking(move |pools| {
             let application = &stored.application;
             let created_at = application.created_at.as_millis();
             let added = write_transaction!(pools, |conn| {
-                let inserted = diesel::insert_into(card_applications::table)
+                diesel::insert_into(card_applications::table)
                     .values(&NewApplicationRow {
                         apply_no: application.number.as_str(),
                         asp_id: &asp,
@@ -139,13 +145,20 @@ impl Database {
                     })
                     .on_conflict_do_nothing()
                     .execute(conn)?;
-                if inserted == 0 {
+                // Only beside an application of this project (another may hold the number).
+                let owned: i64 = card_applications::table
+                    .filter(card_applications::asp_id.eq(&asp))
+                    .filter(card_applications::apply_no.eq(application.number.as_str()))
+                    .count()
+                    .get_result(conn)?;
+                if owned != 1 {
                     return Ok::<_, diesel::result::Error>(false);
                 }
-                diesel::insert_into(cards::table)
+                let inserted = diesel::insert_into(cards::table)
                     .values(&new_card_row(&asp, &application.number, &card, created_at))
+                    .on_conflict_do_nothing()
                     .execute(conn)?;
-                Ok(true)
+                Ok(inserted == 1)
             })?;
             Ok(added)
         })
