@@ -404,6 +404,26 @@ pub enum Field {
     Validity,
     /// A card product's name.
     ProductName,
+    /// `loginId`.
+    LoginId,
+    /// `loginPassword`.
+    LoginPassword,
+    /// `birthDate`.
+    BirthDate,
+    /// `nationality`.
+    Nationality,
+    /// `gender`.
+    Gender,
+    /// `userName`.
+    UserName,
+    /// `mobileNumber`.
+    MobileNumber,
+    /// `email`.
+    Email,
+    /// `ci`.
+    Ci,
+    /// `joinChannel`.
+    JoinChannel,
 }
 
 impl Field {
@@ -437,6 +457,16 @@ impl Field {
             Self::Bin => "bin",
             Self::Validity => "validityYears",
             Self::ProductName => "serviceName",
+            Self::LoginId => "loginId",
+            Self::LoginPassword => "loginPassword",
+            Self::BirthDate => "birthDate",
+            Self::Nationality => "nationality",
+            Self::Gender => "gender",
+            Self::UserName => "userName",
+            Self::MobileNumber => "mobileNumber",
+            Self::Email => "email",
+            Self::Ci => "ci",
+            Self::JoinChannel => "joinChannel",
         }
     }
 }

@@ -12,6 +12,7 @@ mod lifecycle;
 mod member;
 pub mod numbering;
 mod operator;
+mod personal;
 mod product;
 mod replacement;
 mod time;
@@ -44,6 +45,10 @@ pub use issuance::{DeliveryChoice, IssuancePlan, IssuanceRefusal, IssuanceReques
 pub use lifecycle::{DeliveryChangeRefused, DeliveryHistory, DeliveryStep};
 pub use member::{Member, MemberId, MemberStatus};
 pub use operator::{OperatorName, OperatorToken};
+pub use personal::{
+    BirthDate, Ci, Email, Gender, JoinChannel, LoginId, LoginPassword, MobileNumber, Nationality,
+    PASSWORD_LENGTH, UserName,
+};
 pub use product::{CardProduct, ProductName, ProductType, Purpose, ServiceId};
 pub use replacement::{
     NextProduct, RENEWAL_WINDOW_DAYS, ReissueFacts, ReissuePlan, ReissueRefusal, RenewalFacts,

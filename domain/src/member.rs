@@ -41,6 +41,19 @@ impl MemberId {
     pub const fn get(self) -> u64 {
         self.0
     }
+
+    /// A new member id drawn uniformly from the whole range (D24: unpredictable), from 64-bit
+    /// random values: a draw at or past the range's size is drawn again (about 46 in 100), so
+    /// that no id is likelier than another. Uniqueness is the store's (a taken id is drawn
+    /// again there).
+    pub fn draw(random: &mut impl FnMut() -> u64) -> Self {
+        loop {
+            let value = random();
+            if value < Self::MAX {
+                return Self(value + 1);
+            }
+        }
+    }
 }
 
 impl fmt::Display for MemberId {
