@@ -18,7 +18,10 @@ pub enum KeyError {
     Weak(&'static str),
 }
 
-fn parse_hex<const N: usize>(text: &str, what: &'static str) -> Result<[u8; N], KeyError> {
+pub(crate) fn parse_hex<const N: usize>(
+    text: &str,
+    what: &'static str,
+) -> Result<[u8; N], KeyError> {
     let mut bytes = [0_u8; N];
     hex::decode_to_slice(text.trim(), &mut bytes).map_err(|_| KeyError::Format {
         what,

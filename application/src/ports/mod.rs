@@ -11,6 +11,7 @@ mod clock;
 mod members;
 mod numbering;
 mod operators;
+mod passwords;
 mod products;
 mod projects;
 mod random;
@@ -30,6 +31,7 @@ pub use clock::Clock;
 pub use members::MemberDirectory;
 pub use numbering::{CardNumberSerials, CardNumbering, SerialBlock};
 pub use operators::OperatorTokens;
+pub use passwords::{PasswordHash, Passwords};
 pub use products::ProductCatalogue;
 pub use projects::{
     AccessKeyState, CryptoKeyRef, Project, ProjectAccessKey, ProjectDirectory, ReplayGuard,
@@ -59,6 +61,8 @@ pub use members::MockMemberDirectory;
 pub use numbering::{MockCardNumberSerials, MockCardNumbering};
 #[cfg(any(test, feature = "mock"))]
 pub use operators::MockOperatorTokens;
+#[cfg(any(test, feature = "mock"))]
+pub use passwords::MockPasswords;
 #[cfg(any(test, feature = "mock"))]
 pub use products::MockProductCatalogue;
 #[cfg(any(test, feature = "mock"))]
