@@ -214,10 +214,8 @@ mod tests {
     };
 
     fn pepper(id: &str, byte: u8) -> PasswordPepper {
-        let hex: String = (0..32_u8)
-            .map(|index| format!("{:02x}", byte.wrapping_add(index)))
-            .collect();
-        PasswordPepper::from_hex(id, &hex).unwrap()
+        let bytes: Vec<u8> = (0..32_u8).map(|index| byte.wrapping_add(index)).collect();
+        PasswordPepper::from_hex(id, &hex::encode(bytes)).unwrap()
     }
 
     fn password(text: &str) -> LoginPassword {
