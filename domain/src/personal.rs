@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use crate::address::DeliveryAddress;
 use crate::error::{Field, FieldError, check_char_length};
 use crate::time::DateTime;
 
@@ -331,6 +332,30 @@ impl Gender {
             _ => Err(FieldError::invalid(Field::Gender)),
         }
     }
+}
+
+/// What a member tells about themselves at sign-up (D24): all of it personal data, stored
+/// sealed, never logged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberProfile {
+    /// `loginId`.
+    pub login_id: LoginId,
+    /// `birthDate`.
+    pub birth_date: BirthDate,
+    /// `nationality`.
+    pub nationality: Nationality,
+    /// `gender`.
+    pub gender: Gender,
+    /// `userName`.
+    pub name: UserName,
+    /// `mobileNumber`.
+    pub mobile: MobileNumber,
+    /// `email`.
+    pub email: Email,
+    /// `ci`, when given.
+    pub ci: Option<Ci>,
+    /// `addressInfo`, when given.
+    pub address: Option<DeliveryAddress>,
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod jwe;
 mod keys;
 mod numbering;
 mod passwords;
+mod profiles;
 mod secrets;
 mod system;
 mod token;

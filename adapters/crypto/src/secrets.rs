@@ -26,7 +26,7 @@ pub(crate) const TAG_LEN: usize = 16;
 pub struct AesGcmCardSecrets {
     current: DataKey,
     retired: HashMap<String, DataKey>,
-    index_id: String,
+    pub(crate) index_id: String,
     index_macs: HashMap<String, HmacKey>,
 }
 
@@ -169,7 +169,7 @@ impl std::fmt::Debug for HmacKey {
 }
 
 impl AesGcmCardSecrets {
-    fn keyed_digest(&self, domain: &[u8], message: &[u8]) -> [u8; 32] {
+    pub(crate) fn keyed_digest(&self, domain: &[u8], message: &[u8]) -> [u8; 32] {
         self.keyed_digest_with(&self.index_id, domain, message)
             .unwrap_or_else(|| unreachable!("the current index key is always held"))
     }
@@ -182,7 +182,7 @@ impl AesGcmCardSecrets {
 impl AesGcmCardSecrets {
     /// `plaintext` encrypted under the current data key with `aad`: the key's id, and the nonce,
     /// ciphertext and tag laid end to end.
-    fn seal(
+    pub(crate) fn seal(
         &self,
         aad: &[u8],
         plaintext: &[u8],
@@ -201,7 +201,7 @@ impl AesGcmCardSecrets {
     }
 
     /// The plaintext of what [`Self::seal`] made under key `key_id` with `aad`.
-    fn open(
+    pub(crate) fn open(
         &self,
         key_id: &str,
         sealed: &[u8],

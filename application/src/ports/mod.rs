@@ -8,6 +8,7 @@ mod balances;
 mod card_secrets;
 mod cipher;
 mod clock;
+mod member_secrets;
 mod members;
 mod numbering;
 mod operators;
@@ -28,6 +29,7 @@ pub use cipher::{
     TranTokenSigner,
 };
 pub use clock::Clock;
+pub use member_secrets::{LookupKey, MemberSecrets, PersonalFingerprint, SealedProfile};
 pub use members::MemberDirectory;
 pub use numbering::{CardNumberSerials, CardNumbering, SerialBlock};
 pub use operators::OperatorTokens;
@@ -55,6 +57,8 @@ pub use card_secrets::MockCardSecrets;
 pub use cipher::{MockMessageCipher, MockTranTokenSigner};
 #[cfg(any(test, feature = "mock"))]
 pub use clock::MockClock;
+#[cfg(any(test, feature = "mock"))]
+pub use member_secrets::MockMemberSecrets;
 #[cfg(any(test, feature = "mock"))]
 pub use members::MockMemberDirectory;
 #[cfg(any(test, feature = "mock"))]
