@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::schema::{
     access_keys, card_applications, card_products, cards, crypto_keys, deliveries, delivery_steps,
-    idempotency_records, members, projects, replay_bindings,
+    idempotency_records, member_profiles, members, projects, replay_bindings,
 };
 
 #[derive(Insertable, AsChangeset)]
@@ -58,6 +58,29 @@ pub struct NewMemberRow<'a> {
 pub struct MemberRow {
     pub member_id: String,
     pub status: String,
+}
+
+/// A member's personal data as stored.
+#[derive(Insertable, Queryable, Selectable)]
+#[diesel(table_name = member_profiles)]
+pub struct MemberProfileRow {
+    pub asp_id: String,
+    pub member_id: String,
+    pub profile_key_id: String,
+    pub profile_sealed: Vec<u8>,
+    pub login_fingerprint: Vec<u8>,
+    pub login_fingerprint_key_id: String,
+    pub mobile_fingerprint: Vec<u8>,
+    pub mobile_fingerprint_key_id: String,
+    pub ci_fingerprint: Option<Vec<u8>>,
+    pub ci_fingerprint_key_id: Option<String>,
+    pub password_key_id: String,
+    pub password_hash: String,
+    pub wrong_passwords: i16,
+    pub join_channel: Option<String>,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 #[derive(Insertable, Queryable, Selectable, AsChangeset)]

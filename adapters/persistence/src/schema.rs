@@ -170,7 +170,30 @@ diesel::joinable!(deliveries -> card_applications (apply_no));
 diesel::joinable!(delivery_steps -> deliveries (apply_no));
 diesel::joinable!(unsealed_addresses -> deliveries (apply_no));
 
+diesel::table! {
+    member_profiles (asp_id, member_id) {
+        asp_id -> Text,
+        member_id -> Text,
+        profile_key_id -> Text,
+        profile_sealed -> Binary,
+        login_fingerprint -> Binary,
+        login_fingerprint_key_id -> Text,
+        mobile_fingerprint -> Binary,
+        mobile_fingerprint_key_id -> Text,
+        ci_fingerprint -> Nullable<Binary>,
+        ci_fingerprint_key_id -> Nullable<Text>,
+        password_key_id -> Text,
+        password_hash -> Text,
+        wrong_passwords -> SmallInt,
+        join_channel -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    member_profiles,
     projects,
     access_keys,
     crypto_keys,

@@ -32,8 +32,8 @@ use crate::rows::{
 };
 use crate::schema::{
     access_keys, card_applications, card_number_serials, card_products, cards, crypto_keys,
-    deliveries, delivery_steps, idempotency_records, members, projects, replay_bindings,
-    unsealed_addresses,
+    deliveries, delivery_steps, idempotency_records, member_profiles, members, projects,
+    replay_bindings, unsealed_addresses,
 };
 use crate::writer::{Answer, GroupCommitWriter, WalStatus};
 
@@ -45,6 +45,7 @@ mod directory;
 mod fixtures;
 mod issuance;
 mod lifecycle;
+mod member_records;
 mod operators;
 mod replay;
 mod serials;

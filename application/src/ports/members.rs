@@ -14,3 +14,108 @@ pub trait MemberDirectory: Send + Sync {
     /// [`PortError`] only when the directory cannot be read; an unknown id is `Ok(None)`.
     async fn find(&self, asp_id: &AspId, id: MemberId) -> Result<Option<Member>, PortError>;
 }
+
+/// The fingerprints a member is unique by in the project (D24).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberFingerprints {
+    /// Of the login id (lower case).
+    pub login_id: super::PersonalFingerprint,
+    /// Of the mobile number.
+    pub mobile: super::PersonalFingerprint,
+    /// Of the CI, when given.
+    pub ci: Option<super::PersonalFingerprint>,
+}
+
+/// Everything a member's sign-up writes, committed together or not at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewMember {
+    /// The project.
+    pub asp_id: AspId,
+    /// The new member's id (drawn; a taken one is [`RegisterMemberError::Taken`]).
+    pub id: MemberId,
+    /// The profile, sealed.
+    pub profile: super::SealedProfile,
+    /// What the member is unique by.
+    pub fingerprints: MemberFingerprints,
+    /// The password's hash.
+    pub password: super::PasswordHash,
+    /// `joinChannel`.
+    pub join_channel: Option<prepaid_domain::JoinChannel>,
+    /// The request's claim (D14).
+    pub claim: super::IdempotencyClaim,
+    /// When.
+    pub at: prepaid_domain::Timestamp,
+}
+
+/// A member with their stored personal data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredMember {
+    /// Id and status.
+    pub member: Member,
+    /// The profile, sealed.
+    pub profile: super::SealedProfile,
+    /// The password's hash.
+    pub password: super::PasswordHash,
+    /// Wrong passwords in a row.
+    pub wrong_passwords: u8,
+    /// `joinChannel`.
+    pub join_channel: Option<prepaid_domain::JoinChannel>,
+    /// Moved by each change (optimistic concurrency).
+    pub version: u64,
+}
+
+/// A value a project's members are unique by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MemberValue {
+    /// The member id (a drawn id already held: draw again).
+    Id,
+    /// The login id.
+    LoginId,
+    /// The mobile number.
+    MobileNumber,
+    /// The CI.
+    Ci,
+}
+
+/// Why a sign-up was not recorded. Whatever the reason, nothing of it was written.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterMemberError {
+    /// Another member of the project holds this value.
+    #[error("{0:?} already held in the project")]
+    Taken(MemberValue),
+    /// The idempotency key is already claimed.
+    #[error("idempotency key already claimed")]
+    KeyTaken,
+    /// The store could not be written.
+    #[error(transparent)]
+    Unavailable(#[from] PortError),
+}
+
+/// Members with their personal data. Every read is scoped to the project (D15).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait MemberRecords: Send + Sync {
+    /// Records `new` whole (the member, active; its profile; the claim), or nothing.
+    ///
+    /// # Errors
+    /// See [`RegisterMemberError`].
+    async fn register(&self, new: &NewMember) -> Result<(), RegisterMemberError>;
+
+    /// Member `id` of `asp_id` with their personal data, if they have any.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn member(&self, asp_id: &AspId, id: MemberId)
+    -> Result<Option<StoredMember>, PortError>;
+
+    /// The member of `asp_id` whose `key` has `fingerprint`.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn member_by(
+        &self,
+        asp_id: &AspId,
+        key: super::LookupKey,
+        fingerprint: &super::PersonalFingerprint,
+    ) -> Result<Option<StoredMember>, PortError>;
+}

@@ -30,7 +30,10 @@ pub use cipher::{
 };
 pub use clock::Clock;
 pub use member_secrets::{LookupKey, MemberSecrets, PersonalFingerprint, SealedProfile};
-pub use members::MemberDirectory;
+pub use members::{
+    MemberDirectory, MemberFingerprints, MemberRecords, MemberValue, NewMember,
+    RegisterMemberError, StoredMember,
+};
 pub use numbering::{CardNumberSerials, CardNumbering, SerialBlock};
 pub use operators::OperatorTokens;
 pub use passwords::{PasswordHash, Passwords};
@@ -60,7 +63,7 @@ pub use clock::MockClock;
 #[cfg(any(test, feature = "mock"))]
 pub use member_secrets::MockMemberSecrets;
 #[cfg(any(test, feature = "mock"))]
-pub use members::MockMemberDirectory;
+pub use members::{MockMemberDirectory, MockMemberRecords};
 #[cfg(any(test, feature = "mock"))]
 pub use numbering::{MockCardNumberSerials, MockCardNumbering};
 #[cfg(any(test, feature = "mock"))]

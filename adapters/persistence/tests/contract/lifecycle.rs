@@ -941,7 +941,11 @@ pub async fn an_application_that_replaces_a_card_changes_it_in_its_transaction(b
         .await
         .unwrap();
     assert_eq!(listed.len(), 2);
-    assert_eq!(listed[1].replaces.as_ref(), Some(&card.card.id));
+    let replacing = listed
+        .iter()
+        .find(|stored| stored.application.number == reissue.application.number)
+        .unwrap();
+    assert_eq!(replacing.replaces.as_ref(), Some(&card.card.id));
 }
 
 pub async fn an_application_whose_replaced_card_moved_is_not_recorded(backend: Backend) {

@@ -7,6 +7,7 @@
 mod cases;
 mod files;
 mod lifecycle;
+mod members;
 mod operators;
 mod serials;
 mod support;
@@ -77,6 +78,10 @@ const CASES: &[(&str, Case)] = cases![
     lifecycle::an_application_never_changes_another_projects_card,
     lifecycle::of_many_replacements_of_one_card_read_at_one_version_one_is_recorded,
     operators::an_operator_is_found_by_its_token_and_by_no_other,
+    members::a_sign_up_is_read_by_id_and_by_each_fingerprint_in_its_project_only,
+    members::a_value_another_member_of_the_project_holds_writes_nothing,
+    members::a_claimed_key_makes_nothing_of_the_sign_up,
+    members::of_many_sign_ups_with_one_login_id_at_once_one_is_recorded,
 ];
 
 fn main() {

@@ -1,0 +1,201 @@
+//! Members with their personal data (D24): a sign-up written whole with its claim, and members
+//! read by id or by the fingerprint of what they are unique by, in their project only (D15).
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{BoolExpressionMethods as _, JoinOnDsl as _};
+use prepaid_application::ports::{
+    LookupKey, MemberRecords, MemberValue, NewMember, PasswordHash, PersonalFingerprint,
+    RegisterMemberError, SealedProfile, StoredMember,
+};
+use prepaid_domain::{JoinChannel, MemberStatus};
+
+use super::issuance::claim_row;
+use super::{
+    AspId, Database, DatabaseError, ExpressionMethods, Member, MemberId, NewMemberRow,
+    OptionalExtension, PortError, QueryDsl, RunQueryDsl, SelectableHelper, async_trait,
+    idempotency_records, member_profiles, members, on_conn,
+};
+use crate::rows::MemberProfileRow;
+
+/// Which unique value (or the idempotency key) a unique violation is about.
+fn classify(info: &dyn diesel::result::DatabaseErrorInformation) -> RegisterMemberError {
+    // PostgreSQL names the constraint; SQLite names `table.column` in the message.
+    let text = format!(
+        "{} {}",
+        info.constraint_name().unwrap_or(""),
+        info.message()
+    );
+    if text.contains("idempotency_records") {
+        RegisterMemberError::KeyTaken
+    } else if text.contains("login") {
+        RegisterMemberError::Taken(MemberValue::LoginId)
+    } else if text.contains("mobile") {
+        RegisterMemberError::Taken(MemberValue::MobileNumber)
+    } else if text.contains("ci_fingerprint") || text.contains("member_profiles_ci") {
+        RegisterMemberError::Taken(MemberValue::Ci)
+    } else {
+        RegisterMemberError::Taken(MemberValue::Id)
+    }
+}
+
+fn stored_member(row: MemberProfileRow, status: &str) -> Result<StoredMember, DatabaseError> {
+    let corrupt = DatabaseError::Corrupt;
+    Ok(StoredMember {
+        member: Member {
+            id: MemberId::parse(&row.member_id).map_err(|_| corrupt("member_id"))?,
+            status: MemberStatus::parse(status).ok_or(corrupt("member status"))?,
+        },
+        profile: SealedProfile {
+            key_id: row.profile_key_id,
+            ciphertext: row.profile_sealed,
+        },
+        password: PasswordHash {
+            key_id: row.password_key_id,
+            phc: row.password_hash,
+        },
+        wrong_passwords: u8::try_from(row.wrong_passwords)
+            .map_err(|_| corrupt("wrong_passwords"))?,
+        join_channel: row
+            .join_channel
+            .as_deref()
+            .map(JoinChannel::parse)
+            .transpose()
+            .map_err(|_| corrupt("join_channel"))?,
+        version: u64::try_from(row.version).map_err(|_| corrupt("version"))?,
+    })
+}
+
+/// Which members of a project to read.
+enum MembersBy {
+    Id(String),
+    Fingerprint(LookupKey, Vec<u8>, String),
+}
+
+impl Database {
+    async fn member_where(
+        &self,
+        asp_id: &AspId,
+        by: MembersBy,
+    ) -> Result<Option<StoredMember>, PortError> {
+        let asp = asp_id.as_str().to_owned();
+        let found: Option<(MemberProfileRow, String)> = self
+            .read(move |source| {
+                on_conn!(source, |conn| {
+                    let mine = member_profiles::table
+                        .inner_join(
+                            members::table.on(members::asp_id
+                                .eq(member_profiles::asp_id)
+                                .and(members::member_id.eq(member_profiles::member_id))),
+                        )
+                        .filter(member_profiles::asp_id.eq(&asp))
+                        .into_boxed();
+                    let selected = match &by {
+                        MembersBy::Id(id) => mine.filter(member_profiles::member_id.eq(id)),
+                        MembersBy::Fingerprint(LookupKey::LoginId, digest, key_id) => mine
+                            .filter(member_profiles::login_fingerprint.eq(digest))
+                            .filter(member_profiles::login_fingerprint_key_id.eq(key_id)),
+                        MembersBy::Fingerprint(LookupKey::MobileNumber, digest, key_id) => mine
+                            .filter(member_profiles::mobile_fingerprint.eq(digest))
+                            .filter(member_profiles::mobile_fingerprint_key_id.eq(key_id)),
+                        MembersBy::Fingerprint(LookupKey::Ci, digest, key_id) => mine
+                            .filter(member_profiles::ci_fingerprint.eq(digest))
+                            .filter(member_profiles::ci_fingerprint_key_id.eq(key_id)),
+                    };
+                    Ok(selected
+                        .select((MemberProfileRow::as_select(), members::status))
+                        .get_result::<(MemberProfileRow, String)>(conn)
+                        .optional()?)
+                })
+            })
+            .await?;
+        Ok(found
+            .map(|(row, status)| stored_member(row, &status))
+            .transpose()?)
+    }
+}
+
+#[async_trait]
+impl MemberRecords for Database {
+    async fn register(&self, new: &NewMember) -> Result<(), RegisterMemberError> {
+        let new = new.clone();
+        let retention = self.retention_millis;
+        let written = self
+            .execute(move |source| {
+                let asp = new.asp_id.as_str().to_owned();
+                let id = new.id.get().to_string();
+                let at = new.at.as_millis();
+                let prints = &new.fingerprints;
+                on_conn!(source, |conn| {
+                    diesel::insert_into(members::table)
+                        .values(&NewMemberRow {
+                            asp_id: &asp,
+                            member_id: &id,
+                            status: MemberStatus::Active.as_str(),
+                            created_at: at,
+                            updated_at: at,
+                        })
+                        .execute(conn)?;
+                    diesel::insert_into(member_profiles::table)
+                        .values(&MemberProfileRow {
+                            asp_id: asp.clone(),
+                            member_id: id.clone(),
+                            profile_key_id: new.profile.key_id.clone(),
+                            profile_sealed: new.profile.ciphertext.clone(),
+                            login_fingerprint: prints.login_id.digest.to_vec(),
+                            login_fingerprint_key_id: prints.login_id.key_id.clone(),
+                            mobile_fingerprint: prints.mobile.digest.to_vec(),
+                            mobile_fingerprint_key_id: prints.mobile.key_id.clone(),
+                            ci_fingerprint: prints.ci.as_ref().map(|ci| ci.digest.to_vec()),
+                            ci_fingerprint_key_id: prints.ci.as_ref().map(|ci| ci.key_id.clone()),
+                            password_key_id: new.password.key_id.clone(),
+                            password_hash: new.password.phc.clone(),
+                            wrong_passwords: 0,
+                            join_channel: new
+                                .join_channel
+                                .as_ref()
+                                .map(|channel| channel.as_str().to_owned()),
+                            version: 0,
+                            created_at: at,
+                            updated_at: at,
+                        })
+                        .execute(conn)?;
+                    // The claim goes last, as for every state change.
+                    diesel::insert_into(idempotency_records::table)
+                        .values(&claim_row(&new.claim, retention))
+                        .execute(conn)?;
+                    Ok::<(), DieselError>(())
+                })
+            })
+            .await
+            .map_err(|error| RegisterMemberError::Unavailable(error.into()))?;
+        match written {
+            Ok(()) => Ok(()),
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
+                Err(classify(info.as_ref()))
+            }
+            Err(error) => Err(RegisterMemberError::Unavailable(
+                DatabaseError::from(error).into(),
+            )),
+        }
+    }
+
+    async fn member(
+        &self,
+        asp_id: &AspId,
+        id: MemberId,
+    ) -> Result<Option<StoredMember>, PortError> {
+        self.member_where(asp_id, MembersBy::Id(id.get().to_string()))
+            .await
+    }
+
+    async fn member_by(
+        &self,
+        asp_id: &AspId,
+        key: LookupKey,
+        fingerprint: &PersonalFingerprint,
+    ) -> Result<Option<StoredMember>, PortError> {
+        let by =
+            MembersBy::Fingerprint(key, fingerprint.digest.to_vec(), fingerprint.key_id.clone());
+        self.member_where(asp_id, by).await
+    }
+}

@@ -1,0 +1,199 @@
+//! Members with their personal data (D24): a sign-up written whole or not at all, unique by
+//! id, login id, mobile number and CI within its project, and read in its project only.
+
+use prepaid_application::ports::{
+    IdempotencyClaim, IdempotencyStore, IdempotentOperation, LookupKey, MemberDirectory,
+    MemberFingerprints, MemberRecords, MemberValue, NewMember, PasswordHash, PersonalFingerprint,
+    RegisterMemberError, RequestFingerprint, SealedProfile,
+};
+use prepaid_domain::{AspId, JoinChannel, MemberId, MemberStatus, Timestamp};
+
+use crate::support::{Backend, NOW, asp, key, open, unique};
+
+fn print(seed: u64, kind: u8) -> PersonalFingerprint {
+    let mut digest = [kind; 32];
+    digest[..8].copy_from_slice(&seed.to_le_bytes());
+    PersonalFingerprint {
+        key_id: "idx-1".into(),
+        digest,
+    }
+}
+
+/// A sign-up in project `asp_id` whose id, login id, mobile number and CI derive from `seed`.
+fn sign_up(asp_id: &str, seed: u64) -> NewMember {
+    NewMember {
+        asp_id: AspId::parse(asp_id).unwrap(),
+        id: MemberId::new(seed % MemberId::MAX + 1).unwrap(),
+        profile: SealedProfile {
+            key_id: "data-1".into(),
+            ciphertext: format!("sealed profile {seed}").into_bytes(),
+        },
+        fingerprints: MemberFingerprints {
+            login_id: print(seed, 1),
+            mobile: print(seed, 2),
+            ci: Some(print(seed, 3)),
+        },
+        password: PasswordHash {
+            key_id: "pep-1".into(),
+            phc: format!("$argon2id$v=19$m=19456,t=2,p=1$salt{seed}$hash"),
+        },
+        join_channel: Some(JoinChannel::parse("APP").unwrap()),
+        claim: IdempotencyClaim {
+            key: key(asp_id, unique()),
+            operation: IdempotentOperation::IssueAndDeliver,
+            request_fingerprint: RequestFingerprint {
+                key_id: "idx-1".into(),
+                digest: [4; 32],
+            },
+            outcome: (seed % MemberId::MAX + 1).to_string(),
+            created_at: Timestamp::from_millis(NOW),
+        },
+        at: Timestamp::from_millis(NOW),
+    }
+}
+
+pub async fn a_sign_up_is_read_by_id_and_by_each_fingerprint_in_its_project_only(backend: Backend) {
+    let test = open(&backend);
+    let project = asp();
+    let new = sign_up(&project, unique());
+    test.db.register(&new).await.unwrap();
+
+    let by_id = test.db.member(&new.asp_id, new.id).await.unwrap().unwrap();
+    assert_eq!(by_id.member.id, new.id);
+    assert_eq!(by_id.member.status, MemberStatus::Active);
+    assert_eq!(by_id.profile, new.profile);
+    assert_eq!(by_id.password, new.password);
+    assert_eq!(by_id.wrong_passwords, 0);
+    assert_eq!(by_id.join_channel, new.join_channel);
+    assert_eq!(by_id.version, 0);
+    for (kind, fingerprint) in [
+        (LookupKey::LoginId, &new.fingerprints.login_id),
+        (LookupKey::MobileNumber, &new.fingerprints.mobile),
+        (LookupKey::Ci, new.fingerprints.ci.as_ref().unwrap()),
+    ] {
+        let found = test
+            .db
+            .member_by(&new.asp_id, kind, fingerprint)
+            .await
+            .unwrap();
+        assert_eq!(found.as_ref(), Some(&by_id), "{kind:?}");
+        // The fingerprint of one kind is not another kind's.
+        let other = if kind == LookupKey::LoginId {
+            LookupKey::MobileNumber
+        } else {
+            LookupKey::LoginId
+        };
+        assert!(
+            test.db
+                .member_by(&new.asp_id, other, fingerprint)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    // A member of the directory, as every operation sees members.
+    let member = MemberDirectory::find(&test.db, &new.asp_id, new.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        member.map(|member| member.status),
+        Some(MemberStatus::Active)
+    );
+    assert!(test.db.find_record(&new.claim.key).await.unwrap().is_some());
+
+    let other = AspId::parse(&asp()).unwrap();
+    assert!(test.db.member(&other, new.id).await.unwrap().is_none());
+    assert!(
+        test.db
+            .member_by(&other, LookupKey::LoginId, &new.fingerprints.login_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub async fn a_value_another_member_of_the_project_holds_writes_nothing(backend: Backend) {
+    let test = open(&backend);
+    let project = asp();
+    let first = sign_up(&project, unique());
+    test.db.register(&first).await.unwrap();
+    let fresh = || sign_up(&project, unique());
+    let mut same_id = fresh();
+    same_id.id = first.id;
+    let mut same_login = fresh();
+    same_login.fingerprints.login_id = first.fingerprints.login_id.clone();
+    let mut same_mobile = fresh();
+    same_mobile.fingerprints.mobile = first.fingerprints.mobile.clone();
+    let mut same_ci = fresh();
+    same_ci.fingerprints.ci.clone_from(&first.fingerprints.ci);
+    for (new, value) in [
+        (same_id, MemberValue::Id),
+        (same_login, MemberValue::LoginId),
+        (same_mobile, MemberValue::MobileNumber),
+        (same_ci, MemberValue::Ci),
+    ] {
+        let refused = test.db.register(&new).await;
+        assert!(
+            matches!(refused, Err(RegisterMemberError::Taken(taken)) if taken == value),
+            "{value:?}: {refused:?}"
+        );
+        assert!(test.db.find_record(&new.claim.key).await.unwrap().is_none());
+        if value != MemberValue::Id {
+            assert!(test.db.member(&new.asp_id, new.id).await.unwrap().is_none());
+        }
+    }
+    // Two members without a CI, and another project's member with the same values: all fine.
+    let (mut a, mut b) = (fresh(), fresh());
+    a.fingerprints.ci = None;
+    b.fingerprints.ci = None;
+    test.db.register(&a).await.unwrap();
+    test.db.register(&b).await.unwrap();
+    let mut elsewhere = sign_up(&asp(), unique());
+    elsewhere.id = first.id;
+    elsewhere.fingerprints = first.fingerprints.clone();
+    test.db.register(&elsewhere).await.unwrap();
+}
+
+pub async fn a_claimed_key_makes_nothing_of_the_sign_up(backend: Backend) {
+    let test = open(&backend);
+    let project = asp();
+    let first = sign_up(&project, unique());
+    test.db.register(&first).await.unwrap();
+    let mut again = sign_up(&project, unique());
+    again.claim.key = first.claim.key.clone();
+    let refused = test.db.register(&again).await;
+    assert!(
+        matches!(refused, Err(RegisterMemberError::KeyTaken)),
+        "{refused:?}"
+    );
+    assert!(
+        test.db
+            .member(&again.asp_id, again.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub async fn of_many_sign_ups_with_one_login_id_at_once_one_is_recorded(backend: Backend) {
+    let test = open(&backend);
+    let project = asp();
+    let login = print(unique(), 1);
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let db = test.db.clone();
+            let mut new = sign_up(&project, unique());
+            new.fingerprints.login_id = login.clone();
+            tokio::spawn(async move { db.register(&new).await })
+        })
+        .collect();
+    let mut recorded = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => recorded += 1,
+            Err(RegisterMemberError::Taken(MemberValue::LoginId)) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(recorded, 1);
+}
