@@ -16,6 +16,7 @@ mod operators;
 pub mod ports;
 mod pre_issued_cards;
 mod register_card;
+mod register_member;
 mod replace_card;
 mod retry;
 #[cfg(test)]
@@ -68,6 +69,10 @@ pub use pre_issued_cards::{
 pub use register_card::{
     RegisterPhysicalCardCommand, RegistrationError, RegistrationOutcome, RegistrationPorts,
     RegistrationService,
+};
+pub use register_member::{
+    MemberRegistered, MemberRegistrationPorts, MemberRegistrationService, RegisterMemberCommand,
+    RegisterMemberFailure,
 };
 pub use replace_card::{
     CardReplacementService, ReissueCardCommand, RenewCardCommand, ReplaceCardError,

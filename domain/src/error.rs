@@ -20,6 +20,9 @@ pub enum ErrorCode {
     LengthMismatch,
     /// `001_006`: not a member, or a member who cancelled membership.
     WalletUserNotFound,
+    /// `001_001`: a member of the project already holds the login id, the mobile number or the
+    /// CI (D24).
+    UserAlreadyExists,
     /// `003_024`: a NORMAL product was asked for without delivery.
     DeliveryRequiredForNormalType,
     /// `003_001`: the card named is not one the caller may register: unknown, another member's,
@@ -120,12 +123,13 @@ pub enum ErrorClass {
 
 impl ErrorCode {
     /// Every code, in catalogue order.
-    pub const ALL: [Self; 39] = [
+    pub const ALL: [Self; 40] = [
         Self::Success,
         Self::InvalidInput,
         Self::MissingValue,
         Self::LengthMismatch,
         Self::WalletUserNotFound,
+        Self::UserAlreadyExists,
         Self::DeliveryRequiredForNormalType,
         Self::InvalidCardInfo,
         Self::NotCancellableToday,
@@ -186,6 +190,7 @@ impl ErrorCode {
                 | Self::MissingValue
                 | Self::LengthMismatch
                 | Self::WalletUserNotFound
+                | Self::UserAlreadyExists
                 | Self::DeliveryRequiredForNormalType
                 | Self::InvalidCardInfo
                 | Self::NotCancellableToday
@@ -224,6 +229,7 @@ impl ErrorCode {
             Self::MissingValue => ("000_003", "Missing required values.", Rejected),
             Self::LengthMismatch => ("000_015", "The length of value does not match.", Rejected),
             Self::WalletUserNotFound => ("001_006", "Wallet user not found.", Rejected),
+            Self::UserAlreadyExists => ("001_001", "User already exists.", Rejected),
             Self::DeliveryRequiredForNormalType => (
                 "003_024",
                 "Card delivery should be required in case of normal type.",
@@ -658,6 +664,11 @@ mod tests {
                 "Digital card is already terminated error.",
             ),
             (ErrorCode::ParNotFound, "003_021", "Cannot find par."),
+            (
+                ErrorCode::UserAlreadyExists,
+                "001_001",
+                "User already exists.",
+            ),
             (
                 ErrorCode::CardNumberNotFound,
                 "003_008",

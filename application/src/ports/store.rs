@@ -33,6 +33,8 @@ pub enum IdempotentOperation {
     ReissueCard,
     /// "Reissuance & Renewal of Prepaid Card to be Expired".
     RenewCard,
+    /// "Member registration".
+    RegisterMember,
 }
 
 impl IdempotentOperation {
@@ -46,6 +48,7 @@ impl IdempotentOperation {
             Self::DiscardCard => "DISCARD_CARD",
             Self::ReissueCard => "REISSUE_CARD",
             Self::RenewCard => "RENEW_CARD",
+            Self::RegisterMember => "REGISTER_MEMBER",
         }
     }
 }
