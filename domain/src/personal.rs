@@ -133,15 +133,12 @@ impl LoginPassword {
     pub fn parse(text: &str, mobile_number: &str) -> Result<Self, FieldError> {
         check_char_length(text, PASSWORD_LENGTH, PASSWORD_LENGTH, Field::LoginPassword)?;
         let invalid = FieldError::invalid(Field::LoginPassword);
-        let digits: Vec<i8> = text
-            .bytes()
-            .map(|byte| {
-                byte.is_ascii_digit()
-                    .then(|| i8::try_from(byte - b'0').unwrap_or_default())
-            })
-            .collect::<Option<_>>()
-            .ok_or(invalid)?;
-        let runs = digits.windows(3).any(|three| {
+        if !text.bytes().all(|byte| byte.is_ascii_digit()) {
+            return Err(invalid);
+        }
+        // Digits' codes step as the digits do: a run is two equal steps of -1, 0 or +1.
+        let codes: Vec<i16> = text.bytes().map(i16::from).collect();
+        let runs = codes.windows(3).any(|three| {
             let (first, second) = (three[1] - three[0], three[2] - three[1]);
             first == second && first.abs() <= 1
         });

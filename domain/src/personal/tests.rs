@@ -73,6 +73,16 @@ fn personal_data_never_shows_in_debug() {
 }
 
 #[test]
+fn each_value_is_kept_as_given() {
+    assert_eq!(LoginId::parse("Kim@b.co").unwrap().expose(), "Kim@b.co");
+    assert_eq!(Email::parse("kim@b.co").unwrap().expose(), "kim@b.co");
+    assert_eq!(MobileNumber::parse(MOBILE).unwrap().expose(), MOBILE);
+    assert_eq!(UserName::parse("김민수").unwrap().expose(), "김민수");
+    let ci = "Ab9+".repeat(22);
+    assert_eq!(Ci::parse(&ci).unwrap().expose(), ci);
+}
+
+#[test]
 fn login_ids_and_emails_are_addresses_of_the_usual_form() {
     for accepted in [
         "a@b.co",
