@@ -302,6 +302,18 @@ mod tests {
             stored.phc.replace(",p=1", ""),
             format!("{}$", stored.phc),
             stored.phc.rsplit_once('$').unwrap().0.to_owned() + "$AAAA",
+            // A salt of another length, its hash as long as ours.
+            {
+                let parts: Vec<&str> = stored.phc.split('$').collect();
+                format!(
+                    "${}${}${}${}${}",
+                    parts[1],
+                    parts[2],
+                    parts[3],
+                    STANDARD_NO_PAD.encode([7_u8; 8]),
+                    parts[5]
+                )
+            },
         ] {
             let tampered = PasswordHash {
                 key_id: "pep-1".into(),
@@ -342,5 +354,6 @@ mod tests {
         assert!(PasswordPepper::from_hex("no spaces", &"0123".repeat(16)).is_err());
         let shown = format!("{:?}", pepper("pep-1", 1));
         assert!(!shown.contains("0102"), "{shown}");
+        assert!(shown.starts_with("PasswordPepper") && shown.contains("pep-1"), "{shown}");
     }
 }
