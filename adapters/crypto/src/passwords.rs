@@ -354,6 +354,9 @@ mod tests {
         assert!(PasswordPepper::from_hex("no spaces", &"0123".repeat(16)).is_err());
         let shown = format!("{:?}", pepper("pep-1", 1));
         assert!(!shown.contains("0102"), "{shown}");
-        assert!(shown.starts_with("PasswordPepper") && shown.contains("pep-1"), "{shown}");
+        assert!(
+            shown.starts_with("PasswordPepper") && shown.contains("pep-1"),
+            "{shown}"
+        );
     }
 }
