@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use prepaid_domain::{
     ApplicationStatus, ApplicationType, CardId, CardProduct, CardStatus, DeliveryAddress,
-    DeliveryChoice, ErrorCode, IssuancePlan, IssuanceRefusal, IssuanceRequest, MemberId,
+    DeliveryChoice, ErrorCode, IssuancePlan, IssuanceRefusal, IssuanceRequest, Member, MemberId,
     NextProduct, Pan, Par, ReissueFacts, ReissueRefusal, RenewalFacts, RenewalRefusal, ServiceId,
     decide, decide_reissue, decide_renewal,
 };
@@ -198,8 +198,8 @@ pub struct CardReplacementService {
 enum Begun {
     /// A retry: the first request's outcome.
     Replayed(IssueCardOutcome),
-    /// A new request, with its fingerprint.
-    New(RequestFingerprint),
+    /// A new request, with its fingerprint and its (active) member.
+    New(RequestFingerprint, Member),
 }
 
 /// What a replacement reads of the old card.
@@ -230,24 +230,25 @@ impl CardReplacementService {
                 self.replay(operation, key, canonical).await?,
             ));
         }
-        self.check_member(key, member).await?;
+        let member = self.active_member(key, member).await?;
         Ok(Begun::New(
             self.ports.secrets.request_fingerprint(canonical),
+            member,
         ))
     }
 
-    /// Whether `member` is an active member of the request's project.
-    async fn check_member(
+    /// `member`, if an active member of the request's project.
+    async fn active_member(
         &self,
         key: &IdempotencyKey,
         member: MemberId,
-    ) -> Result<(), ReplaceCardError> {
-        let found = self.ports.members.find(&key.asp_id, member).await?;
-        if found.is_some_and(|found| found.may_apply() && found.id == member) {
-            Ok(())
-        } else {
-            Err(ReplaceCardError::NotAMember)
-        }
+    ) -> Result<Member, ReplaceCardError> {
+        self.ports
+            .members
+            .find(&key.asp_id, member)
+            .await?
+            .filter(|found| found.may_apply() && found.id == member)
+            .ok_or(ReplaceCardError::NotAMember)
     }
 
     /// What is known of `named` (the member's card): the member's cards, then their
@@ -344,6 +345,7 @@ impl CardReplacementService {
     async fn decide_reissue(
         &self,
         command: &ReissueCardCommand,
+        member: &Member,
     ) -> Result<(OldCard, CardProduct, IssuancePlan), ReplaceCardError> {
         let ports = &self.ports;
         let card = ports
@@ -387,10 +389,6 @@ impl CardReplacementService {
                 ReissueRefusal::InvalidNextProduct,
             ));
         };
-        let member = ports
-            .members
-            .find(&command.key.asp_id, command.member)
-            .await?;
         let request = IssuanceRequest {
             member: command.member,
             delivery: command.delivery.clone(),
@@ -398,7 +396,7 @@ impl CardReplacementService {
             purpose: None,
         };
         let plan =
-            decide(&request, member.as_ref(), Some(&next)).map_err(|refusal| match refusal {
+            decide(&request, Some(member), Some(&next)).map_err(|refusal| match refusal {
                 IssuanceRefusal::DeliveryRequired => ReplaceCardError::DeliveryRequired,
                 IssuanceRefusal::NotAMember => ReplaceCardError::NotAMember,
                 IssuanceRefusal::UnknownProduct | IssuanceRefusal::PurposeNotAllowed => {
@@ -456,15 +454,15 @@ impl ReplaceCards for CardReplacementService {
     ) -> Result<IssueCardOutcome, ReplaceCardError> {
         let operation = IdempotentOperation::ReissueCard;
         let canonical = command.canonical_form();
-        let fingerprint = match self
+        let (fingerprint, member) = match self
             .begin(operation, &command.key, command.member, &canonical)
             .await?
         {
             Begun::Replayed(outcome) => return Ok(outcome),
-            Begun::New(fingerprint) => fingerprint,
+            Begun::New(fingerprint, member) => (fingerprint, member),
         };
         for _ in 0..MOST_READS {
-            let (old, next, plan) = match self.decide_reissue(command).await {
+            let (old, next, plan) = match self.decide_reissue(command, &member).await {
                 Ok(decided) => decided,
                 Err(error) => {
                     return self
@@ -506,7 +504,7 @@ impl ReplaceCards for CardReplacementService {
             .await?
         {
             Begun::Replayed(outcome) => return Ok(outcome),
-            Begun::New(fingerprint) => fingerprint,
+            Begun::New(fingerprint, _) => fingerprint,
         };
         // The new card comes with the delivery; its mobile card at registration, when the old
         // card terminates.
