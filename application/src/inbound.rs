@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 use prepaid_domain::{
-    AspId, Bin, CardApplyNo, CardProduct, DeliveryHistory, DeliveryStatus, MemberId, OperatorName,
-    Pan, ServiceId,
+    AspId, Bin, CardApplyNo, CardProduct, Ci, DeliveryHistory, DeliveryStatus, LoginId,
+    LoginPassword, MemberId, OperatorName, Pan, ServiceId,
 };
 
 use crate::authenticate::{AuthError, Authenticator, Credentials};
@@ -19,10 +19,12 @@ use crate::look_up_cards::{
 use crate::manage_card::{
     CardManaged, CardManagementError, ChangeCardStateCommand, DiscardCardCommand,
 };
+use crate::member_account::{MemberInfo, MemberLookupError, PasswordCheckError};
 use crate::operators::OperatorAuthError;
 use crate::ports::{PortError, Project};
 use crate::pre_issued_cards::{AwaitingCard, PreIssuedCardsError};
 use crate::register_card::{RegisterPhysicalCardCommand, RegistrationError, RegistrationOutcome};
+use crate::register_member::{MemberRegistered, RegisterMemberCommand, RegisterMemberFailure};
 use crate::replace_card::{ReissueCardCommand, RenewCardCommand, ReplaceCardError};
 
 /// Authenticates a request (D3, D4).
@@ -204,6 +206,33 @@ pub trait ListPreIssuedCards: Send + Sync {
         asp_id: &AspId,
         member: MemberId,
     ) -> Result<Vec<AwaitingCard>, PreIssuedCardsError>;
+}
+
+/// The members' operations (D24): sign-up, information, the login id of a CI, the password
+/// check.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ManageMembers: Send + Sync {
+    /// Registers the member `command` describes, or answers the first outcome of its
+    /// correlation id.
+    async fn register(
+        &self,
+        command: &RegisterMemberCommand,
+    ) -> Result<MemberRegistered, RegisterMemberFailure>;
+
+    /// Member `id`'s information.
+    async fn info(&self, asp_id: &AspId, id: MemberId) -> Result<MemberInfo, MemberLookupError>;
+
+    /// The login id of the member whose CI is `ci`.
+    async fn login_id(&self, asp_id: &AspId, ci: &Ci) -> Result<LoginId, MemberLookupError>;
+
+    /// The id of the member whose login id is `login_id`, when `password` is theirs.
+    async fn check_password(
+        &self,
+        asp_id: &AspId,
+        login_id: &LoginId,
+        password: &LoginPassword,
+    ) -> Result<MemberId, PasswordCheckError>;
 }
 
 /// Whether the service can serve: its database answers.

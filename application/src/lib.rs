@@ -11,6 +11,7 @@ mod inquire_products;
 mod issue_card;
 mod look_up_cards;
 mod manage_card;
+mod member_account;
 mod mint;
 mod operators;
 pub mod ports;
@@ -37,14 +38,14 @@ pub use fulfil::{
 pub use inbound::{
     AuthenticateOperators, AuthenticateRequests, CancelApplications, ChangeCardStates,
     DiscardCards, FulfilDeliveries, InquireDeliveries, InquireProducts, IssueCards,
-    ListPreIssuedCards, LookUpCards, Readiness, RegisterPhysicalCards, ReplaceCards,
+    ListPreIssuedCards, LookUpCards, ManageMembers, Readiness, RegisterPhysicalCards, ReplaceCards,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use inbound::{
     MockAuthenticateOperators, MockAuthenticateRequests, MockCancelApplications,
     MockChangeCardStates, MockDiscardCards, MockFulfilDeliveries, MockInquireDeliveries,
-    MockInquireProducts, MockIssueCards, MockListPreIssuedCards, MockLookUpCards, MockReadiness,
-    MockRegisterPhysicalCards, MockReplaceCards,
+    MockInquireProducts, MockIssueCards, MockListPreIssuedCards, MockLookUpCards,
+    MockManageMembers, MockReadiness, MockRegisterPhysicalCards, MockReplaceCards,
 };
 pub use inquire_delivery::{DeliveryInquiry, DeliveryInquiryError, DeliveryInquiryService};
 pub use inquire_products::ProductInquiryService;
@@ -60,6 +61,7 @@ pub use manage_card::{
     CardManaged, CardManagementError, CardManagementPorts, CardManagementService, CardRef,
     ChangeCardStateCommand, DiscardCardCommand,
 };
+pub use member_account::{MemberInfo, MemberLookupError, MemberService, PasswordCheckError};
 pub use mint::{CardBlank, CardMint, CardMintPorts, MintedCard};
 pub use operators::{OperatorAccess, OperatorAuthError};
 pub use ports::PortError;

@@ -23,6 +23,12 @@ pub enum ErrorCode {
     /// `001_001`: a member of the project already holds the login id, the mobile number or the
     /// CI (D24).
     UserAlreadyExists,
+    /// `001_045`: a wrong password, or a login id that no active member holds (D24).
+    PasswordMismatch,
+    /// `001_069`: the password is locked after five wrong attempts in a row (D24).
+    PasswordLocked,
+    /// `001_090` (own, D24): a member holding a suspended card cannot cancel membership.
+    MemberHasSuspendedCard,
     /// `003_024`: a NORMAL product was asked for without delivery.
     DeliveryRequiredForNormalType,
     /// `003_001`: the card named is not one the caller may register: unknown, another member's,
@@ -123,13 +129,16 @@ pub enum ErrorClass {
 
 impl ErrorCode {
     /// Every code, in catalogue order.
-    pub const ALL: [Self; 40] = [
+    pub const ALL: [Self; 43] = [
         Self::Success,
         Self::InvalidInput,
         Self::MissingValue,
         Self::LengthMismatch,
         Self::WalletUserNotFound,
         Self::UserAlreadyExists,
+        Self::PasswordMismatch,
+        Self::PasswordLocked,
+        Self::MemberHasSuspendedCard,
         Self::DeliveryRequiredForNormalType,
         Self::InvalidCardInfo,
         Self::NotCancellableToday,
@@ -191,6 +200,8 @@ impl ErrorCode {
                 | Self::LengthMismatch
                 | Self::WalletUserNotFound
                 | Self::UserAlreadyExists
+                | Self::PasswordMismatch
+                | Self::PasswordLocked
                 | Self::DeliveryRequiredForNormalType
                 | Self::InvalidCardInfo
                 | Self::NotCancellableToday
@@ -230,6 +241,17 @@ impl ErrorCode {
             Self::LengthMismatch => ("000_015", "The length of value does not match.", Rejected),
             Self::WalletUserNotFound => ("001_006", "Wallet user not found.", Rejected),
             Self::UserAlreadyExists => ("001_001", "User already exists.", Rejected),
+            Self::PasswordMismatch => ("001_045", "Wallet pin didn't match.", Rejected),
+            Self::PasswordLocked => (
+                "001_069",
+                "Wallet login failed. User login attempt crossed please reset password.",
+                Rejected,
+            ),
+            Self::MemberHasSuspendedCard => (
+                "001_090",
+                "Membership cannot be cancelled while a card is suspended.",
+                Rejected,
+            ),
             Self::DeliveryRequiredForNormalType => (
                 "003_024",
                 "Card delivery should be required in case of normal type.",
@@ -623,6 +645,7 @@ mod tests {
         assert_eq!(ErrorCode::CardLocked.code(), "003_092");
         assert_eq!(ErrorCode::CardNotRegistered.code(), "003_093");
         assert_eq!(ErrorCode::CardNotReportedLost.code(), "003_090");
+        assert_eq!(ErrorCode::MemberHasSuspendedCard.code(), "001_090");
     }
 
     #[test]
@@ -680,6 +703,16 @@ mod tests {
                 "Card already terminated.",
             ),
             (ErrorCode::NoCardToDiscard, "001_047", "Invalid card info."),
+            (
+                ErrorCode::PasswordMismatch,
+                "001_045",
+                "Wallet pin didn't match.",
+            ),
+            (
+                ErrorCode::PasswordLocked,
+                "001_069",
+                "Wallet login failed. User login attempt crossed please reset password.",
+            ),
             (
                 ErrorCode::CardAlreadyReissued,
                 "003_018",

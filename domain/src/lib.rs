@@ -46,8 +46,8 @@ pub use lifecycle::{DeliveryChangeRefused, DeliveryHistory, DeliveryStep};
 pub use member::{Member, MemberId, MemberStatus};
 pub use operator::{OperatorName, OperatorToken};
 pub use personal::{
-    BirthDate, Ci, Email, Gender, JoinChannel, LoginId, LoginPassword, MemberProfile, MobileNumber,
-    Nationality, PASSWORD_LENGTH, UserName,
+    BirthDate, Ci, Email, Gender, JoinChannel, LoginId, LoginPassword, MOST_WRONG_PASSWORDS,
+    MemberProfile, MobileNumber, Nationality, PASSWORD_LENGTH, UserName, password_locked,
 };
 pub use product::{CardProduct, ProductName, ProductType, Purpose, ServiceId};
 pub use replacement::{

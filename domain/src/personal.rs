@@ -148,10 +148,31 @@ impl LoginPassword {
         Ok(Self(text.to_owned()))
     }
 
+    /// A password sent to be checked against a member's (`/user/password/check`): its length
+    /// (`000_015 loginPassword`), then digits only (`000_002 loginPassword`). The sign-up's
+    /// rules are not applied: a guess that breaks them matches no member's password, and
+    /// counts as a wrong attempt like any other.
+    pub fn attempt(text: &str) -> Result<Self, FieldError> {
+        check_char_length(text, PASSWORD_LENGTH, PASSWORD_LENGTH, Field::LoginPassword)?;
+        if !text.bytes().all(|byte| byte.is_ascii_digit()) {
+            return Err(FieldError::invalid(Field::LoginPassword));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
     /// The digits, to be hashed.
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// Wrong passwords in a row that lock a member's password (D24): the attempt that makes this
+/// many is still answered `001_045`; every later one is `001_069` until an operator unlocks it.
+pub const MOST_WRONG_PASSWORDS: u8 = 5;
+
+/// Whether a password with `wrong` wrong attempts in a row counted is locked.
+pub const fn password_locked(wrong: u8) -> bool {
+    wrong >= MOST_WRONG_PASSWORDS
 }
 
 /// `birthDate`: `yyyyMMdd`, a real date from 1900-01-01 to 2099-12-31.

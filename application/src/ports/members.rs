@@ -118,4 +118,29 @@ pub trait MemberRecords: Send + Sync {
         key: super::LookupKey,
         fingerprint: &super::PersonalFingerprint,
     ) -> Result<Option<StoredMember>, PortError>;
+
+    /// Counts one password attempt of member `id` before it is evaluated, when fewer than
+    /// `most` wrong ones in a row are counted: `Ok(true)` when it was counted (the attempt may be
+    /// evaluated), `Ok(false)` when `most` are counted already (the password is locked). Atomic:
+    /// of concurrent attempts, no more than `most` are ever counted.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be written; nothing was counted.
+    async fn count_password_attempt(
+        &self,
+        asp_id: &AspId,
+        id: MemberId,
+        most: u8,
+    ) -> Result<bool, PortError>;
+
+    /// Clears member `id`'s count of wrong passwords: after a right one, or an operator's unlock.
+    /// `Ok(false)` when the project has no such member.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be written.
+    async fn clear_password_attempts(
+        &self,
+        asp_id: &AspId,
+        id: MemberId,
+    ) -> Result<bool, PortError>;
 }

@@ -50,6 +50,38 @@ fn a_password_is_six_digits_without_runs_and_not_inside_the_mobile_number() {
 }
 
 #[test]
+fn a_password_attempt_is_six_digits_whatever_the_sign_up_rules_say() {
+    for guess in ["111111", "123456", "000000", "987654"] {
+        assert_eq!(LoginPassword::attempt(guess).unwrap().expose(), guess);
+    }
+    for guess in ["12a456", "1234５6", "-12345", "12345 "] {
+        assert_eq!(
+            refused(LoginPassword::attempt(guess)),
+            Some((Field::LoginPassword, Rule::Invalid)),
+            "{guess}"
+        );
+    }
+    for guess in ["", "13579", "1357913"] {
+        assert_eq!(
+            refused(LoginPassword::attempt(guess)),
+            Some((Field::LoginPassword, Rule::Length)),
+            "{guess}"
+        );
+    }
+}
+
+#[test]
+fn a_password_locks_at_the_fifth_wrong_attempt_in_a_row() {
+    assert_eq!(MOST_WRONG_PASSWORDS, 5);
+    for wrong in 0..5 {
+        assert!(!password_locked(wrong), "{wrong}");
+    }
+    for wrong in [5, 6, u8::MAX] {
+        assert!(password_locked(wrong), "{wrong}");
+    }
+}
+
+#[test]
 fn a_password_never_shows_in_debug() {
     let password = LoginPassword::parse("135790", MOBILE).unwrap();
     assert_eq!(format!("{password:?}"), "LoginPassword(<redacted>)");

@@ -198,4 +198,60 @@ impl MemberRecords for Database {
             MembersBy::Fingerprint(key, fingerprint.digest.to_vec(), fingerprint.key_id.clone());
         self.member_where(asp_id, by).await
     }
+
+    async fn count_password_attempt(
+        &self,
+        asp_id: &AspId,
+        id: MemberId,
+        most: u8,
+    ) -> Result<bool, PortError> {
+        let (asp, id) = (asp_id.as_str().to_owned(), id.get().to_string());
+        let counted = self
+            .execute(move |source| {
+                on_conn!(source, |conn| {
+                    // One conditional update: the database serialises concurrent attempts on
+                    // the row, so no more than `most` are ever counted.
+                    diesel::update(
+                        member_profiles::table
+                            .filter(member_profiles::asp_id.eq(&asp))
+                            .filter(member_profiles::member_id.eq(&id))
+                            .filter(member_profiles::wrong_passwords.lt(i16::from(most))),
+                    )
+                    .set((
+                        member_profiles::wrong_passwords.eq(member_profiles::wrong_passwords + 1),
+                        member_profiles::version.eq(member_profiles::version + 1),
+                    ))
+                    .execute(conn)
+                })
+            })
+            .await?
+            .map_err(DatabaseError::from)?;
+        Ok(counted == 1)
+    }
+
+    async fn clear_password_attempts(
+        &self,
+        asp_id: &AspId,
+        id: MemberId,
+    ) -> Result<bool, PortError> {
+        let (asp, id) = (asp_id.as_str().to_owned(), id.get().to_string());
+        let cleared = self
+            .execute(move |source| {
+                on_conn!(source, |conn| {
+                    diesel::update(
+                        member_profiles::table
+                            .filter(member_profiles::asp_id.eq(&asp))
+                            .filter(member_profiles::member_id.eq(&id)),
+                    )
+                    .set((
+                        member_profiles::wrong_passwords.eq(0),
+                        member_profiles::version.eq(member_profiles::version + 1),
+                    ))
+                    .execute(conn)
+                })
+            })
+            .await?
+            .map_err(DatabaseError::from)?;
+        Ok(cleared == 1)
+    }
 }
