@@ -82,6 +82,7 @@ const CASES: &[(&str, Case)] = cases![
     members::a_value_another_member_of_the_project_holds_writes_nothing,
     members::a_claimed_key_makes_nothing_of_the_sign_up,
     members::of_many_sign_ups_with_one_login_id_at_once_one_is_recorded,
+    members::of_64_password_attempts_at_once_five_are_counted_and_a_clear_starts_again,
 ];
 
 fn main() {

@@ -197,3 +197,58 @@ pub async fn of_many_sign_ups_with_one_login_id_at_once_one_is_recorded(backend:
     }
     assert_eq!(recorded, 1);
 }
+
+pub async fn of_64_password_attempts_at_once_five_are_counted_and_a_clear_starts_again(
+    backend: Backend,
+) {
+    let test = open(&backend);
+    let new = sign_up(&asp(), unique());
+    test.db.register(&new).await.unwrap();
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let (db, asp_id) = (test.db.clone(), new.asp_id.clone());
+            tokio::spawn(async move { db.count_password_attempt(&asp_id, new.id, 5).await })
+        })
+        .collect();
+    let mut counted = 0;
+    for task in tasks {
+        if task.await.unwrap().unwrap() {
+            counted += 1;
+        }
+    }
+    assert_eq!(counted, 5);
+    let read = test.db.member(&new.asp_id, new.id).await.unwrap().unwrap();
+    assert_eq!(read.wrong_passwords, 5);
+    assert!(read.version >= 5, "each count moves the version");
+
+    // Another project's member under the same id is neither counted nor cleared.
+    let other = AspId::parse(&asp()).unwrap();
+    assert!(
+        !test
+            .db
+            .count_password_attempt(&other, new.id, 5)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !test
+            .db
+            .clear_password_attempts(&other, new.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        test.db
+            .clear_password_attempts(&new.asp_id, new.id)
+            .await
+            .unwrap()
+    );
+    let read = test.db.member(&new.asp_id, new.id).await.unwrap().unwrap();
+    assert_eq!(read.wrong_passwords, 0);
+    assert!(
+        test.db
+            .count_password_attempt(&new.asp_id, new.id, 5)
+            .await
+            .unwrap()
+    );
+}
