@@ -82,6 +82,12 @@ pub struct KeySettings {
     pub secret_kek_id: Option<String>,
     /// Retired key-encryption keys, as `id:hex` (a start seals their secrets again).
     pub retired_secret_keks: Vec<SecretString>,
+    /// The pepper that keys members' password hashes, 64 hex digits; never in the database.
+    pub password_pepper: Option<SecretString>,
+    /// Its id (`pep-1` by default), recorded with each password hash.
+    pub password_pepper_id: Option<String>,
+    /// Retired peppers still used to check the passwords hashed with them, as `id:hex`.
+    pub retired_password_peppers: Vec<SecretString>,
     /// Card verification key pair `KeyA` `KeyB`, 32 hex digits.
     pub card_verification_key: Option<SecretString>,
     /// Id of the current card verification key, recorded with each card (`cvk-1` by default:
@@ -240,6 +246,21 @@ const ENVIRONMENT: &[(&str, &str, Read)] = &[
     ("PREPAID_INDEX_KEY_ID", "keys.index_key_id", Read::Text),
     ("PREPAID_SECRET_KEK", "keys.secret_kek", Read::Text),
     ("PREPAID_SECRET_KEK_ID", "keys.secret_kek_id", Read::Text),
+    (
+        "PREPAID_PASSWORD_PEPPER",
+        "keys.password_pepper",
+        Read::Text,
+    ),
+    (
+        "PREPAID_PASSWORD_PEPPER_ID",
+        "keys.password_pepper_id",
+        Read::Text,
+    ),
+    (
+        "PREPAID_RETIRED_PASSWORD_PEPPERS",
+        "keys.retired_password_peppers",
+        Read::List,
+    ),
     (
         "PREPAID_RETIRED_SECRET_KEKS",
         "keys.retired_secret_keks",

@@ -3,6 +3,7 @@
 
 mod cards;
 pub mod config;
+mod members;
 pub mod sandbox;
 pub mod telemetry;
 
@@ -12,7 +13,8 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use prepaid_application::ports::{
-    CardSecrets, CardVerification, Clock, MessageCipher, ProductCatalogue, ReplayGuard, SecretVault,
+    CardSecrets, CardVerification, Clock, MemberSecrets, MessageCipher, Passwords,
+    ProductCatalogue, ReplayGuard, SecretVault,
 };
 use prepaid_application::{
     AuthenticateOperators, AuthenticateRequests, Authenticator, CachedProductCatalogue,
@@ -263,7 +265,8 @@ impl Application {
             .map_err(|_| StartupError::Fixture("database start-up task"))??;
 
         let keys = resolve_keys(&settings)?;
-        let (secrets, vault) = secrets_at_rest(&database, &keys).await?;
+        let (secrets, members, vault) = secrets_at_rest(&database, &keys).await?;
+        let passwords: Arc<dyn Passwords> = Arc::new(members::passwords(&keys)?);
         let verification = Arc::new(card_verification(&keys)?);
 
         let products = settings.card_products()?;
@@ -289,6 +292,7 @@ impl Application {
                 provision_sandbox(
                     &database,
                     (&vault, &secrets, verification.as_ref(), &operators),
+                    (members.as_ref(), passwords.as_ref()),
                     &settings.data_dir,
                     &base_url,
                     now,
@@ -326,6 +330,8 @@ impl Application {
             catalogue,
             secrets,
             verification,
+            members,
+            passwords,
         };
         let authenticator =
             authenticator(&database, vault, replay, clock.clone(), settings.window()?);
@@ -424,8 +430,16 @@ impl Sandbox {
 async fn secrets_at_rest(
     database: &Database,
     keys: &KeySettings,
-) -> Result<(Arc<dyn CardSecrets>, Arc<dyn SecretVault>), StartupError> {
-    let secrets: Arc<dyn CardSecrets> = Arc::new(card_secrets(keys)?);
+) -> Result<
+    (
+        Arc<dyn CardSecrets>,
+        Arc<dyn MemberSecrets>,
+        Arc<dyn SecretVault>,
+    ),
+    StartupError,
+> {
+    let both = Arc::new(card_secrets(keys)?);
+    let (secrets, members): (Arc<dyn CardSecrets>, Arc<dyn MemberSecrets>) = (both.clone(), both);
     database.seal_unsealed_addresses(secrets.clone()).await?;
     let vault: Arc<dyn SecretVault> = Arc::new(secret_vault(keys)?);
     let resealed = database.reseal_secrets(vault.clone()).await?;
@@ -435,7 +449,7 @@ async fn secrets_at_rest(
             "access key secrets sealed again with the current key"
         );
     }
-    Ok((secrets, vault))
+    Ok((secrets, members, vault))
 }
 
 /// Authentication over the database's projects, read once per 5 s at most: a key made inactive
@@ -492,6 +506,8 @@ struct Core {
     catalogue: Arc<dyn ProductCatalogue>,
     secrets: Arc<dyn CardSecrets>,
     verification: Arc<dyn CardVerification>,
+    members: Arc<dyn MemberSecrets>,
+    passwords: Arc<dyn Passwords>,
 }
 
 /// The inbound ports of the HTTP adapter over `core`, and the fulfilment partner's use cases
@@ -556,6 +572,7 @@ fn inbound_ports(
         discards: cards,
         replacements,
         look_ups: card_look_ups(database, core),
+        members: members::member_service(database, core),
         ops: OpsPorts {
             operators,
             fulfilment: fulfilment.clone(),
@@ -696,6 +713,7 @@ async fn provision_sandbox(
         &dyn CardVerification,
         &OperatorAccess,
     ),
+    personal: (&dyn MemberSecrets, &dyn Passwords),
     data_dir: &std::path::Path,
     base_url: &str,
     now: prepaid_domain::Timestamp,
@@ -713,6 +731,9 @@ async fn provision_sandbox(
         (credentials, true)
     };
     sandbox::save_fixture_members(database, &credentials.asp_id, now).await?;
+    let project =
+        AspId::parse(&credentials.asp_id).map_err(|_| StartupError::Fixture("sandbox ASP id"))?;
+    sandbox::save_fixture_profiles(database, personal, &project, now).await?;
     sandbox::save_fixture_applications(database, secrets.as_ref(), &credentials.asp_id).await?;
     sandbox::save_fixture_cards(
         database,

@@ -25,6 +25,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::StartupError;
 
+mod members;
+
+pub use members::{
+    ACTIVE_CI, ACTIVE_LOGIN_ID, ACTIVE_PASSWORD, CANCELLED_LOGIN_ID, CANCELLED_PASSWORD,
+    save_fixture_profiles,
+};
+
 /// Sandbox member who may apply (Test Data "success" scenarios).
 pub const ACTIVE_MEMBER: u64 = 1001;
 /// Sandbox member who cancelled membership (Test Data `001_006`).
@@ -618,6 +625,9 @@ pub fn sandbox_master_keys(data_dir: &Path) -> Result<crate::config::KeySettings
         /// Added later: a sandbox made before has none until its next start writes one.
         #[serde(default)]
         secret_kek: Option<String>,
+        /// Added later, as the key-encryption key was.
+        #[serde(default)]
+        password_pepper: Option<String>,
     }
     let path = data_dir.join("master-keys.toml");
     let (mut stored, mut changed) = if path.exists() {
@@ -632,11 +642,16 @@ pub fn sandbox_master_keys(data_dir: &Path) -> Result<crate::config::KeySettings
             index_key: random_hex(32).map_err(StartupError::Crypto)?,
             card_verification_key: random_hex(16).map_err(StartupError::Crypto)?,
             secret_kek: None,
+            password_pepper: None,
         };
         (stored, true)
     };
     if stored.secret_kek.is_none() {
         stored.secret_kek = Some(random_hex(32).map_err(StartupError::Crypto)?);
+        changed = true;
+    }
+    if stored.password_pepper.is_none() {
+        stored.password_pepper = Some(random_hex(32).map_err(StartupError::Crypto)?);
         changed = true;
     }
     if changed {
@@ -661,6 +676,9 @@ pub fn sandbox_master_keys(data_dir: &Path) -> Result<crate::config::KeySettings
         secret_kek: stored.secret_kek.map(Into::into),
         secret_kek_id: None,
         retired_secret_keks: Vec::new(),
+        password_pepper: stored.password_pepper.map(Into::into),
+        password_pepper_id: None,
+        retired_password_peppers: Vec::new(),
     })
 }
 

@@ -399,6 +399,9 @@ fn with_keys(
         data_key_id: Some("data-1".into()),
         data_key: Some("0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0".into()),
         secret_kek: Some("1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f00f".into()),
+        password_pepper: Some(
+            "2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f00f1e".into(),
+        ),
         index_key_id: Some(index.0.into()),
         index_key: Some(index.1.into()),
         retired_index_keys: owned(retired_index),

@@ -18,8 +18,8 @@ use std::sync::Arc;
 use prepaid_application::ports::MessageCipher;
 use prepaid_application::{
     AuthenticateRequests, CancelApplications, ChangeCardStates, DiscardCards, InquireDeliveries,
-    InquireProducts, IssueCards, ListPreIssuedCards, LookUpCards, Readiness, RegisterPhysicalCards,
-    ReplaceCards,
+    InquireProducts, IssueCards, ListPreIssuedCards, LookUpCards, ManageMembers, Readiness,
+    RegisterPhysicalCards, ReplaceCards,
 };
 
 pub use docs::TryIt;
@@ -73,6 +73,18 @@ pub const CARD_OWNER_PATH: &str = "/api/v1/user/card/info";
 /// The path of the unregistered card inquiry under a base path.
 pub const UNREGISTERED_CARD_PATH: &str = "/api/v1/unregister/card/info";
 
+/// The path of "User Register".
+pub const USER_REGISTRATION_PATH: &str = "/api/v1/user/registration";
+
+/// The path of "Search for Member Information".
+pub const USER_INFO_PATH: &str = "/api/v1/user/info";
+
+/// The path of "Member password verify".
+pub const PASSWORD_CHECK_PATH: &str = "/api/v1/user/password/check";
+
+/// The path of "Checking Log in ID".
+pub const LOGIN_ID_FIND_PATH: &str = "/api/v1/user/loginId/find";
+
 /// Parses an issue-and-delivery body (plaintext JSON) as the pipeline does: the JSON object,
 /// its table, then the domain request. For benchmarks and tools.
 ///
@@ -112,6 +124,8 @@ pub struct InboundPorts {
     pub replacements: Arc<dyn ReplaceCards>,
     /// Card look-ups.
     pub look_ups: Arc<dyn LookUpCards>,
+    /// The members' operations.
+    pub members: Arc<dyn ManageMembers>,
     /// The fulfilment partner's operator interface.
     pub ops: OpsPorts,
     /// Whether the service can serve (`/readyz`).

@@ -14,5 +14,5 @@ pub use error::DatabaseError;
 pub use memory::InMemoryReplayGuard;
 #[cfg(any(test, feature = "test-support"))]
 pub use store::IssuedCounts;
-pub use store::{Database, DieselProjectDirectory, DieselReplayGuard};
+pub use store::{Database, DieselProjectDirectory, DieselReplayGuard, FixtureProfile};
 pub use writer::WalStatus;

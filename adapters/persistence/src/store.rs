@@ -53,6 +53,7 @@ mod serials;
 #[cfg(any(test, feature = "test-support"))]
 pub use checks::IssuedCounts;
 pub use directory::DieselProjectDirectory;
+pub use member_records::FixtureProfile;
 pub use replay::DieselReplayGuard;
 
 /// The database: implements [`CardApplicationStore`], [`MemberDirectory`] and

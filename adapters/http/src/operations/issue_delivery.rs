@@ -53,7 +53,7 @@ pub static OPERATION: Operation = Operation {
 pub const ADDRESS_LINE_PATTERN: &str =
     r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$";
 
-const ADDRESS_LINE: Text = Text {
+pub(super) const ADDRESS_LINE: Text = Text {
     min: 1,
     max: 255,
     pattern: Some(ADDRESS_LINE_PATTERN),

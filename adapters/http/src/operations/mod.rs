@@ -10,12 +10,16 @@ mod card_status;
 mod delivery_inquiry;
 mod discard_card;
 mod issue_delivery;
+mod login_id_find;
+mod password_check;
 mod pre_issued_cards;
 mod product_inquiry;
 mod register_card;
 mod reissue_delivery;
 mod renew_card;
 mod unregistered_card;
+mod user_info;
+mod user_registration;
 
 use std::sync::Arc;
 
@@ -48,6 +52,10 @@ pub const OPERATIONS: &[&Operation] = &[
     &card_owner::OPERATION,
     &unregistered_card::OPERATION,
     &product_inquiry::OPERATION,
+    &user_registration::OPERATION,
+    &user_info::OPERATION,
+    &password_check::OPERATION,
+    &login_id_find::OPERATION,
 ];
 
 /// What an endpoint is given: the authenticated request with its body validated against the
@@ -123,6 +131,9 @@ use_case_error!(
     prepaid_application::CardLookupError,
     prepaid_application::CardManagementError,
     prepaid_application::DeliveryInquiryError,
+    prepaid_application::MemberLookupError,
+    prepaid_application::PasswordCheckError,
+    prepaid_application::RegisterMemberFailure,
     prepaid_application::PreIssuedCardsError,
     prepaid_application::RegistrationError,
     prepaid_application::ReplaceCardError,
@@ -188,6 +199,10 @@ pub fn endpoints(ports: &InboundPorts) -> Vec<Arc<dyn Endpoint>> {
             ports.look_ups.clone(),
         )),
         Arc::new(product_inquiry::ProductInquiry(ports.products.clone())),
+        Arc::new(user_registration::RegisterUser(ports.members.clone())),
+        Arc::new(user_info::UserInfo(ports.members.clone())),
+        Arc::new(password_check::CheckPassword(ports.members.clone())),
+        Arc::new(login_id_find::FindLoginId(ports.members.clone())),
     ]
 }
 

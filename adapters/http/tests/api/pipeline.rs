@@ -65,6 +65,7 @@ fn ports(
         discards: Arc::new(prepaid_application::MockDiscardCards::new()),
         replacements: Arc::new(prepaid_application::MockReplaceCards::new()),
         look_ups: Arc::new(prepaid_application::MockLookUpCards::new()),
+        members: Arc::new(prepaid_application::MockManageMembers::new()),
         registrations: Arc::new(MockRegisterPhysicalCards::new()),
         readiness: Arc::new(readiness),
         cipher: Arc::new(FakeCipher::default()),

@@ -48,6 +48,7 @@ fn ports(registrations: MockRegisterPhysicalCards) -> InboundPorts {
         discards: Arc::new(prepaid_application::MockDiscardCards::new()),
         replacements: Arc::new(prepaid_application::MockReplaceCards::new()),
         look_ups: Arc::new(prepaid_application::MockLookUpCards::new()),
+        members: Arc::new(prepaid_application::MockManageMembers::new()),
         registrations: Arc::new(registrations),
         readiness: Arc::new(MockReadiness::new()),
         cipher: Arc::new(FakeCipher::default()),

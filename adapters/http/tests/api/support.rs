@@ -936,6 +936,7 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
         discards: cards,
         replacements,
         look_ups,
+        members: crate::people::People::with_fixtures().service(),
         ops: no_operators(),
         readiness: Arc::new(Ready),
         cipher,
@@ -962,7 +963,17 @@ pub async fn app_with(
     Response = ServiceResponse<impl MessageBody>,
     Error = actix_web::Error,
 > {
-    let ports = ports_with(store, cipher);
+    app_over(ports_with(store, cipher)).await
+}
+
+/// The application over `ports`.
+pub async fn app_over(
+    ports: InboundPorts,
+) -> impl Service<
+    actix_http::Request,
+    Response = ServiceResponse<impl MessageBody>,
+    Error = actix_web::Error,
+> {
     test::init_service(
         App::new()
             .configure(|config| prepaid_http::configure(config, &ports, &HttpConfig::default())),

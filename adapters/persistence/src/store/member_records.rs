@@ -4,8 +4,8 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{BoolExpressionMethods as _, JoinOnDsl as _};
 use prepaid_application::ports::{
-    LookupKey, MemberRecords, MemberValue, NewMember, PasswordHash, PersonalFingerprint,
-    RegisterMemberError, SealedProfile, StoredMember,
+    LookupKey, MemberFingerprints, MemberRecords, MemberValue, NewMember, PasswordHash,
+    PersonalFingerprint, RegisterMemberError, SealedProfile, StoredMember,
 };
 use prepaid_domain::{JoinChannel, MemberStatus};
 
@@ -111,6 +111,73 @@ impl Database {
         Ok(found
             .map(|(row, status)| stored_member(row, &status))
             .transpose()?)
+    }
+}
+
+/// A fixture member's personal data (the sandbox's).
+pub struct FixtureProfile<'a> {
+    /// The project.
+    pub asp_id: &'a AspId,
+    /// The member, already saved.
+    pub id: MemberId,
+    /// The profile, sealed.
+    pub profile: &'a SealedProfile,
+    /// What the member is unique by.
+    pub fingerprints: &'a MemberFingerprints,
+    /// The password's hash.
+    pub password: &'a PasswordHash,
+    /// `joinChannel`.
+    pub join_channel: Option<&'a JoinChannel>,
+    /// When.
+    pub at: prepaid_domain::Timestamp,
+}
+
+impl Database {
+    /// Gives the saved member `fixture.id` their personal data, unless they have some already (a
+    /// member who changed it keeps their change).
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the store cannot be written, or another member of the project
+    /// holds one of the values.
+    pub async fn save_fixture_profile(
+        &self,
+        fixture: &FixtureProfile<'_>,
+    ) -> Result<(), DatabaseError> {
+        let at = fixture.at.as_millis();
+        let prints = fixture.fingerprints;
+        let row = MemberProfileRow {
+            asp_id: fixture.asp_id.as_str().to_owned(),
+            member_id: fixture.id.get().to_string(),
+            profile_key_id: fixture.profile.key_id.clone(),
+            profile_sealed: fixture.profile.ciphertext.clone(),
+            login_fingerprint: prints.login_id.digest.to_vec(),
+            login_fingerprint_key_id: prints.login_id.key_id.clone(),
+            mobile_fingerprint: prints.mobile.digest.to_vec(),
+            mobile_fingerprint_key_id: prints.mobile.key_id.clone(),
+            ci_fingerprint: prints.ci.as_ref().map(|ci| ci.digest.to_vec()),
+            ci_fingerprint_key_id: prints.ci.as_ref().map(|ci| ci.key_id.clone()),
+            password_key_id: fixture.password.key_id.clone(),
+            password_hash: fixture.password.phc.clone(),
+            wrong_passwords: 0,
+            join_channel: fixture
+                .join_channel
+                .map(|channel| channel.as_str().to_owned()),
+            version: 0,
+            created_at: at,
+            updated_at: at,
+        };
+        self.execute(move |source| {
+            on_conn!(source, |conn| {
+                diesel::insert_into(member_profiles::table)
+                    .values(&row)
+                    .on_conflict((member_profiles::asp_id, member_profiles::member_id))
+                    .do_nothing()
+                    .execute(conn)
+            })
+        })
+        .await?
+        .map_err(DatabaseError::from)?;
+        Ok(())
     }
 }
 

@@ -1,0 +1,335 @@
+//! The members' operations through the pipeline, over the member service and the fake members:
+//! a sign-up read back, the password rules in their order, the password lock, and another
+//! project that sees none of the sandbox's members.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::people::{ACTIVE_CI, ACTIVE_LOGIN_ID, ACTIVE_PASSWORD, People};
+use crate::support::{
+    CRYPTO_KEY, Call, FakeCipher, OTHER_ASP, OTHER_ASP_KEY, OTHER_CRYPTO_KEY, Store, app_over,
+    fake_encrypt, ports_with, send,
+};
+
+/// A plaintext request that names the crypto key its answer is encrypted with.
+fn call(path: &str, body: &Value, correlation: &str) -> Call {
+    let mut call = Call::new(body.to_string())
+        .correlation(correlation)
+        .header("X-KM-Crypto-Key-Id", Some(CRYPTO_KEY));
+    path.clone_into(&mut call.path);
+    call
+}
+
+fn sign_up() -> Value {
+    json!({
+        "loginId": "New.Member@Example.com",
+        "loginPassword": "135790",
+        "birthDate": "19950315",
+        "nationality": "Foreigner",
+        "gender": "Female",
+        "userName": "박새롬",
+        "mobileNumber": "01077770001",
+        "email": "new.member@example.com",
+        "ci": "Q".repeat(86) + "==",
+        "addressInfo": {"address": "서울특별시 강남구 테헤란로 1", "addressDetail": "101동 1001호", "zipCode": "06236"},
+        "joinChannel": "KONA",
+    })
+}
+
+macro_rules! members_app {
+    ($people:expr) => {{
+        let mut ports = ports_with(Store::default(), Arc::new(FakeCipher::default()));
+        ports.members = $people.service();
+        app_over(ports).await
+    }};
+}
+
+#[actix_web::test]
+async fn a_signed_up_member_reads_back_what_they_registered_and_logs_in() {
+    let people = People::with_fixtures();
+    let app = members_app!(people);
+    let answer = send(
+        &app,
+        call(
+            prepaid_http::USER_REGISTRATION_PATH,
+            &sign_up(),
+            "261125153000-0000e01",
+        )
+        .request(),
+    )
+    .await;
+    let answer = answer.decrypted();
+    assert_eq!(answer["response"]["code"], "000_000", "{answer}");
+    let id = answer["userId"].as_u64().unwrap();
+
+    let info = send(
+        &app,
+        call(
+            prepaid_http::USER_INFO_PATH,
+            &json!({"userId": id}),
+            "261125153000-0000e02",
+        )
+        .request(),
+    )
+    .await
+    .decrypted();
+    let mut expected = sign_up();
+    let expected = expected.as_object_mut().unwrap();
+    expected.remove("loginPassword");
+    expected.insert("userId".into(), id.into());
+    expected.insert("aspId".into(), "ASPSANDBOX00001".into());
+    assert_eq!(info["userInfo"], Value::Object(expected.clone()));
+
+    let login = send(
+        &app,
+        call(
+            prepaid_http::PASSWORD_CHECK_PATH,
+            &json!({"loginId": "new.member@EXAMPLE.com", "loginPassword": "135790"}),
+            "261125153000-0000e03",
+        )
+        .request(),
+    )
+    .await;
+    assert_eq!(login.json["userId"], id, "{}", login.json);
+    let found = send(
+        &app,
+        call(
+            prepaid_http::LOGIN_ID_FIND_PATH,
+            &json!({"ci": "Q".repeat(86) + "=="}),
+            "261125153000-0000e04",
+        )
+        .request(),
+    )
+    .await;
+    assert_eq!(found.json["loginId"], "New.Member@Example.com");
+}
+
+#[actix_web::test]
+async fn a_sign_up_retried_with_its_correlation_id_answers_the_same_member_once() {
+    let people = People::with_fixtures();
+    let app = members_app!(people);
+    let first = call(
+        prepaid_http::USER_REGISTRATION_PATH,
+        &sign_up(),
+        "261125153000-0000e11",
+    );
+    let answer = send(&app, first.clone().request()).await.decrypted();
+    // A retry is a new request (a new token) with the same correlation id and payload.
+    let mut retry = first.clone();
+    retry.token_time = prepaid_domain::DateTime::with_millis(2026, 11, 25, 15, 30, 0, 999).unwrap();
+    let again = send(&app, retry.request()).await.decrypted();
+    assert_eq!(again["userId"], answer["userId"], "{again}");
+
+    let mut other = sign_up();
+    other["mobileNumber"] = "01077770009".into();
+    let conflict = send(
+        &app,
+        call(
+            prepaid_http::USER_REGISTRATION_PATH,
+            &other,
+            "261125153000-0000e11",
+        )
+        .request(),
+    )
+    .await
+    .decrypted();
+    assert_eq!(conflict["response"]["code"], "000_094");
+}
+
+#[actix_web::test]
+async fn a_login_id_mobile_number_or_ci_held_in_the_project_is_001_001() {
+    let people = People::with_fixtures();
+    let app = members_app!(people);
+    for (index, (field, value)) in [
+        ("loginId", json!("MEMBER1001@sandbox.EXAMPLE")),
+        ("mobileNumber", json!("01000001001")),
+        ("ci", json!(ACTIVE_CI)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = sign_up();
+        body[field] = value;
+        let answer = send(
+            &app,
+            call(
+                prepaid_http::USER_REGISTRATION_PATH,
+                &body,
+                &format!("261125153000-0000e2{index}"),
+            )
+            .request(),
+        )
+        .await
+        .decrypted();
+        assert_eq!(answer["response"]["code"], "001_001", "{field}");
+    }
+}
+
+#[actix_web::test]
+async fn the_password_rules_come_in_the_order_of_the_fields() {
+    let people = People::with_fixtures();
+    let app = members_app!(people);
+    for (index, (changes, path)) in [
+        // A run in the password comes before a later field's own refusal.
+        (
+            json!({"loginPassword": "111790", "birthDate": "19950231"}),
+            "loginPassword",
+        ),
+        (
+            json!({"loginPassword": "135790", "birthDate": "19950231"}),
+            "birthDate",
+        ),
+        // Inside the mobile number: checked once every field's own rules passed.
+        (
+            json!({"loginPassword": "770770", "mobileNumber": "01077077001"}),
+            "loginPassword",
+        ),
+        (
+            json!({"loginPassword": "770770", "mobileNumber": "0107707700A"}),
+            "mobileNumber",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = sign_up();
+        for (name, value) in changes.as_object().unwrap() {
+            body[name] = value.clone();
+        }
+        let answer = send(
+            &app,
+            call(
+                prepaid_http::USER_REGISTRATION_PATH,
+                &body,
+                &format!("261125153000-0000e3{index}"),
+            )
+            .request(),
+        )
+        .await
+        .decrypted();
+        assert_eq!(
+            answer["response"]["description"],
+            format!("Invalid input parameter. {path}"),
+            "{changes}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn five_wrong_passwords_lock_the_member_until_an_unlock_even_for_the_right_one() {
+    let people = People::with_fixtures();
+    let app = members_app!(people);
+    let attempt = |password: &str, index: u16| {
+        call(
+            prepaid_http::PASSWORD_CHECK_PATH,
+            &json!({"loginId": ACTIVE_LOGIN_ID, "loginPassword": password}),
+            &format!("261125153000-0000e{index:02}"),
+        )
+        .request()
+    };
+    // Each a body of its own: the same body again within the window is a replay (D4).
+    for (index, password) in (40..45).zip(["111111", "222222", "333333", "444444", "555555"]) {
+        let answer = send(&app, attempt(password, index)).await;
+        assert_eq!(answer.code(), "001_045", "{index} {}", answer.json);
+    }
+    assert_eq!(people.wrong_passwords(1001), 5);
+    for (index, password) in [(45, "666666"), (46, ACTIVE_PASSWORD)] {
+        let answer = send(&app, attempt(password, index)).await;
+        assert_eq!(
+            (answer.code(), answer.description()),
+            (
+                "001_069",
+                "Wallet login failed. User login attempt crossed please reset password."
+            )
+        );
+    }
+    assert_eq!(
+        people.wrong_passwords(1001),
+        5,
+        "a locked attempt is not counted"
+    );
+}
+
+#[actix_web::test]
+async fn an_unknown_login_id_is_answered_as_a_wrong_password() {
+    let people = People::with_fixtures();
+    let app = members_app!(people);
+    let answer = send(
+        &app,
+        call(
+            prepaid_http::PASSWORD_CHECK_PATH,
+            &json!({"loginId": "nobody@sandbox.example", "loginPassword": ACTIVE_PASSWORD}),
+            "261125153000-0000e50",
+        )
+        .request(),
+    )
+    .await;
+    assert_eq!(
+        (answer.code(), answer.description()),
+        ("001_045", "Wallet pin didn't match.")
+    );
+}
+
+#[actix_web::test]
+async fn another_project_sees_none_of_the_sandbox_s_members() {
+    let people = People::with_fixtures();
+    let app = members_app!(people);
+    let theirs = |path: &str, body: Value, correlation: &str| {
+        let envelope =
+            json!({"encData": fake_encrypt(OTHER_CRYPTO_KEY, body.to_string().as_bytes())});
+        call(path, &envelope, correlation)
+            .header("X-KM-User-AspId", Some(OTHER_ASP))
+            .header("X-KM-Access-Key", Some(OTHER_ASP_KEY))
+            .header("X-KM-Crypto-Key-Id", Some(OTHER_CRYPTO_KEY))
+            .request()
+    };
+    let info = send(
+        &app,
+        theirs(
+            prepaid_http::USER_INFO_PATH,
+            json!({"userId": 1001}),
+            "261125153000-0000e60",
+        ),
+    )
+    .await;
+    assert_eq!(info.decrypted()["response"]["code"], "001_006");
+    let found = send(
+        &app,
+        theirs(
+            prepaid_http::LOGIN_ID_FIND_PATH,
+            json!({"ci": ACTIVE_CI}),
+            "261125153000-0000e61",
+        ),
+    )
+    .await;
+    assert_eq!(found.decrypted()["response"]["code"], "001_006");
+    let login = send(
+        &app,
+        theirs(
+            prepaid_http::PASSWORD_CHECK_PATH,
+            json!({"loginId": ACTIVE_LOGIN_ID, "loginPassword": ACTIVE_PASSWORD}),
+            "261125153000-0000e62",
+        ),
+    )
+    .await;
+    assert_eq!(login.decrypted()["response"]["code"], "001_045");
+    assert_eq!(
+        people.wrong_passwords(1001),
+        0,
+        "the sandbox's member is untouched"
+    );
+    // The same login id signs up in another project.
+    let mut body = sign_up();
+    body["loginId"] = ACTIVE_LOGIN_ID.into();
+    let registered = send(
+        &app,
+        theirs(
+            prepaid_http::USER_REGISTRATION_PATH,
+            body,
+            "261125153000-0000e63",
+        ),
+    )
+    .await;
+    assert_eq!(registered.decrypted()["response"]["code"], "000_000");
+}

@@ -1,0 +1,47 @@
+//! The wiring of the members' operations (D24): password hashing keyed with the configured
+//! pepper, and the member service over the database.
+
+use std::sync::Arc;
+
+use prepaid_application::{MemberRegistrationPorts, MemberService};
+use prepaid_crypto::{Argon2Passwords, OsRandom, PasswordCost, PasswordPepper};
+use prepaid_persistence::Database;
+
+use crate::config::{ConfigError, KeySettings};
+use crate::{Core, StartupError, required, retired};
+
+/// The id of the password pepper when none is configured.
+const DEFAULT_PEPPER_ID: &str = "pep-1";
+
+/// Password hashing with the configured pepper (the retired ones still check).
+pub(crate) fn passwords(keys: &KeySettings) -> Result<Argon2Passwords, StartupError> {
+    let setting = "keys.password_pepper";
+    let id = keys
+        .password_pepper_id
+        .as_deref()
+        .unwrap_or(DEFAULT_PEPPER_ID);
+    let current = PasswordPepper::from_hex(id, required(keys.password_pepper.as_ref(), setting)?)
+        .map_err(|error| ConfigError::new(setting, error.to_string()))?;
+    let setting = "keys.retired_password_peppers";
+    let mut old = Vec::new();
+    for (id, hex) in retired(&keys.retired_password_peppers, setting)? {
+        old.push(
+            PasswordPepper::from_hex(id, hex)
+                .map_err(|error| ConfigError::new(setting, error.to_string()))?,
+        );
+    }
+    Ok(Argon2Passwords::new(current, old, PasswordCost::STANDARD))
+}
+
+/// The members' operations over the database.
+pub(crate) fn member_service(database: &Database, core: &Core) -> Arc<MemberService> {
+    Arc::new(MemberService::new(MemberRegistrationPorts {
+        records: Arc::new(database.clone()),
+        idempotency: Arc::new(database.clone()),
+        passwords: core.passwords.clone(),
+        members: core.members.clone(),
+        secrets: core.secrets.clone(),
+        random: Arc::new(OsRandom),
+        clock: core.clock.clone(),
+    }))
+}
