@@ -184,6 +184,11 @@ impl MemberRegistrationService {
                 }
                 Err(RegisterMemberError::Taken(MemberValue::Id)) => {}
                 Err(RegisterMemberError::Taken(value)) => {
+                    // A concurrent retry of this very request holds the value: its claim
+                    // commits with it, so a claim under our key makes this a replay.
+                    if ports.idempotency.find_record(&command.key).await?.is_some() {
+                        return self.replay(command, &canonical).await;
+                    }
                     return Err(RegisterMemberFailure::AlreadyExists(value));
                 }
                 Err(RegisterMemberError::KeyTaken) => {

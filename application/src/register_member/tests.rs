@@ -277,7 +277,7 @@ async fn a_retry_answers_the_first_member_and_another_payload_is_a_conflict() {
     // A concurrent request with the key committed first: its outcome.
     let run = register(
         World {
-            records: vec![None, Some(first)],
+            records: vec![None, Some(first.clone())],
             answers: vec![Err(RegisterMemberError::KeyTaken)],
             ..fresh()
         },
@@ -285,6 +285,27 @@ async fn a_retry_answers_the_first_member_and_another_payload_is_a_conflict() {
     )
     .await;
     assert!(run.result.unwrap().replayed);
+
+    // A concurrent retry of this request committed first, and its login id was met before its
+    // claim: still its outcome, not `001_001`.
+    for value in [
+        MemberValue::LoginId,
+        MemberValue::MobileNumber,
+        MemberValue::Ci,
+    ] {
+        let run = register(
+            World {
+                records: vec![None, Some(first.clone())],
+                answers: vec![Err(RegisterMemberError::Taken(value))],
+                ..fresh()
+            },
+            &command(),
+        )
+        .await;
+        let registered = run.result.unwrap();
+        assert!(registered.replayed, "{value:?}");
+        assert_eq!(registered.id.get(), 9_999_999_999_999_999_999);
+    }
 }
 
 #[test]

@@ -1,0 +1,260 @@
+//! The members' operations over HTTP against the real binary, on SQLite and on PostgreSQL (two
+//! instances): a sign-up read back and logged in with, retried with one correlation id, raced
+//! for one login id, and a storm of 64 wrong passwords that locks the member once and never
+//! lets a sixth guess be evaluated; no personal value in a log line or in the database files.
+
+mod support;
+
+use futures_util::future::join_all;
+use prepaid_application::ports::{Clock as _, MemberRecords as _};
+use prepaid_bootstrap::sandbox;
+use prepaid_crypto::SystemClock;
+use prepaid_domain::{AspId, MemberId};
+use prepaid_persistence::Database;
+use prepaid_tools::client;
+use serde_json::{Value, json};
+use support::caller::{Caller, code, on_postgresql, on_sqlite, text};
+use support::{Service, terminate};
+
+fn id() -> String {
+    client::new_correlation_id(SystemClock.now())
+}
+
+/// The personal values of the sign-up of `seed`; none of them may be logged or stored in
+/// plaintext.
+struct Person {
+    login_id: String,
+    name: String,
+    mobile: String,
+    email: String,
+    ci: String,
+}
+
+impl Person {
+    fn new(seed: u32) -> Self {
+        Self {
+            login_id: format!("person.{seed}@members.example"),
+            name: format!("홍길동{seed}"),
+            mobile: format!("0109{seed:07}"),
+            email: format!("mail.{seed}@members.example"),
+            ci: format!("{:0>86}==", format!("CIVALUE{seed}")),
+        }
+    }
+
+    fn sign_up(&self, nonce: &str) -> String {
+        json!({
+            "loginId": self.login_id,
+            "loginPassword": "135790",
+            "birthDate": "19880412",
+            "nationality": "Korean",
+            "gender": "Male",
+            "userName": self.name,
+            "mobileNumber": self.mobile,
+            "email": self.email,
+            "ci": self.ci,
+            "addressInfo": {"address": "서울특별시 중구 세종대로 110", "addressDetail": "3층 301호", "zipCode": "04524"},
+            "joinChannel": "OPENAPI",
+            "clientNonce": nonce,
+        })
+        .to_string()
+    }
+}
+
+async fn sign_up(caller: &Caller, index: usize, person: &Person, id: &str, nonce: &str) -> Value {
+    caller
+        .send_with(
+            index,
+            prepaid_http::USER_REGISTRATION_PATH,
+            person.sign_up(nonce),
+            id,
+            true,
+        )
+        .await
+}
+
+async fn check(caller: &Caller, index: usize, login_id: &str, password: &str) -> Value {
+    let body = json!({"loginId": login_id, "loginPassword": password}).to_string();
+    caller
+        .send(index, prepaid_http::PASSWORD_CHECK_PATH, body, &id())
+        .await
+}
+
+/// A sign-up answered once whatever the retries, read back, found by its CI and logged in with.
+async fn a_member_signs_up_and_logs_in(caller: &Caller, person: &Person) -> u64 {
+    let first = id();
+    let answers = join_all((0..64).map(|index| {
+        let nonce = format!("retry-{index}");
+        let first = first.clone();
+        async move { sign_up(caller, index, person, &first, &nonce).await }
+    }))
+    .await;
+    let user_id = answers[0]["userId"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("a member id: {}", answers[0]));
+    for answer in &answers {
+        assert_eq!(code(answer), "000_000", "{answer}");
+        assert_eq!(
+            answer["userId"], user_id,
+            "one member for one correlation id"
+        );
+    }
+    let info = caller
+        .send_with(
+            1,
+            prepaid_http::USER_INFO_PATH,
+            json!({"userId": user_id}).to_string(),
+            &id(),
+            true,
+        )
+        .await;
+    assert_eq!(code(&info), "000_000", "{info}");
+    assert_eq!(info["userInfo"]["loginId"], person.login_id.as_str());
+    assert_eq!(info["userInfo"]["userName"], person.name.as_str());
+    assert_eq!(info["userInfo"]["addressInfo"]["zipCode"], "04524");
+    let found = caller
+        .send_with(
+            0,
+            prepaid_http::LOGIN_ID_FIND_PATH,
+            json!({"ci": person.ci}).to_string(),
+            &id(),
+            true,
+        )
+        .await;
+    assert_eq!(text(&found, "loginId"), person.login_id, "{found}");
+    let login = check(caller, 1, &person.login_id.to_uppercase(), "135790").await;
+    assert_eq!(login["userId"], user_id, "{login}");
+    user_id
+}
+
+/// Of 64 sign-ups with one login id at once, one is a member; the others are `001_001`.
+async fn one_login_id_one_member(caller: &Caller) {
+    let answers = join_all((0..64u32).map(|index| async move {
+        let mut person = Person::new(500 + index);
+        person.login_id = "raced@members.example".into();
+        sign_up(caller, index as usize, &person, &id(), "race").await
+    }))
+    .await;
+    let made = answers
+        .iter()
+        .filter(|answer| code(answer) == "000_000")
+        .count();
+    assert_eq!(made, 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|answer| ["000_000", "001_001"].contains(&code(answer)))
+    );
+}
+
+/// 64 wrong passwords at once: five are evaluated (`001_045`), the others are `001_069`, and so
+/// is the right password after them.
+async fn a_storm_of_wrong_passwords_locks_once(
+    caller: &Caller,
+    db: &Database,
+    person: &Person,
+    user_id: u64,
+) {
+    let answers = join_all((0..64u32).map(|index| {
+        let password = format!("{:06}", 200_000 + index * 7);
+        async move { check(caller, index as usize, &person.login_id, &password).await }
+    }))
+    .await;
+    let wrong = answers
+        .iter()
+        .filter(|answer| code(answer) == "001_045")
+        .count();
+    let locked = answers
+        .iter()
+        .filter(|answer| code(answer) == "001_069")
+        .count();
+    assert_eq!((wrong, locked), (5, 59), "{answers:?}");
+    let stored = db
+        .member(
+            &AspId::parse(&caller.credentials.asp_id).unwrap(),
+            MemberId::new(user_id).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.wrong_passwords, 5);
+    let right = check(caller, 0, &person.login_id, "135790").await;
+    assert_eq!(code(&right), "001_069", "{right}");
+}
+
+async fn the_members_path(services: Vec<Service>, caller: Caller, db: &Database) -> Person {
+    let person = Person::new(1);
+    let user_id = a_member_signs_up_and_logs_in(&caller, &person).await;
+    one_login_id_one_member(&caller).await;
+    a_storm_of_wrong_passwords_locks_once(&caller, db, &person, user_id).await;
+    // The fixture member logs in with the documented password.
+    let fixture = check(
+        &caller,
+        0,
+        sandbox::ACTIVE_LOGIN_ID,
+        sandbox::ACTIVE_PASSWORD,
+    )
+    .await;
+    assert_eq!(fixture["userId"], sandbox::ACTIVE_MEMBER, "{fixture}");
+    for mut service in services {
+        assert!(terminate(&mut service).success());
+    }
+    person
+}
+
+#[actix_web::test]
+async fn the_members_path_on_sqlite_logs_and_stores_no_personal_value() {
+    let root = tempfile::tempdir().unwrap();
+    let data_dir = root.path().join("data");
+    let log = root.path().join("members.log");
+    let running = on_sqlite(&data_dir, &log, &[]);
+    let person = the_members_path(running.services, running.caller, &running.db).await;
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.contains("member registered"), "{log}");
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&data_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("prepaid.sqlite3")
+        {
+            files.extend(std::fs::read(path).unwrap());
+        }
+    }
+    let stored = String::from_utf8_lossy(&files);
+    for personal in [
+        person.login_id.as_str(),
+        "PERSON.1@MEMBERS.EXAMPLE",
+        person.name.as_str(),
+        person.mobile.as_str(),
+        person.email.as_str(),
+        person.ci.as_str(),
+        "19880412",
+        "세종대로",
+        "raced@members.example",
+        sandbox::ACTIVE_LOGIN_ID,
+        sandbox::ACTIVE_CI,
+    ] {
+        assert!(!log.contains(personal), "{personal} in the log");
+        assert!(
+            !stored.contains(personal),
+            "{personal} in the database files"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn the_members_path_on_postgresql_with_two_instances() {
+    let Some(url) = support::postgres_url("members") else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let running = on_postgresql(
+        &url,
+        &root.path().join("data"),
+        &root.path().join("postgres.log"),
+        &[],
+    );
+    the_members_path(running.services, running.caller, &running.db).await;
+}
