@@ -180,6 +180,99 @@ async fn cards_stay_in_their_project(
 ///   the sandbox request's own correlation id: `001_006` both times, no card data, nothing new;
 /// - the other project adds its own member 1001 and is issued its own card; the sandbox's
 ///   member and card are unchanged (its retry still answers its own card).
+/// The sandbox's fixture member, seen from the other project (which holds a member of the same
+/// id, without details): no information, no login, no login id by the CI; and the other project
+/// signs up a member of its own with the same login id, mobile number and CI, leaving the
+/// sandbox's member as it was.
+async fn members_stay_in_their_project(
+    (sandbox_credentials, sandbox_url): (&ClientCredentials, &str),
+    (other, other_url): (&ClientCredentials, &str),
+) {
+    let send = async |credentials, url, path, payload: String| {
+        let id = client::new_correlation_id(SystemClock.now());
+        let outgoing = client::Outgoing {
+            path,
+            payload: client::with_nonce(&payload, &id),
+            encrypt: true,
+            correlation_id: Some(id),
+        };
+        client::send(credentials, url, &outgoing, SystemClock.now())
+            .await
+            .unwrap()
+            .body
+    };
+    let member = sandbox::ACTIVE_MEMBER;
+    let info = send(
+        other,
+        other_url,
+        prepaid_http::USER_INFO_PATH,
+        json!({"userId": member}).to_string(),
+    )
+    .await;
+    assert_eq!(code(&info), "001_006", "{info}");
+    let login =
+        json!({"loginId": sandbox::ACTIVE_LOGIN_ID, "loginPassword": sandbox::ACTIVE_PASSWORD})
+            .to_string();
+    let answer = send(
+        other,
+        other_url,
+        prepaid_http::PASSWORD_CHECK_PATH,
+        login.clone(),
+    )
+    .await;
+    assert_eq!(code(&answer), "001_045", "{answer}");
+    let found = send(
+        other,
+        other_url,
+        prepaid_http::LOGIN_ID_FIND_PATH,
+        json!({"ci": sandbox::ACTIVE_CI}).to_string(),
+    )
+    .await;
+    assert_eq!(code(&found), "001_006", "{found}");
+    let sign_up = json!({
+        "loginId": sandbox::ACTIVE_LOGIN_ID, "loginPassword": "246802", "birthDate": "19900101",
+        "nationality": "Korean", "gender": "Female", "userName": "김하나",
+        "mobileNumber": "01000001001", "email": "other@project.example", "ci": sandbox::ACTIVE_CI,
+    });
+    let theirs = send(
+        other,
+        other_url,
+        prepaid_http::USER_REGISTRATION_PATH,
+        sign_up.to_string(),
+    )
+    .await;
+    assert_eq!(code(&theirs), "000_000", "{theirs}");
+    assert_ne!(theirs["userId"], member);
+    let answer = send(
+        other,
+        other_url,
+        prepaid_http::PASSWORD_CHECK_PATH,
+        login.clone(),
+    )
+    .await;
+    assert_eq!(
+        code(&answer),
+        "001_045",
+        "their member's password is their own: {answer}"
+    );
+    let mine = send(
+        sandbox_credentials,
+        sandbox_url,
+        prepaid_http::PASSWORD_CHECK_PATH,
+        login,
+    )
+    .await;
+    assert_eq!(mine["userId"], member, "{mine}");
+    let found = send(
+        sandbox_credentials,
+        sandbox_url,
+        prepaid_http::LOGIN_ID_FIND_PATH,
+        json!({"ci": sandbox::ACTIVE_CI}).to_string(),
+    )
+    .await;
+    assert_eq!(found["loginId"], sandbox::ACTIVE_LOGIN_ID, "{found}");
+}
+
 async fn two_projects(
     root: &Path,
     env: &[(&str, &str)],
@@ -273,6 +366,11 @@ async fn two_projects(
         (&sandbox_credentials, &urls[0]),
         (&other, urls.last().unwrap()),
         &genuine,
+    )
+    .await;
+    members_stay_in_their_project(
+        (&sandbox_credentials, &urls[0]),
+        (&other, urls.last().unwrap()),
     )
     .await;
     for mut service in services {
