@@ -4,6 +4,8 @@
 mod cards;
 pub mod config;
 mod members;
+
+pub use members::members;
 pub mod sandbox;
 pub mod telemetry;
 

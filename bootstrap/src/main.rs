@@ -94,6 +94,15 @@ enum AdminAction {
         #[arg(long)]
         par: String,
     },
+    /// Unlock a member's password locked after five wrong attempts: their count starts again.
+    UnlockPassword {
+        /// The project (ASP id) the member belongs to.
+        #[arg(long)]
+        asp_id: String,
+        /// The member id.
+        #[arg(long)]
+        id: String,
+    },
     /// Set an access key's state: ACTIVE, INACTIVE or DISCARDED.
     SetKeyState {
         /// The access key.
@@ -246,6 +255,15 @@ async fn run_admin(cli: &Cli, action: AdminAction) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("card {par}"))?;
             println!("card {par} unlocked: it waits for its registration again");
+        }
+        AdminAction::UnlockPassword { asp_id, id } => {
+            let asp = prepaid_domain::AspId::parse(&asp_id).context("ASP id")?;
+            let member = MemberId::parse(&id).context("member id")?;
+            prepaid_bootstrap::members(&settings, &database)?
+                .unlock_password(&asp, member)
+                .await
+                .with_context(|| format!("member {id}"))?;
+            println!("member {id}'s password unlocked: five attempts again");
         }
         AdminAction::SetKeyState { access_key, state } => {
             let key = prepaid_domain::AccessKey::parse(&access_key).context("access key")?;

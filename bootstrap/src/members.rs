@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
+use prepaid_application::ports::{CardSecrets, Clock, MemberSecrets, Passwords};
 use prepaid_application::{MemberRegistrationPorts, MemberService};
-use prepaid_crypto::{Argon2Passwords, OsRandom, PasswordCost, PasswordPepper};
+use prepaid_crypto::{Argon2Passwords, OsRandom, PasswordCost, PasswordPepper, SystemClock};
 use prepaid_persistence::Database;
 
-use crate::config::{ConfigError, KeySettings};
-use crate::{Core, StartupError, required, retired};
+use crate::config::{ConfigError, KeySettings, Settings};
+use crate::{Core, StartupError, card_secrets, required, resolve_keys, retired};
 
 /// The id of the password pepper when none is configured.
 const DEFAULT_PEPPER_ID: &str = "pep-1";
@@ -35,13 +36,44 @@ pub(crate) fn passwords(keys: &KeySettings) -> Result<Argon2Passwords, StartupEr
 
 /// The members' operations over the database.
 pub(crate) fn member_service(database: &Database, core: &Core) -> Arc<MemberService> {
-    Arc::new(MemberService::new(MemberRegistrationPorts {
+    Arc::new(over(
+        database,
+        (core.members.clone(), core.secrets.clone()),
+        core.passwords.clone(),
+        core.clock.clone(),
+    ))
+}
+
+/// The members' operations over `database` with these secrets.
+fn over(
+    database: &Database,
+    (members, secrets): (Arc<dyn MemberSecrets>, Arc<dyn CardSecrets>),
+    passwords: Arc<dyn Passwords>,
+    clock: Arc<dyn Clock>,
+) -> MemberService {
+    MemberService::new(MemberRegistrationPorts {
         records: Arc::new(database.clone()),
         idempotency: Arc::new(database.clone()),
-        passwords: core.passwords.clone(),
-        members: core.members.clone(),
-        secrets: core.secrets.clone(),
+        passwords,
+        members,
+        secrets,
         random: Arc::new(OsRandom),
-        clock: core.clock.clone(),
-    }))
+        clock,
+    })
+}
+
+/// The members' operations over `database` with the keys of `settings` (the sandbox's when it
+/// configures none), for the operators' admin commands: the same use cases as the API's.
+///
+/// # Errors
+/// [`StartupError`] when keys are missing or weak.
+pub fn members(settings: &Settings, database: &Database) -> Result<MemberService, StartupError> {
+    let keys = resolve_keys(settings)?;
+    let secrets = Arc::new(card_secrets(&keys)?);
+    Ok(over(
+        database,
+        (secrets.clone(), secrets),
+        Arc::new(passwords(&keys)?),
+        Arc::new(SystemClock),
+    ))
 }

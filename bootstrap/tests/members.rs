@@ -5,6 +5,8 @@
 
 mod support;
 
+use std::path::Path;
+
 use futures_util::future::join_all;
 use prepaid_application::ports::{Clock as _, MemberRecords as _};
 use prepaid_bootstrap::sandbox;
@@ -181,11 +183,34 @@ async fn a_storm_of_wrong_passwords_locks_once(
     assert_eq!(code(&right), "001_069", "{right}");
 }
 
-async fn the_members_path(services: Vec<Service>, caller: Caller, db: &Database) -> Person {
+/// Where the service keeps its data, and the environment its admin command needs.
+type Admin<'a> = (&'a Path, &'a [(&'a str, &'a str)]);
+
+async fn the_members_path(
+    services: Vec<Service>,
+    caller: Caller,
+    db: &Database,
+    (data_dir, environment): Admin<'_>,
+) -> Person {
     let person = Person::new(1);
     let user_id = a_member_signs_up_and_logs_in(&caller, &person).await;
     one_login_id_one_member(&caller).await;
     a_storm_of_wrong_passwords_locks_once(&caller, db, &person, user_id).await;
+    // The operator unlocks the password (the service keeps running): five attempts again.
+    let said = support::admin(
+        data_dir,
+        environment,
+        &[
+            "unlock-password",
+            "--asp-id",
+            &caller.credentials.asp_id,
+            "--id",
+            &user_id.to_string(),
+        ],
+    );
+    assert!(said.contains("unlocked"), "{said}");
+    let unlocked = check(&caller, 1, &person.login_id, "135790").await;
+    assert_eq!(unlocked["userId"], user_id, "{unlocked}");
     // The fixture member logs in with the documented password.
     let fixture = check(
         &caller,
@@ -207,7 +232,13 @@ async fn the_members_path_on_sqlite_logs_and_stores_no_personal_value() {
     let data_dir = root.path().join("data");
     let log = root.path().join("members.log");
     let running = on_sqlite(&data_dir, &log, &[]);
-    let person = the_members_path(running.services, running.caller, &running.db).await;
+    let person = the_members_path(
+        running.services,
+        running.caller,
+        &running.db,
+        (&data_dir, &[]),
+    )
+    .await;
     let log = std::fs::read_to_string(log).unwrap();
     assert!(log.contains("member registered"), "{log}");
     let mut files = Vec::new();
@@ -250,11 +281,13 @@ async fn the_members_path_on_postgresql_with_two_instances() {
         return;
     };
     let root = tempfile::tempdir().unwrap();
-    let running = on_postgresql(
-        &url,
-        &root.path().join("data"),
-        &root.path().join("postgres.log"),
-        &[],
-    );
-    the_members_path(running.services, running.caller, &running.db).await;
+    let data_dir = root.path().join("data");
+    let running = on_postgresql(&url, &data_dir, &root.path().join("postgres.log"), &[]);
+    the_members_path(
+        running.services,
+        running.caller,
+        &running.db,
+        (&data_dir, &[("PREPAID_DATABASE_URL", &url)]),
+    )
+    .await;
 }
