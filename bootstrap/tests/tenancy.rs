@@ -174,12 +174,6 @@ async fn cards_stay_in_their_project(
     assert_eq!(code(&answer), "000_000", "{answer}");
 }
 
-/// The scenario, with the services `start` gives and the admin command on `env`:
-/// - the sandbox issues a card to its member 1001;
-/// - the other project asks for member 1001 (the sandbox's), with a new correlation id and with
-///   the sandbox request's own correlation id: `001_006` both times, no card data, nothing new;
-/// - the other project adds its own member 1001 and is issued its own card; the sandbox's
-///   member and card are unchanged (its retry still answers its own card).
 /// The sandbox's fixture member, seen from the other project (which holds a member of the same
 /// id, without details): no information, no login, no login id by the CI; and the other project
 /// signs up a member of its own with the same login id, mobile number and CI, leaving the
@@ -273,6 +267,12 @@ async fn members_stay_in_their_project(
     assert_eq!(found["loginId"], sandbox::ACTIVE_LOGIN_ID, "{found}");
 }
 
+/// The scenario, with the services `start` gives and the admin command on `env`:
+/// - the sandbox issues a card to its member 1001;
+/// - the other project asks for member 1001 (the sandbox's), with a new correlation id and with
+///   the sandbox request's own correlation id: `001_006` both times, no card data, nothing new;
+/// - the other project adds its own member 1001 and is issued its own card; the sandbox's
+///   member and card are unchanged (its retry still answers its own card).
 async fn two_projects(
     root: &Path,
     env: &[(&str, &str)],
