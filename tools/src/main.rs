@@ -291,6 +291,17 @@ enum ClientAction {
         #[command(flatten)]
         common: ClientOptions,
     },
+    /// Post any operation's JSON body, as it is:
+    /// `client post /api/v1/user/info '{"userId": 1001}' --encrypt`.
+    Post {
+        /// The operation's path (one of `/openapi.json`'s).
+        #[arg(value_parser = operation_path)]
+        path: &'static str,
+        /// The JSON body.
+        body: String,
+        #[command(flatten)]
+        common: ClientOptions,
+    },
     /// Apply for the renewal of a card that expires within 30 days:
     /// `client renew --member 1001 <cardNo>`.
     Renew {
@@ -393,6 +404,15 @@ struct ClientOptions {
 
 fn load_settings(config: Option<&Path>) -> anyhow::Result<Settings> {
     Settings::load(config, |name| std::env::var(name).ok()).context("configuration")
+}
+
+/// The path of the operation at `text`.
+fn operation_path(text: &str) -> Result<&'static str, String> {
+    prepaid_http::OPERATIONS
+        .iter()
+        .map(|operation| operation.path)
+        .find(|path| *path == text)
+        .ok_or_else(|| format!("no operation at {text}"))
 }
 
 /// The request `action` sends, and its options.
@@ -501,6 +521,7 @@ fn outgoing(action: &ClientAction) -> (Outgoing, &ClientOptions) {
             let path = prepaid_http::REISSUE_DELIVERY_PATH;
             (call(path, payload, common), common)
         }
+        ClientAction::Post { path, body, common } => (call(path, body.clone(), common), common),
         ClientAction::Renew {
             member,
             card_no,
