@@ -122,3 +122,35 @@ fn the_address_lines_declare_a_pattern() {
         assert!(paths.contains(&path), "{path} in {paths:?}");
     }
 }
+
+#[test]
+fn the_patterns_agree_with_their_checks_on_the_members_edge_values() {
+    let ci = |tail: &str| format!("{}{tail}", "A".repeat(88 - tail.len()));
+    let texts = [
+        "111111".to_owned(),
+        "123456".to_owned(),
+        "135790".to_owned(),
+        "20260231".to_owned(),
+        "19900101".to_owned(),
+        "0101234567".to_owned(),
+        ci(""),
+        ci("=="),
+        ci("A="),
+        ci("=A"),
+        ci("==="),
+        ci("+/"),
+    ];
+    for (path, declared) in patterned_texts() {
+        let pattern = regex::Regex::new(declared.pattern.unwrap_or_default()).unwrap();
+        for text in &texts {
+            let length = text.chars().count();
+            let documented =
+                pattern.is_match(text) && (declared.min..=declared.max).contains(&length);
+            assert_eq!(
+                documented,
+                (declared.check)(text).is_ok(),
+                "{path} {text:?}"
+            );
+        }
+    }
+}
