@@ -83,6 +83,7 @@ const CASES: &[(&str, Case)] = cases![
     members::a_claimed_key_makes_nothing_of_the_sign_up,
     members::of_many_sign_ups_with_one_login_id_at_once_one_is_recorded,
     members::of_64_password_attempts_at_once_five_are_counted_and_a_clear_starts_again,
+    members::a_saved_member_gets_fixture_details_once,
 ];
 
 fn main() {

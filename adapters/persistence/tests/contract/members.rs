@@ -252,3 +252,66 @@ pub async fn of_64_password_attempts_at_once_five_are_counted_and_a_clear_starts
             .unwrap()
     );
 }
+
+pub async fn a_saved_member_gets_fixture_details_once(backend: Backend) {
+    let test = open(&backend);
+    let project = asp();
+    let seed = unique();
+    let first = sign_up(&project, seed);
+    crate::support::save_member_in(&test.db, &project, first.id, MemberStatus::Active).await;
+    assert_eq!(test.db.member(&first.asp_id, first.id).await.unwrap(), None);
+    test.db
+        .save_fixture_profile(&details(&first.asp_id, first.id, &first))
+        .await
+        .unwrap();
+    let saved = test
+        .db
+        .member(&first.asp_id, first.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (&saved.profile, &saved.password, saved.member.status),
+        (&first.profile, &first.password, MemberStatus::Active)
+    );
+    let found = test
+        .db
+        .member_by(
+            &first.asp_id,
+            LookupKey::LoginId,
+            &first.fingerprints.login_id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.map(|member| member.member.id), Some(first.id));
+    // Saved again with other details: the first ones stay.
+    let second = sign_up(&project, unique());
+    test.db
+        .save_fixture_profile(&details(&first.asp_id, first.id, &second))
+        .await
+        .unwrap();
+    let kept = test
+        .db
+        .member(&first.asp_id, first.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.profile, first.profile);
+}
+
+/// `new`'s details, for member `id` of `asp_id`.
+fn details<'a>(
+    asp_id: &'a AspId,
+    id: MemberId,
+    new: &'a NewMember,
+) -> prepaid_persistence::FixtureProfile<'a> {
+    prepaid_persistence::FixtureProfile {
+        asp_id,
+        id,
+        profile: &new.profile,
+        fingerprints: &new.fingerprints,
+        password: &new.password,
+        join_channel: new.join_channel.as_ref(),
+        at: new.at,
+    }
+}
