@@ -10,6 +10,10 @@ use prepaid_domain::{
 
 use crate::authenticate::{AuthError, Authenticator, Credentials};
 use crate::cancel_application::{CancelApplicationCommand, CancelApplicationError, CancelOutcome};
+use crate::cancel_membership::{
+    CancelMembershipCommand, CancelMembershipError, MembershipCancellationService,
+    MembershipCancelled,
+};
 use crate::fulfil::{DeliveryOrder, DeliveryReport, FulfilmentError, PrintedCard};
 use crate::inquire_delivery::{DeliveryInquiry, DeliveryInquiryError};
 use crate::issue_card::{CardIssuanceService, IssueCardCommand, IssueCardError, IssueCardOutcome};
@@ -233,6 +237,28 @@ pub trait ManageMembers: Send + Sync {
         login_id: &LoginId,
         password: &LoginPassword,
     ) -> Result<MemberId, PasswordCheckError>;
+}
+
+/// Cancels memberships: "Membership Cancellation" (D24).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CancelMemberships: Send + Sync {
+    /// Cancels the membership `command` names, or answers the first outcome of its correlation
+    /// id.
+    async fn cancel(
+        &self,
+        command: &CancelMembershipCommand,
+    ) -> Result<MembershipCancelled, CancelMembershipError>;
+}
+
+#[async_trait]
+impl CancelMemberships for MembershipCancellationService {
+    async fn cancel(
+        &self,
+        command: &CancelMembershipCommand,
+    ) -> Result<MembershipCancelled, CancelMembershipError> {
+        MembershipCancellationService::cancel(self, command).await
+    }
 }
 
 /// Whether the service can serve: its database answers.

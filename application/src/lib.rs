@@ -4,6 +4,7 @@ mod authenticate;
 mod cached_products;
 mod cached_projects;
 mod cancel_application;
+mod cancel_membership;
 mod fulfil;
 mod inbound;
 mod inquire_delivery;
@@ -31,21 +32,26 @@ pub use cancel_application::{
     CancelApplicationCommand, CancelApplicationError, CancelApplicationService, CancelOutcome,
     CancelPorts, DiscardedCard,
 };
+pub use cancel_membership::{
+    CancelMembershipCommand, CancelMembershipError, CancellationPorts,
+    MembershipCancellationService, MembershipCancelled,
+};
 pub use fulfil::{
     DeliveryOrder, DeliveryReport, FulfilmentError, FulfilmentPorts, FulfilmentService,
     MOST_ORDERS, OrderAddress, PrintedCard, PrintedCards,
 };
 pub use inbound::{
-    AuthenticateOperators, AuthenticateRequests, CancelApplications, ChangeCardStates,
-    DiscardCards, FulfilDeliveries, InquireDeliveries, InquireProducts, IssueCards,
-    ListPreIssuedCards, LookUpCards, ManageMembers, Readiness, RegisterPhysicalCards, ReplaceCards,
+    AuthenticateOperators, AuthenticateRequests, CancelApplications, CancelMemberships,
+    ChangeCardStates, DiscardCards, FulfilDeliveries, InquireDeliveries, InquireProducts,
+    IssueCards, ListPreIssuedCards, LookUpCards, ManageMembers, Readiness, RegisterPhysicalCards,
+    ReplaceCards,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use inbound::{
     MockAuthenticateOperators, MockAuthenticateRequests, MockCancelApplications,
-    MockChangeCardStates, MockDiscardCards, MockFulfilDeliveries, MockInquireDeliveries,
-    MockInquireProducts, MockIssueCards, MockListPreIssuedCards, MockLookUpCards,
-    MockManageMembers, MockReadiness, MockRegisterPhysicalCards, MockReplaceCards,
+    MockCancelMemberships, MockChangeCardStates, MockDiscardCards, MockFulfilDeliveries,
+    MockInquireDeliveries, MockInquireProducts, MockIssueCards, MockListPreIssuedCards,
+    MockLookUpCards, MockManageMembers, MockReadiness, MockRegisterPhysicalCards, MockReplaceCards,
 };
 pub use inquire_delivery::{DeliveryInquiry, DeliveryInquiryError, DeliveryInquiryService};
 pub use inquire_products::ProductInquiryService;

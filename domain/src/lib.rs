@@ -43,7 +43,7 @@ pub use header::{
 };
 pub use issuance::{DeliveryChoice, IssuancePlan, IssuanceRefusal, IssuanceRequest, decide};
 pub use lifecycle::{DeliveryChangeRefused, DeliveryHistory, DeliveryStep};
-pub use member::{Member, MemberId, MemberStatus};
+pub use member::{CancellationRefusal, Member, MemberId, MemberStatus, decide_cancellation};
 pub use operator::{OperatorName, OperatorToken};
 pub use personal::{
     BirthDate, Ci, Email, Gender, JoinChannel, LoginId, LoginPassword, MOST_WRONG_PASSWORDS,

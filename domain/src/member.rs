@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use crate::error::{Field, FieldError};
+use crate::application::CardStatus;
+use crate::error::{ErrorCode, Field, FieldError};
 
 /// `userInfo.userId`: a member id from 1 to 9 999 999 999 999 999 999 (19 nines), wider than
 /// `i64` and held exactly in a `u64`.
@@ -106,8 +107,61 @@ impl Member {
     }
 }
 
+/// Why a membership is not cancelled (D24).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CancellationRefusal {
+    /// `001_090`: a card is suspended (a reported loss waits for its reissue or its resumption).
+    SuspendedCard,
+}
+
+impl CancellationRefusal {
+    /// The catalogue code of this refusal.
+    pub const fn code(self) -> ErrorCode {
+        match self {
+            Self::SuspendedCard => ErrorCode::MemberHasSuspendedCard,
+        }
+    }
+}
+
+/// Whether a member whose cards are in `statuses` may cancel membership: not while one of them
+/// is suspended. Cancelling terminates every card that is not terminated yet.
+///
+/// # Errors
+/// [`CancellationRefusal::SuspendedCard`] when a card is `SUSPENDED`.
+pub fn decide_cancellation(
+    statuses: impl IntoIterator<Item = CardStatus>,
+) -> Result<(), CancellationRefusal> {
+    if statuses
+        .into_iter()
+        .any(|status| status == CardStatus::Suspended)
+    {
+        Err(CancellationRefusal::SuspendedCard)
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_membership_is_cancelled_unless_a_card_is_suspended() {
+        use super::{CancellationRefusal, CardStatus, decide_cancellation};
+        assert_eq!(decide_cancellation([]), Ok(()));
+        assert_eq!(
+            decide_cancellation([
+                CardStatus::Inactive,
+                CardStatus::Active,
+                CardStatus::Terminated
+            ]),
+            Ok(())
+        );
+        assert_eq!(
+            decide_cancellation([CardStatus::Active, CardStatus::Suspended]),
+            Err(CancellationRefusal::SuspendedCard)
+        );
+        assert_eq!(CancellationRefusal::SuspendedCard.code().code(), "001_090");
+    }
+
     use proptest::prelude::*;
 
     use super::*;

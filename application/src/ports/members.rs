@@ -143,4 +143,18 @@ pub trait MemberRecords: Send + Sync {
         asp_id: &AspId,
         id: MemberId,
     ) -> Result<bool, PortError>;
+
+    /// Cancels the membership of member `id` of `change.asp_id`, active until now, with
+    /// `change` (the member's cards terminated, the request's claim), in one transaction, or
+    /// makes nothing of it.
+    ///
+    /// # Errors
+    /// [`super::ChangeError::Stale`] when the member is no longer active or a card moved since
+    /// it was read; [`super::ChangeError::KeyTaken`] when the key is claimed;
+    /// [`super::ChangeError::Unavailable`] when the store cannot be written.
+    async fn cancel(
+        &self,
+        id: MemberId,
+        change: &super::LifecycleChange,
+    ) -> Result<(), super::ChangeError>;
 }

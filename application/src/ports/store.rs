@@ -35,6 +35,8 @@ pub enum IdempotentOperation {
     RenewCard,
     /// "Member registration".
     RegisterMember,
+    /// "Membership Cancellation".
+    CancelMembership,
 }
 
 impl IdempotentOperation {
@@ -49,6 +51,7 @@ impl IdempotentOperation {
             Self::ReissueCard => "REISSUE_CARD",
             Self::RenewCard => "RENEW_CARD",
             Self::RegisterMember => "REGISTER_MEMBER",
+            Self::CancelMembership => "CANCEL_MEMBERSHIP",
         }
     }
 }

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use prepaid_application::ports::{
-    IdempotencyKey, IdempotencyRecord, IdempotencyStore, LookupKey, MemberFingerprints,
-    MemberRecords, MemberSecrets, MemberValue, NewMember, PasswordHash, Passwords,
-    PersonalFingerprint, RegisterMemberError, SealedProfile, StoredMember,
+    ChangeError, IdempotencyKey, IdempotencyRecord, IdempotencyStore, LifecycleChange, LookupKey,
+    MemberFingerprints, MemberRecords, MemberSecrets, MemberValue, NewMember, PasswordHash,
+    Passwords, PersonalFingerprint, RegisterMemberError, SealedProfile, StoredMember,
 };
 use prepaid_application::{MemberRegistrationPorts, MemberService, PortError};
 use prepaid_domain::{
@@ -347,5 +347,38 @@ impl MemberRecords for People {
                 None => false,
             },
         )
+    }
+
+    /// The fakes hold no cards: a change that names one is not theirs to make.
+    async fn cancel(&self, id: MemberId, change: &LifecycleChange) -> Result<(), ChangeError> {
+        let mut world = self.0.lock().unwrap();
+        if !change.cards.is_empty() || !change.new_cards.is_empty() {
+            return Err(ChangeError::Unavailable(PortError::msg(
+                "the fake members hold no cards",
+            )));
+        }
+        let claim = change.claim.as_ref().expect("a cancellation is claimed");
+        if world.claims.contains_key(&claim.key) {
+            return Err(ChangeError::KeyTaken);
+        }
+        match world
+            .members
+            .get_mut(&(change.asp_id.as_str().to_owned(), id.get()))
+        {
+            Some((stored, _)) if stored.member.status == MemberStatus::Active => {
+                stored.member.status = MemberStatus::Cancelled;
+            }
+            _ => return Err(ChangeError::Stale),
+        }
+        world.claims.insert(
+            claim.key.clone(),
+            IdempotencyRecord {
+                operation: claim.operation.as_str().to_owned(),
+                request_fingerprint: claim.request_fingerprint.clone(),
+                outcome: claim.outcome.clone(),
+                created_at: claim.created_at,
+            },
+        );
+        Ok(())
     }
 }

@@ -498,6 +498,53 @@ macro_rules! apply_lifecycle_change {
     }};
 }
 
+impl Database {
+    /// Member `id` of `change.asp_id` cancelled, if active, with `change`, in one transaction
+    /// (the contract of `MemberRecords::cancel`).
+    pub(crate) async fn cancel_member(
+        &self,
+        id: prepaid_domain::MemberId,
+        change: &LifecycleChange,
+    ) -> Result<(), ChangeError> {
+        let change = change.clone();
+        let retention = self.retention_millis;
+        let made = self
+            .execute(move |source| {
+                let member = id.get().to_string();
+                on_conn!(source, |conn| {
+                    let cancelled = diesel::update(
+                        super::members::table
+                            .filter(super::members::asp_id.eq(change.asp_id.as_str()))
+                            .filter(super::members::member_id.eq(&member))
+                            .filter(
+                                super::members::status
+                                    .eq(prepaid_domain::MemberStatus::Active.as_str()),
+                            ),
+                    )
+                    .set((
+                        super::members::status.eq(prepaid_domain::MemberStatus::Cancelled.as_str()),
+                        super::members::updated_at.eq(change.at.as_millis()),
+                    ))
+                    .execute(conn)?;
+                    if cancelled != 1 {
+                        return Err(DieselError::RollbackTransaction);
+                    }
+                    apply_lifecycle_change!(conn, &change, retention)
+                })
+            })
+            .await
+            .map_err(|error| ChangeError::Unavailable(error.into()))?;
+        match made {
+            Ok(()) => Ok(()),
+            Err(DieselError::RollbackTransaction) => Err(ChangeError::Stale),
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                Err(ChangeError::KeyTaken)
+            }
+            Err(error) => Err(ChangeError::Unavailable(DatabaseError::from(error).into())),
+        }
+    }
+}
+
 #[async_trait]
 impl LifecycleChanges for Database {
     async fn apply(&self, change: &LifecycleChange) -> Result<(), ChangeError> {

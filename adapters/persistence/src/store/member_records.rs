@@ -321,4 +321,12 @@ impl MemberRecords for Database {
             .map_err(DatabaseError::from)?;
         Ok(cleared == 1)
     }
+
+    async fn cancel(
+        &self,
+        id: MemberId,
+        change: &prepaid_application::ports::LifecycleChange,
+    ) -> Result<(), prepaid_application::ports::ChangeError> {
+        self.cancel_member(id, change).await
+    }
 }
