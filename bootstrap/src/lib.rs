@@ -5,7 +5,7 @@ mod cards;
 pub mod config;
 mod members;
 
-pub use members::members;
+pub use members::{members, membership_cancellations};
 pub mod sandbox;
 pub mod telemetry;
 
@@ -575,6 +575,7 @@ fn inbound_ports(
         replacements,
         look_ups: card_look_ups(database, core),
         members: members::member_service(database, core),
+        cancellations: members::membership_cancellation(database, core),
         ops: OpsPorts {
             operators,
             fulfilment: fulfilment.clone(),

@@ -51,7 +51,8 @@ enum AdminAction {
         #[arg(long)]
         id: String,
     },
-    /// Cancel a member's membership in a project.
+    /// Cancel a member's membership in a project, as the API's membership cancellation does:
+    /// the member's cards are terminated with it; refused while a card is suspended.
     CancelMember {
         /// The project (ASP id) the member belongs to.
         #[arg(long)]
@@ -198,7 +199,7 @@ async fn run_admin(cli: &Cli, action: AdminAction) -> anyhow::Result<()> {
             set_member(&database, &asp_id, &id, MemberStatus::Active).await?;
         }
         AdminAction::CancelMember { asp_id, id } => {
-            set_member(&database, &asp_id, &id, MemberStatus::Cancelled).await?;
+            cancel_member(&settings, &database, &asp_id, &id).await?;
         }
         AdminAction::CreateProject {
             output,
@@ -293,6 +294,48 @@ async fn set_member(
         .save_member(&asp_id, Member { id, status }, SystemClock.now())
         .await?;
     println!("member {id} of {asp_id}: {}", status.as_str());
+    Ok(())
+}
+
+/// Cancels member `id`'s membership through the API's use case, under a correlation id of its
+/// own (the operator's request is claimed like a partner's).
+async fn cancel_member(
+    settings: &Settings,
+    database: &Database,
+    asp_id: &str,
+    id: &str,
+) -> anyhow::Result<()> {
+    use prepaid_application::ports::RandomSource as _;
+    let asp_id = prepaid_domain::AspId::parse(asp_id).context("ASP id")?;
+    let member = MemberId::parse(id).context("member id")?;
+    let serial = u32::try_from(prepaid_crypto::OsRandom.next_u64() >> 36).unwrap_or(0);
+    let correlation_id = SystemClock
+        .now()
+        .civil(prepaid_domain::TimeZone::Kst)
+        .and_then(|civil| prepaid_domain::CorrelationId::compose(civil, serial))
+        .context("a correlation id for now")?;
+    let command = prepaid_application::CancelMembershipCommand {
+        key: prepaid_application::ports::IdempotencyKey {
+            asp_id: asp_id.clone(),
+            correlation_id,
+        },
+        member,
+    };
+    let cancelled = prepaid_bootstrap::membership_cancellations(settings, database)?
+        .cancel(&command)
+        .await
+        .map_err(|error| {
+            let code = error.code();
+            anyhow::Error::new(error).context(format!(
+                "member {member} of {asp_id}: {} {}",
+                code.code(),
+                code.message()
+            ))
+        })?;
+    println!(
+        "member {member} of {asp_id}: CANCELLED ({} cards terminated)",
+        cancelled.terminated
+    );
     Ok(())
 }
 

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use prepaid_application::ports::{CardSecrets, Clock, MemberSecrets, Passwords};
-use prepaid_application::{MemberRegistrationPorts, MemberService};
+use prepaid_application::{
+    CancellationPorts, MemberRegistrationPorts, MemberService, MembershipCancellationService,
+};
 use prepaid_crypto::{Argon2Passwords, OsRandom, PasswordCost, PasswordPepper, SystemClock};
 use prepaid_persistence::Database;
 
@@ -44,6 +46,34 @@ pub(crate) fn member_service(database: &Database, core: &Core) -> Arc<MemberServ
     ))
 }
 
+/// Membership cancellations over the database.
+pub(crate) fn membership_cancellation(
+    database: &Database,
+    core: &Core,
+) -> Arc<MembershipCancellationService> {
+    Arc::new(cancellation_over(
+        database,
+        core.secrets.clone(),
+        core.clock.clone(),
+    ))
+}
+
+/// Membership cancellations over `database` with these secrets.
+fn cancellation_over(
+    database: &Database,
+    secrets: Arc<dyn CardSecrets>,
+    clock: Arc<dyn Clock>,
+) -> MembershipCancellationService {
+    MembershipCancellationService::new(CancellationPorts {
+        members: Arc::new(database.clone()),
+        cards: Arc::new(database.clone()),
+        records: Arc::new(database.clone()),
+        idempotency: Arc::new(database.clone()),
+        secrets,
+        clock,
+    })
+}
+
 /// The members' operations over `database` with these secrets.
 fn over(
     database: &Database,
@@ -74,6 +104,23 @@ pub fn members(settings: &Settings, database: &Database) -> Result<MemberService
         database,
         (secrets.clone(), secrets),
         Arc::new(passwords(&keys)?),
+        Arc::new(SystemClock),
+    ))
+}
+
+/// Membership cancellations over `database` with the keys of `settings`, for the operators'
+/// admin command: the same use case as the API's.
+///
+/// # Errors
+/// [`StartupError`] when keys are missing or weak.
+pub fn membership_cancellations(
+    settings: &Settings,
+    database: &Database,
+) -> Result<MembershipCancellationService, StartupError> {
+    let keys = resolve_keys(settings)?;
+    Ok(cancellation_over(
+        database,
+        Arc::new(card_secrets(&keys)?),
         Arc::new(SystemClock),
     ))
 }

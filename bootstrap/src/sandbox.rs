@@ -36,6 +36,8 @@ pub use members::{
 pub const ACTIVE_MEMBER: u64 = 1001;
 /// Sandbox member who cancelled membership (Test Data `001_006`).
 pub const CANCELLED_MEMBER: u64 = 1002;
+/// Sandbox member without cards, whose membership the Test Data cancels.
+pub const LEAVING_MEMBER: u64 = 1003;
 /// A NORMAL product without pre-issuance.
 pub const NORMAL_PRODUCT: &str = "000170000002000";
 /// A MOBILE product (mobile card alone allowed).
@@ -124,7 +126,8 @@ pub fn fixture_products() -> Vec<CardProduct> {
     ]
 }
 
-/// The sandbox's members, in the sandbox project `asp_id`: one active, one cancelled.
+/// The sandbox's members, in the sandbox project `asp_id`: one active, one cancelled, and one
+/// active without cards for the membership cancellation's Test Data.
 pub async fn save_fixture_members(
     db: &Database,
     asp_id: &str,
@@ -134,6 +137,7 @@ pub async fn save_fixture_members(
     for (id, status) in [
         (ACTIVE_MEMBER, MemberStatus::Active),
         (CANCELLED_MEMBER, MemberStatus::Cancelled),
+        (LEAVING_MEMBER, MemberStatus::Active),
     ] {
         let id = MemberId::new(id).map_err(|_| StartupError::Fixture("member id"))?;
         db.save_member(&asp_id, Member { id, status }, now).await?;

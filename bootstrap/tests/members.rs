@@ -1,14 +1,16 @@
 //! The members' operations over HTTP against the real binary, on SQLite and on PostgreSQL (two
 //! instances): a sign-up read back and logged in with, retried with one correlation id, raced
 //! for one login id, and a storm of 64 wrong passwords that locks the member once and never
-//! lets a sixth guess be evaluated; no personal value in a log line or in the database files.
+//! lets a sixth guess be evaluated; a member who leaves with their card, refused while it is
+//! suspended and cancelled once by 64 requests at once; no personal value in a log line or in
+//! the database files.
 
 mod support;
 
 use std::path::Path;
 
 use futures_util::future::join_all;
-use prepaid_application::ports::{Clock as _, MemberRecords as _};
+use prepaid_application::ports::{CardStore as _, Clock as _, MemberRecords as _};
 use prepaid_bootstrap::sandbox;
 use prepaid_crypto::SystemClock;
 use prepaid_domain::{AspId, MemberId};
@@ -183,6 +185,130 @@ async fn a_storm_of_wrong_passwords_locks_once(
     assert_eq!(code(&right), "001_069", "{right}");
 }
 
+/// A member leaves with their card: refused while it is suspended (through the API and the
+/// admin command alike), then 64 cancellations at once cancel once and terminate the card with
+/// the member; the fixture member 1003 is cancelled by the operator.
+async fn a_member_leaves_with_their_cards(caller: &Caller, db: &Database, admin: Admin<'_>) {
+    let person = Person::new(2);
+    let signed_up = sign_up(caller, 0, &person, &id(), "leaving").await;
+    let user_id = signed_up["userId"].as_u64().expect("a member id");
+    let member = user_id.to_string();
+    let request = client::IssueRequest::mobile_only(member.clone(), sandbox::MOBILE_PRODUCT);
+    let issued = client::issue(
+        &caller.credentials,
+        caller.url(0),
+        &request,
+        SystemClock.now(),
+    )
+    .await
+    .unwrap()
+    .body;
+    let par = text(&issued, "mobileCardPar").to_owned();
+    let state = |status: &str, index: usize| {
+        let correlation = id();
+        let payload = client::with_nonce(
+            &client::card_state_payload(&member, &par, status),
+            &correlation,
+        );
+        async move {
+            caller
+                .send(index, prepaid_http::CARD_STATE_PATH, payload, &correlation)
+                .await
+        }
+    };
+    assert_eq!(code(&state("SUSPEND", 0).await), "000_000");
+    let unregister = |index: usize, correlation: String| {
+        let payload = client::with_nonce(&json!({"userId": user_id}).to_string(), &correlation);
+        async move {
+            caller
+                .send(index, prepaid_http::UNREGISTER_PATH, payload, &correlation)
+                .await
+        }
+    };
+    let refused = unregister(1, id()).await;
+    assert_eq!(code(&refused), "001_090", "{refused}");
+    let (data_dir, environment) = admin;
+    let asp_id = caller.credentials.asp_id.as_str();
+    let said = support::admin_refused(
+        data_dir,
+        environment,
+        &["cancel-member", "--asp-id", asp_id, "--id", &member],
+    );
+    assert!(said.contains("001_090"), "{said}");
+    assert_eq!(code(&state("RESUME", 1).await), "000_000");
+
+    let ids: Vec<String> = (0..64).map(|_| id()).collect();
+    let answers = join_all(
+        ids.iter()
+            .enumerate()
+            .map(|(index, correlation)| unregister(index, correlation.clone())),
+    )
+    .await;
+    let cancelled: Vec<usize> = (0..64)
+        .filter(|&index| code(&answers[index]) == "000_000")
+        .collect();
+    assert_eq!(cancelled.len(), 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|answer| ["000_000", "001_006"].contains(&code(answer)))
+    );
+    let retried = unregister(0, ids[cancelled[0]].clone()).await;
+    assert_eq!(code(&retried), "000_000", "a retry: the first outcome");
+    the_member_is_gone_with_their_card(caller, db, user_id, &person).await;
+
+    let leaving = sandbox::LEAVING_MEMBER.to_string();
+    let said = support::admin(
+        data_dir,
+        environment,
+        &["cancel-member", "--asp-id", asp_id, "--id", &leaving],
+    );
+    assert!(said.contains("CANCELLED (0 cards terminated)"), "{said}");
+    let said = support::admin_refused(
+        data_dir,
+        environment,
+        &["cancel-member", "--asp-id", asp_id, "--id", &leaving],
+    );
+    assert!(said.contains("001_006"), "{said}");
+}
+
+/// After the cancellation: the member cancelled and their card terminated in the database, their
+/// cards' list `001_006`, their login `001_045`.
+async fn the_member_is_gone_with_their_card(
+    caller: &Caller,
+    db: &Database,
+    user_id: u64,
+    person: &Person,
+) {
+    let asp = AspId::parse(caller.credentials.asp_id.as_str()).unwrap();
+    let owner = MemberId::new(user_id).unwrap();
+    let stored = db.member(&asp, owner).await.unwrap().unwrap();
+    assert_eq!(
+        stored.member.status,
+        prepaid_domain::MemberStatus::Cancelled
+    );
+    let cards = db.cards_of_member(&asp, owner).await.unwrap();
+    assert_eq!(
+        cards
+            .iter()
+            .map(|card| card.card.status)
+            .collect::<Vec<_>>(),
+        [prepaid_domain::CardStatus::Terminated],
+        "the card left with the member"
+    );
+    let listed = caller
+        .send(
+            0,
+            prepaid_http::CARD_LIST_PATH,
+            json!({"userId": user_id, "clientNonce": "after"}).to_string(),
+            &id(),
+        )
+        .await;
+    assert_eq!(code(&listed), "001_006", "{listed}");
+    let login = check(caller, 1, &person.login_id, "135790").await;
+    assert_eq!(code(&login), "001_045", "{login}");
+}
+
 /// Where the service keeps its data, and the environment its admin command needs.
 type Admin<'a> = (&'a Path, &'a [(&'a str, &'a str)]);
 
@@ -211,6 +337,7 @@ async fn the_members_path(
     assert!(said.contains("unlocked"), "{said}");
     let unlocked = check(&caller, 1, &person.login_id, "135790").await;
     assert_eq!(unlocked["userId"], user_id, "{unlocked}");
+    a_member_leaves_with_their_cards(&caller, db, (data_dir, environment)).await;
     // The fixture member logs in with the documented password.
     let fixture = check(
         &caller,
@@ -264,6 +391,7 @@ async fn the_members_path_on_sqlite_logs_and_stores_no_personal_value() {
         "19880412",
         "세종대로",
         "raced@members.example",
+        "person.2@members.example",
         sandbox::ACTIVE_LOGIN_ID,
         sandbox::ACTIVE_CI,
     ] {

@@ -17,9 +17,9 @@ use std::sync::Arc;
 
 use prepaid_application::ports::MessageCipher;
 use prepaid_application::{
-    AuthenticateRequests, CancelApplications, ChangeCardStates, DiscardCards, InquireDeliveries,
-    InquireProducts, IssueCards, ListPreIssuedCards, LookUpCards, ManageMembers, Readiness,
-    RegisterPhysicalCards, ReplaceCards,
+    AuthenticateRequests, CancelApplications, CancelMemberships, ChangeCardStates, DiscardCards,
+    InquireDeliveries, InquireProducts, IssueCards, ListPreIssuedCards, LookUpCards, ManageMembers,
+    Readiness, RegisterPhysicalCards, ReplaceCards,
 };
 
 pub use docs::TryIt;
@@ -79,6 +79,9 @@ pub const USER_REGISTRATION_PATH: &str = "/api/v1/user/registration";
 /// The path of "Search for Member Information".
 pub const USER_INFO_PATH: &str = "/api/v1/user/info";
 
+/// The path of "Membership Cancellation".
+pub const UNREGISTER_PATH: &str = "/api/v1/user/unregister";
+
 /// The path of "Member password verify".
 pub const PASSWORD_CHECK_PATH: &str = "/api/v1/user/password/check";
 
@@ -126,6 +129,8 @@ pub struct InboundPorts {
     pub look_ups: Arc<dyn LookUpCards>,
     /// The members' operations.
     pub members: Arc<dyn ManageMembers>,
+    /// Membership cancellations.
+    pub cancellations: Arc<dyn CancelMemberships>,
     /// The fulfilment partner's operator interface.
     pub ops: OpsPorts,
     /// Whether the service can serve (`/readyz`).

@@ -1,4 +1,5 @@
-//! The sandbox's fixture members with their full details (D24): 1001 active, 1002 cancelled.
+//! The sandbox's fixture members with their full details (D24): 1001 active, 1002 cancelled,
+//! 1003 active without cards (the membership cancellation's Test Data cancels them).
 //! Their values are public (the Test Data's examples name them), and so are their passwords.
 
 use prepaid_application::ports::{
@@ -10,7 +11,7 @@ use prepaid_domain::{
 };
 use prepaid_persistence::{Database, FixtureProfile};
 
-use super::{ACTIVE_MEMBER, CANCELLED_MEMBER};
+use super::{ACTIVE_MEMBER, CANCELLED_MEMBER, LEAVING_MEMBER};
 use crate::StartupError;
 
 /// The active fixture member's login id.
@@ -37,7 +38,7 @@ struct Fixture {
     ci: Option<&'static str>,
 }
 
-const FIXTURES: [Fixture; 2] = [
+const FIXTURES: [Fixture; 3] = [
     Fixture {
         id: ACTIVE_MEMBER,
         login_id: ACTIVE_LOGIN_ID,
@@ -56,6 +57,16 @@ const FIXTURES: [Fixture; 2] = [
         gender: Gender::Male,
         name: "이두리",
         mobile: "01000001002",
+        ci: None,
+    },
+    Fixture {
+        id: LEAVING_MEMBER,
+        login_id: "member1003@sandbox.example",
+        password: "975319",
+        birth_date: "19920202",
+        gender: Gender::Female,
+        name: "박세나",
+        mobile: "01000001003",
         ci: None,
     },
 ];

@@ -291,21 +291,37 @@ pub async fn active_member(
     member
 }
 
-/// Runs the admin command on `data_dir` with `env` (the database URL, say); its output.
-pub fn admin(data_dir: &Path, env: &[(&str, &str)], arguments: &[&str]) -> String {
-    let output = std::process::Command::new(binary())
+/// The admin command run on `data_dir` with `env` (the database URL, say).
+fn run_admin(data_dir: &Path, env: &[(&str, &str)], arguments: &[&str]) -> std::process::Output {
+    std::process::Command::new(binary())
         .arg("admin")
         .args(arguments)
         .env("PREPAID_DATA_DIR", data_dir)
         .envs(env.iter().copied())
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs the admin command on `data_dir` with `env` (the database URL, say); its output.
+pub fn admin(data_dir: &Path, env: &[(&str, &str)], arguments: &[&str]) -> String {
+    let output = run_admin(data_dir, env, arguments);
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
+}
+
+/// What the admin command said when it refused (it must refuse).
+pub fn admin_refused(data_dir: &Path, env: &[(&str, &str)], arguments: &[&str]) -> String {
+    let output = run_admin(data_dir, env, arguments);
+    assert!(
+        !output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8(output.stderr).unwrap()
 }
 
 /// A new project made with the admin command, its access key then set to `state` if given.

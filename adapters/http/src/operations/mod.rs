@@ -17,6 +17,7 @@ mod product_inquiry;
 mod register_card;
 mod reissue_delivery;
 mod renew_card;
+mod unregister;
 mod unregistered_card;
 mod user_info;
 mod user_registration;
@@ -56,6 +57,7 @@ pub const OPERATIONS: &[&Operation] = &[
     &user_info::OPERATION,
     &password_check::OPERATION,
     &login_id_find::OPERATION,
+    &unregister::OPERATION,
 ];
 
 /// What an endpoint is given: the authenticated request with its body validated against the
@@ -128,6 +130,7 @@ macro_rules! use_case_error {
 
 use_case_error!(
     prepaid_application::CancelApplicationError,
+    prepaid_application::CancelMembershipError,
     prepaid_application::CardLookupError,
     prepaid_application::CardManagementError,
     prepaid_application::DeliveryInquiryError,
@@ -203,6 +206,7 @@ pub fn endpoints(ports: &InboundPorts) -> Vec<Arc<dyn Endpoint>> {
         Arc::new(user_info::UserInfo(ports.members.clone())),
         Arc::new(password_check::CheckPassword(ports.members.clone())),
         Arc::new(login_id_find::FindLoginId(ports.members.clone())),
+        Arc::new(unregister::Unregister(ports.cancellations.clone())),
     ]
 }
 

@@ -192,7 +192,7 @@ async fn deliveries_that_cannot_be_read_are_a_system_error_that_tells_nothing() 
     deliveries
         .expect_delivery()
         .returning(|_| Err(DeliveryInquiryError::Unavailable(PortError::msg("down"))));
-    let mut ports = ports_with(Store::default(), Arc::new(FakeCipher::default()));
+    let mut ports = ports_with(&Store::default(), Arc::new(FakeCipher::default()));
     ports.deliveries = Arc::new(deliveries);
     let app = test::init_service(
         App::new()

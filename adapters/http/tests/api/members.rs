@@ -39,8 +39,10 @@ fn sign_up() -> Value {
 
 macro_rules! members_app {
     ($people:expr) => {{
-        let mut ports = ports_with(Store::default(), Arc::new(FakeCipher::default()));
+        let store = Store::default();
+        let mut ports = ports_with(&store, Arc::new(FakeCipher::default()));
         ports.members = $people.service();
+        ports.cancellations = $people.cancellations(&store);
         app_over(ports).await
     }};
 }
@@ -332,4 +334,95 @@ async fn another_project_sees_none_of_the_sandbox_s_members() {
     )
     .await;
     assert_eq!(registered.decrypted()["response"]["code"], "000_000");
+}
+
+#[actix_web::test]
+async fn a_cancelled_member_answers_001_006_everywhere_and_a_retry_the_first_outcome() {
+    let people = People::with_fixtures();
+    let app = members_app!(people);
+    let unregister = |body: Value, correlation: &str| {
+        call(prepaid_http::UNREGISTER_PATH, &body, correlation).request()
+    };
+
+    let answer = send(
+        &app,
+        unregister(json!({"userId": 1003}), "261125153000-0000e70"),
+    )
+    .await;
+    assert_eq!(
+        (answer.code(), answer.json["response"]["code"].clone()),
+        ("000_000", json!("000_000"))
+    );
+    assert_eq!(people.status(1003), prepaid_domain::MemberStatus::Cancelled);
+
+    let retried = send(
+        &app,
+        unregister(json!({"userId": 1003}), "261125153000-0000e70"),
+    )
+    .await;
+    assert_eq!(
+        retried.code(),
+        "000_000",
+        "the same request again: its first outcome"
+    );
+    let again = send(
+        &app,
+        unregister(json!({"userId": 1003, "n": 1}), "261125153000-0000e71"),
+    )
+    .await;
+    assert_eq!(
+        (again.code(), again.description()),
+        ("001_006", "Wallet user not found.")
+    );
+    let other = send(
+        &app,
+        unregister(json!({"userId": 1001}), "261125153000-0000e70"),
+    )
+    .await;
+    assert_eq!(other.code(), "000_094", "{}", other.json);
+    assert_eq!(people.status(1001), prepaid_domain::MemberStatus::Active);
+
+    let info = send(
+        &app,
+        call(
+            prepaid_http::USER_INFO_PATH,
+            &json!({"userId": 1003, "n": 2}),
+            "261125153000-0000e72",
+        )
+        .request(),
+    )
+    .await;
+    assert_eq!(info.decrypted()["response"]["code"], "001_006");
+    let login = send(
+        &app,
+        call(
+            prepaid_http::PASSWORD_CHECK_PATH,
+            &json!({"loginId": "member1003@sandbox.example", "loginPassword": "975319"}),
+            "261125153000-0000e73",
+        )
+        .request(),
+    )
+    .await;
+    assert_eq!(login.code(), "001_045");
+}
+
+#[actix_web::test]
+async fn another_project_cannot_cancel_the_sandbox_s_member() {
+    let people = People::with_fixtures();
+    let app = members_app!(people);
+    let answer = send(
+        &app,
+        call(
+            prepaid_http::UNREGISTER_PATH,
+            &json!({"userId": 1003}),
+            "261125153000-0000e80",
+        )
+        .header("X-KM-User-AspId", Some(OTHER_ASP))
+        .header("X-KM-Access-Key", Some(OTHER_ASP_KEY))
+        .header("X-KM-Crypto-Key-Id", Some(OTHER_CRYPTO_KEY))
+        .request(),
+    )
+    .await;
+    assert_eq!(answer.code(), "001_006", "{}", answer.json);
+    assert_eq!(people.status(1003), prepaid_domain::MemberStatus::Active);
 }

@@ -42,7 +42,7 @@ fn operators() -> MockAuthenticateOperators {
 
 macro_rules! app {
     ($fulfilment:expr) => {{
-        let mut ports = ports_with(Store::default(), Arc::default());
+        let mut ports = ports_with(&Store::default(), Arc::default());
         ports.ops = OpsPorts {
             operators: Arc::new(operators()),
             fulfilment: Arc::new($fulfilment),
@@ -111,7 +111,7 @@ async fn asp_credentials_or_no_token_open_nothing_of_the_operator_interface() {
 
 #[actix_web::test]
 async fn an_operator_token_opens_no_asp_operation() {
-    let mut ports = ports_with(Store::default(), Arc::default());
+    let mut ports = ports_with(&Store::default(), Arc::default());
     ports.issuance = Arc::new(MockIssueCards::new());
     ports.ops = OpsPorts {
         operators: Arc::new(operators()),

@@ -1,6 +1,6 @@
 //! The fake members of the HTTP tests: profiles kept in memory, "sealed" as an index into them,
-//! passwords "hashed" as themselves, with the sandbox's fixture members 1001 (active) and 1002
-//! (cancelled) as the sandbox has them. The persistence contract tests prove the real store's
+//! passwords "hashed" as themselves, with the sandbox's fixture members 1001 (active), 1002
+//! (cancelled) and 1003 (active, without cards) as the sandbox has them. The persistence contract tests prove the real store's
 //! uniqueness and counting; these fakes keep the same rules in the simplest way.
 
 use std::collections::HashMap;
@@ -9,10 +9,13 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use prepaid_application::ports::{
     ChangeError, IdempotencyKey, IdempotencyRecord, IdempotencyStore, LifecycleChange, LookupKey,
-    MemberFingerprints, MemberRecords, MemberSecrets, MemberValue, NewMember, PasswordHash,
-    Passwords, PersonalFingerprint, RegisterMemberError, SealedProfile, StoredMember,
+    MemberDirectory, MemberFingerprints, MemberRecords, MemberSecrets, MemberValue, NewMember,
+    PasswordHash, Passwords, PersonalFingerprint, RegisterMemberError, SealedProfile, StoredMember,
 };
-use prepaid_application::{MemberRegistrationPorts, MemberService, PortError};
+use prepaid_application::{
+    CancellationPorts, MemberRegistrationPorts, MemberService, MembershipCancellationService,
+    PortError,
+};
 use prepaid_domain::{
     AspId, BirthDate, Ci, Email, Gender, JoinChannel, LoginId, LoginPassword, Member, MemberId,
     MemberProfile, MemberStatus, MobileNumber, Nationality, UserName,
@@ -72,6 +75,14 @@ impl People {
                 "01000001002",
                 None,
             ),
+            (
+                1003,
+                MemberStatus::Active,
+                "member1003@sandbox.example",
+                "975319",
+                "01000001003",
+                None,
+            ),
         ] {
             let profile = MemberProfile {
                 login_id: LoginId::parse(login).unwrap(),
@@ -128,6 +139,29 @@ impl People {
             random: Arc::new(Draws::default()),
             clock: Arc::new(crate::support::FixedClock(now())),
         }))
+    }
+
+    /// Membership cancellations over these fakes, reading the cards of `store`.
+    pub fn cancellations(
+        &self,
+        store: &crate::support::Store,
+    ) -> Arc<MembershipCancellationService> {
+        Arc::new(MembershipCancellationService::new(CancellationPorts {
+            members: Arc::new(self.clone()),
+            cards: Arc::new(store.clone()),
+            records: Arc::new(self.clone()),
+            idempotency: Arc::new(self.clone()),
+            secrets: Arc::new(Secrets),
+            clock: Arc::new(crate::support::FixedClock(now())),
+        }))
+    }
+
+    /// The status of member `id` of the sandbox project.
+    pub fn status(&self, id: u64) -> MemberStatus {
+        self.0.lock().unwrap().members[&(ASP.to_owned(), id)]
+            .0
+            .member
+            .status
     }
 
     /// Wrong passwords counted for member `id` of the sandbox project.
@@ -198,6 +232,17 @@ impl Passwords for People {
         stored: &PasswordHash,
     ) -> Result<bool, PortError> {
         Ok(stored.phc == password.expose())
+    }
+}
+
+#[async_trait]
+impl MemberDirectory for People {
+    async fn find(&self, asp_id: &AspId, id: MemberId) -> Result<Option<Member>, PortError> {
+        let world = self.0.lock().unwrap();
+        Ok(world
+            .members
+            .get(&(asp_id.as_str().to_owned(), id.get()))
+            .map(|(stored, _)| stored.member))
     }
 }
 

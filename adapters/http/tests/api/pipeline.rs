@@ -66,6 +66,7 @@ fn ports(
         replacements: Arc::new(prepaid_application::MockReplaceCards::new()),
         look_ups: Arc::new(prepaid_application::MockLookUpCards::new()),
         members: Arc::new(prepaid_application::MockManageMembers::new()),
+        cancellations: Arc::new(prepaid_application::MockCancelMemberships::new()),
         registrations: Arc::new(MockRegisterPhysicalCards::new()),
         readiness: Arc::new(readiness),
         cipher: Arc::new(FakeCipher::default()),

@@ -49,6 +49,7 @@ fn ports(registrations: MockRegisterPhysicalCards) -> InboundPorts {
         replacements: Arc::new(prepaid_application::MockReplaceCards::new()),
         look_ups: Arc::new(prepaid_application::MockLookUpCards::new()),
         members: Arc::new(prepaid_application::MockManageMembers::new()),
+        cancellations: Arc::new(prepaid_application::MockCancelMemberships::new()),
         registrations: Arc::new(registrations),
         readiness: Arc::new(MockReadiness::new()),
         cipher: Arc::new(FakeCipher::default()),

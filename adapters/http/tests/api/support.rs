@@ -847,7 +847,7 @@ fn replacements(
     ))
 }
 
-pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
+pub fn ports_with(store: &Store, cipher: Arc<FakeCipher>) -> InboundPorts {
     let clock = Arc::new(FixedClock(now()));
     let issuance = CardIssuanceService::new(IssuancePorts {
         members: Arc::new(Members),
@@ -888,7 +888,8 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
         secrets: Arc::new(Secrets),
         clock: Arc::new(FixedClock(now())),
     }));
-    let replacements = replacements(&store, &issuance);
+    let replacements = replacements(store, &issuance);
+    let people = crate::people::People::with_fixtures();
     InboundPorts {
         authenticator: Arc::new(authenticator),
         issuance: Arc::new(issuance.clone()),
@@ -925,7 +926,7 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
                 cards: Arc::new(store.clone()),
                 products: Arc::new(Catalogue),
                 changes: Arc::new(store.clone()),
-                idempotency: Arc::new(store),
+                idempotency: Arc::new(store.clone()),
                 secrets: Arc::new(Secrets),
                 verification: Arc::new(LastThree),
                 clock: Arc::new(FixedClock(now())),
@@ -936,7 +937,8 @@ pub fn ports_with(store: Store, cipher: Arc<FakeCipher>) -> InboundPorts {
         discards: cards,
         replacements,
         look_ups,
-        members: crate::people::People::with_fixtures().service(),
+        members: people.service(),
+        cancellations: people.cancellations(store),
         ops: no_operators(),
         readiness: Arc::new(Ready),
         cipher,
@@ -963,7 +965,7 @@ pub async fn app_with(
     Response = ServiceResponse<impl MessageBody>,
     Error = actix_web::Error,
 > {
-    app_over(ports_with(store, cipher)).await
+    app_over(ports_with(&store, cipher)).await
 }
 
 /// The application over `ports`.

@@ -12,7 +12,7 @@ use crate::support::{FakeCipher, Store, ports_with};
 const CREDENTIALS: &str = r#"{"aspId":"SANDBOXASP00001","secretKey":"the secret"}"#;
 
 async fn ask(try_it: Option<TryIt>, peer: Option<&str>, host: &str) -> (u16, String, String) {
-    let ports = ports_with(Store::default(), Arc::new(FakeCipher::default()));
+    let ports = ports_with(&Store::default(), Arc::new(FakeCipher::default()));
     let config = HttpConfig {
         try_it,
         ..HttpConfig::default()

@@ -3,9 +3,9 @@
 
 use prepaid_application::ports::{
     CardApplicationStore, CardChange, CardStore, ChangeError, DeliveryStore, IdempotencyClaim,
-    IdempotencyStore, IdempotentOperation, LifecycleChange, LifecycleChanges, NewCardOf,
-    NewIssuance, NewIssuedCard, RecordError, Replacement, RequestFingerprint, SealedAddress,
-    StoredApplication, UniqueNumber, VersionedChange,
+    IdempotencyStore, IdempotentOperation, LifecycleChange, LifecycleChanges, MemberDirectory,
+    MemberRecords, NewCardOf, NewIssuance, NewIssuedCard, RecordError, Replacement,
+    RequestFingerprint, SealedAddress, StoredApplication, UniqueNumber, VersionedChange,
 };
 use prepaid_domain::{
     ApplicationStatus, ApplicationType, AspId, CardApplication, CardApplyNo, CardKind, CardStatus,
@@ -1053,4 +1053,90 @@ pub async fn of_many_replacements_of_one_card_read_at_one_version_one_is_recorde
         (card.card.status, card.version),
         (CardStatus::Terminated, 1)
     );
+}
+
+/// The member's (status) and card's (status, version) as stored.
+async fn member_and_card(test: &TestDb, new: &NewIssuance) -> (MemberStatus, String, u64) {
+    let asp = &new.claim.key.asp_id;
+    let member = MemberDirectory::find(&test.db, asp, new.application.member)
+        .await
+        .unwrap()
+        .unwrap();
+    let card = test
+        .db
+        .card_by_par(asp, &new.card.as_ref().unwrap().card.par)
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        member.status,
+        card.card.status.as_str().to_owned(),
+        card.version,
+    )
+}
+
+pub async fn a_membership_cancellation_takes_the_cards_with_the_member_or_makes_nothing(
+    backend: Backend,
+) {
+    let test = open(&backend);
+    let (new, mut leave) = issued_and_its_cancel(&test).await;
+    // Only the card: the member's applications stay as they are.
+    leave.applications.clear();
+    leave.deliveries.clear();
+    leave.claim.as_mut().unwrap().operation = IdempotentOperation::CancelMembership;
+    let member = new.application.member;
+    let untouched = (MemberStatus::Active, "ACTIVE".to_owned(), 0);
+
+    let mut stale = leave.clone();
+    stale.cards[0].from_version = 7;
+    let mut theirs = leave.clone();
+    theirs.asp_id = AspId::parse(&crate::support::asp()).unwrap();
+    let mut claimed = leave.clone();
+    claimed.claim.as_mut().unwrap().key = new.claim.key.clone();
+    for (refused, expected) in [(stale, "stale"), (theirs, "stale"), (claimed, "key taken")] {
+        let answer = test.db.cancel(member, &refused).await;
+        assert!(
+            matches!(
+                (&answer, expected),
+                (Err(ChangeError::Stale), "stale") | (Err(ChangeError::KeyTaken), "key taken")
+            ),
+            "{expected}: {answer:?}"
+        );
+        assert_eq!(member_and_card(&test, &new).await, untouched, "{expected}");
+    }
+    let claim = leave.claim.as_ref().unwrap();
+    assert!(test.db.find_record(&claim.key).await.unwrap().is_none());
+
+    test.db.cancel(member, &leave).await.unwrap();
+
+    assert_eq!(
+        member_and_card(&test, &new).await,
+        (MemberStatus::Cancelled, "TERMINATED".to_owned(), 1)
+    );
+    let record = test.db.find_record(&claim.key).await.unwrap().unwrap();
+    assert_eq!(
+        (record.operation.as_str(), record.outcome.as_str()),
+        ("CANCEL_MEMBERSHIP", claim.outcome.as_str())
+    );
+    let application = test
+        .db
+        .application(&new.claim.key.asp_id, &new.application.number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        application.application.status,
+        ApplicationStatus::DigitalIssued
+    );
+
+    // A member no longer active is not cancelled again, even with nothing else to change.
+    let mut again = leave.clone();
+    again.cards.clear();
+    again.claim.as_mut().unwrap().key = key(claim.key.asp_id.as_str(), unique());
+    assert!(matches!(
+        test.db.cancel(member, &again).await,
+        Err(ChangeError::Stale)
+    ));
+    let again_key = &again.claim.as_ref().unwrap().key;
+    assert!(test.db.find_record(again_key).await.unwrap().is_none());
 }
