@@ -14,6 +14,7 @@ use crate::cancel_membership::{
     CancelMembershipCommand, CancelMembershipError, MembershipCancellationService,
     MembershipCancelled,
 };
+use crate::change_member::{ChangeMemberCommand, ChangeMemberError, MemberChanged};
 use crate::fulfil::{DeliveryOrder, DeliveryReport, FulfilmentError, PrintedCard};
 use crate::inquire_delivery::{DeliveryInquiry, DeliveryInquiryError};
 use crate::issue_card::{CardIssuanceService, IssueCardCommand, IssueCardError, IssueCardOutcome};
@@ -212,8 +213,8 @@ pub trait ListPreIssuedCards: Send + Sync {
     ) -> Result<Vec<AwaitingCard>, PreIssuedCardsError>;
 }
 
-/// The members' operations (D24): sign-up, information, the login id of a CI, the password
-/// check.
+/// The members' operations (D24): sign-up, information and its change, the login id of a CI,
+/// the password check.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ManageMembers: Send + Sync {
@@ -237,6 +238,13 @@ pub trait ManageMembers: Send + Sync {
         login_id: &LoginId,
         password: &LoginPassword,
     ) -> Result<MemberId, PasswordCheckError>;
+
+    /// Changes the member's details `command` names, or answers the first outcome of its
+    /// correlation id.
+    async fn change(
+        &self,
+        command: &ChangeMemberCommand,
+    ) -> Result<MemberChanged, ChangeMemberError>;
 }
 
 /// Cancels memberships: "Membership Cancellation" (D24).

@@ -5,6 +5,7 @@ mod cached_products;
 mod cached_projects;
 mod cancel_application;
 mod cancel_membership;
+mod change_member;
 mod fulfil;
 mod inbound;
 mod inquire_delivery;
@@ -35,6 +36,9 @@ pub use cancel_application::{
 pub use cancel_membership::{
     CancelMembershipCommand, CancelMembershipError, CancellationPorts,
     MembershipCancellationService, MembershipCancelled,
+};
+pub use change_member::{
+    ChangeMemberCommand, ChangeMemberError, MemberChangeService, MemberChanged,
 };
 pub use fulfil::{
     DeliveryOrder, DeliveryReport, FulfilmentError, FulfilmentPorts, FulfilmentService,

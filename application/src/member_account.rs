@@ -1,11 +1,14 @@
-//! A member's account besides sign-up (D24): their information, the login id a CI holds, and
-//! the password check with its durable lock, which only an operator lifts.
+//! A member's account besides sign-up (D24): their information and its change, the login id a
+//! CI holds, and the password check with its durable lock, which only an operator lifts.
 
 use prepaid_domain::{
     AspId, Ci, ErrorCode, JoinChannel, LoginId, LoginPassword, MOST_WRONG_PASSWORDS, MemberId,
     MemberProfile, MemberStatus, password_locked,
 };
 
+use crate::change_member::{
+    ChangeMemberCommand, ChangeMemberError, MemberChangeService, MemberChanged,
+};
 use crate::inbound::ManageMembers;
 use crate::ports::{LookupKey, PortError, StoredMember};
 use crate::register_member::{
@@ -75,6 +78,7 @@ impl PasswordCheckError {
 #[derive(Clone)]
 pub struct MemberService {
     registration: MemberRegistrationService,
+    changes: MemberChangeService,
     ports: MemberRegistrationPorts,
 }
 
@@ -83,6 +87,7 @@ impl MemberService {
     pub fn new(ports: MemberRegistrationPorts) -> Self {
         Self {
             registration: MemberRegistrationService::new(ports.clone()),
+            changes: MemberChangeService::new(ports.clone()),
             ports,
         }
     }
@@ -237,6 +242,13 @@ impl ManageMembers for MemberService {
         password: &LoginPassword,
     ) -> Result<MemberId, PasswordCheckError> {
         Self::check_password(self, asp_id, login_id, password).await
+    }
+
+    async fn change(
+        &self,
+        command: &ChangeMemberCommand,
+    ) -> Result<MemberChanged, ChangeMemberError> {
+        self.changes.change(command).await
     }
 }
 

@@ -14,6 +14,7 @@ pub mod numbering;
 mod operator;
 mod personal;
 mod product;
+mod profile_change;
 mod replacement;
 mod time;
 
@@ -50,6 +51,7 @@ pub use personal::{
     MemberProfile, MobileNumber, Nationality, PASSWORD_LENGTH, UserName, password_locked,
 };
 pub use product::{CardProduct, ProductName, ProductType, Purpose, ServiceId};
+pub use profile_change::{ChangedDetails, ProfileChange, ProfileChangeRefusal};
 pub use replacement::{
     NextProduct, RENEWAL_WINDOW_DAYS, ReissueFacts, ReissuePlan, ReissueRefusal, RenewalFacts,
     RenewalRefusal, decide_reissue, decide_renewal,

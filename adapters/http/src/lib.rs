@@ -79,6 +79,9 @@ pub const USER_REGISTRATION_PATH: &str = "/api/v1/user/registration";
 /// The path of "Search for Member Information".
 pub const USER_INFO_PATH: &str = "/api/v1/user/info";
 
+/// The path of "Member Information Change".
+pub const USER_INFO_CHANGE_PATH: &str = "/api/v1/user/info/change";
+
 /// The path of "Membership Cancellation".
 pub const UNREGISTER_PATH: &str = "/api/v1/user/unregister";
 

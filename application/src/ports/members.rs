@@ -91,6 +91,45 @@ pub enum RegisterMemberError {
     Unavailable(#[from] PortError),
 }
 
+/// A member's details changed: the profile sealed again and the fingerprints of what they are
+/// unique by, written with the request's claim, only over the profile as it was read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileUpdate {
+    /// The project.
+    pub asp_id: AspId,
+    /// The member, active.
+    pub id: MemberId,
+    /// The profile as it was read: the update is made only over it.
+    pub read: super::SealedProfile,
+    /// The profile, changed and sealed.
+    pub profile: super::SealedProfile,
+    /// Of the mobile number, changed or not (under the current index key).
+    pub mobile: super::PersonalFingerprint,
+    /// Of the CI, when the member has one.
+    pub ci: Option<super::PersonalFingerprint>,
+    /// The request's claim (D14).
+    pub claim: super::IdempotencyClaim,
+    /// When.
+    pub at: prepaid_domain::Timestamp,
+}
+
+/// Why a change of details was not written. Whatever the reason, nothing of it was.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileUpdateError {
+    /// The member is no longer active, or their profile changed since it was read.
+    #[error("the member changed since they were read")]
+    Stale,
+    /// Another member of the project holds this value.
+    #[error("{0:?} already held in the project")]
+    Taken(MemberValue),
+    /// The idempotency key is already claimed.
+    #[error("idempotency key already claimed")]
+    KeyTaken,
+    /// The store could not be written.
+    #[error(transparent)]
+    Unavailable(#[from] PortError),
+}
+
 /// Members with their personal data. Every read is scoped to the project (D15).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -157,4 +196,11 @@ pub trait MemberRecords: Send + Sync {
         id: MemberId,
         change: &super::LifecycleChange,
     ) -> Result<(), super::ChangeError>;
+
+    /// Writes `update` whole (the profile, the fingerprints, the claim), or nothing: only while
+    /// the member is active and their stored profile is `update.read`.
+    ///
+    /// # Errors
+    /// See [`ProfileUpdateError`].
+    async fn change_profile(&self, update: &ProfileUpdate) -> Result<(), ProfileUpdateError>;
 }

@@ -31,8 +31,8 @@ pub use cipher::{
 pub use clock::Clock;
 pub use member_secrets::{LookupKey, MemberSecrets, PersonalFingerprint, SealedProfile};
 pub use members::{
-    MemberDirectory, MemberFingerprints, MemberRecords, MemberValue, NewMember,
-    RegisterMemberError, StoredMember,
+    MemberDirectory, MemberFingerprints, MemberRecords, MemberValue, NewMember, ProfileUpdate,
+    ProfileUpdateError, RegisterMemberError, StoredMember,
 };
 pub use numbering::{CardNumberSerials, CardNumbering, SerialBlock};
 pub use operators::OperatorTokens;

@@ -37,6 +37,8 @@ pub enum IdempotentOperation {
     RegisterMember,
     /// "Membership Cancellation".
     CancelMembership,
+    /// "Member Information Change".
+    ChangeMemberInfo,
 }
 
 impl IdempotentOperation {
@@ -52,6 +54,7 @@ impl IdempotentOperation {
             Self::RenewCard => "RENEW_CARD",
             Self::RegisterMember => "REGISTER_MEMBER",
             Self::CancelMembership => "CANCEL_MEMBERSHIP",
+            Self::ChangeMemberInfo => "CHANGE_MEMBER_INFO",
         }
     }
 }

@@ -20,6 +20,7 @@ mod renew_card;
 mod unregister;
 mod unregistered_card;
 mod user_info;
+mod user_info_change;
 mod user_registration;
 
 use std::sync::Arc;
@@ -55,6 +56,7 @@ pub const OPERATIONS: &[&Operation] = &[
     &product_inquiry::OPERATION,
     &user_registration::OPERATION,
     &user_info::OPERATION,
+    &user_info_change::OPERATION,
     &password_check::OPERATION,
     &login_id_find::OPERATION,
     &unregister::OPERATION,
@@ -133,6 +135,7 @@ use_case_error!(
     prepaid_application::CancelMembershipError,
     prepaid_application::CardLookupError,
     prepaid_application::CardManagementError,
+    prepaid_application::ChangeMemberError,
     prepaid_application::DeliveryInquiryError,
     prepaid_application::MemberLookupError,
     prepaid_application::PasswordCheckError,
@@ -204,6 +207,7 @@ pub fn endpoints(ports: &InboundPorts) -> Vec<Arc<dyn Endpoint>> {
         Arc::new(product_inquiry::ProductInquiry(ports.products.clone())),
         Arc::new(user_registration::RegisterUser(ports.members.clone())),
         Arc::new(user_info::UserInfo(ports.members.clone())),
+        Arc::new(user_info_change::ChangeUserInfo(ports.members.clone())),
         Arc::new(password_check::CheckPassword(ports.members.clone())),
         Arc::new(login_id_find::FindLoginId(ports.members.clone())),
         Arc::new(unregister::Unregister(ports.cancellations.clone())),

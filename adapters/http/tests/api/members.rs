@@ -426,3 +426,197 @@ async fn another_project_cannot_cancel_the_sandbox_s_member() {
     assert_eq!(answer.code(), "001_006", "{}", answer.json);
     assert_eq!(people.status(1003), prepaid_domain::MemberStatus::Active);
 }
+
+/// Member 1001's information as the sandbox's fixture has it, read through the API.
+async fn info_of_1001<S, B>(app: &S, correlation: &str) -> Value
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    send(
+        app,
+        call(
+            prepaid_http::USER_INFO_PATH,
+            &json!({"userId": 1001, "clientNonce": correlation}),
+            correlation,
+        )
+        .request(),
+    )
+    .await
+    .decrypted()["userInfo"]
+        .clone()
+}
+
+#[actix_web::test]
+async fn the_details_a_change_names_replace_the_member_s_and_the_rest_stay() {
+    let people = People::with_fixtures();
+    let app = members_app!(people);
+    let before = info_of_1001(&app, "261125153000-0000e90").await;
+    let change = json!({
+        "userId": 1001,
+        "userName": "김하나",
+        "mobileNumber": "0109998877",
+        "email": null,
+        "addressInfo": {"address": "서울특별시 중구 세종대로 110", "addressDetail": "2층", "zipCode": "04524"},
+    });
+    let first = call(
+        prepaid_http::USER_INFO_CHANGE_PATH,
+        &change,
+        "261125153000-0000e91",
+    );
+    let answer = send(&app, first.clone().request()).await;
+    assert_eq!(answer.code(), "000_000", "{}", answer.json);
+    assert!(
+        answer.json.get("encData").is_none(),
+        "the answer is plaintext"
+    );
+    assert!(answer.json.get("userName").is_none(), "and holds no detail");
+
+    let after = info_of_1001(&app, "261125153000-0000e92").await;
+    let mut expected = before.clone();
+    expected["userName"] = "김하나".into();
+    expected["mobileNumber"] = "0109998877".into();
+    expected["addressInfo"] = change["addressInfo"].clone();
+    assert_eq!(after, expected, "a null e-mail is no change");
+
+    // A retry answers the first outcome; the same correlation id with another change is a
+    // conflict; neither changes anything more.
+    let mut retry = first;
+    retry.token_time = prepaid_domain::DateTime::with_millis(2026, 11, 25, 15, 30, 0, 999).unwrap();
+    assert_eq!(send(&app, retry.request()).await.code(), "000_000");
+    let mut other = change.clone();
+    other["userName"] = "김두리".into();
+    let conflict = send(
+        &app,
+        call(
+            prepaid_http::USER_INFO_CHANGE_PATH,
+            &other,
+            "261125153000-0000e91",
+        )
+        .request(),
+    )
+    .await;
+    assert_eq!(conflict.code(), "000_094");
+    assert_eq!(info_of_1001(&app, "261125153000-0000e93").await, expected);
+
+    // The old mobile number is free again: a sign-up may take it.
+    let mut sign_up = sign_up();
+    sign_up["mobileNumber"] = before["mobileNumber"].clone();
+    let taken = send(
+        &app,
+        call(
+            prepaid_http::USER_REGISTRATION_PATH,
+            &sign_up,
+            "261125153000-0000e94",
+        )
+        .request(),
+    )
+    .await
+    .decrypted();
+    assert_eq!(taken["response"]["code"], "000_000", "{taken}");
+}
+
+#[actix_web::test]
+async fn a_change_naming_nothing_a_ci_alone_a_held_value_or_another_project_s_member_changes_nothing()
+ {
+    let people = People::with_fixtures();
+    let app = members_app!(people);
+    let before = info_of_1001(&app, "261125153000-0000ea0").await;
+    let new_ci = "R".repeat(86) + "==";
+    let ours = |body: Value, correlation: &str| {
+        call(prepaid_http::USER_INFO_CHANGE_PATH, &body, correlation).request()
+    };
+    for (index, (body, code, path)) in [
+        (json!({"userId": 1001}), "000_003", None),
+        (
+            json!({"userId": 1001, "userName": null, "ci": null}),
+            "000_003",
+            None,
+        ),
+        (
+            json!({"userId": 1001, "ci": new_ci, "nationality": "Korean"}),
+            "000_002",
+            Some("ci"),
+        ),
+        (
+            json!({"userId": 1001, "mobileNumber": "01000001003"}),
+            "001_001",
+            None,
+        ),
+        (
+            json!({"userId": 1001, "birthDate": "19900101", "ci": "U".repeat(86) + "=="}),
+            "000_000",
+            None,
+        ),
+        (
+            json!({"userId": 1001, "gender": "Male", "ci": ACTIVE_CI}),
+            "000_000",
+            None,
+        ),
+        (
+            json!({"userId": 1002, "email": "a@example.com"}),
+            "001_006",
+            None,
+        ),
+        (
+            json!({"userId": 1001, "birthDate": "19000229"}),
+            "000_002",
+            Some("birthDate"),
+        ),
+        (
+            json!({"userId": 1001, "mobileNumber": "010123456"}),
+            "000_015",
+            Some("mobileNumber"),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let answer = send(
+            &app,
+            ours(body.clone(), &format!("261125153000-0000eb{index}")),
+        )
+        .await;
+        assert_eq!(answer.code(), code, "{body}: {}", answer.json);
+        let description = answer.json["response"]["description"]
+            .as_str()
+            .unwrap_or("");
+        match (code, path) {
+            (_, Some(path)) => {
+                assert!(description.ends_with(&format!(". {path}")), "{description}");
+            }
+            ("000_003", None) => assert_eq!(description, "Missing required values."),
+            _ => {}
+        }
+    }
+    // Of those, only the two with a corrected identity changed anything.
+    let mut expected = before;
+    expected["birthDate"] = "19900101".into();
+    expected["gender"] = "Male".into();
+    expected["ci"] = ACTIVE_CI.into();
+    assert_eq!(info_of_1001(&app, "261125153000-0000ea1").await, expected);
+
+    let theirs = send(
+        &app,
+        call(
+            prepaid_http::USER_INFO_CHANGE_PATH,
+            &json!({"encData": fake_encrypt(
+                OTHER_CRYPTO_KEY,
+                json!({"userId": 1001, "email": "a@example.com"}).to_string().as_bytes(),
+            )}),
+            "261125153000-0000ea2",
+        )
+        .header("X-KM-User-AspId", Some(OTHER_ASP))
+        .header("X-KM-Access-Key", Some(OTHER_ASP_KEY))
+        .header("X-KM-Crypto-Key-Id", Some(OTHER_CRYPTO_KEY))
+        .request(),
+    )
+    .await;
+    let theirs = theirs.decrypted();
+    assert_eq!(theirs["response"]["code"], "001_006", "{theirs}");
+    assert_eq!(info_of_1001(&app, "261125153000-0000ea3").await, expected);
+}

@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use prepaid_application::ports::{
-    ChangeError, IdempotencyKey, IdempotencyRecord, IdempotencyStore, LifecycleChange, LookupKey,
-    MemberDirectory, MemberFingerprints, MemberRecords, MemberSecrets, MemberValue, NewMember,
-    PasswordHash, Passwords, PersonalFingerprint, RegisterMemberError, SealedProfile, StoredMember,
+    ChangeError, IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore,
+    LifecycleChange, LookupKey, MemberDirectory, MemberFingerprints, MemberRecords, MemberSecrets,
+    MemberValue, NewMember, PasswordHash, Passwords, PersonalFingerprint, ProfileUpdate,
+    ProfileUpdateError, RegisterMemberError, SealedProfile, StoredMember,
 };
 use prepaid_application::{
     CancellationPorts, MemberRegistrationPorts, MemberService, MembershipCancellationService,
@@ -415,15 +416,53 @@ impl MemberRecords for People {
             }
             _ => return Err(ChangeError::Stale),
         }
-        world.claims.insert(
-            claim.key.clone(),
-            IdempotencyRecord {
-                operation: claim.operation.as_str().to_owned(),
-                request_fingerprint: claim.request_fingerprint.clone(),
-                outcome: claim.outcome.clone(),
-                created_at: claim.created_at,
-            },
-        );
+        insert_claim(&mut world, claim);
         Ok(())
     }
+
+    async fn change_profile(&self, update: &ProfileUpdate) -> Result<(), ProfileUpdateError> {
+        let mut world = self.0.lock().unwrap();
+        let asp = update.asp_id.as_str().to_owned();
+        let held_by_another = |value: &dyn Fn(&MemberFingerprints) -> bool| {
+            world.members.iter().any(|((project, id), (_, prints))| {
+                *project == asp && *id != update.id.get() && value(prints)
+            })
+        };
+        if held_by_another(&|prints| prints.mobile == update.mobile) {
+            return Err(ProfileUpdateError::Taken(MemberValue::MobileNumber));
+        }
+        if update.ci.is_some() && held_by_another(&|prints| prints.ci == update.ci) {
+            return Err(ProfileUpdateError::Taken(MemberValue::Ci));
+        }
+        if world.claims.contains_key(&update.claim.key) {
+            return Err(ProfileUpdateError::KeyTaken);
+        }
+        match world.members.get_mut(&(asp, update.id.get())) {
+            Some((stored, prints))
+                if stored.member.status == MemberStatus::Active
+                    && stored.profile == update.read =>
+            {
+                stored.profile = update.profile.clone();
+                stored.version += 1;
+                prints.mobile = update.mobile.clone();
+                prints.ci.clone_from(&update.ci);
+            }
+            _ => return Err(ProfileUpdateError::Stale),
+        }
+        insert_claim(&mut world, &update.claim);
+        Ok(())
+    }
+}
+
+/// Records `claim` as the store does.
+fn insert_claim(world: &mut World, claim: &IdempotencyClaim) {
+    world.claims.insert(
+        claim.key.clone(),
+        IdempotencyRecord {
+            operation: claim.operation.as_str().to_owned(),
+            request_fingerprint: claim.request_fingerprint.clone(),
+            outcome: claim.outcome.clone(),
+            created_at: claim.created_at,
+        },
+    );
 }

@@ -5,7 +5,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{BoolExpressionMethods as _, JoinOnDsl as _};
 use prepaid_application::ports::{
     LookupKey, MemberFingerprints, MemberRecords, MemberValue, NewMember, PasswordHash,
-    PersonalFingerprint, RegisterMemberError, SealedProfile, StoredMember,
+    PersonalFingerprint, ProfileUpdate, ProfileUpdateError, RegisterMemberError, SealedProfile,
+    StoredMember,
 };
 use prepaid_domain::{JoinChannel, MemberStatus};
 
@@ -328,5 +329,77 @@ impl MemberRecords for Database {
         change: &prepaid_application::ports::LifecycleChange,
     ) -> Result<(), prepaid_application::ports::ChangeError> {
         self.cancel_member(id, change).await
+    }
+
+    async fn change_profile(&self, update: &ProfileUpdate) -> Result<(), ProfileUpdateError> {
+        let update = update.clone();
+        let retention = self.retention_millis;
+        let written = self
+            .execute(move |source| {
+                let asp = update.asp_id.as_str().to_owned();
+                let id = update.id.get().to_string();
+                let at = update.at.as_millis();
+                on_conn!(source, |conn| {
+                    // The member's row first, only while active: a cancellation that holds it
+                    // makes this wait, then find the member cancelled.
+                    let active = diesel::update(
+                        members::table
+                            .filter(members::asp_id.eq(&asp))
+                            .filter(members::member_id.eq(&id))
+                            .filter(members::status.eq(MemberStatus::Active.as_str())),
+                    )
+                    .set(members::updated_at.eq(at))
+                    .execute(conn)?;
+                    // Only over the profile as it was read: each sealing has its own nonce, so
+                    // any change since makes another ciphertext (a wrong password counted does
+                    // not, and does not stop this).
+                    let changed = diesel::update(
+                        member_profiles::table
+                            .filter(member_profiles::asp_id.eq(&asp))
+                            .filter(member_profiles::member_id.eq(&id))
+                            .filter(member_profiles::profile_key_id.eq(&update.read.key_id))
+                            .filter(member_profiles::profile_sealed.eq(&update.read.ciphertext)),
+                    )
+                    .set((
+                        member_profiles::profile_key_id.eq(&update.profile.key_id),
+                        member_profiles::profile_sealed.eq(&update.profile.ciphertext),
+                        member_profiles::mobile_fingerprint.eq(update.mobile.digest.to_vec()),
+                        member_profiles::mobile_fingerprint_key_id.eq(&update.mobile.key_id),
+                        member_profiles::ci_fingerprint
+                            .eq(update.ci.as_ref().map(|ci| ci.digest.to_vec())),
+                        member_profiles::ci_fingerprint_key_id
+                            .eq(update.ci.as_ref().map(|ci| ci.key_id.clone())),
+                        member_profiles::version.eq(member_profiles::version + 1),
+                        member_profiles::updated_at.eq(at),
+                    ))
+                    .execute(conn)?;
+                    if active != 1 || changed != 1 {
+                        return Err(DieselError::RollbackTransaction);
+                    }
+                    // The claim goes last, as for every state change.
+                    diesel::insert_into(idempotency_records::table)
+                        .values(&claim_row(&update.claim, retention))
+                        .execute(conn)?;
+                    Ok::<(), DieselError>(())
+                })
+            })
+            .await
+            .map_err(|error| ProfileUpdateError::Unavailable(error.into()))?;
+        match written {
+            Ok(()) => Ok(()),
+            Err(DieselError::RollbackTransaction) => Err(ProfileUpdateError::Stale),
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
+                Err(match classify(info.as_ref()) {
+                    RegisterMemberError::KeyTaken => ProfileUpdateError::KeyTaken,
+                    RegisterMemberError::Taken(value) => ProfileUpdateError::Taken(value),
+                    RegisterMemberError::Unavailable(error) => {
+                        ProfileUpdateError::Unavailable(error)
+                    }
+                })
+            }
+            Err(error) => Err(ProfileUpdateError::Unavailable(
+                DatabaseError::from(error).into(),
+            )),
+        }
     }
 }

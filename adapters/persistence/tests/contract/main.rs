@@ -85,6 +85,10 @@ const CASES: &[(&str, Case)] = cases![
     members::of_many_sign_ups_with_one_login_id_at_once_one_is_recorded,
     members::of_64_password_attempts_at_once_five_are_counted_and_a_clear_starts_again,
     members::a_saved_member_gets_fixture_details_once,
+    members::a_profile_change_is_written_over_the_profile_as_read_or_not_at_all,
+    members::a_refused_profile_change_leaves_the_member_as_they_were,
+    members::a_cancelled_member_s_profile_does_not_change,
+    members::of_16_changes_of_one_member_read_at_once_one_is_written,
 ];
 
 fn main() {

@@ -2,9 +2,10 @@
 //! id, login id, mobile number and CI within its project, and read in its project only.
 
 use prepaid_application::ports::{
-    IdempotencyClaim, IdempotencyStore, IdempotentOperation, LookupKey, MemberDirectory,
-    MemberFingerprints, MemberRecords, MemberValue, NewMember, PasswordHash, PersonalFingerprint,
-    RegisterMemberError, RequestFingerprint, SealedProfile,
+    IdempotencyClaim, IdempotencyStore, IdempotentOperation, LifecycleChange, LookupKey,
+    MemberDirectory, MemberFingerprints, MemberRecords, MemberValue, NewMember, PasswordHash,
+    PersonalFingerprint, ProfileUpdate, ProfileUpdateError, RegisterMemberError,
+    RequestFingerprint, SealedProfile,
 };
 use prepaid_domain::{AspId, JoinChannel, MemberId, MemberStatus, Timestamp};
 
@@ -314,4 +315,211 @@ fn details<'a>(
         join_channel: new.join_channel.as_ref(),
         at: new.at,
     }
+}
+
+/// A change of `new`'s details over `read`, with a fresh claim: the profile sealed anew and the
+/// mobile number's fingerprint from `seed`, no CI.
+fn change_of(new: &NewMember, read: &SealedProfile, seed: u64) -> ProfileUpdate {
+    ProfileUpdate {
+        asp_id: new.asp_id.clone(),
+        id: new.id,
+        read: read.clone(),
+        profile: SealedProfile {
+            key_id: "data-2".into(),
+            ciphertext: format!("changed profile {seed}").into_bytes(),
+        },
+        mobile: print(seed, 2),
+        ci: None,
+        claim: IdempotencyClaim {
+            key: key(new.asp_id.as_str(), unique()),
+            operation: IdempotentOperation::ChangeMemberInfo,
+            request_fingerprint: RequestFingerprint {
+                key_id: "idx-1".into(),
+                digest: [5; 32],
+            },
+            outcome: new.id.get().to_string(),
+            created_at: Timestamp::from_millis(NOW + 1),
+        },
+        at: Timestamp::from_millis(NOW + 1),
+    }
+}
+
+pub async fn a_refused_profile_change_leaves_the_member_as_they_were(backend: Backend) {
+    let test = open(&backend);
+    let project = asp();
+    let new = sign_up(&project, unique());
+    test.db.register(&new).await.unwrap();
+    let other = sign_up(&project, unique());
+    test.db.register(&other).await.unwrap();
+    let read = |db: &prepaid_persistence::Database| {
+        let (db, asp_id, id) = (db.clone(), new.asp_id.clone(), new.id);
+        async move { db.member(&asp_id, id).await.unwrap().unwrap() }
+    };
+
+    // Each refusal leaves the member as they were, and claims nothing.
+    let mut taken_mobile = change_of(&new, &new.profile, unique());
+    taken_mobile.mobile = other.fingerprints.mobile.clone();
+    let mut taken_ci = change_of(&new, &new.profile, unique());
+    taken_ci.ci.clone_from(&other.fingerprints.ci);
+    let mut taken_key = change_of(&new, &new.profile, unique());
+    taken_key.claim.key = other.claim.key.clone();
+    let mut elsewhere = change_of(&new, &new.profile, unique());
+    elsewhere.asp_id = AspId::parse(&asp()).unwrap();
+    elsewhere.claim.key = key(elsewhere.asp_id.as_str(), unique());
+    let stale = change_of(&new, &other.profile, unique());
+    for (update, expected) in [
+        (taken_mobile, "Taken(MobileNumber)"),
+        (taken_ci, "Taken(Ci)"),
+        (taken_key, "KeyTaken"),
+        (elsewhere, "Stale"),
+        (stale, "Stale"),
+    ] {
+        let refused = test.db.change_profile(&update).await;
+        assert_eq!(
+            refused.map_err(|error| format!("{error:?}")),
+            Err(expected.to_owned())
+        );
+        let kept = read(&test.db).await;
+        assert_eq!((kept.profile, kept.version), (new.profile.clone(), 0));
+        if expected != "KeyTaken" {
+            assert!(
+                test.db
+                    .find_record(&update.claim.key)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+        }
+    }
+}
+
+/// A change written whole: the profile, the fingerprints (the old values freed), the claim.
+pub async fn a_profile_change_is_written_over_the_profile_as_read_or_not_at_all(backend: Backend) {
+    let test = open(&backend);
+    let project = asp();
+    let new = sign_up(&project, unique());
+    test.db.register(&new).await.unwrap();
+    let read = |db: &prepaid_persistence::Database| {
+        let (db, asp_id, id) = (db.clone(), new.asp_id.clone(), new.id);
+        async move { db.member(&asp_id, id).await.unwrap().unwrap() }
+    };
+
+    // A wrong password counted meanwhile does not make the profile stale.
+    assert!(
+        test.db
+            .count_password_attempt(&new.asp_id, new.id, 5)
+            .await
+            .unwrap()
+    );
+    let seed = unique();
+    let change = change_of(&new, &new.profile, seed);
+    test.db.change_profile(&change).await.unwrap();
+    let changed = read(&test.db).await;
+    assert_eq!(changed.profile, change.profile);
+    assert_eq!(
+        changed.version, 2,
+        "one for the attempt, one for the change"
+    );
+    assert_eq!(changed.wrong_passwords, 1, "the count is not the change's");
+    assert!(
+        test.db
+            .find_record(&change.claim.key)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let by = |kind, print: PersonalFingerprint| {
+        let (db, asp_id) = (test.db.clone(), new.asp_id.clone());
+        async move { db.member_by(&asp_id, kind, &print).await.unwrap() }
+    };
+    assert_eq!(
+        by(LookupKey::MobileNumber, print(seed, 2))
+            .await
+            .map(|m| m.member.id),
+        Some(new.id),
+        "found by the new mobile number"
+    );
+    assert!(
+        by(LookupKey::MobileNumber, new.fingerprints.mobile.clone())
+            .await
+            .is_none()
+    );
+    assert!(
+        by(LookupKey::Ci, new.fingerprints.ci.clone().unwrap())
+            .await
+            .is_none()
+    );
+    assert_eq!(
+        by(LookupKey::LoginId, new.fingerprints.login_id.clone())
+            .await
+            .map(|m| m.member.id),
+        Some(new.id),
+        "the login id is kept"
+    );
+    // Its old values are free for another member now.
+    let mut takes_old = sign_up(&project, unique());
+    takes_old.fingerprints.mobile = new.fingerprints.mobile.clone();
+    takes_old.fingerprints.ci.clone_from(&new.fingerprints.ci);
+    test.db.register(&takes_old).await.unwrap();
+
+    // The same change again is over a profile no longer there.
+    let again = change_of(&new, &new.profile, unique());
+    assert!(matches!(
+        test.db.change_profile(&again).await,
+        Err(ProfileUpdateError::Stale)
+    ));
+}
+
+pub async fn a_cancelled_member_s_profile_does_not_change(backend: Backend) {
+    let test = open(&backend);
+    let new = sign_up(&asp(), unique());
+    test.db.register(&new).await.unwrap();
+    let cancellation = LifecycleChange {
+        asp_id: new.asp_id.clone(),
+        claim: None,
+        applications: Vec::new(),
+        deliveries: Vec::new(),
+        cards: Vec::new(),
+        new_cards: Vec::new(),
+        at: Timestamp::from_millis(NOW),
+    };
+    test.db.cancel(new.id, &cancellation).await.unwrap();
+    let change = change_of(&new, &new.profile, unique());
+    assert!(matches!(
+        test.db.change_profile(&change).await,
+        Err(ProfileUpdateError::Stale)
+    ));
+    let kept = test.db.member(&new.asp_id, new.id).await.unwrap().unwrap();
+    assert_eq!(kept.profile, new.profile);
+    assert!(
+        test.db
+            .find_record(&change.claim.key)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub async fn of_16_changes_of_one_member_read_at_once_one_is_written(backend: Backend) {
+    let test = open(&backend);
+    let new = sign_up(&asp(), unique());
+    test.db.register(&new).await.unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let db = test.db.clone();
+            let change = change_of(&new, &new.profile, unique());
+            tokio::spawn(async move { db.change_profile(&change).await })
+        })
+        .collect();
+    let mut written = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => written += 1,
+            Err(ProfileUpdateError::Stale) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(written, 1);
+    let changed = test.db.member(&new.asp_id, new.id).await.unwrap().unwrap();
+    assert_eq!(changed.version, 1);
 }
