@@ -2,8 +2,8 @@
 //! instances): a sign-up read back and logged in with, retried with one correlation id, raced
 //! for one login id, and a storm of 64 wrong passwords that locks the member once and never
 //! lets a sixth guess be evaluated; a member who leaves with their card, refused while it is
-//! suspended and cancelled once by 64 requests at once; no personal value in a log line or in
-//! the database files.
+//! suspended and cancelled once by 64 requests at once; a change of details retried 64 times at
+//! once and made once; no personal value in a log line or in the database files.
 
 mod support;
 
@@ -185,6 +185,77 @@ async fn a_storm_of_wrong_passwords_locks_once(
     assert_eq!(code(&right), "001_069", "{right}");
 }
 
+/// The details a change gives member `user_id`; none may be logged or stored in plaintext.
+const CHANGED_NAME: &str = "홍길순변경";
+const CHANGED_MOBILE: &str = "01080000001";
+const CHANGED_EMAIL: &str = "changed.1@members.example";
+
+/// A member changes their details: 64 retries of one change at once change them once, the
+/// information answers the new details and the old login id, and a mobile number another
+/// member holds is `001_001`.
+async fn a_member_changes_their_details(caller: &Caller, db: &Database, user_id: u64) {
+    let asp = AspId::parse(caller.credentials.asp_id.as_str()).unwrap();
+    let owner = MemberId::new(user_id).unwrap();
+    let version = || async { db.member(&asp, owner).await.unwrap().unwrap().version };
+    let before = version().await;
+    let first = id();
+    let answers = join_all((0..64).map(|index| {
+        let body = json!({
+            "userId": user_id,
+            "userName": CHANGED_NAME,
+            "mobileNumber": CHANGED_MOBILE,
+            "email": CHANGED_EMAIL,
+            "clientNonce": format!("change-{index}"),
+        })
+        .to_string();
+        let first = first.clone();
+        async move {
+            caller
+                .send_with(
+                    index,
+                    prepaid_http::USER_INFO_CHANGE_PATH,
+                    body,
+                    &first,
+                    true,
+                )
+                .await
+        }
+    }))
+    .await;
+    for answer in &answers {
+        assert_eq!(code(answer), "000_000", "{answer}");
+    }
+    assert_eq!(
+        version().await,
+        before + 1,
+        "one change for one correlation id"
+    );
+    let info = caller
+        .send_with(
+            0,
+            prepaid_http::USER_INFO_PATH,
+            json!({"userId": user_id, "clientNonce": "changed"}).to_string(),
+            &id(),
+            true,
+        )
+        .await;
+    assert_eq!(info["userInfo"]["userName"], CHANGED_NAME, "{info}");
+    assert_eq!(info["userInfo"]["mobileNumber"], CHANGED_MOBILE);
+    assert_eq!(info["userInfo"]["email"], CHANGED_EMAIL);
+    assert_eq!(info["userInfo"]["loginId"], "person.1@members.example");
+    let taken = caller
+        .send_with(
+            1,
+            prepaid_http::USER_INFO_CHANGE_PATH,
+            json!({"userId": user_id, "mobileNumber": "01000001001"}).to_string(),
+            &id(),
+            true,
+        )
+        .await;
+    assert_eq!(code(&taken), "001_001", "{taken}");
+    assert_eq!(version().await, before + 1, "a refusal changes nothing");
+}
+
 /// A member leaves with their card: refused while it is suspended (through the API and the
 /// admin command alike), then 64 cancellations at once cancel once and terminate the card with
 /// the member; the fixture member 1003 is cancelled by the operator.
@@ -337,6 +408,7 @@ async fn the_members_path(
     assert!(said.contains("unlocked"), "{said}");
     let unlocked = check(&caller, 1, &person.login_id, "135790").await;
     assert_eq!(unlocked["userId"], user_id, "{unlocked}");
+    a_member_changes_their_details(&caller, db, user_id).await;
     a_member_leaves_with_their_cards(&caller, db, (data_dir, environment)).await;
     // The fixture member logs in with the documented password.
     let fixture = check(
@@ -392,6 +464,9 @@ async fn the_members_path_on_sqlite_logs_and_stores_no_personal_value() {
         "세종대로",
         "raced@members.example",
         "person.2@members.example",
+        CHANGED_NAME,
+        CHANGED_MOBILE,
+        CHANGED_EMAIL,
         sandbox::ACTIVE_LOGIN_ID,
         sandbox::ACTIVE_CI,
     ] {
