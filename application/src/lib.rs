@@ -20,6 +20,7 @@ pub mod ports;
 mod pre_issued_cards;
 mod register_card;
 mod register_member;
+mod rekey_members;
 mod replace_card;
 mod retry;
 #[cfg(test)]
@@ -86,6 +87,7 @@ pub use register_member::{
     MemberRegistered, MemberRegistrationPorts, MemberRegistrationService, RegisterMemberCommand,
     RegisterMemberFailure,
 };
+pub use rekey_members::{MemberRekeying, RekeyReport};
 pub use replace_card::{
     CardReplacementService, ReissueCardCommand, RenewCardCommand, ReplaceCardError,
     ReplacementPorts,

@@ -427,8 +427,9 @@ impl Sandbox {
 }
 
 /// The card secrets and the vault of `keys`, with what the database holds brought under them:
-/// addresses written before they were sealed are sealed, access keys' secrets sealed with an
-/// older key are sealed again.
+/// addresses written before they were sealed are sealed, members' profiles and fingerprints
+/// under older keys are sealed and made again, access keys' secrets sealed with an older key are
+/// sealed again.
 async fn secrets_at_rest(
     database: &Database,
     keys: &KeySettings,
@@ -443,6 +444,23 @@ async fn secrets_at_rest(
     let both = Arc::new(card_secrets(keys)?);
     let (secrets, members): (Arc<dyn CardSecrets>, Arc<dyn MemberSecrets>) = (both.clone(), both);
     database.seal_unsealed_addresses(secrets.clone()).await?;
+    let report =
+        prepaid_application::MemberRekeying::new(Arc::new(database.clone()), members.clone())
+            .run()
+            .await?;
+    if report.rekeyed > 0 || report.changed_meanwhile > 0 {
+        tracing::info!(
+            rekeyed = report.rekeyed,
+            changed_meanwhile = report.changed_meanwhile,
+            "members' personal data brought under the current data and index keys"
+        );
+    }
+    if report.left > 0 {
+        tracing::warn!(
+            left = report.left,
+            "members' personal data left under older keys: a profile no configured data key opens, or a value two members hold"
+        );
+    }
     let vault: Arc<dyn SecretVault> = Arc::new(secret_vault(keys)?);
     let resealed = database.reseal_secrets(vault.clone()).await?;
     if resealed > 0 {

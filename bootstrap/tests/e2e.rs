@@ -676,3 +676,114 @@ async fn every_declared_test_data_scenario_is_reproduced_by_the_sandbox() {
     }
     running.handle.stop(true).await;
 }
+
+/// A member operation's answer: `body` posted to `path` (encrypted when `encrypt`), with a new
+/// correlation id.
+async fn member_call(
+    running: &Running,
+    path: &'static str,
+    body: &serde_json::Value,
+) -> serde_json::Value {
+    let correlation_id = client::new_correlation_id(SystemClock.now());
+    let outgoing = client::Outgoing {
+        path,
+        payload: client::with_nonce(&body.to_string(), &correlation_id),
+        encrypt: true,
+        correlation_id: Some(correlation_id),
+    };
+    client::send(
+        &running.credentials,
+        &running.base_url,
+        &outgoing,
+        SystemClock.now(),
+    )
+    .await
+    .expect("an answer")
+    .body
+}
+
+#[actix_web::test]
+async fn members_are_found_and_unique_after_the_data_and_index_keys_rotate() {
+    const DATA_1: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    const DATA_2: &str = "5a69788796a5b4c3d2e1f00f1e2d3c4b0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let dir = tempfile::tempdir().unwrap();
+    let keyed =
+        |data: (&str, &str), index: (&str, &str), retired_data: &[&str], retired_index: &[&str]| {
+            let mut settings = with_keys(
+                dir.path(),
+                ("cvk-1", "0123456789ABCDEFFEDCBA9876543210"),
+                index,
+                &[],
+                retired_index,
+            );
+            settings.keys.data_key_id = Some(data.0.into());
+            settings.keys.data_key = Some(data.1.into());
+            settings.keys.retired_data_keys =
+                retired_data.iter().map(|entry| (*entry).into()).collect();
+            settings
+        };
+    let sign_up = json!({
+        "loginId": "Rotating.Member@Example.com", "loginPassword": "135790",
+        "birthDate": "19880412", "nationality": "Korean", "gender": "Male",
+        "userName": "회전회원", "mobileNumber": "01066660001", "email": "rotating@example.com",
+        "ci": format!("{:0>86}==", "ROTATINGCI"),
+    });
+    let running = start_with(keyed(("data-1", DATA_1), ("idx-1", INDEX_1), &[], &[])).await;
+    let signed_up = member_call(&running, prepaid_http::USER_REGISTRATION_PATH, &sign_up).await;
+    let user_id = signed_up["userId"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{signed_up}"));
+    running.handle.stop(true).await;
+
+    // Both keys rotated, the old ones retired: the start seals and fingerprints the member again.
+    let retired_data = format!("data-1:{DATA_1}");
+    let retired_index = format!("idx-1:{INDEX_1}");
+    let running = start_with(keyed(
+        ("data-2", DATA_2),
+        ("idx-2", INDEX_2),
+        &[&retired_data],
+        &[&retired_index],
+    ))
+    .await;
+    found_by_everything(&running, user_id, &sign_up).await;
+    running.handle.stop(true).await;
+
+    // The old keys withdrawn: nothing needs them any more.
+    let running = start_with(keyed(("data-2", DATA_2), ("idx-2", INDEX_2), &[], &[])).await;
+    found_by_everything(&running, user_id, &sign_up).await;
+    running.handle.stop(true).await;
+}
+
+/// The member `user_id` signed up with `sign_up` logs in, is found by CI and read, and their
+/// mobile number is still theirs only.
+async fn found_by_everything(running: &Running, user_id: u64, sign_up: &serde_json::Value) {
+    let login = member_call(
+        running,
+        prepaid_http::PASSWORD_CHECK_PATH,
+        &json!({"loginId": "rotating.member@example.com", "loginPassword": "135790"}),
+    )
+    .await;
+    assert_eq!(login["userId"], user_id, "by login id: {login}");
+    let found = member_call(
+        running,
+        prepaid_http::LOGIN_ID_FIND_PATH,
+        &json!({"ci": sign_up["ci"]}),
+    )
+    .await;
+    assert_eq!(
+        found["loginId"], "Rotating.Member@Example.com",
+        "by CI: {found}"
+    );
+    let info = member_call(
+        running,
+        prepaid_http::USER_INFO_PATH,
+        &json!({"userId": user_id}),
+    )
+    .await;
+    assert_eq!(info["userInfo"]["userName"], "회전회원", "opened: {info}");
+    let mut again = sign_up.clone();
+    again["loginId"] = "another.rotating@example.com".into();
+    again["ci"] = serde_json::Value::Null;
+    let refused = member_call(running, prepaid_http::USER_REGISTRATION_PATH, &again).await;
+    assert_eq!(refused["response"]["code"], "001_001", "{refused}");
+}

@@ -3,7 +3,9 @@
 //! the login id, CI and mobile number, separated by what they are and by project.
 
 use prepaid_application::PortError;
-use prepaid_application::ports::{LookupKey, MemberSecrets, PersonalFingerprint, SealedProfile};
+use prepaid_application::ports::{
+    LookupKey, MemberKeyIds, MemberSecrets, PersonalFingerprint, SealedProfile,
+};
 use prepaid_domain::{
     AddressDetail, AspId, BirthDate, Ci, DeliveryAddress, Email, Gender, LoginId, MemberId,
     MemberProfile, MobileNumber, Nationality, RoadAddress, UserName, ZipCode,
@@ -132,6 +134,13 @@ impl MemberSecrets for AesGcmCardSecrets {
             digest: self.keyed_digest(domain.as_bytes(), value.as_bytes()),
         }
     }
+
+    fn current_key_ids(&self) -> MemberKeyIds {
+        MemberKeyIds {
+            data: self.current_data_key_id().to_owned(),
+            index: self.index_id.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -175,6 +184,36 @@ mod tests {
                 zip_code: ZipCode::parse("06236").unwrap(),
             }),
         }
+    }
+
+    #[test]
+    fn the_current_key_ids_are_those_sealing_and_fingerprinting_use() {
+        let index = IndexKey::from_hex(&"fedcba9876543210".repeat(4)).unwrap();
+        let secrets = AesGcmCardSecrets::with_index_keys(
+            DataKey::from_hex("data-2", &"0123456789abcdef".repeat(4)).unwrap(),
+            vec![DataKey::from_hex("data-1", &"1123456789abcdef".repeat(4)).unwrap()],
+            "idx-2",
+            &index,
+            &[(
+                "idx-1".to_owned(),
+                IndexKey::from_hex(&"aedcba9876543210".repeat(4)).unwrap(),
+            )],
+        );
+        let project = asp("ASPSANDBOX00001");
+        let current = secrets.current_key_ids();
+        assert_eq!(
+            current,
+            MemberKeyIds {
+                data: "data-2".into(),
+                index: "idx-2".into(),
+            }
+        );
+        let sealed = secrets
+            .seal_profile(&profile(), &project, member(1001))
+            .unwrap();
+        assert_eq!(sealed.key_id, current.data);
+        let print = secrets.personal_fingerprint(&project, LookupKey::LoginId, "a@b.example");
+        assert_eq!(print.key_id, current.index);
     }
 
     #[test]

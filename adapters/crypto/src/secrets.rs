@@ -182,6 +182,11 @@ impl AesGcmCardSecrets {
 impl AesGcmCardSecrets {
     /// `plaintext` encrypted under the current data key with `aad`: the key's id, and the nonce,
     /// ciphertext and tag laid end to end.
+    /// The id of the data key [`Self::seal`] uses.
+    pub(crate) fn current_data_key_id(&self) -> &str {
+        &self.current.id
+    }
+
     pub(crate) fn seal(
         &self,
         aad: &[u8],

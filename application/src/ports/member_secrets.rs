@@ -44,6 +44,16 @@ pub struct PersonalFingerprint {
     pub digest: [u8; 32],
 }
 
+/// The keys members' personal data is under now: the data key profiles are sealed with and the
+/// index key fingerprints are made with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberKeyIds {
+    /// The current data key's id.
+    pub data: String,
+    /// The current index key's id.
+    pub index: String,
+}
+
 /// Members' personal data at rest (D24): sealed under the data key, with keyed fingerprints for
 /// what must be unique or looked up.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -79,4 +89,8 @@ pub trait MemberSecrets: Send + Sync {
         key: LookupKey,
         value: &str,
     ) -> PersonalFingerprint;
+
+    /// The ids of the keys [`MemberSecrets::seal_profile`] and
+    /// [`MemberSecrets::personal_fingerprint`] use now.
+    fn current_key_ids(&self) -> MemberKeyIds;
 }

@@ -203,4 +203,48 @@ pub trait MemberRecords: Send + Sync {
     /// # Errors
     /// See [`ProfileUpdateError`].
     async fn change_profile(&self, update: &ProfileUpdate) -> Result<(), ProfileUpdateError>;
+
+    /// The members of every project whose profile is sealed, or one of whose fingerprints is
+    /// made, under a key other than `current`'s.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn members_under_other_keys(
+        &self,
+        current: &super::MemberKeyIds,
+    ) -> Result<Vec<MemberUnderOldKeys>, PortError>;
+
+    /// Replaces the sealed profile and the fingerprints of `rekeyed.id`, only while the stored
+    /// profile is `rekeyed.read`: `Ok(false)` when it changed since (nothing written).
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be written, or another member holds one of the
+    /// fingerprints (a value two members held under different keys).
+    async fn rekey(&self, rekeyed: &RekeyedMember) -> Result<bool, PortError>;
+}
+
+/// A member whose personal data is under keys older than the current ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberUnderOldKeys {
+    /// The project.
+    pub asp_id: AspId,
+    /// The member.
+    pub id: MemberId,
+    /// The profile, sealed.
+    pub profile: super::SealedProfile,
+}
+
+/// A member's personal data brought under the current keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RekeyedMember {
+    /// The project.
+    pub asp_id: AspId,
+    /// The member.
+    pub id: MemberId,
+    /// The profile as it was read: written only over it.
+    pub read: super::SealedProfile,
+    /// The same profile sealed under the current data key.
+    pub profile: super::SealedProfile,
+    /// The fingerprints under the current index key.
+    pub fingerprints: MemberFingerprints,
 }

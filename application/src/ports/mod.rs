@@ -29,10 +29,12 @@ pub use cipher::{
     TranTokenSigner,
 };
 pub use clock::Clock;
-pub use member_secrets::{LookupKey, MemberSecrets, PersonalFingerprint, SealedProfile};
+pub use member_secrets::{
+    LookupKey, MemberKeyIds, MemberSecrets, PersonalFingerprint, SealedProfile,
+};
 pub use members::{
-    MemberDirectory, MemberFingerprints, MemberRecords, MemberValue, NewMember, ProfileUpdate,
-    ProfileUpdateError, RegisterMemberError, StoredMember,
+    MemberDirectory, MemberFingerprints, MemberRecords, MemberUnderOldKeys, MemberValue, NewMember,
+    ProfileUpdate, ProfileUpdateError, RegisterMemberError, RekeyedMember, StoredMember,
 };
 pub use numbering::{CardNumberSerials, CardNumbering, SerialBlock};
 pub use operators::OperatorTokens;

@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use prepaid_application::ports::{
     ChangeError, IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotencyStore,
-    LifecycleChange, LookupKey, MemberDirectory, MemberFingerprints, MemberRecords, MemberSecrets,
-    MemberValue, NewMember, PasswordHash, Passwords, PersonalFingerprint, ProfileUpdate,
-    ProfileUpdateError, RegisterMemberError, SealedProfile, StoredMember,
+    LifecycleChange, LookupKey, MemberDirectory, MemberFingerprints, MemberKeyIds, MemberRecords,
+    MemberSecrets, MemberUnderOldKeys, MemberValue, NewMember, PasswordHash, Passwords,
+    PersonalFingerprint, ProfileUpdate, ProfileUpdateError, RegisterMemberError, RekeyedMember,
+    SealedProfile, StoredMember,
 };
 use prepaid_application::{
     CancellationPorts, MemberRegistrationPorts, MemberService, MembershipCancellationService,
@@ -216,6 +217,13 @@ impl MemberSecrets for People {
     ) -> PersonalFingerprint {
         print(asp_id, key, value)
     }
+
+    fn current_key_ids(&self) -> MemberKeyIds {
+        MemberKeyIds {
+            data: "data-1".into(),
+            index: "idx-1".into(),
+        }
+    }
 }
 
 #[async_trait]
@@ -418,6 +426,48 @@ impl MemberRecords for People {
         }
         insert_claim(&mut world, claim);
         Ok(())
+    }
+
+    async fn members_under_other_keys(
+        &self,
+        current: &MemberKeyIds,
+    ) -> Result<Vec<MemberUnderOldKeys>, PortError> {
+        let world = self.0.lock().unwrap();
+        Ok(world
+            .members
+            .iter()
+            .filter(|(_, (stored, prints))| {
+                stored.profile.key_id != current.data
+                    || prints.login_id.key_id != current.index
+                    || prints.mobile.key_id != current.index
+                    || prints
+                        .ci
+                        .as_ref()
+                        .is_some_and(|ci| ci.key_id != current.index)
+            })
+            .map(|((asp, _), (stored, _))| MemberUnderOldKeys {
+                asp_id: AspId::parse(asp).unwrap(),
+                id: stored.member.id,
+                profile: stored.profile.clone(),
+            })
+            .collect())
+    }
+
+    async fn rekey(&self, rekeyed: &RekeyedMember) -> Result<bool, PortError> {
+        let mut world = self.0.lock().unwrap();
+        Ok(
+            match world
+                .members
+                .get_mut(&(rekeyed.asp_id.as_str().to_owned(), rekeyed.id.get()))
+            {
+                Some((stored, prints)) if stored.profile == rekeyed.read => {
+                    stored.profile = rekeyed.profile.clone();
+                    *prints = rekeyed.fingerprints.clone();
+                    true
+                }
+                _ => false,
+            },
+        )
     }
 
     async fn change_profile(&self, update: &ProfileUpdate) -> Result<(), ProfileUpdateError> {

@@ -4,9 +4,9 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{BoolExpressionMethods as _, JoinOnDsl as _};
 use prepaid_application::ports::{
-    LookupKey, MemberFingerprints, MemberRecords, MemberValue, NewMember, PasswordHash,
-    PersonalFingerprint, ProfileUpdate, ProfileUpdateError, RegisterMemberError, SealedProfile,
-    StoredMember,
+    LookupKey, MemberFingerprints, MemberKeyIds, MemberRecords, MemberUnderOldKeys, MemberValue,
+    NewMember, PasswordHash, PersonalFingerprint, ProfileUpdate, ProfileUpdateError,
+    RegisterMemberError, RekeyedMember, SealedProfile, StoredMember,
 };
 use prepaid_domain::{JoinChannel, MemberStatus};
 
@@ -329,6 +329,82 @@ impl MemberRecords for Database {
         change: &prepaid_application::ports::LifecycleChange,
     ) -> Result<(), prepaid_application::ports::ChangeError> {
         self.cancel_member(id, change).await
+    }
+
+    async fn members_under_other_keys(
+        &self,
+        current: &MemberKeyIds,
+    ) -> Result<Vec<MemberUnderOldKeys>, PortError> {
+        let current = current.clone();
+        let rows: Vec<(String, String, String, Vec<u8>)> = self
+            .read(move |source| {
+                on_conn!(source, |conn| {
+                    let index = &current.index;
+                    Ok(member_profiles::table
+                        .filter(
+                            member_profiles::profile_key_id
+                                .ne(&current.data)
+                                .or(member_profiles::login_fingerprint_key_id.ne(index))
+                                .or(member_profiles::mobile_fingerprint_key_id.ne(index))
+                                // No CI, no fingerprint: NULL is never "another key".
+                                .or(member_profiles::ci_fingerprint_key_id.ne(index)),
+                        )
+                        .order((member_profiles::asp_id, member_profiles::member_id))
+                        .select((
+                            member_profiles::asp_id,
+                            member_profiles::member_id,
+                            member_profiles::profile_key_id,
+                            member_profiles::profile_sealed,
+                        ))
+                        .load(conn)?)
+                })
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(asp, id, key_id, ciphertext)| {
+                let corrupt = DatabaseError::Corrupt;
+                Ok(MemberUnderOldKeys {
+                    asp_id: AspId::parse(&asp).map_err(|_| corrupt("member_profiles.asp_id"))?,
+                    id: MemberId::parse(&id).map_err(|_| corrupt("member_profiles.member_id"))?,
+                    profile: SealedProfile { key_id, ciphertext },
+                })
+            })
+            .collect::<Result<_, DatabaseError>>()
+            .map_err(Into::into)
+    }
+
+    async fn rekey(&self, rekeyed: &RekeyedMember) -> Result<bool, PortError> {
+        let rekeyed = rekeyed.clone();
+        let written = self
+            .execute(move |source| {
+                let prints = &rekeyed.fingerprints;
+                on_conn!(source, |conn| {
+                    diesel::update(
+                        member_profiles::table
+                            .filter(member_profiles::asp_id.eq(rekeyed.asp_id.as_str()))
+                            .filter(member_profiles::member_id.eq(rekeyed.id.get().to_string()))
+                            .filter(member_profiles::profile_key_id.eq(&rekeyed.read.key_id))
+                            .filter(member_profiles::profile_sealed.eq(&rekeyed.read.ciphertext)),
+                    )
+                    .set((
+                        member_profiles::profile_key_id.eq(&rekeyed.profile.key_id),
+                        member_profiles::profile_sealed.eq(&rekeyed.profile.ciphertext),
+                        member_profiles::login_fingerprint.eq(prints.login_id.digest.to_vec()),
+                        member_profiles::login_fingerprint_key_id.eq(&prints.login_id.key_id),
+                        member_profiles::mobile_fingerprint.eq(prints.mobile.digest.to_vec()),
+                        member_profiles::mobile_fingerprint_key_id.eq(&prints.mobile.key_id),
+                        member_profiles::ci_fingerprint
+                            .eq(prints.ci.as_ref().map(|ci| ci.digest.to_vec())),
+                        member_profiles::ci_fingerprint_key_id
+                            .eq(prints.ci.as_ref().map(|ci| ci.key_id.clone())),
+                        member_profiles::version.eq(member_profiles::version + 1),
+                    ))
+                    .execute(conn)
+                })
+            })
+            .await?
+            .map_err(DatabaseError::from)?;
+        Ok(written == 1)
     }
 
     async fn change_profile(&self, update: &ProfileUpdate) -> Result<(), ProfileUpdateError> {

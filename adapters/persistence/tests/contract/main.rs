@@ -89,6 +89,8 @@ const CASES: &[(&str, Case)] = cases![
     members::a_refused_profile_change_leaves_the_member_as_they_were,
     members::a_cancelled_member_s_profile_does_not_change,
     members::of_16_changes_of_one_member_read_at_once_one_is_written,
+    members::members_under_older_keys_are_listed_in_every_project,
+    members::a_rekey_is_written_over_what_was_read_and_never_over_a_held_value,
 ];
 
 fn main() {

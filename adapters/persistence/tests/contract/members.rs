@@ -3,9 +3,9 @@
 
 use prepaid_application::ports::{
     IdempotencyClaim, IdempotencyStore, IdempotentOperation, LifecycleChange, LookupKey,
-    MemberDirectory, MemberFingerprints, MemberRecords, MemberValue, NewMember, PasswordHash,
-    PersonalFingerprint, ProfileUpdate, ProfileUpdateError, RegisterMemberError,
-    RequestFingerprint, SealedProfile,
+    MemberDirectory, MemberFingerprints, MemberKeyIds, MemberRecords, MemberUnderOldKeys,
+    MemberValue, NewMember, PasswordHash, PersonalFingerprint, ProfileUpdate, ProfileUpdateError,
+    RegisterMemberError, RekeyedMember, RequestFingerprint, SealedProfile,
 };
 use prepaid_domain::{AspId, JoinChannel, MemberId, MemberStatus, Timestamp};
 
@@ -522,4 +522,165 @@ pub async fn of_16_changes_of_one_member_read_at_once_one_is_written(backend: Ba
     assert_eq!(written, 1);
     let changed = test.db.member(&new.asp_id, new.id).await.unwrap().unwrap();
     assert_eq!(changed.version, 1);
+}
+
+/// `new` with its profile and fingerprints under the data key `data` and the index key `index`.
+fn under(mut new: NewMember, data: &str, index: &str) -> NewMember {
+    new.profile.key_id = data.into();
+    new.fingerprints.login_id.key_id = index.into();
+    new.fingerprints.mobile.key_id = index.into();
+    if let Some(ci) = new.fingerprints.ci.as_mut() {
+        ci.key_id = index.into();
+    }
+    new
+}
+
+pub async fn members_under_older_keys_are_listed_in_every_project(backend: Backend) {
+    let test = open(&backend);
+    let current = MemberKeyIds {
+        data: "data-2".into(),
+        index: "idx-2".into(),
+    };
+    let (project, elsewhere) = (asp(), asp());
+    let old = sign_up(&project, unique());
+    let fresh = under(sign_up(&project, unique()), "data-2", "idx-2");
+    let mut without_ci = under(sign_up(&project, unique()), "data-2", "idx-2");
+    without_ci.fingerprints.ci = None;
+    let mut old_mobile = under(sign_up(&project, unique()), "data-2", "idx-2");
+    old_mobile.fingerprints.mobile.key_id = "idx-1".into();
+    let mut old_ci = under(sign_up(&project, unique()), "data-2", "idx-2");
+    old_ci.fingerprints.ci.as_mut().unwrap().key_id = "idx-1".into();
+    let other_project = sign_up(&elsewhere, unique());
+    for new in [
+        &old,
+        &fresh,
+        &without_ci,
+        &old_mobile,
+        &old_ci,
+        &other_project,
+    ] {
+        test.db.register(new).await.unwrap();
+    }
+    let mine = |listed: Vec<MemberUnderOldKeys>| {
+        listed
+            .into_iter()
+            .filter(|member| [&project, &elsewhere].contains(&&member.asp_id.as_str().to_owned()))
+            .map(|member| (member.id, member.profile))
+            .collect::<Vec<_>>()
+    };
+    let listed = mine(test.db.members_under_other_keys(&current).await.unwrap());
+    let mut expected: Vec<_> = [&old, &old_mobile, &old_ci, &other_project]
+        .iter()
+        .map(|new| (new.id, new.profile.clone()))
+        .collect();
+    let sort = |list: &mut Vec<(MemberId, SealedProfile)>| list.sort_by_key(|(id, _)| id.get());
+    let mut listed = listed;
+    sort(&mut listed);
+    sort(&mut expected);
+    assert_eq!(
+        listed, expected,
+        "every project's members under another key, and only them"
+    );
+}
+
+pub async fn a_rekey_is_written_over_what_was_read_and_never_over_a_held_value(backend: Backend) {
+    let test = open(&backend);
+    let current = MemberKeyIds {
+        data: "data-2".into(),
+        index: "idx-2".into(),
+    };
+    let project = asp();
+    let old = sign_up(&project, unique());
+    let fresh = under(sign_up(&project, unique()), "data-2", "idx-2");
+    let mut old_mobile = under(sign_up(&project, unique()), "data-2", "idx-2");
+    old_mobile.fingerprints.mobile.key_id = "idx-1".into();
+    for new in [&old, &fresh, &old_mobile] {
+        test.db.register(new).await.unwrap();
+    }
+    let seed = unique();
+    let rekeyed = RekeyedMember {
+        asp_id: old.asp_id.clone(),
+        id: old.id,
+        read: old.profile.clone(),
+        profile: SealedProfile {
+            key_id: "data-2".into(),
+            ciphertext: b"sealed again".to_vec(),
+        },
+        fingerprints: MemberFingerprints {
+            login_id: PersonalFingerprint {
+                key_id: "idx-2".into(),
+                ..print(seed, 1)
+            },
+            mobile: PersonalFingerprint {
+                key_id: "idx-2".into(),
+                ..print(seed, 2)
+            },
+            ci: Some(PersonalFingerprint {
+                key_id: "idx-2".into(),
+                ..print(seed, 3)
+            }),
+        },
+    };
+    assert!(test.db.rekey(&rekeyed).await.unwrap());
+    let stored = test.db.member(&old.asp_id, old.id).await.unwrap().unwrap();
+    assert_eq!(stored.profile, rekeyed.profile);
+    assert_eq!(
+        stored.password, old.password,
+        "the password is not the index key's"
+    );
+    for (kind, print) in [
+        (LookupKey::LoginId, &rekeyed.fingerprints.login_id),
+        (LookupKey::MobileNumber, &rekeyed.fingerprints.mobile),
+        (LookupKey::Ci, rekeyed.fingerprints.ci.as_ref().unwrap()),
+    ] {
+        let found = test.db.member_by(&old.asp_id, kind, print).await.unwrap();
+        assert_eq!(
+            found.map(|member| member.member.id),
+            Some(old.id),
+            "{kind:?}"
+        );
+    }
+    assert!(
+        test.db
+            .member_by(&old.asp_id, LookupKey::LoginId, &old.fingerprints.login_id)
+            .await
+            .unwrap()
+            .is_none(),
+        "the old fingerprint is gone"
+    );
+    // Over a profile no longer there: nothing written.
+    assert!(!test.db.rekey(&rekeyed).await.unwrap());
+    // A value another member holds under the current key: refused, nothing written.
+    let clash = RekeyedMember {
+        asp_id: old_mobile.asp_id.clone(),
+        id: old_mobile.id,
+        read: old_mobile.profile.clone(),
+        profile: rekeyed.profile.clone(),
+        fingerprints: MemberFingerprints {
+            mobile: fresh.fingerprints.mobile.clone(),
+            ..old_mobile.fingerprints.clone()
+        },
+    };
+    assert!(test.db.rekey(&clash).await.is_err());
+    let kept = test
+        .db
+        .member(&old_mobile.asp_id, old_mobile.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.profile, old_mobile.profile);
+    let listed: Vec<_> = test
+        .db
+        .members_under_other_keys(&current)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|member| member.asp_id.as_str() == project)
+        .map(|member| member.id)
+        .collect();
+    assert_eq!(
+        listed,
+        [old_mobile.id],
+        "the rekeyed member is under the current keys"
+    );
 }
