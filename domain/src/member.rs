@@ -29,10 +29,9 @@ impl MemberId {
     /// fraction or exponent (D9: a fraction or a negative number is invalid), in range.
     pub fn parse(text: &str) -> Result<Self, FieldError> {
         let invalid = FieldError::invalid(Field::UserId);
-        if text.is_empty() || text.len() > 20 || !text.bytes().all(|byte| byte.is_ascii_digit()) {
-            return Err(invalid);
-        }
-        if text.len() > 1 && text.starts_with('0') {
+        // Digits only (Rust's parse would take a `+`), and no leading zero (`0` alone is out of
+        // range anyway); the empty text and a value past 64 bits fail to parse.
+        if !text.bytes().all(|byte| byte.is_ascii_digit()) || text.starts_with('0') {
             return Err(invalid);
         }
         text.parse::<u64>().map_err(|_| invalid).and_then(Self::new)
