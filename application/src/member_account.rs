@@ -151,7 +151,7 @@ impl MemberService {
     /// Checks `password` against the password of the member of `asp_id` whose login id is
     /// `login_id`: the member's id when it matches. Every attempt is counted before it is
     /// evaluated, so that concurrent attempts never get more than five wrong ones evaluated; a
-    /// right one clears the count.
+    /// right one clears the count, and is hashed again when its hash is not current.
     ///
     /// # Errors
     /// See [`PasswordCheckError`].
@@ -192,6 +192,15 @@ impl MemberService {
             return Err(PasswordCheckError::Mismatch);
         }
         ports.records.clear_password_attempts(asp_id, id).await?;
+        // A hash made with a retired pepper (or an older cost) is made again now that the
+        // password is known to be right, so that the old pepper can be withdrawn in time.
+        if !ports.passwords.is_current(&stored.password) {
+            let again = ports.passwords.hash(password).await?;
+            ports
+                .records
+                .replace_password(asp_id, id, &stored.password, &again)
+                .await?;
+        }
         Ok(id)
     }
 

@@ -703,19 +703,16 @@ async fn member_call(
 }
 
 #[actix_web::test]
-async fn members_are_found_and_unique_after_the_data_and_index_keys_rotate() {
+async fn members_are_found_unique_and_logged_in_after_the_data_index_and_pepper_keys_rotate() {
+    const OLD_CVK: &str = "0123456789ABCDEFFEDCBA9876543210";
+    const PEPPER_1: &str = "2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f00f1e";
+    const PEPPER_2: &str = "6978879a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6";
     const DATA_1: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
     const DATA_2: &str = "5a69788796a5b4c3d2e1f00f1e2d3c4b0f1e2d3c4b5a69788796a5b4c3d2e1f0";
     let dir = tempfile::tempdir().unwrap();
     let keyed =
         |data: (&str, &str), index: (&str, &str), retired_data: &[&str], retired_index: &[&str]| {
-            let mut settings = with_keys(
-                dir.path(),
-                ("cvk-1", "0123456789ABCDEFFEDCBA9876543210"),
-                index,
-                &[],
-                retired_index,
-            );
+            let mut settings = with_keys(dir.path(), ("cvk-1", OLD_CVK), index, &[], retired_index);
             settings.keys.data_key_id = Some(data.0.into());
             settings.keys.data_key = Some(data.1.into());
             settings.keys.retired_data_keys =
@@ -735,21 +732,38 @@ async fn members_are_found_and_unique_after_the_data_and_index_keys_rotate() {
         .unwrap_or_else(|| panic!("{signed_up}"));
     running.handle.stop(true).await;
 
-    // Both keys rotated, the old ones retired: the start seals and fingerprints the member again.
+    // The three keys rotated, the old ones retired: the start seals and fingerprints the member
+    // again, and their right password is hashed again with the new pepper.
+    let new_pepper = |mut settings: Settings, retired: &[String]| {
+        settings.keys.password_pepper_id = Some("pep-2".into());
+        settings.keys.password_pepper = Some(PEPPER_2.into());
+        settings.keys.retired_password_peppers =
+            retired.iter().map(|entry| entry.clone().into()).collect();
+        settings
+    };
     let retired_data = format!("data-1:{DATA_1}");
     let retired_index = format!("idx-1:{INDEX_1}");
-    let running = start_with(keyed(
-        ("data-2", DATA_2),
-        ("idx-2", INDEX_2),
-        &[&retired_data],
-        &[&retired_index],
+    // The pepper `with_keys` configures, as `pep-1`.
+    let retired_pepper = format!("pep-1:{PEPPER_1}");
+    let running = start_with(new_pepper(
+        keyed(
+            ("data-2", DATA_2),
+            ("idx-2", INDEX_2),
+            &[&retired_data],
+            &[&retired_index],
+        ),
+        &[retired_pepper],
     ))
     .await;
     found_by_everything(&running, user_id, &sign_up).await;
     running.handle.stop(true).await;
 
     // The old keys withdrawn: nothing needs them any more.
-    let running = start_with(keyed(("data-2", DATA_2), ("idx-2", INDEX_2), &[], &[])).await;
+    let running = start_with(new_pepper(
+        keyed(("data-2", DATA_2), ("idx-2", INDEX_2), &[], &[]),
+        &[],
+    ))
+    .await;
     found_by_everything(&running, user_id, &sign_up).await;
     running.handle.stop(true).await;
 }

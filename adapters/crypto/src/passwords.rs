@@ -200,6 +200,11 @@ impl Passwords for Argon2Passwords {
         .await
         .map_err(|error| PortError::msg(format!("password checking task: {error}")))?
     }
+
+    fn is_current(&self, stored: &PasswordHash) -> bool {
+        stored.key_id == self.peppers[0].id
+            && read_phc(&stored.phc).is_some_and(|(cost, _, _)| cost == self.cost)
+    }
 }
 
 #[cfg(test)]
@@ -290,6 +295,27 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    #[tokio::test]
+    async fn only_a_hash_with_the_current_pepper_and_cost_is_current() {
+        let old = Argon2Passwords::new(pepper("pep-1", 1), vec![], CHEAP);
+        let stored = old.hash(&password("135790")).await.unwrap();
+        assert!(old.is_current(&stored));
+        let rotated = Argon2Passwords::new(pepper("pep-2", 5), vec![pepper("pep-1", 1)], CHEAP);
+        assert!(!rotated.is_current(&stored), "a retired pepper");
+        assert!(rotated.is_current(&rotated.hash(&password("135790")).await.unwrap()));
+        let costlier = PasswordCost {
+            passes: CHEAP.passes + 1,
+            ..CHEAP
+        };
+        let stronger = Argon2Passwords::new(pepper("pep-1", 1), vec![], costlier);
+        assert!(!stronger.is_current(&stored), "an older cost");
+        let unreadable = PasswordHash {
+            phc: "not a hash".into(),
+            ..stored
+        };
+        assert!(!old.is_current(&unreadable));
     }
 
     #[tokio::test]

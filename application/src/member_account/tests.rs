@@ -78,6 +78,8 @@ struct Seen {
     cleared: usize,
     verified: usize,
     hashed: usize,
+    /// Hashes replaced: (from, to).
+    replaced: Vec<(PasswordHash, PasswordHash)>,
 }
 
 /// A service over one member (`None`: the project has none), whose count of wrong passwords
@@ -125,7 +127,22 @@ fn service(member: Option<StoredMember>, seen: &Arc<Mutex<Seen>>) -> MemberServi
             *count.lock().unwrap() = 0;
             Ok(id == member_id())
         });
+    let observed = seen.clone();
+    records
+        .expect_replace_password()
+        .returning(move |asp_id, id, from, to| {
+            assert_eq!((asp_id, id), (&asp(), member_id()));
+            observed
+                .lock()
+                .unwrap()
+                .replaced
+                .push((from.clone(), to.clone()));
+            Ok(true)
+        });
     let mut passwords = MockPasswords::new();
+    passwords
+        .expect_is_current()
+        .returning(|stored| stored.key_id == "pep-1");
     let observed = seen.clone();
     passwords
         .expect_verify()
@@ -185,6 +202,50 @@ async fn the_right_password_answers_the_member_and_clears_the_count() {
     assert_eq!(id, member_id());
     let seen = seen.lock().unwrap();
     assert_eq!((seen.counted, seen.verified, seen.cleared), (1, 1, 1));
+}
+
+#[tokio::test]
+async fn a_right_password_hashed_with_a_retired_pepper_is_hashed_again_over_the_old_hash() {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let mut old = stored(MemberStatus::Active, 0);
+    old.password.key_id = "pep-0".into();
+    let service = service(Some(old.clone()), &seen);
+    let id = service
+        .check_password(&asp(), &login(), &password(RIGHT))
+        .await
+        .unwrap();
+    assert_eq!(id, member_id());
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.hashed, 1);
+    assert_eq!(
+        seen.replaced,
+        [(
+            old.password,
+            PasswordHash {
+                key_id: "pep-1".into(),
+                phc: "other".into(),
+            }
+        )]
+    );
+}
+
+#[tokio::test]
+async fn a_current_hash_or_a_wrong_password_is_never_hashed_again() {
+    for (hash_pepper, guess) in [("pep-1", RIGHT), ("pep-0", "111111")] {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let mut member = stored(MemberStatus::Active, 0);
+        member.password.key_id = hash_pepper.into();
+        let service = service(Some(member), &seen);
+        let _ = service
+            .check_password(&asp(), &login(), &password(guess))
+            .await;
+        let seen = seen.lock().unwrap();
+        assert_eq!(
+            (seen.hashed, seen.replaced.len()),
+            (0, 0),
+            "{hash_pepper} {guess}"
+        );
+    }
 }
 
 #[tokio::test]

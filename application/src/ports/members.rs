@@ -183,6 +183,19 @@ pub trait MemberRecords: Send + Sync {
         id: MemberId,
     ) -> Result<bool, PortError>;
 
+    /// Replaces member `id`'s password hash `from` with `to` (the same password hashed again
+    /// with the current pepper): `Ok(false)` when the stored hash is no longer `from`.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be written.
+    async fn replace_password(
+        &self,
+        asp_id: &AspId,
+        id: MemberId,
+        from: &super::PasswordHash,
+        to: &super::PasswordHash,
+    ) -> Result<bool, PortError>;
+
     /// Cancels the membership of member `id` of `change.asp_id`, active until now, with
     /// `change` (the member's cards terminated, the request's claim), in one transaction, or
     /// makes nothing of it.

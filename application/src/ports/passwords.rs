@@ -36,4 +36,8 @@ pub trait Passwords: Send + Sync {
         password: &LoginPassword,
         stored: &PasswordHash,
     ) -> Result<bool, PortError>;
+
+    /// Whether `stored` was made as [`Passwords::hash`] makes hashes now: with the current
+    /// pepper and the current cost. A right password whose hash is not is hashed again.
+    fn is_current(&self, stored: &PasswordHash) -> bool;
 }

@@ -242,6 +242,10 @@ impl Passwords for People {
     ) -> Result<bool, PortError> {
         Ok(stored.phc == password.expose())
     }
+
+    fn is_current(&self, _: &PasswordHash) -> bool {
+        true
+    }
 }
 
 #[async_trait]
@@ -399,6 +403,28 @@ impl MemberRecords for People {
                     true
                 }
                 None => false,
+            },
+        )
+    }
+
+    async fn replace_password(
+        &self,
+        asp_id: &AspId,
+        id: MemberId,
+        from: &PasswordHash,
+        to: &PasswordHash,
+    ) -> Result<bool, PortError> {
+        let mut world = self.0.lock().unwrap();
+        Ok(
+            match world
+                .members
+                .get_mut(&(asp_id.as_str().to_owned(), id.get()))
+            {
+                Some((stored, _)) if stored.password == *from => {
+                    stored.password = to.clone();
+                    true
+                }
+                _ => false,
             },
         )
     }

@@ -323,6 +323,38 @@ impl MemberRecords for Database {
         Ok(cleared == 1)
     }
 
+    async fn replace_password(
+        &self,
+        asp_id: &AspId,
+        id: MemberId,
+        from: &PasswordHash,
+        to: &PasswordHash,
+    ) -> Result<bool, PortError> {
+        let (asp, id) = (asp_id.as_str().to_owned(), id.get().to_string());
+        let (from, to) = (from.clone(), to.clone());
+        let replaced = self
+            .execute(move |source| {
+                on_conn!(source, |conn| {
+                    diesel::update(
+                        member_profiles::table
+                            .filter(member_profiles::asp_id.eq(&asp))
+                            .filter(member_profiles::member_id.eq(&id))
+                            .filter(member_profiles::password_key_id.eq(&from.key_id))
+                            .filter(member_profiles::password_hash.eq(&from.phc)),
+                    )
+                    .set((
+                        member_profiles::password_key_id.eq(&to.key_id),
+                        member_profiles::password_hash.eq(&to.phc),
+                        member_profiles::version.eq(member_profiles::version + 1),
+                    ))
+                    .execute(conn)
+                })
+            })
+            .await?
+            .map_err(DatabaseError::from)?;
+        Ok(replaced == 1)
+    }
+
     async fn cancel(
         &self,
         id: MemberId,

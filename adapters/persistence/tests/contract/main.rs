@@ -91,6 +91,7 @@ const CASES: &[(&str, Case)] = cases![
     members::of_16_changes_of_one_member_read_at_once_one_is_written,
     members::members_under_older_keys_are_listed_in_every_project,
     members::a_rekey_is_written_over_what_was_read_and_never_over_a_held_value,
+    members::a_password_hash_is_replaced_only_over_the_one_read,
 ];
 
 fn main() {

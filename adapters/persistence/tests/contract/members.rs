@@ -684,3 +684,45 @@ pub async fn a_rekey_is_written_over_what_was_read_and_never_over_a_held_value(b
         "the rekeyed member is under the current keys"
     );
 }
+
+pub async fn a_password_hash_is_replaced_only_over_the_one_read(backend: Backend) {
+    let test = open(&backend);
+    let new = sign_up(&asp(), unique());
+    test.db.register(&new).await.unwrap();
+    let again = PasswordHash {
+        key_id: "pep-2".into(),
+        phc: "$argon2id$v=19$m=19456,t=2,p=1$newsalt$newhash".into(),
+    };
+    assert!(
+        test.db
+            .replace_password(&new.asp_id, new.id, &new.password, &again)
+            .await
+            .unwrap()
+    );
+    let stored = test.db.member(&new.asp_id, new.id).await.unwrap().unwrap();
+    assert_eq!(stored.password, again);
+    assert_eq!(stored.profile, new.profile, "nothing else changes");
+    // The old hash is no longer there: nothing replaced.
+    let third = PasswordHash {
+        key_id: "pep-3".into(),
+        phc: "third".into(),
+    };
+    assert!(
+        !test
+            .db
+            .replace_password(&new.asp_id, new.id, &new.password, &third)
+            .await
+            .unwrap()
+    );
+    // Nor another project's member of the same id.
+    let elsewhere = AspId::parse(&asp()).unwrap();
+    assert!(
+        !test
+            .db
+            .replace_password(&elsewhere, new.id, &again, &third)
+            .await
+            .unwrap()
+    );
+    let stored = test.db.member(&new.asp_id, new.id).await.unwrap().unwrap();
+    assert_eq!(stored.password, again);
+}
