@@ -225,7 +225,15 @@ impl CardIssuanceService {
                 }
                 self.replay(record, &command.key.asp_id, &canonical).await
             }
-            Recorded::Stale => Err(PortError::msg("an issuance changed no card").into()),
+            // The store makes a card only for an active member: the member left meanwhile.
+            Recorded::Stale => {
+                let member = ports
+                    .members
+                    .find(&command.key.asp_id, command.request.member)
+                    .await?;
+                decide(&command.request, member.as_ref(), Some(&product))?;
+                Err(PortError::msg("an issuance refused for a member still active").into())
+            }
         }
     }
 

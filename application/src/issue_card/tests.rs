@@ -641,3 +641,45 @@ mod cards;
 mod numbers;
 mod retries;
 mod rotation;
+
+/// The store refuses the issuance as stale (its member no longer active when it was written);
+/// the directory answers the member active first, then as `later`.
+fn member_leaving_during_the_issuance(later: Option<MemberStatus>) -> Fixture {
+    let mut fixture = Fixture::new();
+    let reads = Arc::new(AtomicU64::new(0));
+    fixture.members = MockMemberDirectory::new();
+    fixture.members.expect_find().returning(move |_, id| {
+        let first = reads.fetch_add(1, Ordering::SeqCst) == 0;
+        let status = if first {
+            Some(MemberStatus::Active)
+        } else {
+            later
+        };
+        Ok(status.map(|status| Member { id, status }))
+    });
+    fixture.store = MockCardApplicationStore::new();
+    fixture
+        .store
+        .expect_record_issuance()
+        .times(1)
+        .returning(|_| Err(RecordError::Stale));
+    fixture
+}
+
+#[tokio::test]
+async fn a_member_cancelled_while_their_card_is_made_is_refused_with_001_006() {
+    for later in [Some(MemberStatus::Cancelled), None] {
+        let (service, recorded) = member_leaving_during_the_issuance(later).service();
+        let result = service
+            .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+            .await;
+        assert_eq!(error_code(result), "001_006", "{later:?}");
+        assert!(recorded.lock().unwrap().is_empty());
+    }
+    // A stale write whose member is still active is the store's failure, not a refusal.
+    let (service, _) = member_leaving_during_the_issuance(Some(MemberStatus::Active)).service();
+    let result = service
+        .issue_and_deliver(command(ACTIVE_MEMBER, MOBILE, false, None))
+        .await;
+    assert_eq!(error_code(result), "000_099");
+}

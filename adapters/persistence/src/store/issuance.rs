@@ -17,6 +17,42 @@ use super::{
     delivery_steps, idempotency_records, on_conn,
 };
 
+/// Whether a member is active, read inside a write so that a card is made only for an active
+/// member: on PostgreSQL the member's row is held shared until the write commits, so that a
+/// membership cancellation (which updates the row) waits for it and then finds the card, or
+/// cancels first and this finds the member cancelled; SQLite's writes are serialised already.
+pub(super) trait ActiveMember {
+    /// `true` when member `member` of `asp_id` is active (and, on PostgreSQL, now held).
+    fn holds_active_member(&mut self, asp_id: &str, member: &str) -> Result<bool, DieselError>;
+}
+
+impl ActiveMember for diesel::SqliteConnection {
+    fn holds_active_member(&mut self, asp_id: &str, member: &str) -> Result<bool, DieselError> {
+        use diesel::dsl::{exists, select};
+        select(exists(
+            super::members::table
+                .filter(super::members::asp_id.eq(asp_id))
+                .filter(super::members::member_id.eq(member))
+                .filter(super::members::status.eq(prepaid_domain::MemberStatus::Active.as_str())),
+        ))
+        .get_result(self)
+    }
+}
+
+impl ActiveMember for diesel::PgConnection {
+    fn holds_active_member(&mut self, asp_id: &str, member: &str) -> Result<bool, DieselError> {
+        Ok(super::members::table
+            .filter(super::members::asp_id.eq(asp_id))
+            .filter(super::members::member_id.eq(member))
+            .filter(super::members::status.eq(prepaid_domain::MemberStatus::Active.as_str()))
+            .select(super::members::member_id)
+            .for_share()
+            .first::<String>(self)
+            .optional()?
+            .is_some())
+    }
+}
+
 /// Which unique number (or the idempotency key) a unique violation is about.
 pub(super) fn classify_unique_violation(
     info: &dyn diesel::result::DatabaseErrorInformation,
@@ -148,6 +184,14 @@ macro_rules! insert_issuance_rows {
         let conn = $conn;
         let rows: &IssuanceRows<'_> = $rows;
         let issuance: &NewIssuance = $issuance;
+        // Only for an active member: one cancelled since it was read makes nothing of this.
+        if !ActiveMember::holds_active_member(
+            &mut *conn,
+            rows.application.asp_id,
+            &rows.application.member_id,
+        )? {
+            return Err(DieselError::RollbackTransaction);
+        }
         diesel::insert_into(card_applications::table)
             .values(&rows.application)
             .execute(conn)?;

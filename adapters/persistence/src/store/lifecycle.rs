@@ -529,7 +529,22 @@ impl Database {
                     if cancelled != 1 {
                         return Err(DieselError::RollbackTransaction);
                     }
-                    apply_lifecycle_change!(conn, &change, retention)
+                    apply_lifecycle_change!(&mut *conn, &change, retention)?;
+                    // A card made since the cards were read (an issuance that held the member
+                    // before this cancelled them) is not among those terminated: decide again.
+                    let left: i64 = super::cards::table
+                        .filter(super::cards::asp_id.eq(change.asp_id.as_str()))
+                        .filter(super::cards::member_id.eq(&member))
+                        .filter(
+                            super::cards::status
+                                .ne(prepaid_domain::CardStatus::Terminated.as_str()),
+                        )
+                        .count()
+                        .get_result(conn)?;
+                    if left != 0 {
+                        return Err(DieselError::RollbackTransaction);
+                    }
+                    Ok(())
                 })
             })
             .await

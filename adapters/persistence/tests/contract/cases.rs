@@ -175,10 +175,8 @@ pub async fn an_issuance_for_a_member_of_another_project_is_not_recorded(backend
         .record_issuance(&issuance(member, key(&asp(), unique()), unique(), true))
         .await;
 
-    assert!(
-        matches!(refused, Err(RecordError::Unavailable(_))),
-        "{refused:?}"
-    );
+    // No active member of that project: nothing is made for them.
+    assert!(matches!(refused, Err(RecordError::Stale)), "{refused:?}");
     assert_eq!(
         test.db.count_issued_to(member).await.unwrap(),
         counts(0, 0, 0)

@@ -1140,3 +1140,58 @@ pub async fn a_membership_cancellation_takes_the_cards_with_the_member_or_makes_
     let again_key = &again.claim.as_ref().unwrap().key;
     assert!(test.db.find_record(again_key).await.unwrap().is_none());
 }
+
+pub async fn a_cancellation_that_did_not_know_a_card_and_an_issuance_after_it_make_nothing(
+    backend: Backend,
+) {
+    let test = open(&backend);
+    let (new, mut leave) = issued_and_its_cancel(&test).await;
+    leave.applications.clear();
+    leave.deliveries.clear();
+    leave.claim.as_mut().unwrap().operation = IdempotentOperation::CancelMembership;
+    let member = new.application.member;
+    let asp_id = new.claim.key.asp_id.as_str().to_owned();
+    // A second card issued after the cancellation read the member's cards.
+    let later = issuance(member, key(&asp_id, unique()), unique(), true);
+    test.db.record_issuance(&later).await.unwrap();
+    assert!(matches!(
+        test.db.cancel(member, &leave).await,
+        Err(ChangeError::Stale)
+    ));
+    assert_eq!(
+        member_and_card(&test, &new).await,
+        (MemberStatus::Active, "ACTIVE".to_owned(), 0),
+        "nothing of the cancellation"
+    );
+    // Knowing both cards, it is made.
+    let mut both = leave.clone();
+    both.cards.push(VersionedChange {
+        key: later.card.as_ref().unwrap().card.id.clone(),
+        ..leave.cards[0].clone()
+    });
+    test.db.cancel(member, &both).await.unwrap();
+    assert_eq!(
+        member_and_card(&test, &later).await,
+        (MemberStatus::Cancelled, "TERMINATED".to_owned(), 1)
+    );
+    // Now cancelled, the member gets no card: the issuance is stale and writes nothing.
+    let refused = issuance(member, key(&asp_id, unique()), unique(), true);
+    assert!(matches!(
+        test.db.record_issuance(&refused).await,
+        Err(RecordError::Stale)
+    ));
+    assert!(
+        test.db
+            .application(&refused.claim.key.asp_id, &refused.application.number)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        test.db
+            .find_record(&refused.claim.key)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

@@ -78,6 +78,7 @@ const CASES: &[(&str, Case)] = cases![
     lifecycle::an_application_never_changes_another_projects_card,
     lifecycle::of_many_replacements_of_one_card_read_at_one_version_one_is_recorded,
     lifecycle::a_membership_cancellation_takes_the_cards_with_the_member_or_makes_nothing,
+    lifecycle::a_cancellation_that_did_not_know_a_card_and_an_issuance_after_it_make_nothing,
     operators::an_operator_is_found_by_its_token_and_by_no_other,
     members::a_sign_up_is_read_by_id_and_by_each_fingerprint_in_its_project_only,
     members::a_value_another_member_of_the_project_holds_writes_nothing,
