@@ -84,8 +84,8 @@ pub use register_card::{
     RegistrationService,
 };
 pub use register_member::{
-    MemberRegistered, MemberRegistrationPorts, MemberRegistrationService, RegisterMemberCommand,
-    RegisterMemberFailure,
+    BasicCardInfo, BasicCardPorts, MemberRegistered, MemberRegistrationPorts,
+    MemberRegistrationService, RegisterMemberCommand, RegisterMemberFailure,
 };
 pub use rekey_members::{MemberRekeying, RekeyReport};
 pub use replace_card::{

@@ -6,13 +6,17 @@
 use std::sync::Arc;
 
 use prepaid_domain::{
-    DeliveryChoice, ErrorCode, JoinChannel, LoginPassword, MemberId, MemberProfile,
+    ApplicationStatus, ApplicationType, AspId, CardApplication, CardApplyNo, CardKind, CardProduct,
+    CardStatus, DeliveryChoice, ErrorCode, Expiry, JoinChannel, LoginPassword, MemberId,
+    MemberProfile, Pan, Par, ProductType, ServiceId, Timestamp,
 };
 
+use crate::mint::{CardBlank, CardMint};
 use crate::ports::{
-    CardSecrets, Clock, IdempotencyClaim, IdempotencyKey, IdempotencyStore, IdempotentOperation,
-    LookupKey, MemberFingerprints, MemberRecords, MemberSecrets, MemberValue, NewMember, Passwords,
-    PortError, RandomSource, RegisterMemberError,
+    BasicCard, BasicProducts, CardApplicationStore, CardSecrets, Clock, IdempotencyClaim,
+    IdempotencyKey, IdempotencyStore, IdempotentOperation, LookupKey, MemberFingerprints,
+    MemberRecords, MemberSecrets, MemberValue, NewMember, Passwords, PortError, ProductCatalogue,
+    RandomSource, RegisterMemberError,
 };
 use crate::retry::{Retry, RetryRefusal, recognise};
 
@@ -37,6 +41,35 @@ pub struct MemberRegistrationPorts {
     pub random: Arc<dyn RandomSource>,
     /// Now.
     pub clock: Arc<dyn Clock>,
+    /// The basic cards of the projects that name a basic product; `None` where no project
+    /// may (the operators' tools).
+    pub basic_cards: Option<BasicCardPorts>,
+}
+
+/// The ports the basic card of a sign-up is issued through (D24).
+#[derive(Clone)]
+pub struct BasicCardPorts {
+    /// Which product each project names.
+    pub projects: Arc<dyn BasicProducts>,
+    /// The products.
+    pub products: Arc<dyn ProductCatalogue>,
+    /// Where cards are made.
+    pub mint: CardMint,
+    /// The applications and cards, to answer a retry.
+    pub applications: Arc<dyn CardApplicationStore>,
+}
+
+/// The basic card a sign-up answers: `basicCardInfo`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BasicCardInfo {
+    /// Its PAR.
+    pub par: Par,
+    /// Its card number.
+    pub pan: Pan,
+    /// Its expiry.
+    pub expiry: Expiry,
+    /// The basic product.
+    pub product: ServiceId,
 }
 
 /// A sign-up from an authenticated caller.
@@ -84,10 +117,12 @@ impl RegisterMemberCommand {
 }
 
 /// What a sign-up answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberRegistered {
     /// `userId`.
     pub id: MemberId,
+    /// The basic card issued with the sign-up, when the project names a basic product.
+    pub basic_card: Option<BasicCardInfo>,
     /// `true` when this is the outcome of an earlier request with the same correlation id.
     pub replayed: bool,
 }
@@ -156,9 +191,21 @@ impl MemberRegistrationService {
         };
         let password = ports.passwords.hash(&command.password).await?;
         let request_fingerprint = ports.secrets.request_fingerprint(&canonical);
+        let basic_product = self.basic_product(asp_id).await?;
         for _ in 0..MOST_DRAWS {
             let id = MemberId::draw(&mut || ports.random.next_u64());
             let now = ports.clock.now();
+            let basic = match (&basic_product, &ports.basic_cards) {
+                (Some(product), Some(basic)) => {
+                    Some(Self::basic_card(basic, ports, product, id, now).await?)
+                }
+                _ => None,
+            };
+            let outcome = match &basic {
+                Some((card, _)) => format!("{}:{}", id.get(), card.application.number.as_str()),
+                None => id.get().to_string(),
+            };
+            let (basic_card, answered) = basic.unzip();
             let new = NewMember {
                 asp_id: asp_id.clone(),
                 id,
@@ -170,19 +217,24 @@ impl MemberRegistrationService {
                     key: command.key.clone(),
                     operation: IdempotentOperation::RegisterMember,
                     request_fingerprint: request_fingerprint.clone(),
-                    outcome: id.get().to_string(),
+                    outcome,
                     created_at: now,
                 },
                 at: now,
+                basic_card,
             };
             match ports.records.register(&new).await {
                 Ok(()) => {
                     return Ok(MemberRegistered {
                         id,
+                        basic_card: answered,
                         replayed: false,
                     });
                 }
-                Err(RegisterMemberError::Taken(MemberValue::Id)) => {}
+                // A drawn id or a basic card's number already held: draw again.
+                Err(
+                    RegisterMemberError::Taken(MemberValue::Id) | RegisterMemberError::NumberTaken,
+                ) => {}
                 Err(RegisterMemberError::Taken(value)) => {
                     // A concurrent retry of this very request holds the value: its claim
                     // commits with it, so a claim under our key makes this a replay.
@@ -219,9 +271,122 @@ impl MemberRegistrationService {
             Err(RetryRefusal::Conflict) => return Err(RegisterMemberFailure::CorrelationConflict),
             Err(RetryRefusal::Unavailable(error)) => return Err(error.into()),
         };
-        let id = MemberId::parse(&outcome)
-            .map_err(|_| PortError::msg("a sign-up record whose outcome is not a member id"))?;
-        Ok(MemberRegistered { id, replayed: true })
+        let corrupt = || PortError::msg("a sign-up record whose outcome is not a member id");
+        let (member, application) = match outcome.split_once(':') {
+            Some((member, application)) => (member, Some(application)),
+            None => (outcome.as_str(), None),
+        };
+        let id = MemberId::parse(member).map_err(|_| corrupt())?;
+        let basic_card = match application {
+            Some(number) => {
+                let number = CardApplyNo::parse(number).map_err(|_| corrupt())?;
+                Some(self.issued_basic_card(&command.key.asp_id, &number).await?)
+            }
+            None => None,
+        };
+        Ok(MemberRegistered {
+            id,
+            basic_card,
+            replayed: true,
+        })
+    }
+
+    /// The basic product of project `asp_id`, if it names one: a mobile product, active.
+    ///
+    /// # Errors
+    /// [`PortError`] when the project names a product that is unknown, inactive or not a mobile
+    /// product (an operator's mistake: no sign-up is made without the card it promises).
+    async fn basic_product(&self, asp_id: &AspId) -> Result<Option<CardProduct>, PortError> {
+        let Some(basic) = &self.ports.basic_cards else {
+            return Ok(None);
+        };
+        let Some(id) = basic.projects.basic_product(asp_id).await? else {
+            return Ok(None);
+        };
+        match basic.products.find(&id).await? {
+            Some(product) if product.active && product.product_type == ProductType::Mobile => {
+                Ok(Some(product))
+            }
+            _ => Err(PortError::msg(format!(
+                "the basic product {} of {} is not an active mobile product",
+                id.as_str(),
+                asp_id.as_str()
+            ))),
+        }
+    }
+
+    /// A basic card of `product` for member `id`: its application and card, and its answer.
+    async fn basic_card(
+        basic: &BasicCardPorts,
+        ports: &MemberRegistrationPorts,
+        product: &CardProduct,
+        id: MemberId,
+        now: Timestamp,
+    ) -> Result<(BasicCard, BasicCardInfo), PortError> {
+        let number = CardApplyNo::generate(now, &mut || ports.random.next_u64())
+            .ok_or_else(|| PortError::msg("clock outside the supported years"))?;
+        let minted = basic
+            .mint
+            .mint(&CardBlank {
+                product,
+                owner: id,
+                kind: CardKind::Mobile,
+                status: CardStatus::Active,
+                now,
+            })
+            .await?;
+        let info = BasicCardInfo {
+            par: minted.record.card.par.clone(),
+            pan: minted.pan,
+            expiry: minted.record.card.expiry,
+            product: product.id.clone(),
+        };
+        let card = BasicCard {
+            application: CardApplication {
+                number,
+                member: id,
+                product: product.id.clone(),
+                application_type: ApplicationType::Basic,
+                status: ApplicationStatus::DigitalIssued,
+                purpose: None,
+                created_at: now,
+            },
+            card: minted.record,
+        };
+        Ok((card, info))
+    }
+
+    /// The basic card recorded with application `number`, as its sign-up answered it.
+    async fn issued_basic_card(
+        &self,
+        asp_id: &AspId,
+        number: &CardApplyNo,
+    ) -> Result<BasicCardInfo, PortError> {
+        let ports = &self.ports;
+        let basic = ports
+            .basic_cards
+            .as_ref()
+            .ok_or_else(|| PortError::msg("a sign-up with a basic card, and no basic cards"))?;
+        let missing = || PortError::msg("a sign-up record without its basic card");
+        let stored = basic
+            .applications
+            .find_issuance(asp_id, number)
+            .await?
+            .ok_or_else(missing)?;
+        let card = stored.card.ok_or_else(missing)?;
+        let application = basic
+            .applications
+            .application(asp_id, number)
+            .await?
+            .ok_or_else(missing)?;
+        Ok(BasicCardInfo {
+            pan: ports
+                .secrets
+                .reveal(&card.protected_pan, card.pan_binding())?,
+            par: card.par,
+            expiry: card.expiry,
+            product: application.application.product,
+        })
     }
 }
 

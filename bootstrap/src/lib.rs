@@ -571,6 +571,7 @@ fn inbound_ports(
     ));
     let cards = card_management(database, core);
     let replacements = card_replacements(database, core, issuance.clone());
+    let mint = issuance.mint();
     let ports = InboundPorts {
         authenticator,
         issuance: Arc::new(issuance),
@@ -592,7 +593,7 @@ fn inbound_ports(
         discards: cards,
         replacements,
         look_ups: card_look_ups(database, core),
-        members: members::member_service(database, core),
+        members: members::member_service(database, core, mint),
         cancellations: members::membership_cancellation(database, core),
         ops: OpsPorts {
             operators,

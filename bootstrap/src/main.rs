@@ -104,6 +104,19 @@ enum AdminAction {
         #[arg(long)]
         id: String,
     },
+    /// Name a project's basic product: every member who signs up with it gets a mobile card of
+    /// it (`basicCardInfo`). It must be an active MOBILE product; `--clear` names none.
+    SetBasicProduct {
+        /// The project (ASP id).
+        #[arg(long)]
+        asp_id: String,
+        /// The product's service id (15 characters).
+        #[arg(long, required_unless_present = "clear", conflicts_with = "clear")]
+        service_id: Option<String>,
+        /// Name no basic product: sign-ups get no card.
+        #[arg(long)]
+        clear: bool,
+    },
     /// Set an access key's state: ACTIVE, INACTIVE or DISCARDED.
     SetKeyState {
         /// The access key.
@@ -266,6 +279,11 @@ async fn run_admin(cli: &Cli, action: AdminAction) -> anyhow::Result<()> {
                 .with_context(|| format!("member {id}"))?;
             println!("member {id}'s password unlocked: five attempts again");
         }
+        AdminAction::SetBasicProduct {
+            asp_id, service_id, ..
+        } => {
+            set_basic_product(&database, &asp_id, service_id.as_deref()).await?;
+        }
         AdminAction::SetKeyState { access_key, state } => {
             let key = prepaid_domain::AccessKey::parse(&access_key).context("access key")?;
             let state = prepaid_application::ports::AccessKeyState::parse(&state)
@@ -275,6 +293,40 @@ async fn run_admin(cli: &Cli, action: AdminAction) -> anyhow::Result<()> {
             }
             println!("access key {access_key}: {}", state.as_str());
         }
+    }
+    Ok(())
+}
+
+/// Names `service_id` (an active mobile product), or none, the basic product of `asp_id`.
+async fn set_basic_product(
+    database: &Database,
+    asp_id: &str,
+    service_id: Option<&str>,
+) -> anyhow::Result<()> {
+    use prepaid_application::ports::ProductCatalogue as _;
+    let asp = prepaid_domain::AspId::parse(asp_id).context("ASP id")?;
+    let product = match service_id {
+        Some(id) => {
+            let id = prepaid_domain::ServiceId::parse(id).context("service id: 15 characters")?;
+            match database.find(&id).await? {
+                Some(product)
+                    if product.active
+                        && product.product_type == prepaid_domain::ProductType::Mobile =>
+                {
+                    Some(id)
+                }
+                Some(_) => anyhow::bail!("{} is not an active MOBILE product", id.as_str()),
+                None => anyhow::bail!("no product {}", id.as_str()),
+            }
+        }
+        None => None,
+    };
+    if !database.set_basic_product(&asp, product.as_ref()).await? {
+        anyhow::bail!("no project {asp_id}");
+    }
+    match product {
+        Some(id) => println!("{asp_id}: basic product {}", id.as_str()),
+        None => println!("{asp_id}: no basic product"),
     }
     Ok(())
 }

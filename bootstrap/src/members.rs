@@ -37,11 +37,21 @@ pub(crate) fn passwords(keys: &KeySettings) -> Result<Argon2Passwords, StartupEr
 }
 
 /// The members' operations over the database.
-pub(crate) fn member_service(database: &Database, core: &Core) -> Arc<MemberService> {
+pub(crate) fn member_service(
+    database: &Database,
+    core: &Core,
+    mint: prepaid_application::CardMint,
+) -> Arc<MemberService> {
+    let basic_cards = prepaid_application::BasicCardPorts {
+        projects: Arc::new(database.clone()),
+        products: core.catalogue.clone(),
+        mint,
+        applications: Arc::new(database.clone()),
+    };
     Arc::new(over(
         database,
         (core.members.clone(), core.secrets.clone()),
-        core.passwords.clone(),
+        (core.passwords.clone(), Some(basic_cards)),
         core.clock.clone(),
     ))
 }
@@ -78,7 +88,10 @@ fn cancellation_over(
 fn over(
     database: &Database,
     (members, secrets): (Arc<dyn MemberSecrets>, Arc<dyn CardSecrets>),
-    passwords: Arc<dyn Passwords>,
+    (passwords, basic_cards): (
+        Arc<dyn Passwords>,
+        Option<prepaid_application::BasicCardPorts>,
+    ),
     clock: Arc<dyn Clock>,
 ) -> MemberService {
     MemberService::new(MemberRegistrationPorts {
@@ -89,6 +102,7 @@ fn over(
         secrets,
         random: Arc::new(OsRandom),
         clock,
+        basic_cards,
     })
 }
 
@@ -100,10 +114,11 @@ fn over(
 pub fn members(settings: &Settings, database: &Database) -> Result<MemberService, StartupError> {
     let keys = resolve_keys(settings)?;
     let secrets = Arc::new(card_secrets(&keys)?);
+    // The operators' commands sign no one up: no basic cards.
     Ok(over(
         database,
         (secrets.clone(), secrets),
-        Arc::new(passwords(&keys)?),
+        (Arc::new(passwords(&keys)?), None),
         Arc::new(SystemClock),
     ))
 }

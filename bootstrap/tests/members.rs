@@ -256,6 +256,81 @@ async fn a_member_changes_their_details(caller: &Caller, db: &Database, user_id:
     assert_eq!(version().await, before + 1, "a refusal changes nothing");
 }
 
+/// A project that names a basic product: 64 retries of one sign-up at once make one member with
+/// one basic card, each answered alike; a project that names none again gives no card.
+async fn a_basic_card_comes_with_the_sign_up(caller: &Caller, db: &Database, admin: Admin<'_>) {
+    let (data_dir, environment) = admin;
+    let asp_id = caller.credentials.asp_id.as_str();
+    let named = support::admin(
+        data_dir,
+        environment,
+        &[
+            "set-basic-product",
+            "--asp-id",
+            asp_id,
+            "--service-id",
+            sandbox::MOBILE_PRODUCT,
+        ],
+    );
+    assert!(named.contains(sandbox::MOBILE_PRODUCT), "{named}");
+    let refused = support::admin_refused(
+        data_dir,
+        environment,
+        &[
+            "set-basic-product",
+            "--asp-id",
+            asp_id,
+            "--service-id",
+            sandbox::NORMAL_PRODUCT,
+        ],
+    );
+    assert!(
+        refused.contains("not an active MOBILE product"),
+        "{refused}"
+    );
+    let person = Person::new(3);
+    let first = id();
+    let answers = join_all((0..64).map(|index| {
+        let (first, person) = (first.clone(), &person);
+        async move { sign_up(caller, index, person, &first, &format!("basic-{index}")).await }
+    }))
+    .await;
+    let card = answers[0]["basicCardInfo"].clone();
+    assert_eq!(card["serviceId"], sandbox::MOBILE_PRODUCT, "{}", answers[0]);
+    let expiry = text(&answers[0]["basicCardInfo"], "expiryDate");
+    assert_eq!(expiry.len(), 6, "YYMMDD");
+    for answer in &answers {
+        assert_eq!(code(answer), "000_000", "{answer}");
+        assert_eq!(answer["userId"], answers[0]["userId"]);
+        assert_eq!(answer["basicCardInfo"], card, "one card, answered alike");
+    }
+    let asp = AspId::parse(asp_id).unwrap();
+    let owner = MemberId::new(answers[0]["userId"].as_u64().unwrap()).unwrap();
+    let cards = db.cards_of_member(&asp, owner).await.unwrap();
+    assert_eq!(cards.len(), 1, "one basic card");
+    assert_eq!(cards[0].card.par.as_str(), card["par"].as_str().unwrap());
+    let listed = caller
+        .send_with(
+            1,
+            prepaid_http::CARD_LIST_PATH,
+            json!({"userId": owner.get(), "clientNonce": "basic"}).to_string(),
+            &id(),
+            true,
+        )
+        .await;
+    assert_eq!(listed["cardDataInfo"][0]["par"], card["par"], "{listed}");
+
+    let cleared = support::admin(
+        data_dir,
+        environment,
+        &["set-basic-product", "--asp-id", asp_id, "--clear"],
+    );
+    assert!(cleared.contains("no basic product"), "{cleared}");
+    let without = sign_up(caller, 0, &Person::new(4), &id(), "no-basic").await;
+    assert_eq!(code(&without), "000_000", "{without}");
+    assert!(without.get("basicCardInfo").is_none(), "{without}");
+}
+
 /// A member leaves with their card: refused while it is suspended (through the API and the
 /// admin command alike), then 64 cancellations at once cancel once and terminate the card with
 /// the member; the fixture member 1003 is cancelled by the operator.
@@ -409,6 +484,7 @@ async fn the_members_path(
     let unlocked = check(&caller, 1, &person.login_id, "135790").await;
     assert_eq!(unlocked["userId"], user_id, "{unlocked}");
     a_member_changes_their_details(&caller, db, user_id).await;
+    a_basic_card_comes_with_the_sign_up(&caller, db, (data_dir, environment)).await;
     a_member_leaves_with_their_cards(&caller, db, (data_dir, environment)).await;
     // The fixture member logs in with the documented password.
     let fixture = check(
@@ -464,6 +540,8 @@ async fn the_members_path_on_sqlite_logs_and_stores_no_personal_value() {
         "세종대로",
         "raced@members.example",
         "person.2@members.example",
+        "person.3@members.example",
+        "person.4@members.example",
         CHANGED_NAME,
         CHANGED_MOBILE,
         CHANGED_EMAIL,

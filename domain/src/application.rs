@@ -15,6 +15,8 @@ pub enum ApplicationType {
     Reissue,
     /// A replacement of a card that expires soon.
     Renewal,
+    /// The mobile card a member gets at sign-up when the project names a basic product (D24).
+    Basic,
 }
 
 impl ApplicationType {
@@ -24,6 +26,7 @@ impl ApplicationType {
             Self::Issue => "ISSUE",
             Self::Reissue => "REISSUE",
             Self::Renewal => "RENEWAL",
+            Self::Basic => "BASIC",
         }
     }
 
@@ -33,6 +36,7 @@ impl ApplicationType {
             "ISSUE" => Some(Self::Issue),
             "REISSUE" => Some(Self::Reissue),
             "RENEWAL" => Some(Self::Renewal),
+            "BASIC" => Some(Self::Basic),
             _ => None,
         }
     }
@@ -221,6 +225,11 @@ mod tests {
             ApplicationType::parse("REISSUE"),
             Some(ApplicationType::Reissue)
         );
+        assert_eq!(
+            ApplicationType::parse("BASIC"),
+            Some(ApplicationType::Basic)
+        );
+        assert_eq!(ApplicationType::Basic.as_str(), "BASIC");
         assert_eq!(
             ApplicationType::parse("RENEWAL"),
             Some(ApplicationType::Renewal)

@@ -327,6 +327,16 @@ impl Expiry {
     pub fn to_yymm(self) -> String {
         format!("{:02}{:02}", self.year % 100, self.month)
     }
+
+    /// `YYMMDD`, the card's last valid day: the last day of its month (the registration's basic
+    /// card answers its expiry so, D24).
+    pub fn to_yymmdd(self) -> String {
+        format!(
+            "{}{:02}",
+            self.to_yymm(),
+            crate::time::days_in_month(self.year, self.month)
+        )
+    }
 }
 
 /// `cardApplyNo`: 22 upper-case letters and digits, unique, sortable by creation time (D7).
@@ -478,6 +488,7 @@ mod tests {
         let issued = DateTime::new(2026, 11, 25, 10, 0, 0).unwrap();
         let expiry = Expiry::from_issue(issued, Validity::DEFAULT);
         assert_eq!(expiry.to_yymm(), "3111");
+        assert_eq!(expiry.to_yymmdd(), "311130");
         assert_eq!(Expiry::parse("3111"), Ok(expiry));
         assert_eq!(
             Expiry::parse("3113"),
@@ -493,6 +504,13 @@ mod tests {
             .in_zone(TimeZone::Utc);
         let expiry = Expiry::from_issue_instant(instant, Validity::DEFAULT).unwrap();
         assert_eq!(expiry.to_yymm(), "3112");
+        assert_eq!(expiry.to_yymmdd(), "311231");
+        assert_eq!(
+            Expiry::parse("2802").unwrap().to_yymmdd(),
+            "280229",
+            "a leap year"
+        );
+        assert_eq!(Expiry::parse("2702").unwrap().to_yymmdd(), "270228");
     }
 
     #[test]

@@ -6,6 +6,7 @@ diesel::table! {
         asp_id -> Text,
         plaintext_allowed -> Bool,
         created_at -> BigInt,
+        basic_service_id -> Nullable<Text>,
     }
 }
 

@@ -190,6 +190,7 @@ async fn change(world: World, command: &ChangeMemberCommand) -> Run {
         secrets: Arc::new(secrets),
         random: Arc::new(MockRandomSource::new()),
         clock: Arc::new(clock),
+        basic_cards: None,
     });
     let result = service.change(command).await;
     let tried = tried.lock().unwrap().clone();

@@ -180,6 +180,7 @@ fn service(member: Option<StoredMember>, seen: &Arc<Mutex<Seen>>) -> MemberServi
         secrets: Arc::new(MockCardSecrets::new()),
         random: Arc::new(MockRandomSource::new()),
         clock: Arc::new(MockClock::new()),
+        basic_cards: None,
     })
 }
 

@@ -45,6 +45,18 @@ pub struct NewMember {
     pub claim: super::IdempotencyClaim,
     /// When.
     pub at: prepaid_domain::Timestamp,
+    /// The basic card issued with the sign-up, when the project names a basic product.
+    pub basic_card: Option<BasicCard>,
+}
+
+/// The basic card of a sign-up (D24): its application and its mobile card, written with the
+/// member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BasicCard {
+    /// The application, of type `BASIC`.
+    pub application: prepaid_domain::CardApplication,
+    /// The mobile card.
+    pub card: super::NewIssuedCard,
 }
 
 /// A member with their stored personal data.
@@ -86,6 +98,9 @@ pub enum RegisterMemberError {
     /// The idempotency key is already claimed.
     #[error("idempotency key already claimed")]
     KeyTaken,
+    /// A number of the basic card (application number, PAR, PAN) is taken: draw again.
+    #[error("a basic card number already in use")]
+    NumberTaken,
     /// The store could not be written.
     #[error(transparent)]
     Unavailable(#[from] PortError),

@@ -33,15 +33,16 @@ pub use member_secrets::{
     LookupKey, MemberKeyIds, MemberSecrets, PersonalFingerprint, SealedProfile,
 };
 pub use members::{
-    MemberDirectory, MemberFingerprints, MemberRecords, MemberUnderOldKeys, MemberValue, NewMember,
-    ProfileUpdate, ProfileUpdateError, RegisterMemberError, RekeyedMember, StoredMember,
+    BasicCard, MemberDirectory, MemberFingerprints, MemberRecords, MemberUnderOldKeys, MemberValue,
+    NewMember, ProfileUpdate, ProfileUpdateError, RegisterMemberError, RekeyedMember, StoredMember,
 };
 pub use numbering::{CardNumberSerials, CardNumbering, SerialBlock};
 pub use operators::OperatorTokens;
 pub use passwords::{PasswordHash, Passwords};
 pub use products::ProductCatalogue;
 pub use projects::{
-    AccessKeyState, CryptoKeyRef, Project, ProjectAccessKey, ProjectDirectory, ReplayGuard,
+    AccessKeyState, BasicProducts, CryptoKeyRef, Project, ProjectAccessKey, ProjectDirectory,
+    ReplayGuard,
 };
 pub use random::RandomSource;
 pub use store::{
@@ -75,7 +76,7 @@ pub use passwords::MockPasswords;
 #[cfg(any(test, feature = "mock"))]
 pub use products::MockProductCatalogue;
 #[cfg(any(test, feature = "mock"))]
-pub use projects::{MockProjectDirectory, MockReplayGuard};
+pub use projects::{MockBasicProducts, MockProjectDirectory, MockReplayGuard};
 #[cfg(any(test, feature = "mock"))]
 pub use random::MockRandomSource;
 #[cfg(any(test, feature = "mock"))]

@@ -143,3 +143,18 @@ mod tests {
         assert_eq!(AccessKeyState::parse("REVOKED"), None);
     }
 }
+
+/// The basic product each project may name (D24): a mobile product whose card every member of
+/// the project gets at sign-up.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait BasicProducts: Send + Sync {
+    /// The basic product of project `asp_id`, if it names one.
+    ///
+    /// # Errors
+    /// [`PortError`] when the store cannot be read.
+    async fn basic_product(
+        &self,
+        asp_id: &AspId,
+    ) -> Result<Option<prepaid_domain::ServiceId>, PortError>;
+}

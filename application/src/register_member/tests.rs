@@ -5,14 +5,15 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use prepaid_domain::{
-    AspId, BirthDate, Ci, CorrelationId, Email, Gender, LoginId, MobileNumber, Nationality,
-    Timestamp, UserName,
+    BirthDate, Ci, CorrelationId, Email, Gender, LoginId, MobileNumber, Nationality, UserName,
 };
 
 use super::*;
 use crate::ports::{
-    IdempotencyRecord, MockCardSecrets, MockClock, MockMemberRecords, MockMemberSecrets,
-    MockPasswords, MockRandomSource, PasswordHash, PersonalFingerprint, SealedProfile,
+    IdempotencyRecord, MockBasicProducts, MockCardApplicationStore, MockCardSecrets, MockClock,
+    MockMemberRecords, MockMemberSecrets, MockPasswords, MockProductCatalogue, MockRandomSource,
+    PasswordHash, PersonalFingerprint, SealedProfile, StoredApplication, StoredCard,
+    StoredIssuance,
 };
 use crate::test_support::{fingerprint_of, scripted_records};
 
@@ -49,6 +50,88 @@ struct World {
     records: Vec<Option<IdempotencyRecord>>,
     answers: Vec<Result<(), RegisterMemberError>>,
     draws: Vec<u64>,
+    /// The product the project names as basic, and the catalogue; `None`: no basic cards at all.
+    basic: Option<(Option<&'static str>, Vec<CardProduct>)>,
+    /// The basic card a retry finds recorded.
+    issued: Option<BasicCard>,
+}
+
+const BASIC: &str = "000170000003000";
+
+fn product(id: &str, product_type: ProductType, active: bool) -> CardProduct {
+    CardProduct {
+        id: ServiceId::parse(id).unwrap(),
+        name: prepaid_domain::ProductName::parse("Basic prepaid").unwrap(),
+        bin: prepaid_domain::Bin::parse("943512").unwrap(),
+        product_type,
+        pre_issuance: false,
+        giftable: false,
+        validity: prepaid_domain::Validity::DEFAULT,
+        active,
+    }
+}
+
+/// Basic cards of the mobile product [`BASIC`], named by the project.
+fn with_basic(world: World) -> World {
+    World {
+        basic: Some((Some(BASIC), vec![product(BASIC, ProductType::Mobile, true)])),
+        ..world
+    }
+}
+
+fn basic_ports(
+    basic: Option<(Option<&'static str>, Vec<CardProduct>)>,
+    issued: Option<BasicCard>,
+) -> Option<BasicCardPorts> {
+    let (named, catalogue) = basic?;
+    let mut projects = MockBasicProducts::new();
+    projects.expect_basic_product().returning(move |asp| {
+        assert_eq!(asp, &key().asp_id);
+        Ok(named.map(|id| ServiceId::parse(id).unwrap()))
+    });
+    let mut products = MockProductCatalogue::new();
+    products
+        .expect_find()
+        .returning(move |id| Ok(catalogue.iter().find(|product| product.id == *id).cloned()));
+    let mut applications = MockCardApplicationStore::new();
+    let found = issued.clone();
+    applications
+        .expect_find_issuance()
+        .returning(move |asp, number| {
+            assert_eq!(asp, &key().asp_id);
+            Ok(found
+                .iter()
+                .find(|basic| basic.application.number == *number)
+                .map(|basic| StoredIssuance {
+                    application_number: basic.application.number.clone(),
+                    card: Some(StoredCard {
+                        id: basic.card.card.id.clone(),
+                        par: basic.card.card.par.clone(),
+                        pan_bound_to_id: true,
+                        expiry: basic.card.card.expiry,
+                        protected_pan: basic.card.protected_pan.clone(),
+                        cvk_id: basic.card.cvk_id.clone(),
+                    }),
+                }))
+        });
+    applications
+        .expect_application()
+        .returning(move |_, number| {
+            Ok(issued
+                .iter()
+                .find(|basic| basic.application.number == *number)
+                .map(|basic| StoredApplication {
+                    application: basic.application.clone(),
+                    replaces: None,
+                    version: 0,
+                }))
+        });
+    Some(BasicCardPorts {
+        projects: Arc::new(projects),
+        products: Arc::new(products),
+        mint: crate::mint::test_mint(),
+        applications: Arc::new(applications),
+    })
 }
 
 struct Run {
@@ -108,6 +191,10 @@ async fn register(world: World, command: &RegisterMemberCommand) -> Run {
     secrets
         .expect_request_fingerprint_with()
         .returning(|_, canonical| Some(fingerprint_of(canonical)));
+    // The test mint "protects" a PAN as its digits.
+    secrets.expect_reveal().returning(|protected, _| {
+        Ok(Pan::parse(std::str::from_utf8(&protected.ciphertext).unwrap()).unwrap())
+    });
     let draws = Mutex::new(VecDeque::from(world.draws));
     let mut random = MockRandomSource::new();
     random
@@ -123,6 +210,7 @@ async fn register(world: World, command: &RegisterMemberCommand) -> Run {
         secrets: Arc::new(secrets),
         random: Arc::new(random),
         clock: Arc::new(clock),
+        basic_cards: basic_ports(world.basic, world.issued),
     });
     let result = service.register(command).await;
     let recorded = recorded.lock().unwrap().clone();
@@ -139,6 +227,8 @@ fn fresh() -> World {
         records: vec![None],
         answers: vec![],
         draws: vec![41],
+        basic: None,
+        issued: None,
     }
 }
 
@@ -337,4 +427,120 @@ fn a_retry_must_repeat_every_field() {
     for variant in variants {
         assert_ne!(variant.canonical_form(), base.canonical_form());
     }
+}
+
+#[tokio::test]
+async fn a_project_naming_a_basic_product_gets_its_card_with_the_member_in_one_write() {
+    let run = register(with_basic(fresh()), &command()).await;
+    let registered = run.result.unwrap();
+    let [new] = run.recorded.as_slice() else {
+        panic!("one sign-up: {:?}", run.recorded);
+    };
+    let basic = new.basic_card.as_ref().expect("a basic card");
+    assert_eq!(basic.application.member, registered.id);
+    assert_eq!(basic.application.application_type, ApplicationType::Basic);
+    assert_eq!(basic.application.status, ApplicationStatus::DigitalIssued);
+    assert_eq!(basic.application.product.as_str(), BASIC);
+    assert_eq!(basic.application.created_at, NOW);
+    assert_eq!(basic.card.card.owner, registered.id);
+    assert_eq!(basic.card.card.kind, CardKind::Mobile);
+    assert_eq!(basic.card.card.status, CardStatus::Active);
+    assert_eq!(
+        new.claim.outcome,
+        format!(
+            "{}:{}",
+            registered.id.get(),
+            basic.application.number.as_str()
+        ),
+        "a retry finds the card by its application"
+    );
+    let answered = registered.basic_card.expect("answered");
+    assert_eq!(answered.par, basic.card.card.par);
+    assert_eq!(answered.expiry, basic.card.card.expiry);
+    assert_eq!(answered.product.as_str(), BASIC);
+    assert_eq!(
+        answered.pan.expose().as_bytes(),
+        basic.card.protected_pan.ciphertext.as_slice()
+    );
+}
+
+#[tokio::test]
+async fn a_basic_card_number_already_held_draws_the_member_and_the_card_again() {
+    let run = register(
+        with_basic(World {
+            answers: vec![Err(RegisterMemberError::NumberTaken)],
+            draws: vec![41, 1, 2, 99],
+            ..fresh()
+        }),
+        &command(),
+    )
+    .await;
+    let registered = run.result.unwrap();
+    assert_eq!(run.attempted, 2);
+    let basic = run.recorded[0].basic_card.as_ref().unwrap();
+    assert_eq!(registered.basic_card.unwrap().par, basic.card.card.par);
+}
+
+#[tokio::test]
+async fn a_retry_answers_the_same_basic_card_without_making_another() {
+    let first = register(with_basic(fresh()), &command()).await;
+    let registered = first.result.unwrap();
+    let new = first.recorded[0].clone();
+    let record = IdempotencyRecord {
+        operation: IdempotentOperation::RegisterMember.as_str().to_owned(),
+        request_fingerprint: fingerprint_of(&command().canonical_form()),
+        outcome: new.claim.outcome.clone(),
+        created_at: NOW,
+    };
+    let retry = register(
+        with_basic(World {
+            records: vec![Some(record)],
+            issued: new.basic_card.clone(),
+            ..fresh()
+        }),
+        &command(),
+    )
+    .await;
+    let again = retry.result.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.id, registered.id);
+    assert_eq!(again.basic_card, registered.basic_card);
+    assert_eq!(retry.attempted, 0, "nothing made again");
+}
+
+#[tokio::test]
+async fn a_basic_product_that_is_unknown_inactive_or_not_mobile_makes_no_member() {
+    for catalogue in [
+        vec![],
+        vec![product(BASIC, ProductType::Mobile, false)],
+        vec![product(BASIC, ProductType::Normal, true)],
+    ] {
+        let run = register(
+            World {
+                basic: Some((Some(BASIC), catalogue.clone())),
+                ..fresh()
+            },
+            &command(),
+        )
+        .await;
+        assert_eq!(
+            run.result.unwrap_err().code().code(),
+            "000_099",
+            "{catalogue:?}"
+        );
+        assert_eq!(run.attempted, 0);
+    }
+    // A project that names none: a member without a card.
+    let run = register(
+        World {
+            basic: Some((None, vec![product(BASIC, ProductType::Mobile, true)])),
+            ..fresh()
+        },
+        &command(),
+    )
+    .await;
+    let registered = run.result.unwrap();
+    assert_eq!(registered.basic_card, None);
+    assert_eq!(run.recorded[0].basic_card, None);
+    assert_eq!(run.recorded[0].claim.outcome, "42");
 }

@@ -277,7 +277,8 @@ impl Endpoint for PreIssuedCards {
                     card_apply_no: card.application.as_str().to_owned(),
                     // The platform names a renewal a reissue ("Reissuance & Renewal").
                     issue_type: match card.application_type {
-                        ApplicationType::Issue => "ISSUE",
+                        // A basic card is a mobile product's: never awaiting a physical card.
+                        ApplicationType::Issue | ApplicationType::Basic => "ISSUE",
                         ApplicationType::Reissue | ApplicationType::Renewal => "REISSUE",
                     },
                     digital: Digital {

@@ -14,7 +14,9 @@ use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization as _;
 
 use super::issue_delivery::{ADDRESS_INFO, address};
-use super::{Call, Endpoint, MEMBER_ID, enumeration, payload, rule_of, text};
+use super::{
+    CARD_NO, Call, Endpoint, MEMBER_ID, PAR, SERVICE_ID, enumeration, payload, rule_of, text,
+};
 use crate::error::ApiError;
 use crate::operation::{Kind, Member, Operation, Presence, Scenario, Text};
 
@@ -22,7 +24,7 @@ use crate::operation::{Kind, Member, Operation, Presence, Scenario, Text};
 pub static OPERATION: Operation = Operation {
     id: "registerUser",
     summary: "User Register",
-    description: "Signs a member up in the calling project: a new `userId` (drawn at random from 1 to 9999999999999999999). Fields are checked in the order of the table; the password is checked against the request's own `mobileNumber` after every field's own rules. Login id (compared in lower case), mobile number and CI are each unique in the project. The password is kept only as a keyed Argon2id hash, every other personal value sealed (AES-256-GCM); none is ever logged.",
+    description: "Signs a member up in the calling project: a new `userId` (drawn at random from 1 to 9999999999999999999), and the mobile card of the project's basic product when it names one, issued in the same write (`basicCardInfo`). Fields are checked in the order of the table; the password is checked against the request's own `mobileNumber` after every field's own rules. Login id (compared in lower case), mobile number and CI are each unique in the project. The password is kept only as a keyed Argon2id hash, every other personal value sealed (AES-256-GCM); none is ever logged.",
     path: crate::USER_REGISTRATION_PATH,
     request: &REQUEST,
     response: &RESPONSE,
@@ -231,14 +233,74 @@ static REQUEST: [Member; 11] = [
     },
 ];
 
-static RESPONSE: [Member; 1] = [Member {
-    name: "userId",
-    path: "userId",
-    presence: Presence::Required,
-    kind: MEMBER_ID,
-    description: "The new member's id.",
-    reference: None,
-}];
+/// The last valid day of a card, `YYMMDD`.
+const EXPIRY_DAY: Kind = Kind::Text(Text {
+    min: 6,
+    max: 6,
+    pattern: Some("^[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$"),
+    values: &[],
+    normalized: false,
+    check: |text| match (text.get(..4), text.get(4..)) {
+        (Some(month), Some(day)) if day.len() == 2 && day.bytes().all(|b| b.is_ascii_digit()) => {
+            rule_of(prepaid_domain::Expiry::parse(month))
+        }
+        _ => Err(prepaid_domain::Rule::Invalid),
+    },
+});
+
+static BASIC_CARD: [Member; 4] = [
+    Member {
+        name: "par",
+        path: "basicCardInfo.par",
+        presence: Presence::Required,
+        kind: PAR,
+        description: "The basic card's PAR.",
+        reference: None,
+    },
+    Member {
+        name: "cardNo",
+        path: "basicCardInfo.cardNo",
+        presence: Presence::Required,
+        kind: CARD_NO,
+        description: "The basic card's number.",
+        reference: None,
+    },
+    Member {
+        name: "expiryDate",
+        path: "basicCardInfo.expiryDate",
+        presence: Presence::Required,
+        kind: EXPIRY_DAY,
+        description: "Its last valid day, `YYMMDD` (the last day of its expiry month).",
+        reference: None,
+    },
+    Member {
+        name: "serviceId",
+        path: "basicCardInfo.serviceId",
+        presence: Presence::Required,
+        kind: SERVICE_ID,
+        description: "The project's basic product.",
+        reference: None,
+    },
+];
+
+static RESPONSE: [Member; 2] = [
+    Member {
+        name: "userId",
+        path: "userId",
+        presence: Presence::Required,
+        kind: MEMBER_ID,
+        description: "The new member's id.",
+        reference: None,
+    },
+    Member {
+        name: "basicCardInfo",
+        path: "basicCardInfo",
+        presence: Presence::Optional,
+        kind: Kind::Object(&BASIC_CARD),
+        description: "The mobile card of the project's basic product, issued with the sign-up when the project names one (an operator's `admin set-basic-product`); absent otherwise.",
+        reference: None,
+    },
+];
 
 static SCENARIOS: [Scenario; 5] = [
     Scenario {
@@ -293,6 +355,18 @@ static SCENARIOS: [Scenario; 5] = [
 #[serde(rename_all = "camelCase")]
 struct Registered {
     user_id: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    basic_card_info: Option<BasicCardInfo>,
+}
+
+/// `basicCardInfo`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BasicCardInfo {
+    par: String,
+    card_no: String,
+    expiry_date: String,
+    service_id: String,
 }
 
 /// The sign-up a validated body asks for.
@@ -348,6 +422,12 @@ impl Endpoint for RegisterUser {
         tracing::info!(replayed = outcome.replayed, "member registered");
         Ok(payload(&Registered {
             user_id: outcome.id.get(),
+            basic_card_info: outcome.basic_card.map(|card| BasicCardInfo {
+                par: card.par.as_str().to_owned(),
+                card_no: card.pan.expose().to_owned(),
+                expiry_date: card.expiry.to_yymmdd(),
+                service_id: card.product.as_str().to_owned(),
+            }),
         }))
     }
 }

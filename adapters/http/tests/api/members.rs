@@ -620,3 +620,46 @@ async fn a_change_naming_nothing_a_ci_alone_a_held_value_or_another_project_s_me
     assert_eq!(theirs["response"]["code"], "001_006", "{theirs}");
     assert_eq!(info_of_1001(&app, "261125153000-0000ea3").await, expected);
 }
+
+#[actix_web::test]
+async fn a_sign_up_with_a_basic_card_answers_it_with_its_last_valid_day() {
+    let mut members = prepaid_application::MockManageMembers::new();
+    members.expect_register().returning(|command| {
+        assert_eq!(command.profile.email.expose(), "new.member@example.com");
+        Ok(prepaid_application::MemberRegistered {
+            id: prepaid_domain::MemberId::new(7_310_459_285_014_467_201).unwrap(),
+            basic_card: Some(prepaid_application::BasicCardInfo {
+                par: prepaid_domain::Par::parse("Q1AB2CD3EF4GH5IJ6KL7MN8OP9Q").unwrap(),
+                pan: prepaid_domain::Pan::parse("9435120001234568").unwrap(),
+                expiry: prepaid_domain::Expiry::parse("3102").unwrap(),
+                product: prepaid_domain::ServiceId::parse("000170000003000").unwrap(),
+            }),
+            replayed: false,
+        })
+    });
+    let store = Store::default();
+    let mut ports = ports_with(&store, Arc::new(FakeCipher::default()));
+    ports.members = Arc::new(members);
+    let app = app_over(ports).await;
+    let answer = send(
+        &app,
+        call(
+            prepaid_http::USER_REGISTRATION_PATH,
+            &sign_up(),
+            "261125153000-0000ec1",
+        )
+        .request(),
+    )
+    .await
+    .decrypted();
+    assert_eq!(answer["response"]["code"], "000_000", "{answer}");
+    assert_eq!(
+        answer["basicCardInfo"],
+        json!({
+            "par": "Q1AB2CD3EF4GH5IJ6KL7MN8OP9Q",
+            "cardNo": "9435120001234568",
+            "expiryDate": "310228",
+            "serviceId": "000170000003000",
+        })
+    );
+}

@@ -140,6 +140,7 @@ impl People {
             secrets: Arc::new(Secrets),
             random: Arc::new(Draws::default()),
             clock: Arc::new(crate::support::FixedClock(now())),
+            basic_cards: None,
         }))
     }
 

@@ -72,3 +72,54 @@ impl ProjectDirectory for DieselProjectDirectory {
         }))
     }
 }
+
+#[async_trait]
+impl prepaid_application::ports::BasicProducts for Database {
+    async fn basic_product(
+        &self,
+        asp_id: &AspId,
+    ) -> Result<Option<prepaid_domain::ServiceId>, PortError> {
+        let asp = asp_id.as_str().to_owned();
+        let named: Option<Option<String>> = self
+            .read(move |source| {
+                super::on_conn!(source, |conn| Ok(projects::table
+                    .find(&asp)
+                    .select(projects::basic_service_id)
+                    .get_result(conn)
+                    .optional()?))
+            })
+            .await?;
+        Ok(named
+            .flatten()
+            .map(|id| {
+                prepaid_domain::ServiceId::parse(&id)
+                    .map_err(|_| DatabaseError::Corrupt("projects.basic_service_id"))
+            })
+            .transpose()?)
+    }
+}
+
+impl Database {
+    /// Names `product` (or none) the basic product of project `asp_id`: `Ok(false)` when there
+    /// is no such project. Whether it is a mobile product is the caller's to check.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] when the store cannot be written.
+    pub async fn set_basic_product(
+        &self,
+        asp_id: &AspId,
+        product: Option<&prepaid_domain::ServiceId>,
+    ) -> Result<bool, DatabaseError> {
+        let asp = asp_id.as_str().to_owned();
+        let product = product.map(|id| id.as_str().to_owned());
+        let updated = self
+            .execute(move |source| {
+                super::on_conn!(source, |conn| diesel::update(projects::table.find(&asp))
+                    .set(projects::basic_service_id.eq(&product))
+                    .execute(conn))
+            })
+            .await?
+            .map_err(DatabaseError::from)?;
+        Ok(updated == 1)
+    }
+}

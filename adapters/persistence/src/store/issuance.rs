@@ -75,7 +75,7 @@ pub(super) fn classify_unique_violation(
 }
 
 /// The rows one issuance writes.
-struct IssuanceRows<'a> {
+pub(super) struct IssuanceRows<'a> {
     pub(crate) application: NewApplicationRow<'a>,
     pub(crate) card: Option<NewCardRow<'a>>,
     pub(crate) delivery: Option<NewDeliveryRow<'a>>,
@@ -84,7 +84,7 @@ struct IssuanceRows<'a> {
 }
 
 impl<'a> IssuanceRows<'a> {
-    fn of(issuance: &'a NewIssuance, retention_millis: i64) -> Self {
+    pub(super) fn of(issuance: &'a NewIssuance, retention_millis: i64) -> Self {
         let application = &issuance.application;
         let apply_no = application.number.as_str();
         let asp_id = issuance.claim.key.asp_id.as_str();
@@ -226,6 +226,8 @@ macro_rules! insert_issuance_rows {
         Ok::<(), DieselError>(())
     }};
 }
+
+pub(super) use insert_issuance_rows;
 
 /// The outcome of one issuance's inserts, as the port reports it.
 fn record_outcome(result: Result<(), DieselError>) -> Result<(), RecordError> {

@@ -10,12 +10,14 @@ use prepaid_application::ports::{
 };
 use prepaid_domain::{JoinChannel, MemberStatus};
 
-use super::issuance::claim_row;
+use super::issuance::{ActiveMember, IssuanceRows, claim_row, insert_issuance_rows};
+use super::lifecycle::{change_cards, stored_version};
 use super::{
     AspId, Database, DatabaseError, ExpressionMethods, Member, MemberId, NewMemberRow,
     OptionalExtension, PortError, QueryDsl, RunQueryDsl, SelectableHelper, async_trait,
     idempotency_records, member_profiles, members, on_conn,
 };
+use super::{CardId, NewIssuance, card_applications, cards, deliveries, delivery_steps};
 use crate::rows::MemberProfileRow;
 
 /// Which unique value (or the idempotency key) a unique violation is about.
@@ -28,6 +30,9 @@ fn classify(info: &dyn diesel::result::DatabaseErrorInformation) -> RegisterMemb
     );
     if text.contains("idempotency_records") {
         RegisterMemberError::KeyTaken
+    } else if text.contains("card_applications") || text.contains("cards") {
+        // The basic card's application number, PAR or PAN fingerprint.
+        RegisterMemberError::NumberTaken
     } else if text.contains("login") {
         RegisterMemberError::Taken(MemberValue::LoginId)
     } else if text.contains("mobile") {
@@ -187,6 +192,13 @@ impl MemberRecords for Database {
     async fn register(&self, new: &NewMember) -> Result<(), RegisterMemberError> {
         let new = new.clone();
         let retention = self.retention_millis;
+        let basic = new.basic_card.as_ref().map(|basic| NewIssuance {
+            claim: new.claim.clone(),
+            application: basic.application.clone(),
+            card: Some(basic.card.clone()),
+            delivery: None,
+            replacing: None,
+        });
         let written = self
             .execute(move |source| {
                 let asp = new.asp_id.as_str().to_owned();
@@ -227,11 +239,18 @@ impl MemberRecords for Database {
                             updated_at: at,
                         })
                         .execute(conn)?;
-                    // The claim goes last, as for every state change.
-                    diesel::insert_into(idempotency_records::table)
-                        .values(&claim_row(&new.claim, retention))
-                        .execute(conn)?;
-                    Ok::<(), DieselError>(())
+                    // The basic card's application and card, then the claim, as an issuance
+                    // writes them (the member is active: just written); or the claim alone,
+                    // last as for every state change.
+                    if let Some(issuance) = &basic {
+                        let rows = IssuanceRows::of(issuance, retention);
+                        insert_issuance_rows!(&mut *conn, &rows, issuance)
+                    } else {
+                        diesel::insert_into(idempotency_records::table)
+                            .values(&claim_row(&new.claim, retention))
+                            .execute(conn)?;
+                        Ok::<(), DieselError>(())
+                    }
                 })
             })
             .await
@@ -500,6 +519,9 @@ impl MemberRecords for Database {
                 Err(match classify(info.as_ref()) {
                     RegisterMemberError::KeyTaken => ProfileUpdateError::KeyTaken,
                     RegisterMemberError::Taken(value) => ProfileUpdateError::Taken(value),
+                    RegisterMemberError::NumberTaken => ProfileUpdateError::Unavailable(
+                        PortError::msg("a profile change met a card number"),
+                    ),
                     RegisterMemberError::Unavailable(error) => {
                         ProfileUpdateError::Unavailable(error)
                     }

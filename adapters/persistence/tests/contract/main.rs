@@ -93,6 +93,7 @@ const CASES: &[(&str, Case)] = cases![
     members::members_under_older_keys_are_listed_in_every_project,
     members::a_rekey_is_written_over_what_was_read_and_never_over_a_held_value,
     members::a_password_hash_is_replaced_only_over_the_one_read,
+    members::a_sign_up_with_a_basic_card_writes_both_or_neither,
 ];
 
 fn main() {

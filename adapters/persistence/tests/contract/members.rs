@@ -2,10 +2,11 @@
 //! id, login id, mobile number and CI within its project, and read in its project only.
 
 use prepaid_application::ports::{
-    IdempotencyClaim, IdempotencyStore, IdempotentOperation, LifecycleChange, LookupKey,
-    MemberDirectory, MemberFingerprints, MemberKeyIds, MemberRecords, MemberUnderOldKeys,
-    MemberValue, NewMember, PasswordHash, PersonalFingerprint, ProfileUpdate, ProfileUpdateError,
-    RegisterMemberError, RekeyedMember, RequestFingerprint, SealedProfile,
+    CardApplicationStore as _, CardStore as _, IdempotencyClaim, IdempotencyStore,
+    IdempotentOperation, LifecycleChange, LookupKey, MemberDirectory, MemberFingerprints,
+    MemberKeyIds, MemberRecords, MemberUnderOldKeys, MemberValue, NewMember, PasswordHash,
+    PersonalFingerprint, ProfileUpdate, ProfileUpdateError, RegisterMemberError, RekeyedMember,
+    RequestFingerprint, SealedProfile,
 };
 use prepaid_domain::{AspId, JoinChannel, MemberId, MemberStatus, Timestamp};
 
@@ -50,6 +51,7 @@ fn sign_up(asp_id: &str, seed: u64) -> NewMember {
             created_at: Timestamp::from_millis(NOW),
         },
         at: Timestamp::from_millis(NOW),
+        basic_card: None,
     }
 }
 
@@ -725,4 +727,71 @@ pub async fn a_password_hash_is_replaced_only_over_the_one_read(backend: Backend
     );
     let stored = test.db.member(&new.asp_id, new.id).await.unwrap().unwrap();
     assert_eq!(stored.password, again);
+}
+
+/// `new` with a basic card of the contract's product, its numbers from `seed`.
+fn with_basic_card(mut new: NewMember, seed: u64) -> NewMember {
+    let made = crate::support::issuance(new.id, new.claim.key.clone(), seed, true);
+    let mut application = made.application;
+    application.application_type = prepaid_domain::ApplicationType::Basic;
+    new.basic_card = Some(prepaid_application::ports::BasicCard {
+        application,
+        card: made.card.unwrap(),
+    });
+    new
+}
+
+pub async fn a_sign_up_with_a_basic_card_writes_both_or_neither(backend: Backend) {
+    let test = open(&backend);
+    let project = crate::support::member_and_product(&test.db).await.0;
+    let new = with_basic_card(sign_up(&project, unique()), unique());
+    test.db.register(&new).await.unwrap();
+    let basic = new.basic_card.as_ref().unwrap();
+    let stored = test
+        .db
+        .application(&new.asp_id, &basic.application.number)
+        .await
+        .unwrap()
+        .expect("the basic card's application");
+    assert_eq!(stored.application, basic.application);
+    let card = test
+        .db
+        .card_by_par(&new.asp_id, &basic.card.card.par)
+        .await
+        .unwrap()
+        .expect("the basic card");
+    assert_eq!(card.card.owner, new.id);
+    assert!(test.db.find_record(&new.claim.key).await.unwrap().is_some());
+
+    // Another sign-up whose card's PAR is taken: neither the member nor anything else.
+    let mut clash = with_basic_card(sign_up(&project, unique()), unique());
+    let taken = clash.basic_card.as_mut().unwrap();
+    taken.card.card.par = basic.card.card.par.clone();
+    let refused = test.db.register(&clash).await;
+    assert!(
+        matches!(refused, Err(RegisterMemberError::NumberTaken)),
+        "{refused:?}"
+    );
+    assert!(
+        test.db
+            .member(&clash.asp_id, clash.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let number = &clash.basic_card.as_ref().unwrap().application.number;
+    assert!(
+        test.db
+            .application(&clash.asp_id, number)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        test.db
+            .find_record(&clash.claim.key)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
