@@ -7,15 +7,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use prepaid_domain::{
-    AspId, CardFacts, CardId, CardKind, CardStateRefusal, CardStateRequest, CardStatus,
-    DiscardRefusal, ErrorCode, MemberId, Pan, Par, decide_card_state, decide_discard,
+    ApplicationType, AspId, CardFacts, CardId, CardKind, CardStateRefusal, CardStateRequest,
+    CardStatus, DiscardRefusal, ErrorCode, MemberId, Pan, Par, decide_card_state, decide_discard,
 };
 
 use crate::inbound::{ChangeCardStates, DiscardCards};
 use crate::ports::{
-    Balances, CardChange, CardRecord, CardSecrets, CardStore, ChangeError, Clock, IdempotencyClaim,
-    IdempotencyKey, IdempotencyStore, IdempotentOperation, LifecycleChange, LifecycleChanges,
-    MemberDirectory, PortError, VersionedChange,
+    Balances, CardApplicationStore, CardChange, CardRecord, CardSecrets, CardStore, ChangeError,
+    Clock, IdempotencyClaim, IdempotencyKey, IdempotencyStore, IdempotentOperation,
+    LifecycleChange, LifecycleChanges, MemberDirectory, PortError, VersionedChange,
 };
 use crate::retry::{Retry, RetryRefusal, recognise};
 
@@ -32,6 +32,8 @@ pub struct CardManagementPorts {
     pub cards: Arc<dyn CardStore>,
     /// What each card holds.
     pub balances: Arc<dyn Balances>,
+    /// The cards' applications (a basic card's says so).
+    pub applications: Arc<dyn CardApplicationStore>,
     /// The one transaction of each operation.
     pub changes: Arc<dyn LifecycleChanges>,
     /// Earlier requests' claims.
@@ -147,6 +149,8 @@ struct Read {
     card: CardRecord,
     linked: Vec<CardRecord>,
     balance: u64,
+    /// Whether the card is the member's basic card (read for a discard only).
+    basic: bool,
 }
 
 impl Read {
@@ -172,7 +176,7 @@ impl Read {
             Asked::State(request) => decide_card_state(&self.facts(), request)
                 .map(|next| vec![to(&self.card, next.unwrap_or(self.card.card.status))])
                 .map_err(CardStateRefusal::code),
-            Asked::Discard => decide_discard(&self.facts(), self.balance)
+            Asked::Discard => decide_discard(&self.facts(), self.balance, self.basic)
                 .map(|plan| {
                     let linked = self.linked.iter().filter(|_| plan.with_linked_cards);
                     std::iter::once(&self.card)
@@ -235,10 +239,22 @@ impl CardManagementService {
                 (linked, balance)
             }
         };
+        // A basic card is a mobile card issued with the sign-up (D24): its application says so.
+        let basic = match request.asked {
+            Asked::State(_) => false,
+            Asked::Discard => ports
+                .applications
+                .application(asp_id, &card.application)
+                .await?
+                .is_some_and(|stored| {
+                    stored.application.application_type == ApplicationType::Basic
+                }),
+        };
         Ok(Some(Read {
             card,
             linked,
             balance,
+            basic,
         }))
     }
 

@@ -31,6 +31,7 @@ pub(crate) fn card_management(database: &Database, core: &Core) -> Arc<CardManag
         members: Arc::new(database.clone()),
         cards: Arc::new(database.clone()),
         balances: Arc::new(NoLedgerYet),
+        applications: Arc::new(database.clone()),
         changes: Arc::new(database.clone()),
         idempotency: Arc::new(database.clone()),
         secrets: core.secrets.clone(),

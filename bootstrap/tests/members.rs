@@ -319,6 +319,15 @@ async fn a_basic_card_comes_with_the_sign_up(caller: &Caller, db: &Database, adm
         )
         .await;
     assert_eq!(listed["cardDataInfo"][0]["par"], card["par"], "{listed}");
+    let discard = caller
+        .send(
+            0,
+            prepaid_http::DISCARD_CARD_PATH,
+            json!({"userId": owner.get(), "par": card["par"]}).to_string(),
+            &id(),
+        )
+        .await;
+    assert_eq!(code(&discard), "001_059", "the basic card stays: {discard}");
 
     let cleared = support::admin(
         data_dir,

@@ -165,6 +165,8 @@ pub const fn decide_unlock(card: &CardFacts) -> Result<CardStatus, UnlockRefusal
 pub enum DiscardRefusal {
     /// `001_047`: already terminated (an unknown card is answered the same way).
     NoSuchCard,
+    /// `001_059`: the member's basic card (D24) goes only with the membership.
+    BasicCard,
     /// `001_061`: a physical card linked to a mobile card goes only with it.
     LinkedToMobileCard,
     /// `001_052`: a balance remains on the card.
@@ -176,6 +178,7 @@ impl DiscardRefusal {
     pub const fn code(self) -> ErrorCode {
         match self {
             Self::NoSuchCard => ErrorCode::NoCardToDiscard,
+            Self::BasicCard => ErrorCode::BasicCardNotDiscardable,
             Self::LinkedToMobileCard => ErrorCode::LinkedCardNotAlone,
             Self::HasBalance => ErrorCode::CardHasBalance,
         }
@@ -193,11 +196,19 @@ pub struct DiscardPlan {
 /// cards with it.
 ///
 /// # Errors
-/// In this order: a card already terminated (`001_047`), a physical card linked to a mobile
-/// card (`001_061`), a remaining balance (`001_052`).
-pub const fn decide_discard(card: &CardFacts, balance: u64) -> Result<DiscardPlan, DiscardRefusal> {
+/// In this order: a card already terminated (`001_047`), the member's basic card (`001_059`:
+/// it goes only with the membership), a physical card linked to a mobile card (`001_061`), a
+/// remaining balance (`001_052`).
+pub const fn decide_discard(
+    card: &CardFacts,
+    balance: u64,
+    basic: bool,
+) -> Result<DiscardPlan, DiscardRefusal> {
     if card.status.is_final() {
         return Err(DiscardRefusal::NoSuchCard);
+    }
+    if basic {
+        return Err(DiscardRefusal::BasicCard);
     }
     if matches!(card.kind, CardKind::Physical) && card.linked {
         return Err(DiscardRefusal::LinkedToMobileCard);

@@ -80,6 +80,8 @@ pub enum ErrorCode {
     NoCardToDiscard,
     /// `001_052`: the card still holds a balance (D21).
     CardHasBalance,
+    /// `001_059`: the member's basic card (D24) is not discarded on its own.
+    BasicCardNotDiscardable,
     /// `001_061`: a physical card linked to a mobile card goes only with it (D21).
     LinkedCardNotAlone,
     /// `000_090` (own, D3): unknown ASP id, or an access key that is unknown, inactive,
@@ -129,7 +131,7 @@ pub enum ErrorClass {
 
 impl ErrorCode {
     /// Every code, in catalogue order.
-    pub const ALL: [Self; 43] = [
+    pub const ALL: [Self; 44] = [
         Self::Success,
         Self::InvalidInput,
         Self::MissingValue,
@@ -153,6 +155,7 @@ impl ErrorCode {
         Self::CardNotRegistered,
         Self::NoCardToDiscard,
         Self::CardHasBalance,
+        Self::BasicCardNotDiscardable,
         Self::LinkedCardNotAlone,
         Self::CardAlreadyReissued,
         Self::ReissueInProgress,
@@ -213,6 +216,7 @@ impl ErrorCode {
                 | Self::CardAlreadyTerminated
                 | Self::NoCardToDiscard
                 | Self::CardHasBalance
+                | Self::BasicCardNotDiscardable
                 | Self::LinkedCardNotAlone
                 | Self::CardAlreadyReissued
                 | Self::ReissueInProgress
@@ -323,6 +327,7 @@ impl ErrorCode {
             ),
             Self::NoCardToDiscard => ("001_047", "Invalid card info.", Rejected),
             Self::CardHasBalance => ("001_052", "Active card has balance.", Rejected),
+            Self::BasicCardNotDiscardable => ("001_059", "Can not delete basic card", Rejected),
             Self::LinkedCardNotAlone => (
                 "001_061",
                 "Cannot delete Sub card directly, Sub Card will be automatically deleted when Main card deleted.",
@@ -732,6 +737,11 @@ mod tests {
                 ErrorCode::CardHasBalance,
                 "001_052",
                 "Active card has balance.",
+            ),
+            (
+                ErrorCode::BasicCardNotDiscardable,
+                "001_059",
+                "Can not delete basic card",
             ),
             (
                 ErrorCode::LinkedCardNotAlone,

@@ -2,14 +2,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use prepaid_domain::{
-    CardApplyNo, CorrelationId, Expiry, IssuedCard, MOST_WRONG_REGISTRATIONS, Member, MemberStatus,
-    Timestamp,
+    CardApplication, CardApplyNo, CorrelationId, Expiry, IssuedCard, MOST_WRONG_REGISTRATIONS,
+    Member, MemberStatus, Timestamp,
 };
 
 use super::*;
 use crate::ports::{
-    IdempotencyRecord, MockBalances, MockCardSecrets, MockCardStore, MockClock,
-    MockMemberDirectory, PanFingerprint, ProtectedPan,
+    IdempotencyRecord, MockBalances, MockCardApplicationStore, MockCardSecrets, MockCardStore,
+    MockClock, MockMemberDirectory, PanFingerprint, ProtectedPan, StoredApplication,
 };
 
 const NOW: Timestamp = Timestamp::from_millis(1_796_007_600_000);
@@ -81,6 +81,8 @@ struct World {
     balance: u64,
     records: Vec<Option<IdempotencyRecord>>,
     applies: Vec<Result<(), ChangeError>>,
+    /// The type of every card's application.
+    application_type: ApplicationType,
 }
 
 impl World {
@@ -109,6 +111,7 @@ impl World {
             balance: 0,
             records: vec![None],
             applies: vec![Ok(())],
+            application_type: ApplicationType::Issue,
         }
     }
 
@@ -178,6 +181,27 @@ fn service(
         Ok(balance)
     });
 
+    let mut applications = MockCardApplicationStore::new();
+    let application_type = world.application_type;
+    applications
+        .expect_application()
+        .returning(move |asp_id, number| {
+            assert_eq!(asp_id, &asp());
+            Ok(Some(StoredApplication {
+                application: CardApplication {
+                    number: number.clone(),
+                    member: MemberId::new(MEMBER).unwrap(),
+                    product: prepaid_domain::ServiceId::parse("000170000003000").unwrap(),
+                    application_type,
+                    status: prepaid_domain::ApplicationStatus::DigitalIssued,
+                    purpose: None,
+                    created_at: NOW,
+                },
+                replaces: None,
+                version: 0,
+            }))
+        });
+
     let (changes, applied) = crate::test_support::scripted_changes(world.applies);
 
     let idempotency = crate::test_support::scripted_records(world.records);
@@ -198,6 +222,7 @@ fn service(
         members: Arc::new(members),
         cards: Arc::new(cards),
         balances: Arc::new(balances),
+        applications: Arc::new(applications),
         changes: Arc::new(changes),
         idempotency: Arc::new(idempotency),
         secrets: Arc::new(secrets),
@@ -465,6 +490,27 @@ async fn a_linked_physical_card_goes_only_with_its_mobile_card() {
     let run = discard(World::member_with_both_cards(), PHYSICAL_PAR).await;
     assert_eq!(run.result.unwrap_err().code().code(), "001_061");
     assert!(run.applied.is_empty());
+}
+
+#[tokio::test]
+async fn a_basic_card_is_not_discarded_and_its_state_still_changes() {
+    let world = World {
+        application_type: ApplicationType::Basic,
+        ..World::member_with_both_cards()
+    };
+    let run = discard(world, MOBILE_PAR).await;
+    assert_eq!(run.result.unwrap_err().code().code(), "001_059");
+    assert!(run.applied.is_empty());
+    let world = World {
+        application_type: ApplicationType::Basic,
+        ..World::member_with_both_cards()
+    };
+    let run = change_state(
+        world,
+        state_command(by_par(MOBILE_PAR), CardStateRequest::Suspend),
+    )
+    .await;
+    assert!(run.result.is_ok(), "a basic card may be reported lost");
 }
 
 #[tokio::test]

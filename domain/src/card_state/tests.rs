@@ -190,7 +190,7 @@ fn discarding_a_mobile_card_takes_its_physical_cards_with_it() {
         CardStatus::Inactive,
     ] {
         assert_eq!(
-            decide_discard(&mobile(status), 0),
+            decide_discard(&mobile(status), 0, false),
             Ok(DiscardPlan {
                 with_linked_cards: true
             }),
@@ -203,7 +203,7 @@ fn discarding_a_mobile_card_takes_its_physical_cards_with_it() {
 fn a_physical_card_is_discarded_alone_only_when_no_mobile_card_holds_it() {
     let alone = card(CardKind::Physical, CardStatus::Active);
     assert_eq!(
-        decide_discard(&alone, 0),
+        decide_discard(&alone, 0, false),
         Ok(DiscardPlan {
             with_linked_cards: false
         })
@@ -213,7 +213,7 @@ fn a_physical_card_is_discarded_alone_only_when_no_mobile_card_holds_it() {
         ..alone
     };
     assert_eq!(
-        decide_discard(&linked, 0),
+        decide_discard(&linked, 0, false),
         Err(DiscardRefusal::LinkedToMobileCard)
     );
     assert_eq!(DiscardRefusal::LinkedToMobileCard.code().code(), "001_061");
@@ -226,7 +226,7 @@ fn a_terminated_card_cannot_be_discarded_again_and_that_comes_first() {
         ..card(CardKind::Physical, CardStatus::Terminated)
     };
     assert_eq!(
-        decide_discard(&terminated, 1),
+        decide_discard(&terminated, 1, false),
         Err(DiscardRefusal::NoSuchCard)
     );
     assert_eq!(DiscardRefusal::NoSuchCard.code().code(), "001_047");
@@ -235,7 +235,7 @@ fn a_terminated_card_cannot_be_discarded_again_and_that_comes_first() {
 #[test]
 fn a_card_holding_a_balance_is_not_discarded_and_the_link_is_told_first() {
     assert_eq!(
-        decide_discard(&mobile(CardStatus::Active), 1),
+        decide_discard(&mobile(CardStatus::Active), 1, false),
         Err(DiscardRefusal::HasBalance)
     );
     let linked = CardFacts {
@@ -243,7 +243,7 @@ fn a_card_holding_a_balance_is_not_discarded_and_the_link_is_told_first() {
         ..card(CardKind::Physical, CardStatus::Active)
     };
     assert_eq!(
-        decide_discard(&linked, 1),
+        decide_discard(&linked, 1, false),
         Err(DiscardRefusal::LinkedToMobileCard)
     );
     assert_eq!(DiscardRefusal::HasBalance.code().code(), "001_052");
@@ -363,21 +363,42 @@ proptest! {
         kind in proptest::sample::select(CardKind::ALL),
         linked in any::<bool>(),
         balance in prop_oneof![Just(0_u64), 1..u64::MAX],
+        basic in any::<bool>(),
     ) {
         let facts = CardFacts { kind, status, wrong_registrations: 0, linked };
-        match decide_discard(&facts, balance) {
+        match decide_discard(&facts, balance, basic) {
             Ok(plan) => {
                 prop_assert!(status.can_become(CardStatus::Terminated));
+                prop_assert!(!basic);
                 prop_assert_eq!(balance, 0);
                 prop_assert_eq!(plan.with_linked_cards, kind == CardKind::Mobile);
                 prop_assert!(!(kind == CardKind::Physical && linked));
             }
             Err(refusal) => prop_assert!(
                 status.is_final()
+                    || basic
                     || (kind == CardKind::Physical && linked)
                     || balance > 0,
                 "{:?}", refusal
             ),
         }
     }
+}
+
+#[test]
+fn a_basic_card_is_never_discarded_but_a_terminated_one_is_no_card() {
+    assert_eq!(
+        decide_discard(&mobile(CardStatus::Active), 0, true),
+        Err(DiscardRefusal::BasicCard)
+    );
+    assert_eq!(
+        decide_discard(&mobile(CardStatus::Active), 1, true),
+        Err(DiscardRefusal::BasicCard),
+        "before the balance"
+    );
+    assert_eq!(
+        decide_discard(&mobile(CardStatus::Terminated), 0, true),
+        Err(DiscardRefusal::NoSuchCard)
+    );
+    assert_eq!(DiscardRefusal::BasicCard.code().code(), "001_059");
 }

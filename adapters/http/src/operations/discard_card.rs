@@ -30,6 +30,10 @@ pub static OPERATION: Operation = Operation {
             "No card of the member with this `par`, or one already terminated (another member's or another project's card is answered the same way).",
         ),
         (
+            ErrorCode::BasicCardNotDiscardable,
+            "The card is the member's basic card, issued with the sign-up: it goes only with the membership.",
+        ),
+        (
             ErrorCode::LinkedCardNotAlone,
             "The card is a physical card linked to a mobile card: discard the mobile card.",
         ),

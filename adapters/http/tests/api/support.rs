@@ -883,6 +883,7 @@ pub fn ports_with(store: &Store, cipher: Arc<FakeCipher>) -> InboundPorts {
         members: Arc::new(Members),
         cards: Arc::new(store.clone()),
         balances: Arc::new(NoBalance),
+        applications: Arc::new(store.clone()),
         changes: Arc::new(store.clone()),
         idempotency: Arc::new(store.clone()),
         secrets: Arc::new(Secrets),
