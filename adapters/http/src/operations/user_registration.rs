@@ -240,11 +240,20 @@ const EXPIRY_DAY: Kind = Kind::Text(Text {
     pattern: Some("^[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$"),
     values: &[],
     normalized: false,
-    check: |text| match (text.get(..4), text.get(4..)) {
-        (Some(month), Some(day)) if day.len() == 2 && day.bytes().all(|b| b.is_ascii_digit()) => {
-            rule_of(prepaid_domain::Expiry::parse(month))
+    check: |text| {
+        if text.chars().count() != 6 {
+            return Err(prepaid_domain::Rule::Length);
         }
-        _ => Err(prepaid_domain::Rule::Invalid),
+        match (text.get(..4), text.get(4..)) {
+            // A day as the pattern has it: 01 to 31.
+            (Some(month), Some(day))
+                if day.bytes().all(|byte| byte.is_ascii_digit())
+                    && (1..=31).contains(&day.parse::<u8>().unwrap_or(0)) =>
+            {
+                rule_of(prepaid_domain::Expiry::parse(month))
+            }
+            _ => Err(prepaid_domain::Rule::Invalid),
+        }
     },
 });
 
