@@ -444,23 +444,7 @@ async fn secrets_at_rest(
     let both = Arc::new(card_secrets(keys)?);
     let (secrets, members): (Arc<dyn CardSecrets>, Arc<dyn MemberSecrets>) = (both.clone(), both);
     database.seal_unsealed_addresses(secrets.clone()).await?;
-    let report =
-        prepaid_application::MemberRekeying::new(Arc::new(database.clone()), members.clone())
-            .run()
-            .await?;
-    if report.rekeyed > 0 || report.changed_meanwhile > 0 {
-        tracing::info!(
-            rekeyed = report.rekeyed,
-            changed_meanwhile = report.changed_meanwhile,
-            "members' personal data brought under the current data and index keys"
-        );
-    }
-    if report.left > 0 {
-        tracing::warn!(
-            left = report.left,
-            "members' personal data left under older keys: a profile no configured data key opens, or a value two members hold"
-        );
-    }
+    members::rekey(database, members.clone()).await?;
     let vault: Arc<dyn SecretVault> = Arc::new(secret_vault(keys)?);
     let resealed = database.reseal_secrets(vault.clone()).await?;
     if resealed > 0 {

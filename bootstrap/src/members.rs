@@ -139,3 +139,28 @@ pub fn membership_cancellations(
         Arc::new(SystemClock),
     ))
 }
+
+/// Brings members' personal data under the current data and index keys (at each start, before
+/// serving), and says in the log what it did and what it had to leave.
+pub(crate) async fn rekey(
+    database: &Database,
+    members: Arc<dyn MemberSecrets>,
+) -> Result<(), StartupError> {
+    let report = prepaid_application::MemberRekeying::new(Arc::new(database.clone()), members)
+        .run()
+        .await?;
+    if report.rekeyed > 0 || report.changed_meanwhile > 0 {
+        tracing::info!(
+            rekeyed = report.rekeyed,
+            changed_meanwhile = report.changed_meanwhile,
+            "members' personal data brought under the current data and index keys"
+        );
+    }
+    if report.left > 0 {
+        tracing::warn!(
+            left = report.left,
+            "members' personal data left under older keys: a profile no configured data key opens, or a value two members hold"
+        );
+    }
+    Ok(())
+}
