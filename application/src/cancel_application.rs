@@ -18,7 +18,7 @@ use crate::ports::{
     IdempotencyClaim, IdempotencyKey, IdempotencyStore, IdempotentOperation, LifecycleChange,
     LifecycleChanges, MemberDirectory, PortError, RequestFingerprint, VersionedChange,
 };
-use crate::retry::{Retry, RetryRefusal, recognise};
+use crate::retry::{RetryRefusal, claimed_without_record, earlier_outcome};
 
 /// How many times a cancel reads and decides again when another writer changed what it read.
 const MOST_READS: usize = 8;
@@ -99,6 +99,15 @@ pub enum CancelApplicationError {
     /// A store failed; retry with the same correlation id.
     #[error(transparent)]
     Unavailable(#[from] PortError),
+}
+
+impl From<RetryRefusal> for CancelApplicationError {
+    fn from(refusal: RetryRefusal) -> Self {
+        match refusal {
+            RetryRefusal::Conflict => Self::CorrelationConflict,
+            RetryRefusal::Unavailable(error) => Self::Unavailable(error),
+        }
+    }
 }
 
 impl CancelApplicationError {
@@ -226,34 +235,31 @@ impl CancelApplicationService {
         }
     }
 
-    /// The outcome of an earlier request with the command's key, or why there is none to give.
-    async fn replay(
+    /// The answer a request with the command's key gave, `None` while none committed.
+    async fn earlier(
         &self,
         command: &CancelApplicationCommand,
-    ) -> Result<CancelOutcome, CancelApplicationError> {
+    ) -> Result<Option<CancelOutcome>, CancelApplicationError> {
         let ports = &self.ports;
-        let record = ports.idempotency.find_record(&command.key).await?;
-        let outcome = match recognise(
-            record,
+        let outcome = earlier_outcome(
+            ports.idempotency.as_ref(),
+            ports.secrets.as_ref(),
+            &command.key,
             IdempotentOperation::CancelApplication,
             &command.canonical_form(),
-            ports.secrets.as_ref(),
-        ) {
-            Ok(Retry::Same(outcome)) => outcome,
-            Ok(Retry::First) => {
-                return Err(PortError::msg("idempotency key claimed but not found").into());
-            }
-            Err(RetryRefusal::Conflict) => return Err(CancelApplicationError::CorrelationConflict),
-            Err(RetryRefusal::Unavailable(error)) => return Err(error.into()),
+        )
+        .await?;
+        let Some(outcome) = outcome else {
+            return Ok(None);
         };
         // The record names the application; the same payload named it too.
         let number = CardApplyNo::parse(&outcome)
             .map_err(|_| PortError::msg("an idempotency record names no application"))?;
         let card = mobile_card_of(ports.cards.as_ref(), &command.key.asp_id, &number).await?;
-        Ok(CancelOutcome {
+        Ok(Some(CancelOutcome {
             discarded: self.discarded(card.as_ref())?,
             replayed: true,
-        })
+        }))
     }
 
     /// The number and PAR of the discarded card.
@@ -291,8 +297,8 @@ impl CancelApplications for CancelApplicationService {
         command: &CancelApplicationCommand,
     ) -> Result<CancelOutcome, CancelApplicationError> {
         let ports = &self.ports;
-        if ports.idempotency.find_record(&command.key).await?.is_some() {
-            return self.replay(command).await;
+        if let Some(answer) = self.earlier(command).await? {
+            return Ok(answer);
         }
         let fingerprint = ports.secrets.request_fingerprint(&command.canonical_form());
         // The member first: a non-member learns nothing about any application (D12).
@@ -310,10 +316,8 @@ impl CancelApplications for CancelApplicationService {
                 Err(refusal) => {
                     // A concurrent request with this key may have cancelled it since the key
                     // was looked up: then its outcome is the answer, not a refusal.
-                    if ports.idempotency.find_record(&command.key).await?.is_some() {
-                        return self.replay(command).await;
-                    }
-                    return Err(CancelApplicationError::Refused(refusal));
+                    let earlier = self.earlier(command).await?;
+                    return earlier.ok_or(CancelApplicationError::Refused(refusal));
                 }
             };
             let change = Self::change(command, &read, plan, fingerprint.clone());
@@ -328,12 +332,15 @@ impl CancelApplications for CancelApplicationService {
                 // request with this key, answer as it did; otherwise decide again on what is
                 // there now.
                 Err(ChangeError::Stale) => {
-                    if ports.idempotency.find_record(&command.key).await?.is_some() {
-                        return self.replay(command).await;
+                    if let Some(answer) = self.earlier(command).await? {
+                        return Ok(answer);
                     }
                 }
                 // A concurrent request with the same key committed first: answer as it did.
-                Err(ChangeError::KeyTaken) => return self.replay(command).await,
+                Err(ChangeError::KeyTaken) => {
+                    let earlier = self.earlier(command).await?;
+                    return earlier.ok_or_else(|| claimed_without_record().into());
+                }
                 Err(ChangeError::Unavailable(error)) => return Err(error.into()),
                 // A cancel makes no card, so no number of it can be taken.
                 Err(ChangeError::NumberTaken(_)) => {

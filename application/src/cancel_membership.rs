@@ -11,7 +11,7 @@ use crate::ports::{
     IdempotentOperation, LifecycleChange, MemberDirectory, MemberRecords, PortError,
     VersionedChange,
 };
-use crate::retry::{Retry, RetryRefusal, recognise};
+use crate::retry::{RetryRefusal, claimed_without_record, earlier_outcome};
 
 /// How many times the cards are read again when one moved while the member was cancelled.
 const MOST_READS: usize = 4;
@@ -68,6 +68,15 @@ pub enum CancelMembershipError {
     Unavailable(#[from] PortError),
 }
 
+impl From<RetryRefusal> for CancelMembershipError {
+    fn from(refusal: RetryRefusal) -> Self {
+        match refusal {
+            RetryRefusal::Conflict => Self::CorrelationConflict,
+            RetryRefusal::Unavailable(error) => Self::Unavailable(error),
+        }
+    }
+}
+
 impl CancelMembershipError {
     /// The catalogue code of this error.
     pub const fn code(&self) -> ErrorCode {
@@ -103,23 +112,21 @@ impl MembershipCancellationService {
     ) -> Result<MembershipCancelled, CancelMembershipError> {
         let ports = &self.ports;
         let canonical = format!("cancel-membership|{}", command.member.get());
-        if ports.idempotency.find_record(&command.key).await?.is_some() {
-            return self.replay(command, &canonical).await;
+        if let Some(answer) = self.earlier(command, &canonical).await? {
+            return Ok(answer);
         }
         let asp_id = &command.key.asp_id;
         let fingerprint = ports.secrets.request_fingerprint(&canonical);
         for _ in 0..MOST_READS {
             let member = ports.members.find(asp_id, command.member).await?;
             if !member.is_some_and(|member| member.may_apply()) {
-                return self
-                    .refuse(command, &canonical, CancelMembershipError::NotAMember)
-                    .await;
+                let earlier = self.earlier(command, &canonical).await?;
+                return earlier.ok_or(CancelMembershipError::NotAMember);
             }
             let cards = ports.cards.cards_of_member(asp_id, command.member).await?;
             if let Err(refusal) = decide_cancellation(cards.iter().map(|card| card.card.status)) {
-                return self
-                    .refuse(command, &canonical, CancelMembershipError::Refused(refusal))
-                    .await;
+                let earlier = self.earlier(command, &canonical).await?;
+                return earlier.ok_or(CancelMembershipError::Refused(refusal));
             }
             let terminated: Vec<_> = cards
                 .iter()
@@ -157,11 +164,14 @@ impl MembershipCancellationService {
                 // The member or a card moved: answer as a request with this key did, or decide
                 // again on what is there now.
                 Err(ChangeError::Stale) => {
-                    if ports.idempotency.find_record(&command.key).await?.is_some() {
-                        return self.replay(command, &canonical).await;
+                    if let Some(answer) = self.earlier(command, &canonical).await? {
+                        return Ok(answer);
                     }
                 }
-                Err(ChangeError::KeyTaken) => return self.replay(command, &canonical).await,
+                Err(ChangeError::KeyTaken) => {
+                    let earlier = self.earlier(command, &canonical).await?;
+                    return earlier.ok_or_else(|| claimed_without_record().into());
+                }
                 Err(ChangeError::Unavailable(error)) => return Err(error.into()),
                 Err(ChangeError::NumberTaken(_)) => {
                     return Err(PortError::msg("a cancellation made a card").into());
@@ -171,49 +181,31 @@ impl MembershipCancellationService {
         Err(PortError::msg("the member's cards kept changing while they were terminated").into())
     }
 
-    /// `refusal`, unless a concurrent request with the same key cancelled meanwhile.
-    async fn refuse(
+    /// The answer a request with the command's key gave, `None` while none committed.
+    async fn earlier(
         &self,
         command: &CancelMembershipCommand,
         canonical: &str,
-        refusal: CancelMembershipError,
-    ) -> Result<MembershipCancelled, CancelMembershipError> {
-        if self
-            .ports
-            .idempotency
-            .find_record(&command.key)
-            .await?
-            .is_some()
-        {
-            return self.replay(command, canonical).await;
-        }
-        Err(refusal)
-    }
-
-    /// The first outcome under the command's key, or a conflict.
-    async fn replay(
-        &self,
-        command: &CancelMembershipCommand,
-        canonical: &str,
-    ) -> Result<MembershipCancelled, CancelMembershipError> {
+    ) -> Result<Option<MembershipCancelled>, CancelMembershipError> {
         let ports = &self.ports;
-        let record = ports.idempotency.find_record(&command.key).await?;
-        match recognise(
-            record,
+        let outcome = earlier_outcome(
+            ports.idempotency.as_ref(),
+            ports.secrets.as_ref(),
+            &command.key,
             IdempotentOperation::CancelMembership,
             canonical,
-            ports.secrets.as_ref(),
-        ) {
-            Ok(Retry::Same(outcome)) => Ok(MembershipCancelled {
-                terminated: outcome.parse().map_err(|_| {
-                    PortError::msg("a cancellation record whose outcome is not a count")
-                })?,
-                replayed: true,
-            }),
-            Ok(Retry::First) => Err(PortError::msg("a replay without a record").into()),
-            Err(RetryRefusal::Conflict) => Err(CancelMembershipError::CorrelationConflict),
-            Err(RetryRefusal::Unavailable(error)) => Err(error.into()),
-        }
+        )
+        .await?;
+        let Some(outcome) = outcome else {
+            return Ok(None);
+        };
+        let terminated = outcome
+            .parse()
+            .map_err(|_| PortError::msg("a cancellation record whose outcome is not a count"))?;
+        Ok(Some(MembershipCancelled {
+            terminated,
+            replayed: true,
+        }))
     }
 }
 

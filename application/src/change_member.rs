@@ -13,7 +13,7 @@ use crate::ports::{
     ProfileUpdate, ProfileUpdateError,
 };
 use crate::register_member::MemberRegistrationPorts;
-use crate::retry::{Retry, RetryRefusal, recognise};
+use crate::retry::{RetryRefusal, claimed_without_record, earlier_outcome};
 
 /// How many times the member is read again when their profile changed meanwhile.
 const MOST_READS: usize = 4;
@@ -90,6 +90,15 @@ pub enum ChangeMemberError {
     Unavailable(#[from] PortError),
 }
 
+impl From<RetryRefusal> for ChangeMemberError {
+    fn from(refusal: RetryRefusal) -> Self {
+        match refusal {
+            RetryRefusal::Conflict => Self::CorrelationConflict,
+            RetryRefusal::Unavailable(error) => Self::Unavailable(error),
+        }
+    }
+}
+
 impl ChangeMemberError {
     /// The catalogue code of this error.
     pub const fn code(&self) -> ErrorCode {
@@ -124,8 +133,8 @@ impl MemberChangeService {
     ) -> Result<MemberChanged, ChangeMemberError> {
         let ports = &self.ports;
         let canonical = command.canonical_form();
-        if ports.idempotency.find_record(&command.key).await?.is_some() {
-            return self.replay(command, &canonical).await;
+        if let Some(answer) = self.earlier(command, &canonical).await? {
+            return Ok(answer);
         }
         let asp_id = &command.key.asp_id;
         let id = command.member;
@@ -134,9 +143,8 @@ impl MemberChangeService {
             let stored = match ports.records.member(asp_id, id).await? {
                 Some(stored) if stored.member.status == MemberStatus::Active => stored,
                 _ => {
-                    return self
-                        .refuse(command, &canonical, ChangeMemberError::NotAMember)
-                        .await;
+                    let earlier = self.earlier(command, &canonical).await?;
+                    return earlier.ok_or(ChangeMemberError::NotAMember);
                 }
             };
             let current = ports.members.open_profile(&stored.profile, asp_id, id)?;
@@ -168,16 +176,17 @@ impl MemberChangeService {
                 // Cancelled, or changed meanwhile (by a retry of this very request, maybe):
                 // answer as a request with this key did, or decide again on what is there.
                 Err(ProfileUpdateError::Stale) => {
-                    if ports.idempotency.find_record(&command.key).await?.is_some() {
-                        return self.replay(command, &canonical).await;
+                    if let Some(answer) = self.earlier(command, &canonical).await? {
+                        return Ok(answer);
                     }
                 }
                 Err(ProfileUpdateError::Taken(value)) => {
-                    let refusal = ChangeMemberError::AlreadyExists(value);
-                    return self.refuse(command, &canonical, refusal).await;
+                    let earlier = self.earlier(command, &canonical).await?;
+                    return earlier.ok_or(ChangeMemberError::AlreadyExists(value));
                 }
                 Err(ProfileUpdateError::KeyTaken) => {
-                    return self.replay(command, &canonical).await;
+                    let earlier = self.earlier(command, &canonical).await?;
+                    return earlier.ok_or_else(|| claimed_without_record().into());
                 }
                 Err(ProfileUpdateError::Unavailable(error)) => return Err(error.into()),
             }
@@ -185,48 +194,29 @@ impl MemberChangeService {
         Err(PortError::msg("the member's profile kept changing while it was changed").into())
     }
 
-    /// `refusal`, unless a concurrent request with the same key changed the member meanwhile.
-    async fn refuse(
+    /// The answer a request with the command's key gave, `None` while none committed.
+    async fn earlier(
         &self,
         command: &ChangeMemberCommand,
         canonical: &str,
-        refusal: ChangeMemberError,
-    ) -> Result<MemberChanged, ChangeMemberError> {
-        if self
-            .ports
-            .idempotency
-            .find_record(&command.key)
-            .await?
-            .is_some()
-        {
-            return self.replay(command, canonical).await;
-        }
-        Err(refusal)
-    }
-
-    /// The first outcome under the command's key, or a conflict.
-    async fn replay(
-        &self,
-        command: &ChangeMemberCommand,
-        canonical: &str,
-    ) -> Result<MemberChanged, ChangeMemberError> {
+    ) -> Result<Option<MemberChanged>, ChangeMemberError> {
         let ports = &self.ports;
-        let record = ports.idempotency.find_record(&command.key).await?;
-        match recognise(
-            record,
+        let outcome = earlier_outcome(
+            ports.idempotency.as_ref(),
+            ports.secrets.as_ref(),
+            &command.key,
             IdempotentOperation::ChangeMemberInfo,
             canonical,
-            ports.secrets.as_ref(),
-        ) {
-            Ok(Retry::Same(outcome)) if outcome == command.member.get().to_string() => {
-                Ok(MemberChanged { replayed: true })
+        )
+        .await?;
+        match outcome {
+            None => Ok(None),
+            Some(outcome) if outcome == command.member.get().to_string() => {
+                Ok(Some(MemberChanged { replayed: true }))
             }
-            Ok(Retry::Same(_)) => {
+            Some(_) => {
                 Err(PortError::msg("a change record whose outcome is another member").into())
             }
-            Ok(Retry::First) => Err(PortError::msg("a replay without a record").into()),
-            Err(RetryRefusal::Conflict) => Err(ChangeMemberError::CorrelationConflict),
-            Err(RetryRefusal::Unavailable(error)) => Err(error.into()),
         }
     }
 }

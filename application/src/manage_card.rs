@@ -17,7 +17,7 @@ use crate::ports::{
     Clock, IdempotencyClaim, IdempotencyKey, IdempotencyStore, IdempotentOperation,
     LifecycleChange, LifecycleChanges, MemberDirectory, PortError, VersionedChange,
 };
-use crate::retry::{Retry, RetryRefusal, recognise};
+use crate::retry::{RetryRefusal, claimed_without_record, earlier_outcome};
 
 /// How many times an operation reads and decides again when another writer changed the card
 /// in between.
@@ -100,6 +100,15 @@ pub enum CardManagementError {
     /// A store failed; retry with the same correlation id.
     #[error(transparent)]
     Unavailable(#[from] PortError),
+}
+
+impl From<RetryRefusal> for CardManagementError {
+    fn from(refusal: RetryRefusal) -> Self {
+        match refusal {
+            RetryRefusal::Conflict => Self::CorrelationConflict,
+            RetryRefusal::Unavailable(error) => Self::Unavailable(error),
+        }
+    }
 }
 
 impl CardManagementError {
@@ -258,21 +267,21 @@ impl CardManagementService {
         }))
     }
 
-    /// The outcome of an earlier request with the same key, or why there is none to give.
-    async fn replay(&self, request: &Request<'_>) -> Result<CardManaged, CardManagementError> {
+    /// The answer a request with the same key gave, `None` while none committed.
+    async fn earlier(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<Option<CardManaged>, CardManagementError> {
         let ports = &self.ports;
-        let record = ports.idempotency.find_record(request.key).await?;
-        match recognise(
-            record,
+        let outcome = earlier_outcome(
+            ports.idempotency.as_ref(),
+            ports.secrets.as_ref(),
+            request.key,
             request.operation,
             &request.canonical,
-            ports.secrets.as_ref(),
-        ) {
-            Ok(Retry::Same(_)) => Ok(CardManaged { replayed: true }),
-            Ok(Retry::First) => Err(PortError::msg("idempotency key claimed but not found").into()),
-            Err(RetryRefusal::Conflict) => Err(CardManagementError::CorrelationConflict),
-            Err(RetryRefusal::Unavailable(error)) => Err(error.into()),
-        }
+        )
+        .await?;
+        Ok(outcome.map(|_| CardManaged { replayed: true }))
     }
 
     /// Answers `code`, unless a concurrent request with the same key changed the card meanwhile.
@@ -281,23 +290,15 @@ impl CardManagementService {
         request: &Request<'_>,
         code: ErrorCode,
     ) -> Result<CardManaged, CardManagementError> {
-        if self
-            .ports
-            .idempotency
-            .find_record(request.key)
-            .await?
-            .is_some()
-        {
-            return self.replay(request).await;
-        }
-        Err(CardManagementError::Refused(code))
+        let earlier = self.earlier(request).await?;
+        earlier.ok_or(CardManagementError::Refused(code))
     }
 
     /// Carries out `request`: the member first, then the card and the table.
     async fn run(&self, request: &Request<'_>) -> Result<CardManaged, CardManagementError> {
         let ports = &self.ports;
-        if ports.idempotency.find_record(request.key).await?.is_some() {
-            return self.replay(request).await;
+        if let Some(answer) = self.earlier(request).await? {
+            return Ok(answer);
         }
         let fingerprint = ports.secrets.request_fingerprint(&request.canonical);
         // The member first: a non-member learns nothing about any card (D12).
@@ -337,11 +338,14 @@ impl CardManagementService {
                 // Another writer moved the card or a linked one: if it was a request with this
                 // key, answer as it did; otherwise decide again on what is there now.
                 Err(ChangeError::Stale) => {
-                    if ports.idempotency.find_record(request.key).await?.is_some() {
-                        return self.replay(request).await;
+                    if let Some(answer) = self.earlier(request).await? {
+                        return Ok(answer);
                     }
                 }
-                Err(ChangeError::KeyTaken) => return self.replay(request).await,
+                Err(ChangeError::KeyTaken) => {
+                    let earlier = self.earlier(request).await?;
+                    return earlier.ok_or_else(|| claimed_without_record().into());
+                }
                 Err(ChangeError::Unavailable(error)) => return Err(error.into()),
                 Err(ChangeError::NumberTaken(_)) => {
                     return Err(PortError::msg("a card operation made a card").into());

@@ -21,7 +21,7 @@ use crate::ports::{
     ProductCatalogue, RequestFingerprint, StoredApplication, StoredDelivery, VersionedChange,
 };
 use crate::replace_card::{linked_group, terminations};
-use crate::retry::{Retry, RetryRefusal, recognise};
+use crate::retry::{RetryRefusal, claimed_without_record, earlier_outcome};
 
 /// How many times a registration reads and decides again when another writer moved its card,
 /// application or delivery in between.
@@ -110,6 +110,15 @@ pub enum RegistrationError {
     /// A store failed; retry with the same correlation id.
     #[error(transparent)]
     Unavailable(#[from] PortError),
+}
+
+impl From<RetryRefusal> for RegistrationError {
+    fn from(refusal: RetryRefusal) -> Self {
+        match refusal {
+            RetryRefusal::Conflict => Self::CorrelationConflict,
+            RetryRefusal::Unavailable(error) => Self::Unavailable(error),
+        }
+    }
 }
 
 impl RegistrationError {
@@ -416,25 +425,22 @@ impl RegistrationService {
         Ok((change, mobile_number, mobile_par))
     }
 
-    /// The outcome of an earlier request with the command's key, or why there is none to give.
-    async fn replay(
+    /// The answer a request with the command's key gave, `None` while none committed.
+    async fn earlier(
         &self,
         command: &RegisterPhysicalCardCommand,
-    ) -> Result<RegistrationOutcome, RegistrationError> {
+    ) -> Result<Option<RegistrationOutcome>, RegistrationError> {
         let ports = &self.ports;
-        let record = ports.idempotency.find_record(&command.key).await?;
-        let outcome = match recognise(
-            record,
+        let outcome = earlier_outcome(
+            ports.idempotency.as_ref(),
+            ports.secrets.as_ref(),
+            &command.key,
             IdempotentOperation::RegisterPhysicalCard,
             &command.canonical_form(),
-            ports.secrets.as_ref(),
-        ) {
-            Ok(Retry::Same(outcome)) => outcome,
-            Ok(Retry::First) => {
-                return Err(PortError::msg("idempotency key claimed but not found").into());
-            }
-            Err(RetryRefusal::Conflict) => return Err(RegistrationError::CorrelationConflict),
-            Err(RetryRefusal::Unavailable(error)) => return Err(error.into()),
+        )
+        .await?;
+        let Some(outcome) = outcome else {
+            return Ok(None);
         };
         let par = Par::parse(&outcome)
             .map_err(|_| PortError::msg("a registration record names no PAR"))?;
@@ -443,13 +449,13 @@ impl RegistrationService {
             .card_by_par(&command.key.asp_id, &par)
             .await?
             .ok_or_else(|| PortError::msg("a registration record without its mobile card"))?;
-        Ok(RegistrationOutcome {
+        Ok(Some(RegistrationOutcome {
             mobile_card: ports
                 .secrets
                 .reveal(&mobile.protected_pan, mobile.pan_binding())?,
             par,
             replayed: true,
-        })
+        }))
     }
 
     /// Answers `refusal`, unless a concurrent request with this key registered meanwhile.
@@ -458,16 +464,8 @@ impl RegistrationService {
         command: &RegisterPhysicalCardCommand,
         refusal: RegistrationRefusal,
     ) -> Result<RegistrationOutcome, RegistrationError> {
-        if self
-            .ports
-            .idempotency
-            .find_record(&command.key)
-            .await?
-            .is_some()
-        {
-            return self.replay(command).await;
-        }
-        Err(RegistrationError::Refused(refusal))
+        let earlier = self.earlier(command).await?;
+        earlier.ok_or(RegistrationError::Refused(refusal))
     }
 }
 
@@ -478,8 +476,8 @@ impl RegisterPhysicalCards for RegistrationService {
         command: &RegisterPhysicalCardCommand,
     ) -> Result<RegistrationOutcome, RegistrationError> {
         let ports = &self.ports;
-        if ports.idempotency.find_record(&command.key).await?.is_some() {
-            return self.replay(command).await;
+        if let Some(answer) = self.earlier(command).await? {
+            return Ok(answer);
         }
         let fingerprint = ports.secrets.request_fingerprint(&command.canonical_form());
         // The member first: a non-member learns nothing about any card (D12).
@@ -526,11 +524,14 @@ impl RegisterPhysicalCards for RegistrationService {
                 // Another writer moved the card, its application or delivery: if it was a
                 // request with this key, answer as it did; otherwise decide again.
                 ChangeError::Stale => {
-                    if ports.idempotency.find_record(&command.key).await?.is_some() {
-                        return self.replay(command).await;
+                    if let Some(answer) = self.earlier(command).await? {
+                        return Ok(answer);
                     }
                 }
-                ChangeError::KeyTaken => return self.replay(command).await,
+                ChangeError::KeyTaken => {
+                    let earlier = self.earlier(command).await?;
+                    return earlier.ok_or_else(|| claimed_without_record().into());
+                }
                 // A new mobile card's number met one from before: the next read draws again.
                 ChangeError::NumberTaken(_) => {}
                 ChangeError::Unavailable(error) => return Err(error.into()),

@@ -18,7 +18,7 @@ use crate::ports::{
     MemberRecords, MemberSecrets, MemberValue, NewMember, Passwords, PortError, ProductCatalogue,
     RandomSource, RegisterMemberError,
 };
-use crate::retry::{Retry, RetryRefusal, recognise};
+use crate::retry::{RetryRefusal, claimed_without_record, earlier_outcome};
 
 /// How many member ids are drawn before giving up: an id already held is drawn again (a
 /// chance of one in 10¹⁹ divided by the members held).
@@ -141,6 +141,15 @@ pub enum RegisterMemberFailure {
     Unavailable(#[from] PortError),
 }
 
+impl From<RetryRefusal> for RegisterMemberFailure {
+    fn from(refusal: RetryRefusal) -> Self {
+        match refusal {
+            RetryRefusal::Conflict => Self::CorrelationConflict,
+            RetryRefusal::Unavailable(error) => Self::Unavailable(error),
+        }
+    }
+}
+
 impl RegisterMemberFailure {
     /// The catalogue code of this error.
     pub const fn code(&self) -> ErrorCode {
@@ -175,8 +184,8 @@ impl MemberRegistrationService {
     ) -> Result<MemberRegistered, RegisterMemberFailure> {
         let ports = &self.ports;
         let canonical = command.canonical_form();
-        if ports.idempotency.find_record(&command.key).await?.is_some() {
-            return self.replay(command, &canonical).await;
+        if let Some(answer) = self.earlier(command, &canonical).await? {
+            return Ok(answer);
         }
         let asp_id = &command.key.asp_id;
         let profile = &command.profile;
@@ -238,13 +247,12 @@ impl MemberRegistrationService {
                 Err(RegisterMemberError::Taken(value)) => {
                     // A concurrent retry of this very request holds the value: its claim
                     // commits with it, so a claim under our key makes this a replay.
-                    if ports.idempotency.find_record(&command.key).await?.is_some() {
-                        return self.replay(command, &canonical).await;
-                    }
-                    return Err(RegisterMemberFailure::AlreadyExists(value));
+                    let earlier = self.earlier(command, &canonical).await?;
+                    return earlier.ok_or(RegisterMemberFailure::AlreadyExists(value));
                 }
                 Err(RegisterMemberError::KeyTaken) => {
-                    return self.replay(command, &canonical).await;
+                    let earlier = self.earlier(command, &canonical).await?;
+                    return earlier.ok_or_else(|| claimed_without_record().into());
                 }
                 Err(RegisterMemberError::Unavailable(error)) => return Err(error.into()),
             }
@@ -252,24 +260,23 @@ impl MemberRegistrationService {
         Err(PortError::msg("no free member id after repeated draws").into())
     }
 
-    /// The first outcome under the command's key, or a conflict.
-    async fn replay(
+    /// The answer a request with the command's key gave, `None` while none committed.
+    async fn earlier(
         &self,
         command: &RegisterMemberCommand,
         canonical: &str,
-    ) -> Result<MemberRegistered, RegisterMemberFailure> {
+    ) -> Result<Option<MemberRegistered>, RegisterMemberFailure> {
         let ports = &self.ports;
-        let record = ports.idempotency.find_record(&command.key).await?;
-        let outcome = match recognise(
-            record,
+        let outcome = earlier_outcome(
+            ports.idempotency.as_ref(),
+            ports.secrets.as_ref(),
+            &command.key,
             IdempotentOperation::RegisterMember,
             canonical,
-            ports.secrets.as_ref(),
-        ) {
-            Ok(Retry::Same(outcome)) => outcome,
-            Ok(Retry::First) => return Err(PortError::msg("a replay without a record").into()),
-            Err(RetryRefusal::Conflict) => return Err(RegisterMemberFailure::CorrelationConflict),
-            Err(RetryRefusal::Unavailable(error)) => return Err(error.into()),
+        )
+        .await?;
+        let Some(outcome) = outcome else {
+            return Ok(None);
         };
         let corrupt = || PortError::msg("a sign-up record whose outcome is not a member id");
         let (member, application) = match outcome.split_once(':') {
@@ -284,11 +291,11 @@ impl MemberRegistrationService {
             }
             None => None,
         };
-        Ok(MemberRegistered {
+        Ok(Some(MemberRegistered {
             id,
             basic_card,
             replayed: true,
-        })
+        }))
     }
 
     /// The basic product of project `asp_id`, if it names one: a mobile product, active.

@@ -2,7 +2,10 @@
 //! under a request's key (ASP id, correlation id) says whether the request is new, a retry of
 //! the same operation with the same payload, or a conflict.
 
-use crate::ports::{CardSecrets, IdempotencyRecord, IdempotentOperation, PortError};
+use crate::ports::{
+    CardSecrets, IdempotencyKey, IdempotencyRecord, IdempotencyStore, IdempotentOperation,
+    PortError,
+};
 
 /// What a request is, given the record under its key.
 #[derive(Debug, PartialEq, Eq)]
@@ -55,6 +58,29 @@ pub(crate) fn recognise(
     } else {
         Err(RetryRefusal::Conflict)
     }
+}
+
+/// The outcome first given under `key` to a request for `operation` whose canonical form is
+/// `canonical`; `None` while no request with the key has committed. One read of the record:
+/// what a use case asks before it acts, before it refuses (a concurrent request with the key
+/// may have changed what the refusal was decided on) and when its write found the key taken.
+pub(crate) async fn earlier_outcome(
+    idempotency: &dyn IdempotencyStore,
+    secrets: &dyn CardSecrets,
+    key: &IdempotencyKey,
+    operation: IdempotentOperation,
+    canonical: &str,
+) -> Result<Option<String>, RetryRefusal> {
+    let record = idempotency.find_record(key).await?;
+    Ok(match recognise(record, operation, canonical, secrets)? {
+        Retry::First => None,
+        Retry::Same(outcome) => Some(outcome),
+    })
+}
+
+/// The error of a write that found its key claimed and no record under it.
+pub(crate) fn claimed_without_record() -> PortError {
+    PortError::msg("idempotency key claimed but not found")
 }
 
 #[cfg(test)]
@@ -156,5 +182,59 @@ mod tests {
             &secrets,
         );
         assert!(matches!(retry, Err(RetryRefusal::Unavailable(_))));
+    }
+
+    fn key() -> IdempotencyKey {
+        IdempotencyKey {
+            asp_id: prepaid_domain::AspId::parse("ASPSANDBOX00001").unwrap(),
+            correlation_id: prepaid_domain::CorrelationId::parse("261130120000-00000a1").unwrap(),
+        }
+    }
+
+    fn store_holding(record: Option<IdempotencyRecord>) -> crate::ports::MockIdempotencyStore {
+        let mut idempotency = crate::ports::MockIdempotencyStore::new();
+        idempotency
+            .expect_find_record()
+            .with(eq(key()))
+            .times(1)
+            .returning(move |_| Ok(record.clone()));
+        idempotency
+    }
+
+    #[tokio::test]
+    async fn the_earlier_outcome_of_a_key_is_its_record_s_after_one_read_and_none_without_one() {
+        let secrets = secrets_answering("idx-2", 7);
+        let found = earlier_outcome(
+            &store_holding(Some(record("ISSUE_AND_DELIVER", fingerprint("idx-2", 7)))),
+            &secrets,
+            &key(),
+            IdempotentOperation::IssueAndDeliver,
+            "canonical",
+        )
+        .await;
+        assert_eq!(found.unwrap().as_deref(), Some("20261130123000000ABCDE"));
+        let none = earlier_outcome(
+            &store_holding(None),
+            &MockCardSecrets::new(),
+            &key(),
+            IdempotentOperation::IssueAndDeliver,
+            "canonical",
+        )
+        .await;
+        assert_eq!(none.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn the_earlier_outcome_of_a_key_used_with_another_payload_is_a_conflict() {
+        let secrets = secrets_answering("idx-2", 8);
+        let found = earlier_outcome(
+            &store_holding(Some(record("ISSUE_AND_DELIVER", fingerprint("idx-2", 7)))),
+            &secrets,
+            &key(),
+            IdempotentOperation::IssueAndDeliver,
+            "canonical",
+        )
+        .await;
+        assert!(matches!(found, Err(RetryRefusal::Conflict)));
     }
 }
