@@ -11,7 +11,8 @@ use prepaid_crypto::{Argon2Passwords, OsRandom, PasswordCost, PasswordPepper, Sy
 use prepaid_persistence::Database;
 
 use crate::config::{ConfigError, KeySettings, Settings};
-use crate::{Core, StartupError, card_secrets, required, resolve_keys, retired};
+use crate::keys::{card_secrets, required, resolve_keys, retired};
+use crate::{Core, StartupError};
 
 /// The id of the password pepper when none is configured.
 const DEFAULT_PEPPER_ID: &str = "pep-1";
