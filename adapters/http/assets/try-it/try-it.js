@@ -169,7 +169,7 @@
       parsed = null;
     }
     if (!parsed || typeof parsed.encData !== "string") {
-      last.textContent = "";
+      last.textContent = replayHint(parsed);
       return response;
     }
     try {
@@ -183,6 +183,16 @@
       last.textContent = "The last answer came encrypted and could not be decrypted with the sandbox key.";
     }
     return response;
+  }
+
+  // The signature covers the body only, so the same body sent again within the request window
+  // is a replay (000_093), whichever operation it goes to.
+  function replayHint(answer) {
+    const code = answer && answer.response && answer.response.code;
+    return code === "000_093"
+      ? "This body was sent before within the request window: its signature is spent (000_093). " +
+          'Change the body to send it again (an extra member such as "clientNonce": 1 is ignored).'
+      : "";
   }
 
   window.ui = SwaggerUIBundle({

@@ -131,7 +131,7 @@ static SCENARIOS: [Scenario; 6] = [
     Scenario {
         name: "invalidUserId",
         summary: "400 - Invalid input parameter",
-        request: r#"{"cardApplyNo": "20261124003000000DLVRY", "userId": 0}"#,
+        request: r#"{"cardApplyNo": "20261124003000003PRNTD", "userId": 0}"#,
         code: ErrorCode::InvalidInput,
         path: Some("userId"),
         payload: None,
@@ -140,7 +140,7 @@ static SCENARIOS: [Scenario; 6] = [
     Scenario {
         name: "nonMember",
         summary: "400 - Non-member or a member who has canceled membership",
-        request: r#"{"cardApplyNo": "20261124003000000DLVRY", "userId": 1002}"#,
+        request: r#"{"cardApplyNo": "20261124003000003PRNTD", "userId": 1002}"#,
         code: ErrorCode::WalletUserNotFound,
         path: None,
         payload: None,
@@ -149,7 +149,7 @@ static SCENARIOS: [Scenario; 6] = [
     Scenario {
         name: "notToday",
         summary: "400 - Cancellation is only possible on the day of application",
-        request: r#"{"cardApplyNo": "20261124003000000DLVRY", "userId": 1001}"#,
+        request: r#"{"cardApplyNo": "20261124003000003PRNTD", "userId": 1001}"#,
         code: ErrorCode::NotCancellableToday,
         path: None,
         payload: None,
@@ -158,7 +158,7 @@ static SCENARIOS: [Scenario; 6] = [
     Scenario {
         name: "unknownApplication",
         summary: "400 - Indicated card issue not found",
-        request: r#"{"cardApplyNo": "20261125003000000NONE0", "userId": 1001}"#,
+        request: r#"{"cardApplyNo": "20261125003000000NONE1", "userId": 1001}"#,
         code: ErrorCode::CardIssueNotFound,
         path: None,
         payload: None,

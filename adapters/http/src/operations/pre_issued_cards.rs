@@ -217,7 +217,7 @@ static SCENARIOS: [Scenario; 3] = [
     Scenario {
         name: "nonMember",
         summary: "400 - Non-member or a member who has canceled membership",
-        request: r#"{"userId": 1002}"#,
+        request: r#"{"userId": 1008}"#,
         code: ErrorCode::WalletUserNotFound,
         path: None,
         payload: None,

@@ -211,8 +211,8 @@ static SCENARIOS: [Scenario; 3] = [
     },
     Scenario {
         name: "nonMember",
-        summary: "400 - Non-member or a member who has canceled membership (the sandbox's member 1002 cancelled)",
-        request: r#"{"userId":1002}"#,
+        summary: "400 - Non-member or a member who has canceled membership (the sandbox has no member 1009)",
+        request: r#"{"userId": 1009}"#,
         code: ErrorCode::WalletUserNotFound,
         path: None,
         payload: None,

@@ -289,3 +289,41 @@ fn the_document_shows_each_scenario_each_status_s_codes_and_each_member_s_rules(
         (&serde_json::json!("integer"), &serde_json::json!(1))
     );
 }
+
+/// Two scenarios whose bodies are the same JSON are one signature once the Try-it page has
+/// rewritten them (it sends the JSON it shows, not the declared text): the second one sent
+/// within the window would be refused as a replay (`000_093`). Every Test Data body a person
+/// sends as shown differs from every other one as JSON, but for the one pair that must name
+/// the same member and nothing else (its information, and its cards awaiting a physical card);
+/// a body whose member the scenario sent first replaces is another body when sent.
+#[test]
+fn no_two_test_data_bodies_sent_as_shown_are_the_same_json() {
+    const SAME_BY_NATURE: [&str; 2] = [
+        "listPreIssuedCardsAwaitingPhysicalCard awaiting",
+        "inquireUserInfo memberInfo",
+    ];
+    let mut seen: Vec<(serde_json::Value, String)> = Vec::new();
+    let mut repeated = Vec::new();
+    for operation in prepaid_http::OPERATIONS {
+        for scenario in operation.scenarios {
+            if scenario
+                .prepare
+                .as_ref()
+                .is_some_and(|first| first.member.is_some())
+            {
+                continue;
+            }
+            let body: serde_json::Value = serde_json::from_str(scenario.request).unwrap();
+            let name = format!("{} {}", operation.id, scenario.name);
+            if let Some((_, first)) = seen.iter().find(|(seen, _)| *seen == body) {
+                if !(SAME_BY_NATURE.contains(&first.as_str())
+                    && SAME_BY_NATURE.contains(&name.as_str()))
+                {
+                    repeated.push(format!("{name} sends the body of {first}: {body}"));
+                }
+            }
+            seen.push((body, name));
+        }
+    }
+    assert!(repeated.is_empty(), "{repeated:#?}");
+}
