@@ -461,7 +461,20 @@ impl ReplaceCards for CardReplacementService {
             Begun::Replayed(outcome) => return Ok(outcome),
             Begun::New(fingerprint, member) => (fingerprint, member),
         };
-        for _ in 0..MOST_READS {
+        let mut member = member;
+        for read in 0..MOST_READS {
+            if read > 0 {
+                // The write found something moved: the member may have left meanwhile, their
+                // cards terminated with them, which is answered as such, not by the card.
+                member = match self.active_member(&command.key, command.member).await {
+                    Ok(member) => member,
+                    Err(error) => {
+                        return self
+                            .refused(operation, &command.key, &canonical, error)
+                            .await;
+                    }
+                };
+            }
             let (old, next, plan) = match self.decide_reissue(command, &member).await {
                 Ok(decided) => decided,
                 Err(error) => {
@@ -513,7 +526,15 @@ impl ReplaceCards for CardReplacementService {
             delivery: Some(command.address.clone()),
             status: ApplicationStatus::Ready,
         };
-        for _ in 0..MOST_READS {
+        for read in 0..MOST_READS {
+            if read > 0 {
+                // As for a reissue: a member who left meanwhile is answered as such.
+                if let Err(error) = self.active_member(&command.key, command.member).await {
+                    return self
+                        .refused(operation, &command.key, &canonical, error)
+                        .await;
+                }
+            }
             let (old, product) = match self.decide_renewal(command).await {
                 Ok(decided) => decided,
                 Err(error) => {

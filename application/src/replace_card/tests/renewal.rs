@@ -178,6 +178,18 @@ async fn of_two_renewals_read_at_one_version_the_second_reads_again_and_is_refus
 }
 
 #[tokio::test]
+async fn a_member_who_left_while_their_card_was_renewed_is_answered_as_no_member() {
+    let world = World {
+        recordings: vec![Err(RecordError::Stale)],
+        member_later: vec![Some(MemberStatus::Cancelled)],
+        ..World::cards_in(CardStatus::Active)
+    };
+    let run = renew(world, renew_command(PHYSICAL_PAN)).await;
+    assert_eq!(code(&run), "001_006");
+    assert!(run.recorded.is_empty());
+}
+
+#[tokio::test]
 async fn a_refusal_after_the_same_key_committed_meanwhile_answers_that_outcome() {
     let command = renew_command(PHYSICAL_PAN);
     let first = IdempotencyRecord {
