@@ -462,19 +462,7 @@ impl ReplaceCards for CardReplacementService {
             Begun::New(fingerprint, member) => (fingerprint, member),
         };
         let mut member = member;
-        for read in 0..MOST_READS {
-            if read > 0 {
-                // The write found something moved: the member may have left meanwhile, their
-                // cards terminated with them, which is answered as such, not by the card.
-                member = match self.active_member(&command.key, command.member).await {
-                    Ok(member) => member,
-                    Err(error) => {
-                        return self
-                            .refused(operation, &command.key, &canonical, error)
-                            .await;
-                    }
-                };
-            }
+        for _ in 0..MOST_READS {
             let (old, next, plan) = match self.decide_reissue(command, &member).await {
                 Ok(decided) => decided,
                 Err(error) => {
@@ -502,6 +490,16 @@ impl ReplaceCards for CardReplacementService {
             if let Some(outcome) = self.record(&order, &canonical).await? {
                 return Ok(outcome);
             }
+            // The write found something moved: the member may have left meanwhile, their cards
+            // terminated with them, which is answered as such, not by the card.
+            member = match self.active_member(&command.key, command.member).await {
+                Ok(member) => member,
+                Err(error) => {
+                    return self
+                        .refused(operation, &command.key, &canonical, error)
+                        .await;
+                }
+            };
         }
         Err(PortError::msg("the lost card kept changing").into())
     }
@@ -526,15 +524,7 @@ impl ReplaceCards for CardReplacementService {
             delivery: Some(command.address.clone()),
             status: ApplicationStatus::Ready,
         };
-        for read in 0..MOST_READS {
-            if read > 0 {
-                // As for a reissue: a member who left meanwhile is answered as such.
-                if let Err(error) = self.active_member(&command.key, command.member).await {
-                    return self
-                        .refused(operation, &command.key, &canonical, error)
-                        .await;
-                }
-            }
+        for _ in 0..MOST_READS {
             let (old, product) = match self.decide_renewal(command).await {
                 Ok(decided) => decided,
                 Err(error) => {
@@ -569,6 +559,12 @@ impl ReplaceCards for CardReplacementService {
             };
             if let Some(outcome) = self.record(&order, &canonical).await? {
                 return Ok(outcome);
+            }
+            // As for a reissue: a member who left meanwhile is answered as such.
+            if let Err(error) = self.active_member(&command.key, command.member).await {
+                return self
+                    .refused(operation, &command.key, &canonical, error)
+                    .await;
             }
         }
         Err(PortError::msg("the expiring card kept changing").into())
