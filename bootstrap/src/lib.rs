@@ -7,7 +7,7 @@ mod keys;
 mod members;
 
 pub use keys::master_keys;
-pub use members::{members, membership_cancellations};
+pub use members::{member_operations, membership_cancellations};
 pub mod sandbox;
 pub mod telemetry;
 

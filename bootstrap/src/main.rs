@@ -11,7 +11,7 @@ use prepaid_bootstrap::config::{Mode, Settings};
 use prepaid_bootstrap::sandbox;
 use prepaid_bootstrap::{Application, telemetry};
 use prepaid_crypto::SystemClock;
-use prepaid_domain::{Member, MemberId, MemberStatus};
+use prepaid_domain::MemberId;
 use prepaid_persistence::Database;
 
 #[derive(Parser)]
@@ -41,15 +41,20 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AdminAction {
-    /// Add a member to a project, or reactivate one.
+    /// Sign a member up in a project, as the API's member registration does: every field
+    /// checked by its rules, unique login id, mobile number and CI, a member id drawn at random,
+    /// the project's basic card when it names one. Prints the member id.
     AddMember {
         /// The project (ASP id, 15 characters) the member belongs to; other projects never see
         /// it.
         #[arg(long)]
         asp_id: String,
-        /// Member id, 1 to 9999999999999999999.
+        /// A file holding the registration's JSON body as the API takes it (`loginId`,
+        /// `loginPassword`, `birthDate`, `nationality`, `gender`, `userName`, `mobileNumber`,
+        /// `email`, optional `ci`, `addressInfo`, `joinChannel`); `-` reads it from standard
+        /// input, so that the password is in no command line.
         #[arg(long)]
-        id: String,
+        details: PathBuf,
     },
     /// Cancel a member's membership in a project, as the API's membership cancellation does:
     /// the member's cards are terminated with it; refused while a card is suspended.
@@ -208,8 +213,8 @@ async fn run_admin(cli: &Cli, action: AdminAction) -> anyhow::Result<()> {
     let database = open_database(&settings).await?;
     let now = SystemClock.now();
     match action {
-        AdminAction::AddMember { asp_id, id } => {
-            set_member(&database, &asp_id, &id, MemberStatus::Active).await?;
+        AdminAction::AddMember { asp_id, details } => {
+            add_member(&settings, &database, &asp_id, &details).await?;
         }
         AdminAction::CancelMember { asp_id, id } => {
             cancel_member(&settings, &database, &asp_id, &id).await?;
@@ -273,7 +278,7 @@ async fn run_admin(cli: &Cli, action: AdminAction) -> anyhow::Result<()> {
         AdminAction::UnlockPassword { asp_id, id } => {
             let asp = prepaid_domain::AspId::parse(&asp_id).context("ASP id")?;
             let member = MemberId::parse(&id).context("member id")?;
-            prepaid_bootstrap::members(&settings, &database)?
+            prepaid_bootstrap::member_operations(&settings, &database)?
                 .unlock_password(&asp, member)
                 .await
                 .with_context(|| format!("member {id}"))?;
@@ -331,22 +336,66 @@ async fn set_basic_product(
     Ok(())
 }
 
-async fn set_member(
+/// Signs a member up through the API's use case, with the details read from `details` (`-`:
+/// standard input), under a correlation id of its own.
+async fn add_member(
+    settings: &Settings,
     database: &Database,
     asp_id: &str,
-    id: &str,
-    status: MemberStatus,
+    details: &std::path::Path,
 ) -> anyhow::Result<()> {
+    use prepaid_application::ManageMembers as _;
     let asp_id = prepaid_domain::AspId::parse(asp_id).context("ASP id")?;
-    let id = MemberId::parse(id).context("member id")?;
     if !database.project_exists(&asp_id).await? {
         anyhow::bail!("no project {asp_id}");
     }
-    database
-        .save_member(&asp_id, Member { id, status }, SystemClock.now())
-        .await?;
-    println!("member {id} of {asp_id}: {}", status.as_str());
+    let body = if details.as_os_str() == "-" {
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut body).context("standard input")?;
+        body
+    } else {
+        std::fs::read(details).with_context(|| details.display().to_string())?
+    };
+    let refused = |code: prepaid_domain::ErrorCode, description: String| {
+        anyhow::anyhow!("not signed up: {} {description}", code.code())
+    };
+    let command = prepaid_http::parse_registration_body(&body, operator_key(&asp_id)?)
+        .map_err(|error| refused(error.code(), error.description()))?;
+    let registered = prepaid_bootstrap::member_operations(settings, database)?
+        .register(&command)
+        .await
+        .map_err(|error| {
+            let code = error.code();
+            refused(code, code.message().to_owned())
+        })?;
+    println!("member {} of {asp_id}: ACTIVE", registered.id);
+    if let Some(card) = registered.basic_card {
+        println!(
+            "basic card {} of product {}, expiring {}",
+            card.par.as_str(),
+            card.product.as_str(),
+            card.expiry.to_yymmdd()
+        );
+    }
     Ok(())
+}
+
+/// The key of an operator's request: the project and a correlation id of its own (the request
+/// is claimed like a partner's).
+fn operator_key(
+    asp_id: &prepaid_domain::AspId,
+) -> anyhow::Result<prepaid_application::ports::IdempotencyKey> {
+    use prepaid_application::ports::RandomSource as _;
+    let serial = u32::try_from(prepaid_crypto::OsRandom.next_u64() >> 36).unwrap_or(0);
+    let correlation_id = SystemClock
+        .now()
+        .civil(prepaid_domain::TimeZone::Kst)
+        .and_then(|civil| prepaid_domain::CorrelationId::compose(civil, serial))
+        .context("a correlation id for now")?;
+    Ok(prepaid_application::ports::IdempotencyKey {
+        asp_id: asp_id.clone(),
+        correlation_id,
+    })
 }
 
 /// Cancels member `id`'s membership through the API's use case, under a correlation id of its
@@ -357,20 +406,10 @@ async fn cancel_member(
     asp_id: &str,
     id: &str,
 ) -> anyhow::Result<()> {
-    use prepaid_application::ports::RandomSource as _;
     let asp_id = prepaid_domain::AspId::parse(asp_id).context("ASP id")?;
     let member = MemberId::parse(id).context("member id")?;
-    let serial = u32::try_from(prepaid_crypto::OsRandom.next_u64() >> 36).unwrap_or(0);
-    let correlation_id = SystemClock
-        .now()
-        .civil(prepaid_domain::TimeZone::Kst)
-        .and_then(|civil| prepaid_domain::CorrelationId::compose(civil, serial))
-        .context("a correlation id for now")?;
     let command = prepaid_application::CancelMembershipCommand {
-        key: prepaid_application::ports::IdempotencyKey {
-            asp_id: asp_id.clone(),
-            correlation_id,
-        },
+        key: operator_key(&asp_id)?,
         member,
     };
     let cancelled = prepaid_bootstrap::membership_cancellations(settings, database)?

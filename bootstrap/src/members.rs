@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use prepaid_application::ports::{CardSecrets, Clock, MemberSecrets, Passwords};
+use prepaid_application::ports::{CardSecrets, Clock, MemberSecrets};
 use prepaid_application::{
     CancellationPorts, MemberRegistrationPorts, MemberService, MembershipCancellationService,
 };
@@ -11,8 +11,8 @@ use prepaid_crypto::{Argon2Passwords, OsRandom, PasswordCost, PasswordPepper, Sy
 use prepaid_persistence::Database;
 
 use crate::config::{ConfigError, KeySettings, Settings};
-use crate::keys::{card_secrets, required, resolve_keys, retired};
-use crate::{Core, StartupError};
+use crate::keys::{card_secrets, card_verification, required, resolve_keys, retired};
+use crate::{Core, StartupError, issuance_service};
 
 /// The id of the password pepper when none is configured.
 const DEFAULT_PEPPER_ID: &str = "pep-1";
@@ -49,12 +49,16 @@ pub(crate) fn member_service(
         mint,
         applications: Arc::new(database.clone()),
     };
-    Arc::new(over(
-        database,
-        (core.members.clone(), core.secrets.clone()),
-        (core.passwords.clone(), Some(basic_cards)),
-        core.clock.clone(),
-    ))
+    Arc::new(MemberService::new(MemberRegistrationPorts {
+        records: Arc::new(database.clone()),
+        idempotency: Arc::new(database.clone()),
+        passwords: core.passwords.clone(),
+        members: core.members.clone(),
+        secrets: core.secrets.clone(),
+        random: Arc::new(OsRandom),
+        clock: core.clock.clone(),
+        basic_cards: Some(basic_cards),
+    }))
 }
 
 /// Membership cancellations over the database.
@@ -85,43 +89,39 @@ fn cancellation_over(
     })
 }
 
-/// The members' operations over `database` with these secrets.
-fn over(
-    database: &Database,
-    (members, secrets): (Arc<dyn MemberSecrets>, Arc<dyn CardSecrets>),
-    (passwords, basic_cards): (
-        Arc<dyn Passwords>,
-        Option<prepaid_application::BasicCardPorts>,
-    ),
-    clock: Arc<dyn Clock>,
-) -> MemberService {
-    MemberService::new(MemberRegistrationPorts {
-        records: Arc::new(database.clone()),
-        idempotency: Arc::new(database.clone()),
-        passwords,
-        members,
-        secrets,
-        random: Arc::new(OsRandom),
-        clock,
-        basic_cards,
-    })
-}
-
 /// The members' operations over `database` with the keys of `settings` (the sandbox's when it
-/// configures none), for the operators' admin commands: the same use cases as the API's.
+/// configures none), as the API runs them (a sign-up with the project's basic card when it
+/// names one), for the operators' admin commands.
 ///
 /// # Errors
 /// [`StartupError`] when keys are missing or weak.
-pub fn members(settings: &Settings, database: &Database) -> Result<MemberService, StartupError> {
+pub fn member_operations(
+    settings: &Settings,
+    database: &Database,
+) -> Result<Arc<MemberService>, StartupError> {
     let keys = resolve_keys(settings)?;
     let secrets = Arc::new(card_secrets(&keys)?);
-    // The operators' commands sign no one up: no basic cards.
-    Ok(over(
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let core = Core {
+        database: database.clone(),
+        clock: clock.clone(),
+        catalogue: Arc::new(database.clone()),
+        secrets: secrets.clone(),
+        verification: Arc::new(card_verification(&keys)?),
+        members: secrets,
+        passwords: Arc::new(passwords(&keys)?),
+    };
+    let issuance = issuance_service(
         database,
-        (secrets.clone(), secrets),
-        (Arc::new(passwords(&keys)?), None),
-        Arc::new(SystemClock),
-    ))
+        (
+            core.catalogue.clone(),
+            core.secrets.clone(),
+            core.verification.clone(),
+        ),
+        clock,
+        &keys,
+    )?;
+    Ok(member_service(database, &core, issuance.mint()))
 }
 
 /// Membership cancellations over `database` with the keys of `settings`, for the operators'

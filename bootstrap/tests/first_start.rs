@@ -108,22 +108,42 @@ async fn a_second_service_on_the_same_sqlite_file_refuses_to_start_and_admin_com
         "{said}"
     );
 
-    // Beside the running service: a member added by the admin command is served at once.
-    support::admin(
-        &data_dir,
-        &[],
-        &[
-            "add-member",
-            "--asp-id",
-            &credentials.asp_id,
-            "--id",
-            "7300001",
-        ],
+    // Beside the running service: a member the admin command signs up, through the API's
+    // use case, is served at once. Its details are refused by the same rules.
+    let details = root.path().join("member.json");
+    let write = |body: &str| std::fs::write(&details, body).unwrap();
+    let add = ["add-member", "--asp-id", &credentials.asp_id, "--details"];
+    let add = [add.as_slice(), &[details.to_str().unwrap()]].concat();
+    write(
+        r#"{"loginId": "operator.added@sandbox.example", "loginPassword": "258147",
+            "birthDate": "19850230", "nationality": "Korean", "gender": "Male",
+            "userName": "Kim", "mobileNumber": "01073000001", "email": "op@sandbox.example"}"#,
     );
+    let refused = support::admin_refused(&data_dir, &[], &add);
+    assert!(
+        refused.contains("000_002 Invalid input parameter. birthDate"),
+        "{refused}"
+    );
+    write(
+        r#"{"loginId": "operator.added@sandbox.example", "loginPassword": "258147",
+            "birthDate": "19850228", "nationality": "Korean", "gender": "Male",
+            "userName": "Kim", "mobileNumber": "01073000001", "email": "op@sandbox.example"}"#,
+    );
+    let said = support::admin(&data_dir, &[], &add);
+    let (member, _) = said
+        .strip_prefix("member ")
+        .and_then(|rest| rest.split_once(' '))
+        .unwrap_or_else(|| panic!("a member id: {said}"));
+    assert!(
+        !said.contains("258147"),
+        "the password is never printed: {said}"
+    );
+    let again = support::admin_refused(&data_dir, &[], &add);
+    assert!(again.contains("001_001"), "{again}");
     let answer = client::issue(
         &credentials,
         &service.base_url,
-        &IssueRequest::mobile_only("7300001", sandbox::MOBILE_PRODUCT),
+        &IssueRequest::mobile_only(member, sandbox::MOBILE_PRODUCT),
         SystemClock.now(),
     )
     .await

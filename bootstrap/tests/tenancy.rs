@@ -271,13 +271,14 @@ async fn members_stay_in_their_project(
 /// - the sandbox issues a card to its member 1001;
 /// - the other project asks for member 1001 (the sandbox's), with a new correlation id and with
 ///   the sandbox request's own correlation id: `001_006` both times, no card data, nothing new;
-/// - the other project adds its own member 1001 and is issued its own card; the sandbox's
-///   member and card are unchanged (its retry still answers its own card).
+/// - the other project gets its own member 1001 (written as a fixture: sign-ups draw their
+///   ids) and is issued its own card; the sandbox's member and card are unchanged (its retry
+///   still answers its own card).
 async fn two_projects(
     root: &Path,
     env: &[(&str, &str)],
     start: impl Fn() -> Vec<Service>,
-    count: impl AsyncFn(u64) -> i64,
+    (count, add_member): (impl AsyncFn(u64) -> i64, impl AsyncFn(&str, u64)),
 ) {
     let data_dir = root.join("data");
     let services = start();
@@ -324,17 +325,7 @@ async fn two_projects(
     for service in &mut services {
         assert!(terminate(service).success());
     }
-    support::admin(
-        &data_dir,
-        env,
-        &[
-            "add-member",
-            "--asp-id",
-            &other.asp_id,
-            "--id",
-            &sandbox::ACTIVE_MEMBER.to_string(),
-        ],
-    );
+    add_member(&other.asp_id, sandbox::ACTIVE_MEMBER).await;
     let services = start();
     let urls: Vec<String> = services.iter().map(|s| s.base_url.clone()).collect();
     let (status, own) = apply(
@@ -386,13 +377,16 @@ async fn two_projects_on_sqlite_never_reach_each_others_members() {
         root.path(),
         &[],
         || vec![support::start(&data_dir, "tenancy.log")],
-        async |member| {
-            support::database(&data_dir)
-                .count_issued_to(prepaid_domain::MemberId::new(member).unwrap())
-                .await
-                .unwrap()
-                .applications
-        },
+        (
+            async |member| {
+                support::database(&data_dir)
+                    .count_issued_to(prepaid_domain::MemberId::new(member).unwrap())
+                    .await
+                    .unwrap()
+                    .applications
+            },
+            async |asp_id, member| add_member(&support::database(&data_dir), asp_id, member).await,
+        ),
     )
     .await;
 }
@@ -414,12 +408,29 @@ async fn two_projects_on_postgresql_never_reach_each_others_members() {
             let (first, second) = support::start_two_on_postgres(root.path(), &url);
             vec![first, second]
         },
-        async |member| {
-            db.count_issued_to(prepaid_domain::MemberId::new(member).unwrap())
-                .await
-                .unwrap()
-                .applications
-        },
+        (
+            async |member| {
+                db.count_issued_to(prepaid_domain::MemberId::new(member).unwrap())
+                    .await
+                    .unwrap()
+                    .applications
+            },
+            async |asp_id, member| add_member(&db, asp_id, member).await,
+        ),
     )
     .await;
+}
+
+/// Writes member `id` of project `asp_id`, active, as the sandbox writes its fixture members.
+async fn add_member(db: &prepaid_persistence::Database, asp_id: &str, id: u64) {
+    db.save_member(
+        &prepaid_domain::AspId::parse(asp_id).unwrap(),
+        prepaid_domain::Member {
+            id: prepaid_domain::MemberId::new(id).unwrap(),
+            status: prepaid_domain::MemberStatus::Active,
+        },
+        SystemClock.now(),
+    )
+    .await
+    .unwrap();
 }

@@ -105,6 +105,22 @@ pub fn parse_issue_delivery_body(
     operations::issue_delivery_request(&body)
 }
 
+/// Parses a sign-up body (plaintext JSON, as `/api/v1/user/registration` takes it once
+/// decrypted) as the pipeline does: the JSON object, its table, then the command under `key`.
+/// For the operators' `admin add-member`, which signs members up through the same use case.
+///
+/// # Errors
+/// The first problem, as the API would answer it.
+pub fn parse_registration_body(
+    bytes: &[u8],
+    key: prepaid_application::ports::IdempotencyKey,
+) -> Result<prepaid_application::RegisterMemberCommand, ApiError> {
+    let body = body::json_object(bytes)?;
+    operation::validate(operations::USER_REGISTRATION.request, &body)
+        .map_err(|refusal| refusal.error)?;
+    operations::registration_command(&body, key)
+}
+
 /// The use cases the HTTP adapter drives, and what it needs to answer.
 #[derive(Clone)]
 pub struct InboundPorts {

@@ -38,6 +38,7 @@ use crate::pipeline::error_chain;
 use prepaid_application::PortError;
 
 pub use issue_delivery::{OPERATION as ISSUE_DELIVERY, request as issue_delivery_request};
+pub use user_registration::{OPERATION as USER_REGISTRATION, command as registration_command};
 
 /// Every operation, in the order the documentation lists them.
 pub const OPERATIONS: &[&Operation] = &[

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use prepaid_application::ports::IdempotencyKey;
 use prepaid_application::{ManageMembers, RegisterMemberCommand};
 use prepaid_domain::{
     BirthDate, Ci, Email, ErrorCode, Gender, JoinChannel, LoginId, LoginPassword, MemberProfile,
@@ -378,9 +379,11 @@ struct BasicCardInfo {
     service_id: String,
 }
 
-/// The sign-up a validated body asks for.
-fn command(call: &Call<'_>) -> Result<RegisterMemberCommand, ApiError> {
-    let body = call.body;
+/// The sign-up a validated body asks for, under `key`.
+pub fn command(
+    body: &Map<String, Value>,
+    key: IdempotencyKey,
+) -> Result<RegisterMemberCommand, ApiError> {
     let nfc = |name| text(body, name).nfc().collect::<String>();
     let mobile_text = text(body, "mobileNumber");
     let profile = MemberProfile {
@@ -398,7 +401,7 @@ fn command(call: &Call<'_>) -> Result<RegisterMemberCommand, ApiError> {
         },
     };
     Ok(RegisterMemberCommand {
-        key: call.idempotency_key(),
+        key,
         password: LoginPassword::parse(text(body, "loginPassword"), mobile_text)?,
         join_channel: optional(body, "joinChannel")
             .map(JoinChannel::parse)
@@ -422,7 +425,7 @@ impl Endpoint for RegisterUser {
     }
 
     async fn run(&self, call: Call<'_>) -> Result<Vec<u8>, ApiError> {
-        let command = command(&call)?;
+        let command = command(call.body, call.idempotency_key())?;
         let outcome = call.answered(
             &OPERATION,
             "member registration",
