@@ -663,3 +663,47 @@ async fn a_sign_up_with_a_basic_card_answers_it_with_its_last_valid_day() {
         })
     );
 }
+
+/// The operators' `admin add-member` parses its body here: the operation's own table and rules,
+/// the command under the key it is given.
+#[test]
+fn a_registration_body_parses_for_operators_as_the_api_checks_it() {
+    let key = prepaid_application::ports::IdempotencyKey {
+        asp_id: prepaid_domain::AspId::parse("ASPSANDBOX00001").unwrap(),
+        correlation_id: prepaid_domain::CorrelationId::parse("261130120000-00000a1").unwrap(),
+    };
+    let body = |birth_date: &str| {
+        json!({
+            "loginId": "Operator.Added@Sandbox.example", "loginPassword": "258147",
+            "birthDate": birth_date, "nationality": "Korean", "gender": "Male",
+            "userName": "Kim", "mobileNumber": "01073000001", "email": "op@sandbox.example",
+        })
+        .to_string()
+    };
+    let command =
+        prepaid_http::parse_registration_body(body("19850228").as_bytes(), key.clone()).unwrap();
+    assert_eq!(command.key, key);
+    assert_eq!(
+        command.profile.login_id.normalized(),
+        "operator.added@sandbox.example"
+    );
+    assert_eq!(command.profile.mobile.expose(), "01073000001");
+    assert!(command.profile.ci.is_none());
+
+    let refused = |bytes: &[u8]| {
+        let error = prepaid_http::parse_registration_body(bytes, key.clone()).unwrap_err();
+        (error.code().code(), error.description())
+    };
+    assert_eq!(
+        refused(body("19850230").as_bytes()),
+        ("000_002", "Invalid input parameter. birthDate".to_owned())
+    );
+    assert_eq!(
+        refused(br#"{"loginId": "a@b.example"}"#),
+        (
+            "000_003",
+            "Missing required values. loginPassword".to_owned()
+        )
+    );
+    assert_eq!(refused(b"not json").0, "000_002");
+}
