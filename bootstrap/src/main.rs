@@ -366,7 +366,8 @@ async fn add_member(
         .await
         .map_err(|error| {
             let code = error.code();
-            refused(code, code.message().to_owned())
+            // The cause stays in the chain (a store's failure); it names no personal value.
+            anyhow::Error::new(error).context(refused(code, code.message().to_owned()))
         })?;
     println!("member {} of {asp_id}: ACTIVE", registered.id);
     if let Some(card) = registered.basic_card {
