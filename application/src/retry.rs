@@ -201,40 +201,35 @@ mod tests {
         idempotency
     }
 
+    /// The earlier outcome of the issuance under `key()` when the store holds `record` and the
+    /// request fingerprints as `secrets` says.
+    async fn earlier_of(
+        record: Option<IdempotencyRecord>,
+        secrets: &MockCardSecrets,
+    ) -> Result<Option<String>, RetryRefusal> {
+        earlier_outcome(
+            &store_holding(record),
+            secrets,
+            &key(),
+            IdempotentOperation::IssueAndDeliver,
+            "canonical",
+        )
+        .await
+    }
+
     #[tokio::test]
     async fn the_earlier_outcome_of_a_key_is_its_record_s_after_one_read_and_none_without_one() {
-        let secrets = secrets_answering("idx-2", 7);
-        let found = earlier_outcome(
-            &store_holding(Some(record("ISSUE_AND_DELIVER", fingerprint("idx-2", 7)))),
-            &secrets,
-            &key(),
-            IdempotentOperation::IssueAndDeliver,
-            "canonical",
-        )
-        .await;
+        let stored = record("ISSUE_AND_DELIVER", fingerprint("idx-2", 7));
+        let found = earlier_of(Some(stored), &secrets_answering("idx-2", 7)).await;
         assert_eq!(found.unwrap().as_deref(), Some("20261130123000000ABCDE"));
-        let none = earlier_outcome(
-            &store_holding(None),
-            &MockCardSecrets::new(),
-            &key(),
-            IdempotentOperation::IssueAndDeliver,
-            "canonical",
-        )
-        .await;
+        let none = earlier_of(None, &MockCardSecrets::new()).await;
         assert_eq!(none.unwrap(), None);
     }
 
     #[tokio::test]
     async fn the_earlier_outcome_of_a_key_used_with_another_payload_is_a_conflict() {
-        let secrets = secrets_answering("idx-2", 8);
-        let found = earlier_outcome(
-            &store_holding(Some(record("ISSUE_AND_DELIVER", fingerprint("idx-2", 7)))),
-            &secrets,
-            &key(),
-            IdempotentOperation::IssueAndDeliver,
-            "canonical",
-        )
-        .await;
+        let stored = record("ISSUE_AND_DELIVER", fingerprint("idx-2", 7));
+        let found = earlier_of(Some(stored), &secrets_answering("idx-2", 8)).await;
         assert!(matches!(found, Err(RetryRefusal::Conflict)));
     }
 }
